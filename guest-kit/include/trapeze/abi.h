@@ -1,0 +1,105 @@
+/*
+ * The Trapeze guest ABI, version 1.
+ *
+ * This header is the one source of truth shared by the monitor (vmm/) and
+ * every guest (guest-kit/): boot protocol, guest-physical layout, device
+ * ports and the hypercall interface.  It uses only fixed-width types so it
+ * compiles freestanding in a guest and hosted in the monitor.  The prose
+ * version is docs/guest-abi.md.
+ */
+#ifndef TRAPEZE_ABI_H
+#define TRAPEZE_ABI_H
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+#endif
+
+#define TRAPEZE_ABI_VERSION 1
+
+/*
+ * Boot protocol (64-bit entry).  The guest starts at virtual CPL 0 in long
+ * mode, paging on with the identity map described below, vIF = 0, with
+ *   RIP = the entry of the TRAPEZE_NOTE_ENTRY64 note, else e_entry,
+ *   RDI = TRAPEZE_BOOT_INFO_GPA,  RSP = TRAPEZE_BOOT_STACK_TOP,
+ *   CS = TRAPEZE_BOOT_CS, SS = DS = ES = TRAPEZE_BOOT_DS, FS = GS = 0,
+ *   GDTR = the three-entry GDT at TRAPEZE_BOOT_GDT_GPA, IDTR = {0, 0}.
+ * CR0 = PE|ET|NW|CD|PG (the reset value plus PE and PG: CR0.WP is clear),
+ * CR4 = PAE, EFER = LME|LMA: SCE and NXE stay clear until the guest sets
+ * them.
+ */
+#define TRAPEZE_BOOT_MAGIC       0x315a5054u /* "TPZ1" little-endian */
+#define TRAPEZE_BOOT_CS          0x08
+#define TRAPEZE_BOOT_DS          0x10
+
+/*
+ * Guest-physical layout below 1 MiB, owned by the monitor at boot.  Page 0
+ * is never present (a host process cannot map it); guest images load at or
+ * above TRAPEZE_LOAD_MIN.  Everything here is ordinary guest RAM: once the
+ * guest has its own page tables and stack it may reuse it.
+ */
+#define TRAPEZE_BOOT_INFO_GPA    0x1000ull  /* struct trapeze_boot_info */
+#define TRAPEZE_CMDLINE_GPA      0x1800ull  /* NUL-terminated */
+#define TRAPEZE_CMDLINE_MAX      2048
+#define TRAPEZE_BOOT_GDT_GPA     0x3000ull
+#define TRAPEZE_BOOT_PT_GPA      0x8000ull  /* identity tables start here */
+#define TRAPEZE_BOOT_STACK_TOP   0x80000ull
+#define TRAPEZE_LOAD_MIN         0x100000ull
+
+/* Guest virtual addresses live below this bound (the reserved window). */
+#define TRAPEZE_GVA_LIMIT        (1ull << 46)
+
+#ifndef __ASSEMBLER__
+struct trapeze_boot_info {
+	uint32_t magic;          /* TRAPEZE_BOOT_MAGIC */
+	uint32_t version;        /* TRAPEZE_ABI_VERSION */
+	uint64_t ram_size;       /* bytes of RAM, guest-physical 0..ram_size */
+	uint64_t cmdline;        /* GPA of the command line (--append) */
+	uint64_t pt_start;       /* GPA range of the boot identity tables */
+	uint64_t pt_end;
+	uint64_t image_start;    /* GPA range the ELF image occupies */
+	uint64_t image_end;
+	uint64_t features;       /* TRAPEZE_FEAT_* */
+	uint64_t tsc_khz;        /* TSC frequency the guest sees */
+};
+#endif
+
+#define TRAPEZE_FEAT_HYPERCALL   (1ull << 0)  /* int $0x82 hypercalls work */
+
+/*
+ * ELF note that marks a Trapeze-aware image and gives its 64-bit entry
+ * point (as Xen's PVH note does): n_name "Trapeze", n_type below, n_desc a
+ * little-endian uint64_t guest-virtual (== physical) entry address.
+ */
+#define TRAPEZE_NOTE_NAME        "Trapeze"
+#define TRAPEZE_NOTE_ENTRY64     1
+
+/* Devices: QEMU-compatible ports so one kernel boots on both. */
+#define TRAPEZE_PORT_COM1        0x3f8   /* 16550 UART, IRQ 4 */
+#define TRAPEZE_IRQ_COM1         4
+#define TRAPEZE_PORT_DEBUG_EXIT  0xf4    /* write v: exit status (v << 1) | 1 */
+#define TRAPEZE_PORT_PIT         0x40    /* 8254, 0x40-0x43, IRQ 0 */
+#define TRAPEZE_IRQ_PIT          0
+#define TRAPEZE_PORT_PIC_MASTER  0x20
+#define TRAPEZE_PORT_PIC_SLAVE   0xa0
+#define TRAPEZE_PIT_HZ           1193182
+
+/*
+ * Hypercalls.  The instruction is `int $0x82` executed at virtual CPL 0:
+ * at host CPL 3 it raises #GP (the host's gate for vector 0x82 has DPL 0),
+ * the cheapest trap there is.  RAX = number, arguments in RDI, RSI, RDX,
+ * R10, R8; the result comes back in RAX (>= 0, or a negative
+ * TRAPEZE_E* code).  Every other register is preserved.  At virtual CPL 3
+ * `int $0x82` is an ordinary software interrupt through the guest's IDT.
+ */
+#define TRAPEZE_HYPERCALL_VECTOR 0x82
+
+#define TRAPEZE_HC_VERSION       0  /* () -> TRAPEZE_ABI_VERSION */
+#define TRAPEZE_HC_CONSOLE_WRITE 1  /* (gva buf, len <= 1 MiB) -> bytes */
+#define TRAPEZE_HC_EXIT          2  /* (v) -> ends the run, status (v<<1)|1 */
+#define TRAPEZE_HC_COUNT         3
+
+#define TRAPEZE_EINVAL   (-22)  /* bad argument */
+#define TRAPEZE_EFAULT   (-14)  /* pointer or length outside guest RAM */
+#define TRAPEZE_ENOSYS   (-38)  /* unknown hypercall number */
+
+#endif /* TRAPEZE_ABI_H */

@@ -1,0 +1,236 @@
+/*
+ * The guest-kit runtime: console, a small printf, exit, and the string
+ * functions a freestanding compiler may call on its own.
+ */
+#include "trapeze/guest.h"
+
+static int use_hypercall;
+
+void serial_putc(char c)
+{
+	outb(TRAPEZE_PORT_COM1, (uint8_t)c);
+}
+
+void console_use_hypercall(int on)
+{
+	use_hypercall = on;
+}
+
+void serial_write(const char *s, size_t n)
+{
+	if (use_hypercall) {
+		hypercall2(TRAPEZE_HC_CONSOLE_WRITE, (long)s, (long)n);
+		return;
+	}
+	while (n--)
+		serial_putc(*s++);
+}
+
+void guest_exit(int status)
+{
+	outb(TRAPEZE_PORT_DEBUG_EXIT, (uint8_t)status);
+	for (;;) {
+		cli();
+		hlt();
+	}
+}
+
+void guest_start(const struct trapeze_boot_info *bi);
+void guest_start(const struct trapeze_boot_info *bi)
+{
+	guest_exit(guest_main(bi));
+}
+
+/* ---- printf ---------------------------------------------------------- */
+
+struct out {
+	char *buf;
+	size_t len, pos;
+};
+
+static void put(struct out *o, char c)
+{
+	if (o->pos + 1 < o->len)
+		o->buf[o->pos] = c;
+	o->pos++;
+}
+
+static void put_num(struct out *o, unsigned long long v, unsigned base,
+		    int neg, int width, char pad, int upper)
+{
+	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+	char tmp[24];
+	int n = 0;
+
+	do {
+		tmp[n++] = digits[v % base];
+		v /= base;
+	} while (v);
+	if (neg)
+		tmp[n++] = '-';
+	if (neg && pad == '0') {
+		put(o, '-');
+		n--;
+		width--;
+	}
+	while (width-- > n)
+		put(o, pad);
+	while (n)
+		put(o, tmp[--n]);
+}
+
+int vsnprintf(char *buf, size_t len, const char *fmt, va_list ap)
+{
+	struct out o = { buf, len, 0 };
+
+	for (; *fmt; fmt++) {
+		int width = 0, lng = 0, left = 0;
+		char pad = ' ';
+		unsigned long long u;
+		long long s;
+		const char *str;
+
+		if (*fmt != '%') {
+			put(&o, *fmt);
+			continue;
+		}
+		fmt++;
+		if (*fmt == '-')
+			left = 1, fmt++;
+		if (*fmt == '0')
+			pad = '0', fmt++;
+		while (*fmt >= '0' && *fmt <= '9')
+			width = width * 10 + (*fmt++ - '0');
+		while (*fmt == 'l')
+			lng++, fmt++;
+		if (*fmt == 'z')
+			lng = 1, fmt++;
+		switch (*fmt) {
+		case 'd': case 'i':
+			s = lng ? va_arg(ap, long long) : va_arg(ap, int);
+			put_num(&o, s < 0 ? -(unsigned long long)s : (unsigned long long)s,
+				10, s < 0, width, pad, 0);
+			break;
+		case 'u': case 'x': case 'X':
+			u = lng ? va_arg(ap, unsigned long long)
+				: va_arg(ap, unsigned int);
+			put_num(&o, u, *fmt == 'u' ? 10 : 16, 0, width, pad,
+				*fmt == 'X');
+			break;
+		case 'p':
+			put(&o, '0'), put(&o, 'x');
+			put_num(&o, (uintptr_t)va_arg(ap, void *), 16, 0, width,
+				pad, 0);
+			break;
+		case 'c':
+			put(&o, (char)va_arg(ap, int));
+			break;
+		case 's':
+			str = va_arg(ap, const char *);
+			if (!str)
+				str = "(null)";
+			width -= (int)strlen(str);
+			while (!left && width-- > 0)
+				put(&o, ' ');
+			while (*str)
+				put(&o, *str++);
+			while (left && width-- > 0)
+				put(&o, ' ');
+			break;
+		case '%':
+			put(&o, '%');
+			break;
+		default:
+			put(&o, '%');
+			put(&o, *fmt);
+		}
+		if (!*fmt)
+			break;
+	}
+	if (len)
+		buf[o.pos < len ? o.pos : len - 1] = 0;
+	return (int)o.pos;
+}
+
+int snprintf(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+int printf(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	serial_write(buf, n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+	return n;
+}
+
+/* ---- strings --------------------------------------------------------- */
+
+void *memset(void *d, int c, size_t n)
+{
+	unsigned char *p = d;
+
+	while (n--)
+		*p++ = (unsigned char)c;
+	return d;
+}
+
+void *memcpy(void *d, const void *s, size_t n)
+{
+	unsigned char *p = d;
+	const unsigned char *q = s;
+
+	while (n--)
+		*p++ = *q++;
+	return d;
+}
+
+void *memmove(void *d, const void *s, size_t n)
+{
+	unsigned char *p = d;
+	const unsigned char *q = s;
+
+	if (p < q)
+		return memcpy(d, s, n);
+	while (n--)
+		p[n] = q[n];
+	return d;
+}
+
+int memcmp(const void *a, const void *b, size_t n)
+{
+	const unsigned char *p = a, *q = b;
+
+	for (; n; n--, p++, q++)
+		if (*p != *q)
+			return *p - *q;
+	return 0;
+}
+
+size_t strlen(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n])
+		n++;
+	return n;
+}
+
+int strcmp(const char *a, const char *b)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return (unsigned char)*a - (unsigned char)*b;
+}

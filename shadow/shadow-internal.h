@@ -1,0 +1,102 @@
+/*
+ * Private to shadow/: the records behind the shadow MMU.
+ *
+ * A "space" is the shadow of one guest address space (one cr3).  Only the
+ * active space has its mappings live in the host; the others, kept by the
+ * cr3 cache, hold their records so that switching back re-creates their
+ * mappings in a few calls instead of one fault per page.
+ *
+ * A "mapping" is one host mapping the shadow made: a run of guest-virtual
+ * pages inside one guest page and one 2 MiB-aligned block, backed by a run
+ * of guest RAM.  A "use" says that a guest-physical page served as a page
+ * table for a space, and which stretch of guest-virtual space its entries
+ * translate: a store to entry i of that table can only change the
+ * translations in [gva_base + i << entry_shift, +1 << entry_shift).
+ *
+ * Records live in fixed pools and are linked by 32-bit indexes; NIL ends a
+ * list.
+ */
+#ifndef TRAPEZE_SHADOW_INTERNAL_H
+#define TRAPEZE_SHADOW_INTERNAL_H
+
+#include "shadow.h"
+#include "x86.h"
+
+#define NIL 0xffffffffu
+#define BLOCK_SHIFT 21                 /* 2 MiB: the largest mapping */
+#define BLOCK_SIZE (1ull << BLOCK_SHIFT)
+
+struct mapping {
+	uint64_t gva, gpa, len;
+	uint32_t space;
+	uint32_t space_prev, space_next; /* the space's list (free list) */
+	uint32_t hash_prev, hash_next;   /* by (space, gva page or block) */
+	uint32_t rmap_prev, rmap_next;   /* by guest-physical block */
+	uint8_t prot;                    /* host rights of ordinary frames */
+	bool writable, user, exec, dirty; /* the guest's rights */
+	bool in_use;
+};
+
+struct use {
+	uint64_t table_gpa;              /* address of entry 0 */
+	uint64_t gva_base;
+	uint32_t space;
+	uint32_t hash_prev, hash_next;   /* by table frame */
+	uint32_t space_prev, space_next; /* the space's list (free list) */
+	uint16_t entries;
+	uint8_t entry_shift, entry_size;
+	bool in_use;
+};
+
+struct space {
+	uint64_t cr3;                    /* root address, flag bits masked */
+	uint64_t lru;                    /* last activation tick */
+	uint64_t lo, hi;                 /* bounds of its mappings */
+	uint32_t maps;                   /* head of its mapping list */
+	uint32_t uses;                   /* head of its use list */
+	unsigned nmaps;
+	bool in_use;
+};
+
+struct shadow {
+	struct shadow_config cfg;
+	struct paging pg;                /* state of the active space */
+	uint64_t nframes;
+
+	struct space *spaces;
+	unsigned active;                 /* index into spaces, or NIL */
+	uint64_t tick;
+
+	struct mapping *maps;
+	uint32_t map_free;
+	uint32_t *map_hash;              /* heads, size map_hash_size */
+	uint32_t map_hash_size;
+	uint32_t *rmap;                  /* heads by guest-physical block */
+	uint64_t nblocks;
+
+	struct use *uses;
+	uint32_t use_free;
+	uint32_t *use_hash;
+	uint32_t use_hash_size;
+	unsigned max_uses;
+
+	uint32_t *pt_refs;               /* per guest frame: table uses */
+	uint8_t *frame_flags;            /* per guest frame: FRAME_* */
+	uint32_t *block_special;         /* per 2 MiB of RAM: frames that
+					    are tables or scanned code */
+	uint32_t *scratch;               /* max_mappings indexes, for sorting */
+	bool scanning;
+	bool host_error;                 /* a map/protect/unmap call failed */
+
+	uint64_t last_dropped;
+	struct shadow_stats st;
+};
+
+#define FRAME_CODE_READY 1u
+
+static inline uint64_t frame_of(uint64_t gpa)
+{
+	return gpa >> 12;
+}
+
+#endif /* TRAPEZE_SHADOW_INTERNAL_H */

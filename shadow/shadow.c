@@ -1,0 +1,982 @@
+/*
+ * The shadow MMU proper: making, protecting and dropping host mappings so
+ * that they follow the guest's page tables (see shadow.h for the idea and
+ * shadow-internal.h for the records).
+ *
+ * Host protection of a mapped guest frame is the guest's right for the
+ * current privilege level, narrowed by two facts the guest cannot see:
+ *   - a frame that holds a page table of any known space is never writable,
+ *     so every guest store to a table faults and is emulated;
+ *   - with the scanner on, a frame is executable only after it was scanned,
+ *     and a scanned frame is never writable, so that the first fetch and
+ *     the first self-modifying store both fault.
+ * A mapping is writable only once the guest's dirty bit is set, so the
+ * first store to a clean page faults and sets it, as the hardware would.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "shadow-internal.h"
+
+#define OPS(s) (&(s)->cfg.ops)
+
+/* ---- lists --------------------------------------------------------- */
+
+static uint32_t hash64(uint64_t k, uint32_t size)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdull;
+	k ^= k >> 33;
+	return (uint32_t)(k & (size - 1));
+}
+
+static uint32_t pow2_at_least(uint64_t n)
+{
+	uint32_t p = 1;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+/* A mapping is found by its space and its page (4 KiB mappings) or its
+ * 2 MiB block (larger ones). */
+static uint32_t map_bucket(const struct shadow *s, uint32_t space,
+			   uint64_t gva, bool large)
+{
+	uint64_t unit = large ? gva >> BLOCK_SHIFT : gva >> 12;
+
+	return hash64((unit << 17) ^ ((uint64_t)space << 1) ^ large,
+		      s->map_hash_size);
+}
+
+static bool map_is_large(const struct mapping *m)
+{
+	return m->len > SHADOW_PAGE;
+}
+
+/* Doubly linked lists threaded through a pool by index. */
+#define LIST_PUSH(pool, head, idx, prev, next) do {			\
+	(pool)[idx].prev = NIL;						\
+	(pool)[idx].next = (head);					\
+	if ((head) != NIL)						\
+		(pool)[head].prev = (idx);				\
+	(head) = (idx);							\
+} while (0)
+
+#define LIST_DEL(pool, head, idx, prev, next) do {			\
+	uint32_t p_ = (pool)[idx].prev, n_ = (pool)[idx].next;		\
+	if (p_ != NIL)							\
+		(pool)[p_].next = n_;					\
+	else								\
+		(head) = n_;						\
+	if (n_ != NIL)							\
+		(pool)[n_].prev = p_;					\
+} while (0)
+
+/* ---- creation -------------------------------------------------------- */
+
+struct shadow *shadow_create(const struct shadow_config *cfg)
+{
+	struct shadow *s = calloc(1, sizeof(*s));
+	uint32_t i;
+
+	if (!s)
+		return NULL;
+	s->cfg = *cfg;
+	if (!s->cfg.max_spaces || !s->cfg.cache)
+		s->cfg.max_spaces = s->cfg.cache ? 16 : 1;
+	if (!s->cfg.max_mappings)
+		s->cfg.max_mappings = 16384;
+	if (!s->cfg.maxphyaddr)
+		s->cfg.maxphyaddr = 46;
+	s->nframes = (cfg->ram_size + SHADOW_PAGE - 1) / SHADOW_PAGE;
+	s->nblocks = (cfg->ram_size + BLOCK_SIZE - 1) / BLOCK_SIZE;
+	s->max_uses = s->cfg.max_mappings;
+	s->map_hash_size = pow2_at_least(2ull * s->cfg.max_mappings);
+	s->use_hash_size = pow2_at_least(2ull * s->max_uses);
+
+	s->spaces = calloc(s->cfg.max_spaces, sizeof(*s->spaces));
+	s->maps = calloc(s->cfg.max_mappings, sizeof(*s->maps));
+	s->map_hash = malloc(s->map_hash_size * sizeof(uint32_t));
+	s->rmap = malloc((s->nblocks + 1) * sizeof(uint32_t));
+	s->uses = calloc(s->max_uses, sizeof(*s->uses));
+	s->use_hash = malloc(s->use_hash_size * sizeof(uint32_t));
+	s->pt_refs = calloc(s->nframes + 1, sizeof(*s->pt_refs));
+	s->frame_flags = calloc(s->nframes + 1, 1);
+	s->block_special = calloc(s->nblocks + 1, sizeof(uint32_t));
+	s->scratch = malloc(s->cfg.max_mappings * sizeof(uint32_t));
+	if (!s->spaces || !s->maps || !s->map_hash || !s->rmap || !s->uses ||
+	    !s->use_hash || !s->pt_refs || !s->frame_flags ||
+	    !s->block_special || !s->scratch) {
+		shadow_destroy(s);
+		return NULL;
+	}
+	memset(s->map_hash, 0xff, s->map_hash_size * sizeof(uint32_t));
+	memset(s->rmap, 0xff, (s->nblocks + 1) * sizeof(uint32_t));
+	memset(s->use_hash, 0xff, s->use_hash_size * sizeof(uint32_t));
+	for (i = 0; i < s->cfg.max_mappings; i++)
+		s->maps[i].space_next = i + 1 < s->cfg.max_mappings ? i + 1 : NIL;
+	for (i = 0; i < s->max_uses; i++)
+		s->uses[i].space_next = i + 1 < s->max_uses ? i + 1 : NIL;
+	s->active = NIL;
+	return s;
+}
+
+void shadow_destroy(struct shadow *s)
+{
+	if (!s)
+		return;
+	free(s->spaces);
+	free(s->maps);
+	free(s->map_hash);
+	free(s->rmap);
+	free(s->uses);
+	free(s->use_hash);
+	free(s->pt_refs);
+	free(s->frame_flags);
+	free(s->block_special);
+	free(s->scratch);
+	free(s);
+}
+
+/* ---- host protection ------------------------------------------------- */
+
+static void host(struct shadow *s, int rc)
+{
+	if (rc != 0)
+		s->host_error = true;
+}
+
+static bool frame_special(const struct shadow *s, uint64_t f)
+{
+	return s->pt_refs[f] || (s->frame_flags[f] & FRAME_CODE_READY);
+}
+
+/* The guest's rights over a mapping at the current privilege level. */
+static int mapping_prot(const struct shadow *s, const struct mapping *m)
+{
+	bool user_mode = s->pg.cpl == 3;
+	int prot = SHADOW_R;
+
+	if (user_mode && !m->user)
+		return 0;
+	if (!user_mode && m->user && (s->pg.cr4 & CR4_SMAP) && !s->pg.ac)
+		return 0;
+	if (m->dirty && (user_mode ? m->writable
+				   : m->writable || !(s->pg.cr0 & CR0_WP)))
+		prot |= SHADOW_W;
+	if (m->exec && !(!user_mode && m->user && (s->pg.cr4 & CR4_SMEP)))
+		prot |= SHADOW_X;
+	return prot;
+}
+
+/* Narrow rights for one frame: tables and scanned code are never
+ * writable, unscanned code never executable. */
+static int frame_prot(const struct shadow *s, int prot, uint64_t f)
+{
+	if (!prot)
+		return 0;
+	if (s->pt_refs[f])
+		prot &= ~SHADOW_W;
+	if (s->scanning) {
+		if (s->frame_flags[f] & FRAME_CODE_READY)
+			prot &= ~SHADOW_W;
+		else
+			prot &= ~SHADOW_X;
+	}
+	return prot;
+}
+
+/* What an ordinary frame of a mapping gets. */
+static int plain_prot(const struct shadow *s, int prot)
+{
+	return s->scanning ? prot & ~SHADOW_X : prot;
+}
+
+static bool has_special_frames(const struct shadow *s, uint64_t gpa,
+			       uint64_t len)
+{
+	uint64_t b;
+
+	for (b = gpa >> BLOCK_SHIFT; b <= (gpa + len - 1) >> BLOCK_SHIFT; b++)
+		if (s->block_special[b])
+			return true;
+	return false;
+}
+
+/* Give the special frames of a live mapping their narrower rights. */
+static void fix_special_frames(struct shadow *s, const struct mapping *m,
+			       int prot)
+{
+	uint64_t first = frame_of(m->gpa), n = m->len / SHADOW_PAGE, i, j;
+
+	if (!prot || !has_special_frames(s, m->gpa, m->len))
+		return;
+	for (i = 0; i < n; i = j) {
+		int p = frame_prot(s, prot, first + i);
+
+		for (j = i + 1; j < n && frame_prot(s, prot, first + j) == p;
+		     j++)
+			;
+		if (p != m->prot) {
+			host(s, OPS(s)->protect(OPS(s)->ctx,
+						m->gva + i * SHADOW_PAGE,
+						(j - i) * SHADOW_PAGE, p));
+			s->st.protects++;
+		}
+	}
+}
+
+/* Make a live mapping's host rights what they should be now. */
+static void apply(struct shadow *s, struct mapping *m, bool fresh)
+{
+	int prot = mapping_prot(s, m);
+	int base = plain_prot(s, prot);
+
+	if (fresh) {
+		host(s, OPS(s)->map(OPS(s)->ctx, m->gva, m->gpa, m->len, base));
+		s->st.maps++;
+	} else if (base != m->prot) {
+		host(s, OPS(s)->protect(OPS(s)->ctx, m->gva, m->len, base));
+		s->st.protects++;
+	}
+	m->prot = base;
+	fix_special_frames(s, m, prot);
+}
+
+/* A frame became or stopped being special: re-protect it wherever the
+ * active space maps it. */
+static void refresh_frame(struct shadow *s, uint64_t f, bool was_special)
+{
+	uint64_t gpa = f << 12;
+	bool now = frame_special(s, f);
+	uint32_t i;
+
+	if (now != was_special)
+		s->block_special[f >> 9] += now ? 1 : (uint32_t)-1;
+	if (s->active == NIL)
+		return;
+	for (i = s->rmap[gpa >> BLOCK_SHIFT]; i != NIL;
+	     i = s->maps[i].rmap_next) {
+		struct mapping *m = &s->maps[i];
+		int p;
+
+		if (m->space != s->active || gpa < m->gpa ||
+		    gpa >= m->gpa + m->len)
+			continue;
+		p = frame_prot(s, mapping_prot(s, m), f);
+		host(s, OPS(s)->protect(OPS(s)->ctx, m->gva + (gpa - m->gpa),
+					SHADOW_PAGE, p));
+		s->st.protects++;
+	}
+}
+
+/* ---- mapping records ------------------------------------------------- */
+
+static uint32_t map_find(const struct shadow *s, uint32_t space, uint64_t gva)
+{
+	int large;
+
+	for (large = 1; large >= 0; large--) {
+		uint32_t i = s->map_hash[map_bucket(s, space, gva, large)];
+
+		for (; i != NIL; i = s->maps[i].hash_next) {
+			const struct mapping *m = &s->maps[i];
+
+			if (m->space == space && map_is_large(m) == large &&
+			    gva >= m->gva && gva < m->gva + m->len)
+				return i;
+		}
+	}
+	return NIL;
+}
+
+static uint32_t map_new(struct shadow *s, uint32_t space)
+{
+	uint32_t i = s->map_free;
+	struct space *sp = &s->spaces[space];
+
+	if (i == NIL)
+		return NIL;
+	s->map_free = s->maps[i].space_next;
+	memset(&s->maps[i], 0, sizeof(s->maps[i]));
+	s->maps[i].space = space;
+	s->maps[i].in_use = true;
+	LIST_PUSH(s->maps, sp->maps, i, space_prev, space_next);
+	sp->nmaps++;
+	s->st.mappings++;
+	return i;
+}
+
+/* Enter a filled-in record into the lookup structures. */
+static void map_index(struct shadow *s, uint32_t i)
+{
+	struct mapping *m = &s->maps[i];
+	uint32_t b = map_bucket(s, m->space, m->gva, map_is_large(m));
+	struct space *sp = &s->spaces[m->space];
+
+	LIST_PUSH(s->maps, s->map_hash[b], i, hash_prev, hash_next);
+	LIST_PUSH(s->maps, s->rmap[m->gpa >> BLOCK_SHIFT], i, rmap_prev,
+		  rmap_next);
+	if (sp->nmaps == 1 || m->gva < sp->lo)
+		sp->lo = m->gva;
+	if (sp->nmaps == 1 || m->gva + m->len > sp->hi)
+		sp->hi = m->gva + m->len;
+}
+
+static void map_release(struct shadow *s, uint32_t i)
+{
+	struct mapping *m = &s->maps[i];
+	struct space *sp = &s->spaces[m->space];
+	uint32_t b = map_bucket(s, m->space, m->gva, map_is_large(m));
+
+	LIST_DEL(s->maps, sp->maps, i, space_prev, space_next);
+	LIST_DEL(s->maps, s->map_hash[b], i, hash_prev, hash_next);
+	LIST_DEL(s->maps, s->rmap[m->gpa >> BLOCK_SHIFT], i, rmap_prev,
+		 rmap_next);
+	sp->nmaps--;
+	s->st.mappings--;
+	m->in_use = false;
+	m->space_next = s->map_free;
+	s->map_free = i;
+}
+
+/* Coalesce unmap calls over address-ordered runs. */
+struct run {
+	uint64_t lo, hi;
+};
+
+static void run_flush(struct shadow *s, struct run *r)
+{
+	if (r->hi > r->lo) {
+		host(s, OPS(s)->unmap(OPS(s)->ctx, r->lo, r->hi - r->lo));
+		s->st.unmaps++;
+	}
+	r->lo = r->hi = 0;
+}
+
+static void run_add(struct shadow *s, struct run *r, uint64_t gva,
+		    uint64_t len)
+{
+	if (r->hi != gva || r->hi == r->lo)
+		run_flush(s, r);
+	if (r->hi == r->lo)
+		r->lo = gva;
+	r->hi = gva + len;
+}
+
+/* Drop a mapping record, and its host mapping if it is live. */
+static void map_drop(struct shadow *s, uint32_t i, struct run *r)
+{
+	struct mapping *m = &s->maps[i];
+
+	if (m->space == s->active)
+		run_add(s, r, m->gva, m->len);
+	s->last_dropped += m->len / SHADOW_PAGE;
+	s->st.pages_dropped += m->len / SHADOW_PAGE;
+	map_release(s, i);
+}
+
+/* ---- page-table uses ------------------------------------------------- */
+
+static uint32_t use_bucket(const struct shadow *s, uint64_t table_gpa)
+{
+	return hash64(table_gpa >> 12, s->use_hash_size);
+}
+
+static bool use_add(struct shadow *s, uint32_t space,
+		    const struct walk_table *t)
+{
+	uint32_t b = use_bucket(s, t->gpa), i;
+	uint64_t f = frame_of(t->gpa);
+	struct space *sp = &s->spaces[space];
+	struct use *u;
+	bool was;
+
+	for (i = s->use_hash[b]; i != NIL; i = s->uses[i].hash_next) {
+		u = &s->uses[i];
+		if (u->space == space && u->table_gpa == t->gpa &&
+		    u->gva_base == t->gva_base &&
+		    u->entry_shift == t->entry_shift)
+			return true;
+	}
+	i = s->use_free;
+	if (i == NIL)
+		return false;
+	s->use_free = s->uses[i].space_next;
+	u = &s->uses[i];
+	*u = (struct use){
+		.table_gpa = t->gpa, .gva_base = t->gva_base, .space = space,
+		.entries = t->entries, .entry_shift = t->entry_shift,
+		.entry_size = t->entry_size, .in_use = true,
+	};
+	LIST_PUSH(s->uses, s->use_hash[b], i, hash_prev, hash_next);
+	LIST_PUSH(s->uses, sp->uses, i, space_prev, space_next);
+	was = frame_special(s, f);
+	if (s->pt_refs[f]++ == 0)
+		s->st.tables++;
+	refresh_frame(s, f, was);
+	return true;
+}
+
+static void use_release(struct shadow *s, uint32_t i)
+{
+	struct use *u = &s->uses[i];
+	struct space *sp = &s->spaces[u->space];
+	uint64_t f = frame_of(u->table_gpa);
+	bool was = frame_special(s, f);
+
+	LIST_DEL(s->uses, s->use_hash[use_bucket(s, u->table_gpa)], i,
+		 hash_prev, hash_next);
+	LIST_DEL(s->uses, sp->uses, i, space_prev, space_next);
+	u->in_use = false;
+	u->space_next = s->use_free;
+	s->use_free = i;
+	if (--s->pt_refs[f] == 0)
+		s->st.tables--;
+	/* Leaving table duty needs no host call: the frame regains write
+	 * access the next time a store to it faults. */
+	if (!frame_special(s, f) && was)
+		s->block_special[f >> 9]--;
+}
+
+/* ---- spaces ---------------------------------------------------------- */
+
+static uint64_t root_of(const struct paging *pg)
+{
+	switch (paging_mode_of(pg)) {
+	case PG_4LEVEL:
+		return pg->cr3 & PTE_ADDR;
+	case PG_PAE:
+		return pg->cr3 & 0xffffffe0ull;
+	case PG_32:
+		return pg->cr3 & 0xfffff000ull;
+	default:
+		return 1; /* paging off: one space, linear = physical */
+	}
+}
+
+/* Forget every record of a space; unmap what is live. */
+static void space_clear(struct shadow *s, uint32_t space)
+{
+	struct space *sp = &s->spaces[space];
+
+	if (space == s->active && sp->nmaps) {
+		host(s, OPS(s)->unmap(OPS(s)->ctx, sp->lo, sp->hi - sp->lo));
+		s->st.unmaps++;
+	}
+	while (sp->maps != NIL) {
+		s->last_dropped += s->maps[sp->maps].len / SHADOW_PAGE;
+		map_release(s, sp->maps);
+	}
+	while (sp->uses != NIL)
+		use_release(s, sp->uses);
+	sp->lo = sp->hi = 0;
+}
+
+static void space_free(struct shadow *s, uint32_t space)
+{
+	space_clear(s, space);
+	s->spaces[space].in_use = false;
+	if (s->active == space)
+		s->active = NIL;
+}
+
+static uint32_t space_find(const struct shadow *s, uint64_t root)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->cfg.max_spaces; i++)
+		if (s->spaces[i].in_use && s->spaces[i].cr3 == root)
+			return i;
+	return NIL;
+}
+
+/* A free slot, evicting the least recently active inactive space. */
+static uint32_t space_slot(struct shadow *s)
+{
+	uint32_t i, victim = NIL;
+
+	for (i = 0; i < s->cfg.max_spaces; i++) {
+		if (!s->spaces[i].in_use)
+			return i;
+		if (i != s->active && (victim == NIL ||
+				       s->spaces[i].lru < s->spaces[victim].lru))
+			victim = i;
+	}
+	if (victim == NIL)
+		victim = s->active;
+	space_free(s, victim);
+	return victim;
+}
+
+/* Sort indexes by guest-virtual address (heap sort: no allocation). */
+static void sift(const struct mapping *maps, uint32_t *a, size_t n, size_t i)
+{
+	for (;;) {
+		size_t c = 2 * i + 1;
+		uint32_t t;
+
+		if (c >= n)
+			return;
+		if (c + 1 < n && maps[a[c + 1]].gva > maps[a[c]].gva)
+			c++;
+		if (maps[a[i]].gva >= maps[a[c]].gva)
+			return;
+		t = a[i], a[i] = a[c], a[c] = t;
+		i = c;
+	}
+}
+
+static size_t sorted_maps(struct shadow *s, uint32_t space)
+{
+	size_t n = 0, i;
+	uint32_t j, t;
+
+	for (j = s->spaces[space].maps; j != NIL; j = s->maps[j].space_next)
+		s->scratch[n++] = j;
+	for (i = n / 2; i-- > 0;)
+		sift(s->maps, s->scratch, n, i);
+	for (i = n; i-- > 1;) {
+		t = s->scratch[0], s->scratch[0] = s->scratch[i];
+		s->scratch[i] = t;
+		sift(s->maps, s->scratch, i, 0);
+	}
+	return n;
+}
+
+/* Re-create the host mappings of a cached space: contiguous runs with the
+ * same rights go in one call. */
+static void space_reapply(struct shadow *s, uint32_t space)
+{
+	size_t n = sorted_maps(s, space), i, j;
+
+	for (i = 0; i < n; i = j) {
+		struct mapping *m = &s->maps[s->scratch[i]];
+		int base = plain_prot(s, mapping_prot(s, m));
+		uint64_t len = m->len;
+
+		for (j = i + 1; j < n; j++) {
+			struct mapping *o = &s->maps[s->scratch[j]];
+
+			if (o->gva != m->gva + len || o->gpa != m->gpa + len ||
+			    plain_prot(s, mapping_prot(s, o)) != base)
+				break;
+			len += o->len;
+		}
+		host(s, OPS(s)->map(OPS(s)->ctx, m->gva, m->gpa, len, base));
+		s->st.maps++;
+		for (; i < j; i++) {
+			struct mapping *o = &s->maps[s->scratch[i]];
+
+			o->prot = base;
+			fix_special_frames(s, o, mapping_prot(s, o));
+		}
+	}
+}
+
+static void activate(struct shadow *s, uint64_t root)
+{
+	uint32_t i = s->cfg.cache ? space_find(s, root) : NIL;
+
+	if (i != NIL) {
+		s->active = i;
+		s->st.cache_hits++;
+		space_reapply(s, i);
+	} else {
+		i = space_slot(s);
+		s->spaces[i] = (struct space){ .cr3 = root, .in_use = true,
+					       .maps = NIL, .uses = NIL };
+		s->active = i;
+		s->st.cache_misses++;
+	}
+	s->spaces[i].lru = ++s->tick;
+}
+
+/* Leave the active space: its host mappings go, its records stay when the
+ * cache is on. */
+static void deactivate(struct shadow *s)
+{
+	uint32_t a = s->active;
+	struct space *sp;
+
+	if (a == NIL)
+		return;
+	sp = &s->spaces[a];
+	if (!s->cfg.cache) {
+		space_free(s, a);
+		return;
+	}
+	if (sp->nmaps) {
+		host(s, OPS(s)->unmap(OPS(s)->ctx, sp->lo, sp->hi - sp->lo));
+		s->st.unmaps++;
+	}
+	s->active = NIL;
+}
+
+void shadow_set_cr3(struct shadow *s, const struct paging *pg)
+{
+	uint64_t root = root_of(pg);
+
+	s->pg = *pg;
+	if (s->active != NIL && s->spaces[s->active].cr3 == root)
+		return;
+	s->st.cr3_switches++;
+	s->last_dropped = s->active != NIL ? s->spaces[s->active].nmaps : 0;
+	deactivate(s);
+	activate(s, root);
+}
+
+void shadow_set_cpl(struct shadow *s, const struct paging *pg)
+{
+	bool was_user = s->pg.cpl == 3, user = pg->cpl == 3;
+	bool ac_matters = (pg->cr4 & CR4_SMAP) && pg->ac != s->pg.ac;
+	size_t n, i, j;
+
+	s->pg = *pg;
+	if ((was_user == user && !ac_matters) || s->active == NIL)
+		return;
+	/* Re-protect every live mapping whose rights differ in the new mode,
+	 * in address order so that neighbours share one call. */
+	n = sorted_maps(s, s->active);
+	for (i = 0; i < n; i = j) {
+		struct mapping *m = &s->maps[s->scratch[i]];
+		int base = plain_prot(s, mapping_prot(s, m));
+		uint64_t len = m->len;
+
+		j = i + 1;
+		if (base == m->prot && !has_special_frames(s, m->gpa, m->len))
+			continue;
+		for (; j < n; j++) {
+			struct mapping *o = &s->maps[s->scratch[j]];
+
+			if (o->gva != m->gva + len ||
+			    plain_prot(s, mapping_prot(s, o)) != base)
+				break;
+			len += o->len;
+		}
+		host(s, OPS(s)->protect(OPS(s)->ctx, m->gva, len, base));
+		s->st.protects++;
+		for (; i < j; i++) {
+			struct mapping *o = &s->maps[s->scratch[i]];
+
+			o->prot = base;
+			fix_special_frames(s, o, mapping_prot(s, o));
+		}
+	}
+}
+
+/* ---- invalidation ---------------------------------------------------- */
+
+/* Drop a space's mappings overlapping [lo, hi), and the uses of the
+ * tables that were reached through entries of span > finer_than. */
+static void space_invalidate(struct shadow *s, uint32_t space, uint64_t lo,
+			     uint64_t hi, unsigned shift)
+{
+	struct space *sp = &s->spaces[space];
+	struct run r = { 0, 0 };
+	uint32_t i, next;
+
+	s->st.invalidations++;
+	if (hi - lo <= BLOCK_SIZE) {
+		uint64_t a;
+
+		i = map_find(s, space, lo);
+		if (i != NIL && map_is_large(&s->maps[i]))
+			map_drop(s, i, &r);
+		for (a = lo; a < hi; a += SHADOW_PAGE) {
+			i = map_find(s, space, a);
+			if (i != NIL)
+				map_drop(s, i, &r);
+		}
+	} else {
+		for (i = sp->maps; i != NIL; i = next) {
+			struct mapping *m = &s->maps[i];
+
+			next = m->space_next;
+			if (m->gva < hi && m->gva + m->len > lo)
+				map_drop(s, i, &r);
+		}
+	}
+	run_flush(s, &r);
+	for (i = sp->uses; i != NIL; i = next) {
+		struct use *u = &s->uses[i];
+
+		next = u->space_next;
+		if (u->entry_shift < shift && u->gva_base >= lo &&
+		    u->gva_base < hi)
+			use_release(s, i);
+	}
+}
+
+#define MAX_HITS 64
+
+void shadow_phys_written(struct shadow *s, uint64_t gpa, uint64_t len)
+{
+	uint64_t end = gpa + len, f;
+
+	s->last_dropped = 0;
+	if (!len || gpa >= s->cfg.ram_size)
+		return;
+	if (end > s->cfg.ram_size)
+		end = s->cfg.ram_size;
+	for (f = frame_of(gpa); f <= frame_of(end - 1); f++) {
+		struct { uint32_t space; uint64_t lo, hi; uint8_t shift; }
+			hit[MAX_HITS];
+		unsigned nhit = 0, k;
+		uint32_t i;
+
+		if (!s->pt_refs[f])
+			continue;
+		s->st.pt_writes++;
+		for (i = s->use_hash[use_bucket(s, f << 12)]; i != NIL;
+		     i = s->uses[i].hash_next) {
+			struct use *u = &s->uses[i];
+			uint64_t tend = u->table_gpa +
+					(uint64_t)u->entries * u->entry_size;
+			uint64_t a = gpa > u->table_gpa ? gpa : u->table_gpa;
+			uint64_t b = end < tend ? end : tend;
+			uint64_t first, last;
+
+			if (frame_of(u->table_gpa) != f || a >= b)
+				continue;
+			first = (a - u->table_gpa) / u->entry_size;
+			last = (b - 1 - u->table_gpa) / u->entry_size;
+			if (nhit == MAX_HITS) {
+				shadow_flush(s);
+				return;
+			}
+			hit[nhit++] = (typeof(hit[0])){
+				u->space, u->gva_base + (first << u->entry_shift),
+				u->gva_base + ((last + 1) << u->entry_shift),
+				u->entry_shift };
+		}
+		for (k = 0; k < nhit; k++) {
+			if (!s->spaces[hit[k].space].in_use)
+				continue;
+			if (hit[k].space == s->active)
+				space_invalidate(s, hit[k].space, hit[k].lo,
+						 hit[k].hi, hit[k].shift);
+			else
+				/* A cached space whose tables change is not
+				 * worth tracking entry by entry: drop it. */
+				space_free(s, hit[k].space);
+		}
+	}
+}
+
+void shadow_invlpg(struct shadow *s, uint64_t gva)
+{
+	struct run r = { 0, 0 };
+	uint32_t i;
+
+	s->last_dropped = 0;
+	if (s->active == NIL)
+		return;
+	while ((i = map_find(s, s->active, gva)) != NIL)
+		map_drop(s, i, &r);
+	run_flush(s, &r);
+}
+
+void shadow_flush(struct shadow *s)
+{
+	uint32_t i;
+
+	s->last_dropped = 0;
+	for (i = 0; i < s->cfg.max_spaces; i++)
+		if (s->spaces[i].in_use)
+			space_clear(s, i);
+}
+
+void shadow_reset(struct shadow *s, const struct paging *pg)
+{
+	uint32_t i;
+
+	s->last_dropped = 0;
+	for (i = 0; i < s->cfg.max_spaces; i++)
+		if (s->spaces[i].in_use)
+			space_free(s, i);
+	s->pg = *pg;
+	activate(s, root_of(pg));
+}
+
+/* ---- faults ---------------------------------------------------------- */
+
+/* Pool exhausted: give up cached spaces first, then the active one. */
+static void make_room(struct shadow *s)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->cfg.max_spaces; i++)
+		if (s->spaces[i].in_use && i != s->active)
+			space_free(s, i);
+	if (s->map_free == NIL || s->use_free == NIL)
+		space_clear(s, s->active);
+}
+
+/* The stretch of one host mapping for a translation: inside the guest
+ * page, its 2 MiB block, guest RAM and the window. */
+static void chunk_of(const struct shadow *s, const struct walk *w,
+		     uint64_t gva, uint64_t *lo, uint64_t *hi)
+{
+	uint64_t block = gva & ~(BLOCK_SIZE - 1);
+	uint64_t ram_end_gva;
+
+	*lo = w->page_base > block ? w->page_base : block;
+	*hi = w->page_base + w->page_size;
+	if (*hi > block + BLOCK_SIZE)
+		*hi = block + BLOCK_SIZE;
+	if (*lo < s->cfg.gva_floor)
+		*lo = s->cfg.gva_floor;
+	if (*hi > s->cfg.gva_limit)
+		*hi = s->cfg.gva_limit;
+	ram_end_gva = w->page_base + (s->cfg.ram_size - w->page_gpa);
+	if (w->page_gpa + (*hi - w->page_base) > s->cfg.ram_size)
+		*hi = ram_end_gva & ~(SHADOW_PAGE - 1);
+}
+
+static enum fault_result map_translation(struct shadow *s, uint64_t gva,
+					 const struct walk *w)
+{
+	uint32_t i;
+	unsigned t;
+	uint64_t lo, hi;
+	struct mapping *m;
+
+	for (t = 0; t < w->ntables; t++)
+		if (!use_add(s, s->active, &w->tables[t]))
+			return FAULT_HOST_ERROR; /* caller makes room */
+	i = map_find(s, s->active, gva);
+	if (i != NIL) {
+		/* Mapped already: the dirty bit or a frame's status moved. */
+		m = &s->maps[i];
+		m->dirty |= w->dirty;
+		apply(s, m, false);
+		return FAULT_FIXED;
+	}
+	i = map_new(s, s->active);
+	if (i == NIL)
+		return FAULT_HOST_ERROR;
+	chunk_of(s, w, gva, &lo, &hi);
+	m = &s->maps[i];
+	m->gva = lo;
+	m->len = hi - lo;
+	m->gpa = w->page_gpa + (lo - w->page_base);
+	m->writable = w->writable;
+	m->user = w->user;
+	m->exec = w->exec;
+	m->dirty = w->dirty;
+	map_index(s, i);
+	apply(s, m, true);
+	return FAULT_FIXED;
+}
+
+enum fault_result shadow_fault(struct shadow *s, const struct paging *pg,
+			       uint64_t gva, unsigned access,
+			       struct fault_info *fi)
+{
+	enum fault_result r;
+	uint64_t f;
+	int tries;
+
+	memset(fi, 0, sizeof(*fi));
+	s->last_dropped = 0;
+	s->pg = *pg;
+	if (gva < s->cfg.gva_floor || gva >= s->cfg.gva_limit)
+		return FAULT_OUTSIDE;
+	if (s->active == NIL)
+		activate(s, root_of(pg));
+	switch (shadow_walk(s, pg, gva, access, &fi->walk)) {
+	case WALK_FAULT:
+		fi->pf_err = fi->walk.pf_err;
+		s->st.faults_guest++;
+		return FAULT_GUEST_PF;
+	case WALK_BAD_GPA:
+		fi->gpa = fi->walk.gpa;
+		return FAULT_BAD_GPA;
+	case WALK_OK:
+		break;
+	}
+	fi->gpa = fi->walk.gpa;
+	for (tries = 0; tries < 2; tries++) {
+		r = map_translation(s, gva, &fi->walk);
+		if (r != FAULT_HOST_ERROR)
+			break;
+		make_room(s);
+	}
+	if (r != FAULT_FIXED || s->host_error) {
+		s->host_error = false;
+		return FAULT_HOST_ERROR;
+	}
+	s->st.faults_fixed++;
+	f = frame_of(fi->gpa);
+	if ((access & 3) == ACC_WRITE && s->pt_refs[f])
+		return FAULT_PT_WRITE;
+	if (s->scanning && (access & 3) == ACC_WRITE &&
+	    (s->frame_flags[f] & FRAME_CODE_READY))
+		return FAULT_CODE_WRITE;
+	if (s->scanning && (access & 3) == ACC_EXEC &&
+	    !(s->frame_flags[f] & FRAME_CODE_READY))
+		return FAULT_EXEC_SCAN;
+	return FAULT_FIXED;
+}
+
+/* ---- code pages ------------------------------------------------------ */
+
+void shadow_set_scanning(struct shadow *s, bool on)
+{
+	s->scanning = on;
+}
+
+static void set_code_ready(struct shadow *s, uint64_t gpa, bool ready)
+{
+	uint64_t f = frame_of(gpa);
+	bool was;
+
+	if (gpa >= s->cfg.ram_size ||
+	    !!(s->frame_flags[f] & FRAME_CODE_READY) == ready)
+		return;
+	was = frame_special(s, f);
+	if (ready)
+		s->frame_flags[f] |= FRAME_CODE_READY;
+	else
+		s->frame_flags[f] &= ~FRAME_CODE_READY;
+	refresh_frame(s, f, was);
+}
+
+void shadow_code_ready(struct shadow *s, uint64_t gpa)
+{
+	set_code_ready(s, gpa, true);
+}
+
+void shadow_code_dirty(struct shadow *s, uint64_t gpa)
+{
+	set_code_ready(s, gpa, false);
+}
+
+bool shadow_code_is_ready(const struct shadow *s, uint64_t gpa)
+{
+	return gpa < s->cfg.ram_size &&
+	       (s->frame_flags[frame_of(gpa)] & FRAME_CODE_READY);
+}
+
+bool shadow_is_page_table(const struct shadow *s, uint64_t gpa)
+{
+	return gpa < s->cfg.ram_size && s->pt_refs[frame_of(gpa)] != 0;
+}
+
+void shadow_get_stats(const struct shadow *s, struct shadow_stats *st)
+{
+	uint32_t i;
+
+	*st = s->st;
+	st->spaces = 0;
+	for (i = 0; i < s->cfg.max_spaces; i++)
+		st->spaces += s->spaces[i].in_use;
+}
+
+uint64_t shadow_last_dropped(const struct shadow *s)
+{
+	return s->last_dropped;
+}

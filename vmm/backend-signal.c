@@ -1,0 +1,307 @@
+/*
+ * The signal backend: guest and monitor share one process.
+ *
+ * The guest's instructions run directly on the CPU at CPL 3.  Whatever the
+ * host refuses comes back as a signal on the alternate stack (so that the
+ * kernel never writes a signal frame onto the guest's stack): SIGSEGV for
+ * #GP and #PF, SIGILL for #UD, SIGTRAP for int3 and single steps, SIGFPE,
+ * SIGBUS, and SIGSYS for a guest `syscall`, which Syscall User Dispatch
+ * stops before the host kernel acts on it.  entry.S saves the guest's
+ * FS/GS bases and restores the monitor's; trap_handle() copies the
+ * registers into the vCPU, runs vm_trap(), and copies them back; the
+ * kernel's sigreturn resumes the guest.
+ *
+ * The guest could reach the monitor's memory with a wild pointer (nothing
+ * separates them but the guest's own page tables), so this backend is for
+ * trusted guests.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <ucontext.h>
+#include <unistd.h>
+#include <asm/prctl.h>
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+#include "backend.h"
+#include "devices/uart.h"
+#include "report.h"
+#include "vm.h"
+
+#ifndef PR_SET_SYSCALL_USER_DISPATCH
+#define PR_SET_SYSCALL_USER_DISPATCH 59
+#define PR_SYS_DISPATCH_ON 1
+#endif
+#ifndef SYS_USER_DISPATCH
+#define SYS_USER_DISPATCH 2
+#endif
+
+/* Linux's user segments (arch/x86/include/asm/segment.h). */
+#define HOST_CS64 0x33
+#define HOST_CS32 0x23
+#define HOST_SS   0x2b
+
+#define ALTSTACK_SIZE (256 * 1024)
+
+void trap_entry(int sig, siginfo_t *si, void *uc);
+void trap_handle(int sig, siginfo_t *si, ucontext_t *uc);
+extern uint64_t trap_guest_fs, trap_guest_gs, trap_monitor_fs;
+extern uint32_t trap_fs_mode;
+
+static const int trap_signals[] = { SIGSEGV, SIGILL, SIGTRAP, SIGBUS,
+				    SIGFPE, SIGSYS };
+static const int async_signals[] = { SIGALRM, SIGINT, SIGTERM, SIGUSR1 };
+
+static volatile sig_atomic_t started, in_trap;
+static uint64_t gs_live;          /* GS base last put in the register */
+
+/* ---- registers ------------------------------------------------------- */
+
+static const int greg_of[NR_GPRS] = {
+	REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI,
+	REG_RDI, REG_R8, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13, REG_R14,
+	REG_R15,
+};
+
+static void regs_in(struct vcpu *v, const mcontext_t *mc)
+{
+	unsigned i;
+
+	for (i = 0; i < NR_GPRS; i++)
+		v->gpr[i] = mc->gregs[greg_of[i]];
+	v->rip = mc->gregs[REG_RIP];
+	/* The guest's IF, IOPL and AC live in the vCPU; the rest is real. */
+	v->rflags = ((uint64_t)mc->gregs[REG_EFL] & ~RFLAGS_VIRTUAL) |
+		    (v->rflags & RFLAGS_VIRTUAL);
+	if (trap_fs_mode == 0) {
+		v->seg[SR_FS].base = trap_guest_fs;
+		v->seg[SR_GS].base = trap_guest_gs;
+	}
+}
+
+static void regs_out(const struct vcpu *v, mcontext_t *mc)
+{
+	uint64_t fl = v->rflags & ~RFLAGS_VIRTUAL;
+	uint16_t cs = vcpu_mode(v) == MODE_LONG64 ? HOST_CS64 : HOST_CS32;
+	unsigned i;
+
+	for (i = 0; i < NR_GPRS; i++)
+		mc->gregs[greg_of[i]] = v->gpr[i];
+	mc->gregs[REG_RIP] = v->rip;
+	/* Alignment checks happen at CPL 3 only, so only a guest at its
+	 * CPL 3 with CR0.AM gets the real AC. */
+	if ((v->rflags & RFLAGS_AC) && vcpu_cpl(v) == 3 && (v->cr0 & CR0_AM))
+		fl |= RFLAGS_AC;
+	mc->gregs[REG_EFL] = fl | RFLAGS_IF | RFLAGS_FIXED;
+	mc->gregs[REG_CSGSFS] = (mc->gregs[REG_CSGSFS] & 0x0000ffffffff0000ll) |
+				cs | ((long long)HOST_SS << 48);
+	trap_guest_fs = v->seg[SR_FS].base;
+	if (trap_fs_mode == 0) {
+		trap_guest_gs = v->seg[SR_GS].base;
+	} else if (v->seg[SR_GS].base != gs_live) {
+		syscall(SYS_arch_prctl, ARCH_SET_GS, v->seg[SR_GS].base);
+		gs_live = v->seg[SR_GS].base;
+	}
+}
+
+/* ---- classification -------------------------------------------------- */
+
+static void classify(int sig, const siginfo_t *si, const mcontext_t *mc,
+		     struct host_trap *t)
+{
+	unsigned trapno = mc->gregs[REG_TRAPNO];
+
+	memset(t, 0, sizeof(*t));
+	t->vector = trapno;
+	t->err = mc->gregs[REG_ERR];
+	switch (sig) {
+	case SIGSEGV:
+		if (trapno == X86_PF) {
+			t->kind = HT_PAGE_FAULT;
+			t->addr = (uint64_t)si->si_addr;
+		} else if (trapno == X86_GP) {
+			t->kind = HT_INSN;
+		} else {
+			t->kind = HT_EXCEPTION;   /* #SS, #OF, #BR... */
+		}
+		break;
+	case SIGILL:
+		t->kind = HT_INSN;
+		t->vector = X86_UD;
+		break;
+	case SIGTRAP:
+		t->kind = trapno == X86_BP ? HT_BREAKPOINT : HT_EXCEPTION;
+		break;
+	case SIGSYS:
+		t->kind = HT_SYSCALL;
+		break;
+	case SIGBUS:
+		t->kind = HT_EXCEPTION;
+		t->vector = X86_AC;
+		break;
+	default:   /* SIGFPE: #DE, #MF, #XM by trap number */
+		t->kind = HT_EXCEPTION;
+	}
+}
+
+/* ---- monitor faults -------------------------------------------------- */
+
+/* A fault inside the monitor itself is a bug in Trapeze: say where,
+ * with the monitor's call stack, and stop. */
+static void monitor_fault(struct vm *vm, int sig, ucontext_t *uc)
+{
+	unw_cursor_t c;
+	char name[128];
+	unw_word_t off, ip;
+
+	uart_flush(vm->com1);
+	fprintf(stderr, "trapeze: internal error: signal %d (%s) in the "
+		"monitor at %#llx; guest was at ", sig, strsignal(sig),
+		(unsigned long long)uc->uc_mcontext.gregs[REG_RIP]);
+	report_where(vm, stderr);
+	fprintf(stderr, "\n  monitor stack:\n");
+	if (unw_init_local2(&c, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME) == 0)
+		do {
+			unw_get_reg(&c, UNW_REG_IP, &ip);
+			if (unw_get_proc_name(&c, name, sizeof(name), &off))
+				snprintf(name, sizeof(name), "?"), off = 0;
+			fprintf(stderr, "    %#lx %s+%#lx\n", (unsigned long)ip,
+				name, (unsigned long)off);
+		} while (unw_step(&c) > 0);
+	_exit(EXIT_INTERNAL);
+}
+
+static bool in_guest(const struct vm *vm, uint64_t rip)
+{
+	return rip >= vm->window_lo && rip < vm->window_hi;
+}
+
+/* Ctrl-C, SIGTERM and --timeout: one line of where the guest was. */
+static void stop_guest(struct vm *vm, int sig)
+{
+	uart_flush(vm->com1);
+	fprintf(stderr, "trapeze: %s at ",
+		sig == SIGALRM ? "timeout" : sig == SIGINT ? "interrupted"
+							   : "terminated");
+	report_where(vm, stderr);
+	fprintf(stderr, " after %llu traps\n",
+		(unsigned long long)vm->stats.traps);
+	exit(sig == SIGALRM ? EXIT_TIMEOUT : EXIT_INTERRUPTED);
+}
+
+void trap_handle(int sig, siginfo_t *si, ucontext_t *uc)
+{
+	struct vm *vm = the_vm;
+	mcontext_t *mc = &uc->uc_mcontext;
+	struct host_trap t;
+
+	if (in_trap)
+		monitor_fault(vm, sig, uc);
+	if (sig == SIGUSR1 && !started) {
+		started = 1;
+		memset(&t, 0, sizeof(t));
+		t.kind = HT_START;
+	} else if (!started || !in_guest(vm, mc->gregs[REG_RIP])) {
+		if (sig == SIGALRM || sig == SIGINT || sig == SIGTERM)
+			stop_guest(vm, sig);
+		monitor_fault(vm, sig, uc);
+	} else {
+		regs_in(&vm->cpu, mc);
+		if (sig == SIGALRM || sig == SIGINT || sig == SIGTERM)
+			stop_guest(vm, sig);
+		classify(sig, si, mc, &t);
+	}
+	in_trap = 1;
+	vm_trap(vm, &t);
+	in_trap = 0;
+	regs_out(&vm->cpu, mc);
+}
+
+/* ---- start-up -------------------------------------------------------- */
+
+static void install(struct vm *vm)
+{
+	static uint8_t *altstack;
+	struct sigaction sa;
+	stack_t ss;
+	unsigned i;
+
+	altstack = malloc(ALTSTACK_SIZE);
+	ss = (stack_t){ .ss_sp = altstack, .ss_size = ALTSTACK_SIZE };
+	if (!altstack || sigaltstack(&ss, NULL) != 0) {
+		fprintf(stderr, "trapeze: cannot set up the signal stack\n");
+		exit(EXIT_INTERNAL);
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = trap_entry;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(async_signals) / sizeof(int); i++)
+		sigaddset(&sa.sa_mask, async_signals[i]);
+	/* Trap signals stay deliverable inside the handler (SA_NODEFER) so
+	 * that a monitor bug is reported instead of killing the process. */
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+	for (i = 0; i < sizeof(trap_signals) / sizeof(int); i++)
+		sigaction(trap_signals[i], &sa, NULL);
+	for (i = 0; i < sizeof(trap_signals) / sizeof(int); i++)
+		sigaddset(&sa.sa_mask, trap_signals[i]);
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	for (i = 0; i < sizeof(async_signals) / sizeof(int); i++)
+		sigaction(async_signals[i], &sa, NULL);
+}
+
+/* Every syscall from below the end of the window is the guest's: Syscall
+ * User Dispatch turns it into SIGSYS.  The monitor, libc and the vDSO all
+ * live above, in the range the kernel lets through. */
+static void stop_guest_syscalls(struct vm *vm)
+{
+	uint64_t top = 1ull << 47;
+
+	if (prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON,
+		  vm->window_hi, top - vm->window_hi, 0) != 0) {
+		fprintf(stderr, "trapeze: Syscall User Dispatch is not "
+			"available (%s): guest syscalls cannot be contained\n",
+			strerror(errno));
+		exit(EXIT_INTERNAL);
+	}
+}
+
+static void arm_timeout(double seconds)
+{
+	struct itimerval it = { { 0, 0 }, { 0, 0 } };
+
+	if (seconds <= 0)
+		return;
+	it.it_value.tv_sec = (time_t)seconds;
+	it.it_value.tv_usec = (suseconds_t)((seconds - (time_t)seconds) * 1e6);
+	if (!it.it_value.tv_sec && !it.it_value.tv_usec)
+		it.it_value.tv_usec = 1;
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+int backend_signal_run(struct vm *vm)
+{
+	uint64_t fs = 0;
+
+	trap_fs_mode = vm->host.fsgsbase && !getenv("TRAPEZE_NO_FSGSBASE") ? 0
+									   : 1;
+	syscall(SYS_arch_prctl, ARCH_GET_FS, &fs);
+	trap_monitor_fs = fs;
+	trap_guest_fs = vm->cpu.seg[SR_FS].base;
+	if (trap_fs_mode == 1)
+		syscall(SYS_arch_prctl, ARCH_GET_GS, &gs_live);
+	install(vm);
+	stop_guest_syscalls(vm);
+	arm_timeout(vm->opt.timeout);
+	/* The handler for this signal loads the guest's registers into the
+	 * signal frame: its sigreturn is the first entry into the guest. */
+	raise(SIGUSR1);
+	fprintf(stderr, "trapeze: internal error: the guest did not start\n");
+	return EXIT_INTERNAL;
+}

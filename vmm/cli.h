@@ -1,0 +1,16 @@
+/*
+ * The command line: `trapeze run [options] GUEST.elf` and friends.
+ */
+#ifndef TRAPEZE_CLI_H
+#define TRAPEZE_CLI_H
+
+#include "vm.h"
+
+enum cli_result { CLI_OK, CLI_EXIT_OK, CLI_ERROR };
+
+/* Parse the options of `run` (argv[0] is "run"). */
+enum cli_result cli_parse_run(int argc, char **argv, struct vm_options *opt);
+void cli_usage(FILE *f);
+void cli_run_usage(FILE *f);
+
+#endif

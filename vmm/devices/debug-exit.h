@@ -1,0 +1,16 @@
+/*
+ * QEMU's isa-debug-exit device: a write of v to its port ends the run
+ * with exit status (v << 1) | 1, so a guest's test result becomes the
+ * monitor's exit status (always odd, never the monitor's own codes).
+ */
+#ifndef TRAPEZE_DEBUG_EXIT_H
+#define TRAPEZE_DEBUG_EXIT_H
+
+#include <stdint.h>
+
+struct io_bus;
+struct vm;
+
+void debug_exit__register(struct vm *vm, struct io_bus *bus, uint16_t port);
+
+#endif

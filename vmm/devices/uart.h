@@ -1,0 +1,32 @@
+/*
+ * A 16550A UART: the guest's console, as COM1 at 0x3f8 on a PC.
+ */
+#ifndef TRAPEZE_UART_H
+#define TRAPEZE_UART_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct io_bus;
+struct uart;
+
+/* irq(opaque, level) raises or lowers the UART's interrupt line. */
+typedef void (*uart_irq_fn)(void *opaque, bool level);
+
+struct uart *uart_create(int in_fd, int out_fd);
+void uart_destroy(struct uart *u);
+void uart__register(struct uart *u, struct io_bus *bus, uint16_t base);
+void uart_set_irq(struct uart *u, uart_irq_fn fn, void *opaque);
+
+/* Bytes the guest sends through a paravirtual console: same stream. */
+void uart_output(struct uart *u, const void *buf, size_t len);
+/* Write out what is buffered (at exit, at hlt, before monitor messages). */
+void uart_flush(struct uart *u);
+/* Poll the input side; raises the interrupt if data arrived. */
+void uart_poll_input(struct uart *u);
+/* The port access itself (exported for unit tests). */
+void uart_io(void *opaque, uint16_t port, unsigned size, bool write,
+	     uint32_t *val);
+
+#endif /* TRAPEZE_UART_H */

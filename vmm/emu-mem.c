@@ -1,0 +1,309 @@
+/*
+ * Ordinary instructions with a memory operand, emulated when the access
+ * cannot run natively: a store to a guest page table (write-protected by
+ * the shadow MMU so that every change to it is seen), or an access to
+ * device memory.  Also the `mov` dispatcher: mov to or from a control,
+ * debug or segment register belongs to other families.
+ *
+ * Flags are computed as the SDM's flag tables say (vol. 1 appendix A);
+ * an emulated `lock` instruction is atomic because the vCPU is stopped.
+ */
+#include "emulate.h"
+#include "gmem.h"
+#include "vm.h"
+
+static uint64_t mask_of(unsigned size)
+{
+	return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;
+}
+
+static bool parity_even(uint64_t r)
+{
+	return !__builtin_parity((unsigned)(r & 0xff));
+}
+
+/* ZF, SF, PF of a result; CF, OF, AF as given. */
+static void set_flags(struct vcpu *v, uint64_t r, unsigned size, bool cf,
+		      bool of, bool af)
+{
+	uint64_t f = v->rflags & ~RFLAGS_ARITH;
+
+	r &= mask_of(size);
+	if (cf)
+		f |= RFLAGS_CF;
+	if (of)
+		f |= RFLAGS_OF;
+	if (af)
+		f |= RFLAGS_AF;
+	if (r == 0)
+		f |= RFLAGS_ZF;
+	if (r >> (8 * size - 1))
+		f |= RFLAGS_SF;
+	if (parity_even(r))
+		f |= RFLAGS_PF;
+	v->rflags = f;
+}
+
+/* a op b with flags, for the two-operand ALU instructions. */
+static uint64_t alu(struct vcpu *v, unsigned id, uint64_t a, uint64_t b,
+		    unsigned size)
+{
+	uint64_t m = mask_of(size), top = 1ull << (8 * size - 1);
+	unsigned __int128 wide;
+	uint64_t r, carry = (v->rflags & RFLAGS_CF) ? 1 : 0;
+
+	a &= m, b &= m;
+	switch (id) {
+	case X86_INS_AND: r = a & b; break;
+	case X86_INS_OR: r = a | b; break;
+	case X86_INS_XOR: r = a ^ b; break;
+	case X86_INS_ADD: case X86_INS_ADC:
+		if (id == X86_INS_ADD)
+			carry = 0;
+		wide = (unsigned __int128)a + b + carry;
+		r = (uint64_t)wide & m;
+		set_flags(v, r, size,
+			  size == 8 ? (wide >> 64) != 0 : ((uint64_t)wide >> (8 * size)) != 0,
+			  ((a ^ r) & (b ^ r) & top) != 0, ((a ^ b ^ r) >> 4) & 1);
+		return r;
+	case X86_INS_SUB: case X86_INS_SBB: case X86_INS_CMP:
+		if (id != X86_INS_SBB)
+			carry = 0;
+		r = (a - b - carry) & m;
+		set_flags(v, r, size,
+			  (unsigned __int128)a < (unsigned __int128)b + carry,
+			  ((a ^ b) & (a ^ r) & top) != 0, ((a ^ b ^ r) >> 4) & 1);
+		return r;
+	default:
+		return a;
+	}
+	set_flags(v, r, size, false, false, false);
+	return r;
+}
+
+static enum emu_result emulate_alu(struct vm *vm, const cs_insn *insn)
+{
+	const cs_x86_op *dst = &x86(insn)->operands[0];
+	const cs_x86_op *src = &x86(insn)->operands[1];
+	uint64_t a, b, r;
+
+	if (!op_read(vm, insn, dst, &a) || !op_read(vm, insn, src, &b))
+		return EMU_FAULT;
+	if (src->type == X86_OP_IMM)
+		b = (uint64_t)src->imm;   /* sign-extended by the encoding */
+	r = alu(&vm->cpu, insn->id, a, b, dst->size);
+	if (insn->id == X86_INS_CMP)
+		return EMU_NEXT;
+	return op_write(vm, insn, dst, r) ? EMU_NEXT : EMU_FAULT;
+}
+
+static enum emu_result emulate_incdec(struct vm *vm, const cs_insn *insn)
+{
+	const cs_x86_op *dst = &x86(insn)->operands[0];
+	struct vcpu *v = &vm->cpu;
+	uint64_t a, r, cf = v->rflags & RFLAGS_CF;
+
+	if (!op_read(vm, insn, dst, &a))
+		return EMU_FAULT;
+	r = alu(v, insn->id == X86_INS_INC ? X86_INS_ADD : X86_INS_SUB, a, 1,
+		dst->size);
+	v->rflags = (v->rflags & ~RFLAGS_CF) | cf;   /* CF is untouched */
+	return op_write(vm, insn, dst, r) ? EMU_NEXT : EMU_FAULT;
+}
+
+static enum emu_result emulate_mov_mem(struct vm *vm, const cs_insn *insn)
+{
+	const cs_x86_op *dst = &x86(insn)->operands[0];
+	const cs_x86_op *src = &x86(insn)->operands[1];
+	uint64_t val;
+
+	if (!op_read(vm, insn, src, &val))
+		return EMU_FAULT;
+	if (src->type == X86_OP_IMM)
+		val = (uint64_t)src->imm & mask_of(dst->size);
+	return op_write(vm, insn, dst, val) ? EMU_NEXT : EMU_FAULT;
+}
+
+static enum emu_result emulate_mov(struct vm *vm, const cs_insn *insn)
+{
+	const cs_x86 *d = x86(insn);
+	unsigned i;
+
+	for (i = 0; i < d->op_count; i++) {
+		const cs_x86_op *op = &d->operands[i];
+
+		if (op->type != X86_OP_REG)
+			continue;
+		if (reg_cr(op->reg) >= 0 || reg_dr(op->reg) >= 0)
+			return emulate_mov_cr_dr(vm, insn);
+		if (reg_sreg(op->reg) >= 0)
+			return emulate_mov_sreg(vm, insn);
+	}
+	return emulate_mov_mem(vm, insn);
+}
+
+static enum emu_result emulate_movx(struct vm *vm, const cs_insn *insn)
+{
+	const cs_x86_op *dst = &x86(insn)->operands[0];
+	const cs_x86_op *src = &x86(insn)->operands[1];
+	uint64_t val;
+
+	if (!op_read(vm, insn, src, &val))
+		return EMU_FAULT;
+	if (insn->id != X86_INS_MOVZX) {
+		unsigned shift = 64 - 8 * src->size;
+
+		val = (uint64_t)((int64_t)(val << shift) >> shift);
+	}
+	reg_write(&vm->cpu, dst->reg, val & mask_of(dst->size));
+	return EMU_NEXT;
+}
+
+static enum emu_result emulate_xchg(struct vm *vm, const cs_insn *insn)
+{
+	const cs_x86_op *a = &x86(insn)->operands[0];
+	const cs_x86_op *b = &x86(insn)->operands[1];
+	uint64_t va, vb;
+
+	if (!op_read(vm, insn, a, &va) || !op_read(vm, insn, b, &vb))
+		return EMU_FAULT;
+	/* Memory first: if the store faults, the register is unchanged. */
+	if (a->type == X86_OP_MEM)
+		return op_write(vm, insn, a, vb) &&
+			       op_write(vm, insn, b, va) ? EMU_NEXT : EMU_FAULT;
+	return op_write(vm, insn, b, va) && op_write(vm, insn, a, vb)
+		       ? EMU_NEXT
+		       : EMU_FAULT;
+}
+
+static enum emu_result emulate_cmpxchg(struct vm *vm, const cs_insn *insn)
+{
+	const cs_x86_op *dst = &x86(insn)->operands[0];
+	const cs_x86_op *src = &x86(insn)->operands[1];
+	struct vcpu *v = &vm->cpu;
+	unsigned size = dst->size;
+	uint64_t cur, acc = v->gpr[RAX] & mask_of(size), nv;
+
+	if (!op_read(vm, insn, dst, &cur) || !op_read(vm, insn, src, &nv))
+		return EMU_FAULT;
+	alu(v, X86_INS_CMP, acc, cur, size);
+	if (acc == cur)
+		return op_write(vm, insn, dst, nv) ? EMU_NEXT : EMU_FAULT;
+	/* The destination is written back unchanged, as the SDM says. */
+	if (!op_write(vm, insn, dst, cur))
+		return EMU_FAULT;
+	if (size == 4)
+		v->gpr[RAX] = cur;
+	else
+		v->gpr[RAX] = (v->gpr[RAX] & ~mask_of(size)) | cur;
+	return EMU_NEXT;
+}
+
+/* bt, bts, btr, btc with a memory operand: a register bit offset reaches
+ * anywhere in the bit string (SDM vol. 2 BT). */
+static enum emu_result emulate_bt(struct vm *vm, const cs_insn *insn)
+{
+	const cs_x86_op *dst = &x86(insn)->operands[0];
+	const cs_x86_op *src = &x86(insn)->operands[1];
+	struct vcpu *v = &vm->cpu;
+	unsigned bits = 8 * dst->size;
+	uint64_t off, addr, word = 0;
+	int64_t soff;
+
+	if (!op_read(vm, insn, src, &off))
+		return EMU_FAULT;
+	if (dst->type != X86_OP_MEM)
+		return EMU_NONE;
+	addr = op_addr(vm, insn, dst);
+	if (src->type == X86_OP_REG) {
+		unsigned shift = 64 - 8 * src->size;
+
+		soff = (int64_t)(off << shift) >> shift;
+		addr += (uint64_t)((soff >> (bits == 64 ? 6 : bits == 32 ? 5
+							     : 4)) *
+				   (int64_t)dst->size);
+		off = (uint64_t)soff & (bits - 1);
+	} else {
+		off &= bits - 1;
+	}
+	if (!gmem_read(vm, addr, &word, dst->size, 0))
+		return EMU_FAULT;
+	v->rflags = (v->rflags & ~RFLAGS_CF) |
+		    (((word >> off) & 1) ? RFLAGS_CF : 0);
+	switch (insn->id) {
+	case X86_INS_BTS: word |= 1ull << off; break;
+	case X86_INS_BTR: word &= ~(1ull << off); break;
+	case X86_INS_BTC: word ^= 1ull << off; break;
+	default: return EMU_NEXT;
+	}
+	return gmem_write(vm, addr, &word, dst->size, 0) ? EMU_NEXT : EMU_FAULT;
+}
+
+/* stos and movs, with rep: each element completes before the next, so a
+ * fault leaves RCX/RSI/RDI where the hardware would. */
+static enum emu_result emulate_string(struct vm *vm, const cs_insn *insn)
+{
+	struct vcpu *v = &vm->cpu;
+	const cs_x86 *d = x86(insn);
+	bool movs = insn->id == X86_INS_MOVSB || insn->id == X86_INS_MOVSW ||
+		    insn->id == X86_INS_MOVSD || insn->id == X86_INS_MOVSQ;
+	bool rep = d->prefix[0] == X86_PREFIX_REP;
+	const cs_x86_op *dst = &d->operands[0];
+	unsigned size = dst->size, asz = d->addr_size;
+	uint64_t amask = mask_of(asz);
+	int64_t step = (v->rflags & RFLAGS_DF) ? -(int64_t)size : size;
+
+	/* X86_INS_MOVSD is also SSE's movsd: that one has an XMM operand. */
+	if (dst->type != X86_OP_MEM ||
+	    (movs && d->operands[1].type != X86_OP_MEM))
+		return EMU_NONE;
+	while (!rep || (v->gpr[RCX] & amask)) {
+		uint64_t val = v->gpr[RAX];
+
+		if (movs && !gmem_read(vm, op_addr(vm, insn, &d->operands[1]),
+				       &val, size, 0))
+			return EMU_FAULT;
+		if (!gmem_write(vm, op_addr(vm, insn, dst), &val, size, 0))
+			return EMU_FAULT;
+		gpr_set_width(&v->gpr[RDI], v->gpr[RDI] + step, asz);
+		if (movs)
+			gpr_set_width(&v->gpr[RSI], v->gpr[RSI] + step, asz);
+		if (!rep)
+			break;
+		gpr_set_width(&v->gpr[RCX], v->gpr[RCX] - 1, asz);
+	}
+	return EMU_NEXT;
+}
+
+const struct emu_entry emu_mem_table[] = {
+	{ X86_INS_MOV, emulate_mov },
+	{ X86_INS_MOVABS, emulate_mov_mem },
+	{ X86_INS_MOVZX, emulate_movx },
+	{ X86_INS_MOVSX, emulate_movx },
+	{ X86_INS_MOVSXD, emulate_movx },
+	{ X86_INS_XCHG, emulate_xchg },
+	{ X86_INS_CMPXCHG, emulate_cmpxchg },
+	{ X86_INS_AND, emulate_alu },
+	{ X86_INS_OR, emulate_alu },
+	{ X86_INS_XOR, emulate_alu },
+	{ X86_INS_ADD, emulate_alu },
+	{ X86_INS_ADC, emulate_alu },
+	{ X86_INS_SUB, emulate_alu },
+	{ X86_INS_SBB, emulate_alu },
+	{ X86_INS_CMP, emulate_alu },
+	{ X86_INS_INC, emulate_incdec },
+	{ X86_INS_DEC, emulate_incdec },
+	{ X86_INS_BT, emulate_bt },
+	{ X86_INS_BTS, emulate_bt },
+	{ X86_INS_BTR, emulate_bt },
+	{ X86_INS_BTC, emulate_bt },
+	{ X86_INS_STOSB, emulate_string },
+	{ X86_INS_STOSW, emulate_string },
+	{ X86_INS_STOSD, emulate_string },
+	{ X86_INS_STOSQ, emulate_string },
+	{ X86_INS_MOVSB, emulate_string },
+	{ X86_INS_MOVSW, emulate_string },
+	{ X86_INS_MOVSD, emulate_string },
+	{ X86_INS_MOVSQ, emulate_string },
+	{ 0, NULL },
+};

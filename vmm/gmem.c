@@ -1,0 +1,154 @@
+/*
+ * Reaching guest memory from the monitor (see gmem.h).
+ */
+#include <string.h>
+
+#include "gmem.h"
+#include "vm.h"
+
+void *gpa_ptr(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	if (gpa >= vm->ram_size || len > vm->ram_size - gpa)
+		return NULL;
+	return vm->ram + gpa;
+}
+
+void gpa_written(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	uint64_t p;
+
+	for (p = gpa & ~0xfffull; p < gpa + len; p += 4096) {
+		if (shadow_is_page_table(vm->mmu, p))
+			shadow_phys_written(vm->mmu, p > gpa ? p : gpa,
+					    (p + 4096 < gpa + len ? p + 4096
+								  : gpa + len) -
+						    (p > gpa ? p : gpa));
+	}
+}
+
+bool gva_canonical(const struct vm *vm, uint64_t gva)
+{
+	if (vcpu_mode(&vm->cpu) != MODE_LONG64)
+		return true;
+	return (uint64_t)((int64_t)(gva << 16) >> 16) == gva;
+}
+
+static bool fail_canonical(struct vm *vm, unsigned access)
+{
+	vcpu_raise(&vm->cpu, (access & ACC_STACK) ? X86_SS : X86_GP, true, 0);
+	return false;
+}
+
+/* Translate one piece that stays within a page. */
+static uint8_t *piece(struct vm *vm, uint64_t gva, size_t len,
+		      unsigned access, bool raise)
+{
+	struct paging pg;
+	struct walk w;
+
+	vm_paging(vm, &pg);
+	switch (shadow_walk(vm->mmu, &pg, gva, access & (ACC_WRITE | ACC_EXEC |
+							  ACC_SUPER), &w)) {
+	case WALK_OK:
+		if (w.gpa + len <= vm->ram_size)
+			return vm->ram + w.gpa;
+		/* fall through */
+	case WALK_BAD_GPA:
+		/* Nothing backs this address: the guest sees a fault with
+		 * RSVD set, as for an entry with reserved address bits. */
+		if (raise)
+			vcpu_raise_pf(&vm->cpu, gva,
+				      PFERR_P | PFERR_RSVD |
+					      ((access & 3) == ACC_WRITE ? PFERR_W
+									 : 0));
+		return NULL;
+	case WALK_FAULT:
+		if (raise)
+			vcpu_raise_pf(&vm->cpu, gva, w.pf_err);
+		return NULL;
+	}
+	return NULL;
+}
+
+static bool access_range(struct vm *vm, uint64_t gva, void *buf, size_t len,
+			 unsigned access, bool write)
+{
+	uint8_t *b = buf, *p[2];
+	size_t first, n;
+
+	if (!gva_canonical(vm, gva) || !gva_canonical(vm, gva + len - 1))
+		return fail_canonical(vm, access);
+	if (vcpu_mode(&vm->cpu) != MODE_LONG64)
+		gva &= 0xffffffffull;
+	/* Translate every page before touching any, so that a fault leaves
+	 * memory unchanged (the instruction did not happen). */
+	first = 4096 - (gva & 0xfff);
+	if (first > len)
+		first = len;
+	n = len - first;
+	p[0] = piece(vm, gva, first, access, true);
+	if (!p[0])
+		return false;
+	p[1] = NULL;
+	if (n) {
+		if (n > 4096)
+			return false; /* callers never span three pages */
+		p[1] = piece(vm, gva + first, n, access, true);
+		if (!p[1])
+			return false;
+	}
+	if (write) {
+		memcpy(p[0], b, first);
+		gpa_written(vm, p[0] - vm->ram, first);
+		if (n) {
+			memcpy(p[1], b + first, n);
+			gpa_written(vm, p[1] - vm->ram, n);
+		}
+	} else {
+		memcpy(b, p[0], first);
+		if (n)
+			memcpy(b + first, p[1], n);
+	}
+	return true;
+}
+
+bool gmem_read(struct vm *vm, uint64_t gva, void *buf, size_t len,
+	       unsigned access)
+{
+	return access_range(vm, gva, buf, len, access & ~3u, false);
+}
+
+bool gmem_write(struct vm *vm, uint64_t gva, const void *buf, size_t len,
+		unsigned access)
+{
+	return access_range(vm, gva, (void *)buf, len,
+			    (access & ~3u) | ACC_WRITE, true);
+}
+
+size_t gmem_fetch(struct vm *vm, uint64_t gva, uint8_t *buf, size_t len,
+		  uint32_t *pf_err)
+{
+	size_t done = 0;
+
+	*pf_err = 0;
+	while (done < len) {
+		uint64_t a = gva + done;
+		size_t n = 4096 - (a & 0xfff);
+		struct paging pg;
+		struct walk w;
+
+		if (n > len - done)
+			n = len - done;
+		if (!gva_canonical(vm, a))
+			break;
+		vm_paging(vm, &pg);
+		if (shadow_walk(vm->mmu, &pg, a, ACC_EXEC, &w) != WALK_OK ||
+		    w.gpa + n > vm->ram_size) {
+			*pf_err = w.pf_err ? w.pf_err : PFERR_P | PFERR_RSVD;
+			break;
+		}
+		memcpy(buf + done, vm->ram + w.gpa, n);
+		done += n;
+	}
+	return done;
+}

@@ -1,0 +1,42 @@
+/*
+ * Guest memory as the vCPU sees it.  The monitor never dereferences a
+ * guest-virtual address: it walks the guest's page tables in software
+ * (shadow_walk) and reads or writes its own view of guest RAM, so a bad
+ * guest pointer becomes a guest #PF, never a monitor fault.
+ */
+#ifndef TRAPEZE_GMEM_H
+#define TRAPEZE_GMEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shadow.h"
+
+struct vm;
+
+/* Access flags beyond shadow.h's ACC_*: a stack access (#SS, not #GP,
+ * on a non-canonical address). */
+#define ACC_STACK 8u
+
+/* On failure these raise the guest exception on the vCPU and return false. */
+bool gmem_read(struct vm *vm, uint64_t gva, void *buf, size_t len,
+	       unsigned access);
+bool gmem_write(struct vm *vm, uint64_t gva, const void *buf, size_t len,
+		unsigned access);
+
+/* Read up to len bytes of code at gva; returns how many were readable.
+ * Raises nothing: when 0, *pf_err and the return say why. */
+size_t gmem_fetch(struct vm *vm, uint64_t gva, uint8_t *buf, size_t len,
+		  uint32_t *pf_err);
+
+/* Guest-physical access, bounds-checked: NULL when outside RAM. */
+void *gpa_ptr(struct vm *vm, uint64_t gpa, uint64_t len);
+
+/* Someone other than a native guest store changed guest RAM. */
+void gpa_written(struct vm *vm, uint64_t gpa, uint64_t len);
+
+/* Is a linear address canonical for the current mode? */
+bool gva_canonical(const struct vm *vm, uint64_t gva);
+
+#endif /* TRAPEZE_GMEM_H */

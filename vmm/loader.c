@@ -1,0 +1,312 @@
+/*
+ * The guest loader (see loader.h).  Every field of the image is checked
+ * before it is used: a guest file is user input, and a malformed one must
+ * end in one clear line, never in a read past a buffer.
+ */
+#include <elf.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gmem.h"
+#include "loader.h"
+#include "trapeze/abi.h"
+#include "vm.h"
+
+#define MAX_IMAGE (1ull << 32)
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static const char *mib(uint64_t bytes)
+{
+	static char s[32];
+
+	if (bytes % (1ull << 20) == 0)
+		snprintf(s, sizeof(s), "%llu MiB",
+			 (unsigned long long)(bytes >> 20));
+	else
+		snprintf(s, sizeof(s), "%llu bytes", (unsigned long long)bytes);
+	return s;
+}
+
+/* Look for the Trapeze entry note in one PT_NOTE segment. */
+static void find_note(const uint8_t *buf, const Elf64_Phdr *ph,
+		      struct boot_image *img)
+{
+	uint64_t off = ph->p_offset, end = ph->p_offset + ph->p_filesz;
+
+	while (off + sizeof(Elf64_Nhdr) <= end) {
+		const Elf64_Nhdr *n = (const void *)(buf + off);
+		uint64_t name = off + sizeof(*n);
+		uint64_t desc = name + ((n->n_namesz + 3) & ~3u);
+		uint64_t next = desc + ((n->n_descsz + 3) & ~3u);
+
+		if (next > end || next <= off)
+			return;
+		if (n->n_namesz == sizeof(TRAPEZE_NOTE_NAME) &&
+		    !memcmp(buf + name, TRAPEZE_NOTE_NAME, n->n_namesz) &&
+		    n->n_type == TRAPEZE_NOTE_ENTRY64 && n->n_descsz == 8) {
+			memcpy(&img->entry, buf + desc, 8);
+			img->entry_from_note = 1;
+		}
+		off = next;
+	}
+}
+
+static int check_header(const Elf64_Ehdr *eh, size_t len, char *err,
+			size_t errlen)
+{
+	if (len < EI_NIDENT || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0)
+		return fail(err, errlen, "not an ELF file");
+	if (eh->e_ident[EI_CLASS] != ELFCLASS64)
+		return fail(err, errlen, "32-bit ELF: Trapeze boots ELF64 "
+			    "x86-64 guests");
+	if (len < sizeof(*eh))
+		return fail(err, errlen, "truncated ELF header");
+	if (eh->e_ident[EI_DATA] != ELFDATA2LSB || eh->e_machine != EM_X86_64)
+		return fail(err, errlen, "not an x86-64 ELF file (machine %u)",
+			    eh->e_machine);
+	if (eh->e_type == ET_DYN)
+		return fail(err, errlen, "dynamic ELF (ET_DYN): guests must be "
+			    "static executables (ET_EXEC)");
+	if (eh->e_type != ET_EXEC)
+		return fail(err, errlen, "ELF type %u is not an executable",
+			    eh->e_type);
+	if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phnum == 0 ||
+	    eh->e_phoff > len ||
+	    (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > len - eh->e_phoff)
+		return fail(err, errlen, "bad or truncated program header "
+			    "table");
+	return 0;
+}
+
+static int check_load(const Elf64_Phdr *ph, unsigned i, size_t len,
+		      uint64_t ram_size, char *err, size_t errlen)
+{
+	if (ph->p_filesz > ph->p_memsz)
+		return fail(err, errlen, "segment %u: file size exceeds memory "
+			    "size", i);
+	if (ph->p_offset > len || ph->p_filesz > len - ph->p_offset)
+		return fail(err, errlen, "segment %u lies past the end of the "
+			    "file (truncated?)", i);
+	if (ph->p_paddr < TRAPEZE_LOAD_MIN)
+		return fail(err, errlen, "segment %u at %#llx overlaps the boot "
+			    "area below 1 MiB", i,
+			    (unsigned long long)ph->p_paddr);
+	if (ph->p_paddr >= ram_size || ph->p_memsz > ram_size - ph->p_paddr)
+		return fail(err, errlen, "segment %u ends past guest RAM (%s)",
+			    i, mib(ram_size));
+	if (ph->p_vaddr != ph->p_paddr)
+		return fail(err, errlen, "segment %u: virtual %#llx differs from "
+			    "physical %#llx (the boot map is the identity)", i,
+			    (unsigned long long)ph->p_vaddr,
+			    (unsigned long long)ph->p_paddr);
+	return 0;
+}
+
+int loader_parse(const uint8_t *buf, size_t len, uint64_t ram_size,
+		 struct boot_image *img, char *err, size_t errlen)
+{
+	const Elf64_Ehdr *eh = (const void *)buf;
+	const Elf64_Phdr *ph;
+	unsigned i;
+	int in_segment = 0;
+
+	memset(img, 0, sizeof(*img));
+	if (check_header(eh, len, err, errlen))
+		return -1;
+	ph = (const void *)(buf + eh->e_phoff);
+	img->entry = eh->e_entry;
+	for (i = 0; i < eh->e_phnum; i++) {
+		if (ph[i].p_type == PT_INTERP || ph[i].p_type == PT_DYNAMIC)
+			return fail(err, errlen, "dynamic ELF (has %s): guests "
+				    "must be static",
+				    ph[i].p_type == PT_INTERP ? "PT_INTERP"
+							      : "PT_DYNAMIC");
+		if (ph[i].p_type == PT_NOTE &&
+		    ph[i].p_offset <= len && ph[i].p_filesz <= len - ph[i].p_offset)
+			find_note(buf, &ph[i], img);
+		if (ph[i].p_type != PT_LOAD || ph[i].p_memsz == 0)
+			continue;
+		if (check_load(&ph[i], i, len, ram_size, err, errlen))
+			return -1;
+		if (img->nseg == LOADER_MAX_SEGMENTS)
+			return fail(err, errlen, "more than %d loadable segments",
+				    LOADER_MAX_SEGMENTS);
+		img->seg[img->nseg++] = (struct image_segment){
+			ph[i].p_paddr, ph[i].p_memsz, ph[i].p_filesz,
+			ph[i].p_offset };
+		if (img->nseg == 1 || ph[i].p_paddr < img->start)
+			img->start = ph[i].p_paddr;
+		if (ph[i].p_paddr + ph[i].p_memsz > img->end)
+			img->end = ph[i].p_paddr + ph[i].p_memsz;
+	}
+	if (!img->nseg)
+		return fail(err, errlen, "no loadable segment");
+	for (i = 0; i < img->nseg; i++)
+		if (img->entry >= img->seg[i].paddr &&
+		    img->entry < img->seg[i].paddr + img->seg[i].memsz)
+			in_segment = 1;
+	if (!in_segment)
+		return fail(err, errlen, "entry point %#llx is outside every "
+			    "loaded segment", (unsigned long long)img->entry);
+	return 0;
+}
+
+static uint8_t *read_file(const char *path, size_t *len, char *err,
+			  size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	uint8_t *buf;
+	size_t done = 0;
+
+	if (fd < 0) {
+		fail(err, errlen, "%s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		fail(err, errlen, "not a regular file");
+		close(fd);
+		return NULL;
+	}
+	if ((uint64_t)st.st_size > MAX_IMAGE) {
+		fail(err, errlen, "larger than 4 GiB");
+		close(fd);
+		return NULL;
+	}
+	buf = malloc(st.st_size ? st.st_size : 1);
+	while (buf && done < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + done, st.st_size - done);
+
+		if (n <= 0) {
+			fail(err, errlen, "read error: %s",
+			     n ? strerror(errno) : "file shrank");
+			free(buf);
+			buf = NULL;
+			break;
+		}
+		done += n;
+	}
+	close(fd);
+	*len = done;
+	return buf;
+}
+
+int loader_load_file(struct vm *vm, const char *path, struct boot_image *img,
+		     char *err, size_t errlen)
+{
+	size_t len = 0;
+	uint8_t *buf = read_file(path, &len, err, errlen);
+	unsigned i;
+
+	if (!buf)
+		return -1;
+	if (loader_parse(buf, len, vm->ram_size, img, err, errlen)) {
+		free(buf);
+		return -1;
+	}
+	for (i = 0; i < img->nseg; i++) {
+		const struct image_segment *s = &img->seg[i];
+
+		memcpy(vm->ram + s->paddr, buf + s->offset, s->filesz);
+		memset(vm->ram + s->paddr + s->filesz, 0, s->memsz - s->filesz);
+	}
+	free(buf);
+	return 0;
+}
+
+/*
+ * The identity map of guest RAM the ABI promises: 2 MiB pages, except the
+ * first 2 MiB, mapped with 4 KiB pages so that page 0 can stay absent (a
+ * host process cannot map address 0).  Supervisor-only, writable; NX is
+ * not used because EFER.NXE starts clear.  Returns the end of the tables.
+ */
+static uint64_t build_identity_map(struct vm *vm)
+{
+	uint64_t *pml4 = gpa_ptr(vm, TRAPEZE_BOOT_PT_GPA, 4096);
+	uint64_t pdpt_gpa = TRAPEZE_BOOT_PT_GPA + 4096;
+	uint64_t *pdpt = gpa_ptr(vm, pdpt_gpa, 4096);
+	uint64_t npd = (vm->ram_size + (1ull << 30) - 1) >> 30;
+	uint64_t pd_gpa = pdpt_gpa + 4096, pt_gpa = pd_gpa + npd * 4096;
+	uint64_t *pt = gpa_ptr(vm, pt_gpa, 4096);
+	uint64_t i, a;
+
+	pml4[0] = pdpt_gpa | PTE_P | PTE_W;
+	for (i = 0; i < npd; i++)
+		pdpt[i] = (pd_gpa + i * 4096) | PTE_P | PTE_W;
+	for (a = 0; a < vm->ram_size; a += 1ull << 21) {
+		uint64_t *pde = gpa_ptr(vm, pd_gpa + (a >> 21) * 8, 8);
+
+		*pde = a ? a | PTE_P | PTE_W | PTE_PS : pt_gpa | PTE_P | PTE_W;
+	}
+	for (i = 1; i < 512; i++)
+		pt[i] = (i << 12) | PTE_P | PTE_W;
+	return pt_gpa + 4096;
+}
+
+void loader_boot_setup(struct vm *vm, const struct boot_image *img,
+		       const char *cmdline)
+{
+	struct trapeze_boot_info *bi =
+		gpa_ptr(vm, TRAPEZE_BOOT_INFO_GPA, sizeof(*bi));
+	uint64_t *gdt = gpa_ptr(vm, TRAPEZE_BOOT_GDT_GPA, 24);
+	char *cl = gpa_ptr(vm, TRAPEZE_CMDLINE_GPA, TRAPEZE_CMDLINE_MAX);
+
+	memset(vm->ram, 0, TRAPEZE_LOAD_MIN);
+	gdt[0] = 0;
+	gdt[1] = 0x00af9b000000ffffull;   /* 0x08: 64-bit code, DPL 0 */
+	gdt[2] = 0x00cf93000000ffffull;   /* 0x10: flat data, DPL 0 */
+	snprintf(cl, TRAPEZE_CMDLINE_MAX, "%s", cmdline ? cmdline : "");
+	*bi = (struct trapeze_boot_info){
+		.magic = TRAPEZE_BOOT_MAGIC,
+		.version = TRAPEZE_ABI_VERSION,
+		.ram_size = vm->ram_size,
+		.cmdline = TRAPEZE_CMDLINE_GPA,
+		.pt_start = TRAPEZE_BOOT_PT_GPA,
+		.image_start = img->start,
+		.image_end = img->end,
+		.features = TRAPEZE_FEAT_HYPERCALL,
+		.tsc_khz = vm->host.tsc_khz,
+	};
+	bi->pt_end = build_identity_map(vm);
+	vcpu_reset_long(&vm->cpu, img->entry, TRAPEZE_BOOT_INFO_GPA,
+			TRAPEZE_BOOT_PT_GPA);
+}
+
+uint64_t parse_size(const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	if (!s || !*s || *s == '-')
+		return 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		return 0;
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	}
+	if (*end == 'i' || *end == 'B')
+		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
+	return *end ? 0 : v;
+}

@@ -1,0 +1,54 @@
+/*
+ * trapeze: the command-line entry point.  Parses the command, builds the
+ * VM, and hands it to a backend that runs it until it exits.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "backend.h"
+#include "cli.h"
+#include "config.h"
+#include "vm.h"
+
+static int cmd_run(int argc, char **argv)
+{
+	static struct vm vm;
+	struct vm_options opt;
+	char err[512];
+
+	switch (cli_parse_run(argc, argv, &opt)) {
+	case CLI_EXIT_OK:
+		return 0;
+	case CLI_ERROR:
+		return EXIT_USAGE;
+	case CLI_OK:
+		break;
+	}
+	if (vm_create(&vm, &opt, err, sizeof(err))) {
+		fprintf(stderr, "trapeze: %s: %s\n", opt.guest_path, err);
+		return EXIT_USAGE;
+	}
+	return backend_signal_run(&vm);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		cli_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "help")) {
+		cli_usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("%s\n", PACKAGE_STRING);
+		return 0;
+	}
+	if (!strcmp(argv[1], "run"))
+		return cmd_run(argc - 1, argv + 1);
+	fprintf(stderr, "trapeze: unknown command '%s' (try trapeze --help)\n",
+		argv[1]);
+	return EXIT_USAGE;
+}

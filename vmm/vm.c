@@ -1,0 +1,323 @@
+/*
+ * The virtual machine and its trap path.
+ *
+ * Every trap follows the same short road:
+ *
+ *   guest instruction --fault--> host kernel --signal--> backend fills the
+ *   vCPU --> vm_trap: page fault? the shadow MMU; instruction? fetch the
+ *   bytes at RIP through the guest's page tables, decode them (Capstone,
+ *   cached by RIP), emulate by instruction id --> pending exception? deliver
+ *   it through the guest IDT --> backend writes the vCPU back --> guest
+ *   resumes.
+ *
+ * Nothing on this road allocates memory or takes a lock.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trapeze/abi.h"
+
+#include "decode.h"
+#include "devices/debug-exit.h"
+#include "devices/uart.h"
+#include "emulate.h"
+#include "exception.h"
+#include "gmem.h"
+#include "loader.h"
+#include "memory.h"
+#include "report.h"
+#include "vm.h"
+
+struct vm *the_vm;
+
+void vm_paging(const struct vm *vm, struct paging *pg)
+{
+	const struct vcpu *v = &vm->cpu;
+
+	pg->cr0 = v->cr0;
+	pg->cr3 = v->cr3;
+	pg->cr4 = v->cr4;
+	pg->efer = v->efer;
+	pg->cpl = vcpu_cpl(v);
+	pg->ac = (v->rflags & RFLAGS_AC) != 0;
+}
+
+void vm_cpl_changed(struct vm *vm)
+{
+	struct paging pg;
+
+	vm_paging(vm, &pg);
+	shadow_set_cpl(vm->mmu, &pg);
+}
+
+void vm_paging_changed(struct vm *vm, bool flush)
+{
+	struct paging pg;
+
+	vm_paging(vm, &pg);
+	if (flush)
+		shadow_reset(vm->mmu, &pg);
+	else
+		shadow_set_cr3(vm->mmu, &pg);
+}
+
+/* CR4 bits this vCPU implements: what the host CPU has, minus what a
+ * process cannot give a guest (VMX, SMX, protection keys, LA57). */
+static uint64_t cr4_valid_bits(void)
+{
+	uint32_t r[4];
+	uint64_t bits = CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | CR4_PCE |
+			CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_TSD | CR4_DE |
+			CR4_UMIP;
+
+	hostcpu_cpuid(1, 0, r);
+	if (r[2] & (1u << 26))
+		bits |= CR4_OSXSAVE;
+	if (r[2] & (1u << 17))
+		bits |= CR4_PCIDE;
+	hostcpu_cpuid(7, 0, r);
+	if (r[1] & (1u << 0))
+		bits |= CR4_FSGSBASE;
+	if (r[1] & (1u << 7))
+		bits |= CR4_SMEP;
+	if (r[1] & (1u << 20))
+		bits |= CR4_SMAP;
+	return bits;
+}
+
+static uint64_t host_xcr0(void)
+{
+	uint32_t r[4], lo, hi;
+
+	hostcpu_cpuid(1, 0, r);
+	if (!(r[2] & (1u << 27)))   /* OSXSAVE */
+		return 1;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static int setup_devices(struct vm *vm)
+{
+	vm->com1 = uart_create(0, 1);
+	if (!vm->com1)
+		return -1;
+	uart__register(vm->com1, &vm->io, TRAPEZE_PORT_COM1);
+	debug_exit__register(vm, &vm->io, TRAPEZE_PORT_DEBUG_EXIT);
+	return 0;
+}
+
+int vm_create(struct vm *vm, const struct vm_options *opt, char *err,
+	      size_t errlen)
+{
+	struct shadow_config cfg;
+	struct boot_image img;
+	struct paging pg;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->opt = *opt;
+	the_vm = vm;
+	hostcpu_detect(&vm->host);
+	emulate_init();
+	if (memory_reserve_window(vm, err, errlen) ||
+	    memory_create_ram(vm, opt->mem_size, err, errlen))
+		return -1;
+	cfg = (struct shadow_config){
+		.ram = vm->ram, .ram_size = vm->ram_size,
+		.gva_limit = vm->window_hi, .gva_floor = vm->window_lo,
+		.maxphyaddr = vm->host.maxphyaddr,
+		.ops = memory_shadow_ops(vm), .cache = opt->shadow_cache,
+	};
+	vm->mmu = shadow_create(&cfg);
+	vm->dec = decoder_create();
+	if (!vm->mmu || !vm->dec || setup_devices(vm)) {
+		snprintf(err, errlen, "out of memory setting up the VM");
+		return -1;
+	}
+	vm->cr4_valid = cr4_valid_bits();
+	vm->xcr0_valid = host_xcr0();
+	if (loader_load_file(vm, opt->guest_path, &img, err, errlen))
+		return -1;
+	loader_boot_setup(vm, &img, opt->append);
+	vm_paging(vm, &pg);
+	shadow_reset(vm->mmu, &pg);
+	return 0;
+}
+
+void vm_exit(struct vm *vm, int status)
+{
+	uart_flush(vm->com1);
+	fflush(stdout);
+	exit(status);
+}
+
+void vm_crash(struct vm *vm, const char *fmt, ...)
+{
+	va_list ap;
+
+	uart_flush(vm->com1);
+	va_start(ap, fmt);
+	report_crash(vm, stderr, fmt, ap);
+	va_end(ap);
+	exit(EXIT_GUEST_CRASH);
+}
+
+/* ---- the trap path --------------------------------------------------- */
+
+/* A hardware exception the guest caused, delivered as its own. */
+static void reflect(struct vm *vm, const struct host_trap *t)
+{
+	struct vcpu *v = &vm->cpu;
+
+	switch (t->vector) {
+	case X86_GP: case X86_SS:
+		vcpu_raise(v, t->vector, true, 0);
+		break;
+	case X86_AC:
+		vcpu_raise(v, X86_AC, true, 0);
+		break;
+	default:
+		vcpu_raise(v, t->vector, false, 0);
+	}
+}
+
+/* Fetch, decode and emulate the instruction at RIP.  Returns EMU_NONE
+ * when no emulator took it (the caller decides what that means). */
+static enum emu_result emulate_at_rip(struct vm *vm)
+{
+	struct vcpu *v = &vm->cpu;
+	uint8_t bytes[INSN_MAX];
+	uint32_t pf_err;
+	size_t n = gmem_fetch(vm, v->rip, bytes, sizeof(bytes), &pf_err);
+	const cs_insn *insn;
+
+	enum emu_result r;
+
+	if (n == 0) {
+		vcpu_raise_pf(v, v->rip, pf_err | PFERR_I);
+		return EMU_FAULT;
+	}
+	insn = decode(vm->dec, vcpu_mode(v), v->rip, bytes, n);
+	if (!insn)
+		return EMU_NONE;
+	vm->stats.by_insn[insn->id]++;
+	r = emulate(vm, insn);
+	if (r == EMU_HALT)
+		v->halted = true;
+	if (r == EMU_NEXT || r == EMU_JUMP || r == EMU_HALT)
+		vm->stats.emulated++;
+	return r;
+}
+
+/* An instruction the host refused: emulate it, or give the guest the
+ * exception its own hardware would have raised. */
+static void handle_insn(struct vm *vm, const struct host_trap *t)
+{
+	if (emulate_at_rip(vm) == EMU_NONE)
+		reflect(vm, t);
+}
+
+static unsigned fault_access(uint32_t err)
+{
+	if (err & PFERR_W)
+		return ACC_WRITE;
+	if (err & PFERR_I)
+		return ACC_EXEC;
+	return ACC_READ;
+}
+
+static void handle_page_fault(struct vm *vm, const struct host_trap *t)
+{
+	struct vcpu *v = &vm->cpu;
+	unsigned access = fault_access(t->err);
+	struct fault_info fi;
+	struct paging pg;
+	struct walk w;
+
+	vm->stats.page_faults++;
+	vm_paging(vm, &pg);
+	switch (shadow_fault(vm->mmu, &pg, t->addr, access, &fi)) {
+	case FAULT_FIXED:
+		break;
+	case FAULT_GUEST_PF:
+		vcpu_raise_pf(v, t->addr, fi.pf_err);
+		break;
+	case FAULT_PT_WRITE:
+		/* A store to a guest page table: performed here, where the
+		 * shadow sees exactly which entry changed. */
+		if (emulate_at_rip(vm) == EMU_NONE)
+			vm_crash(vm, "cannot emulate the instruction that "
+				 "writes page table at %#llx",
+				 (unsigned long long)t->addr);
+		break;
+	case FAULT_EXEC_SCAN:
+	case FAULT_CODE_WRITE:
+		vm_crash(vm, "internal: code-page fault at %#llx with the "
+			 "scanner off", (unsigned long long)t->addr);
+	case FAULT_BAD_GPA:
+		vcpu_raise_pf(v, t->addr, PFERR_P | PFERR_RSVD |
+					  (access == ACC_WRITE ? PFERR_W : 0) |
+					  (pg.cpl == 3 ? PFERR_U : 0));
+		break;
+	case FAULT_OUTSIDE:
+		/* Outside the window nothing can be mapped for the guest:
+		 * a fault its own tables explain, else one with RSVD set. */
+		if (shadow_walk(vm->mmu, &pg, t->addr, access, &w) ==
+		    WALK_FAULT)
+			vcpu_raise_pf(v, t->addr, w.pf_err);
+		else
+			vcpu_raise_pf(v, t->addr,
+				      PFERR_P | PFERR_RSVD |
+					      (access == ACC_WRITE ? PFERR_W : 0) |
+					      (pg.cpl == 3 ? PFERR_U : 0));
+		break;
+	case FAULT_HOST_ERROR:
+		vm_crash(vm, "the host refused a shadow mapping at %#llx "
+			 "(too many mappings?)", (unsigned long long)t->addr);
+	}
+}
+
+/* The guest will never run again: no interrupt can reach it yet. */
+static void halt_forever(struct vm *vm)
+{
+	uart_flush(vm->com1);
+	if (!vm->opt.quiet)
+		fprintf(stderr, "trapeze: guest halted at rip %#llx with "
+			"interrupts %s; nothing can wake it\n",
+			(unsigned long long)vm->cpu.rip,
+			(vm->cpu.rflags & RFLAGS_IF) ? "enabled" : "disabled");
+	vm_exit(vm, EXIT_HALTED);
+}
+
+void vm_trap(struct vm *vm, const struct host_trap *t)
+{
+	struct vcpu *v = &vm->cpu;
+
+	vm->stats.traps++;
+	switch (t->kind) {
+	case HT_START:
+		break;
+	case HT_PAGE_FAULT:
+		handle_page_fault(vm, t);
+		break;
+	case HT_BREAKPOINT:
+		v->rip -= 1;     /* the host reports RIP after the int3 */
+		handle_insn(vm, t);
+		break;
+	case HT_SYSCALL:
+		v->rip -= 2;     /* after syscall (0f 05) */
+		handle_insn(vm, t);
+		break;
+	case HT_INSN:
+		handle_insn(vm, t);
+		break;
+	case HT_EXCEPTION:
+		reflect(vm, t);
+		break;
+	}
+	if (v->exc.pending)
+		exception_deliver_pending(vm);
+	if (v->halted)
+		halt_forever(vm);
+}

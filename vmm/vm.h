@@ -1,0 +1,128 @@
+/*
+ * One virtual machine: a vCPU, its RAM, its devices, its shadow MMU, and
+ * the options it runs with.  The trap path (vm_trap) is the heart of the
+ * monitor: a backend turns a host fault into a struct host_trap, vm_trap
+ * decides what the guest instruction meant and applies it to the vCPU,
+ * and the backend resumes the guest from the vCPU.
+ */
+#ifndef TRAPEZE_VM_H
+#define TRAPEZE_VM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "io.h"
+#include "hostcpu.h"
+#include "shadow.h"
+#include "vcpu.h"
+
+struct decoder;
+struct uart;
+struct scanner;
+struct trace;
+
+enum exec_mode {
+	EXEC_TRAP,  /* pure trap-and-emulate: sensitive instructions leak */
+	EXEC_SCAN,  /* the scanner patches them before they run (default) */
+};
+
+struct vm_options {
+	const char *guest_path;
+	const char *append;        /* guest command line */
+	uint64_t mem_size;
+	enum exec_mode exec;
+	double timeout;            /* seconds, 0 = none */
+	bool shadow_cache;         /* keep shadows of inactive cr3s */
+	bool quiet;                /* no monitor messages on stderr */
+};
+
+/* Exit statuses of the monitor (the guest's own are (v << 1) | 1). */
+enum {
+	EXIT_HALTED = 0,           /* cli; hlt: the guest stopped for good */
+	EXIT_USAGE = 2,            /* bad command line or bad guest image */
+	EXIT_GUEST_CRASH = 4,      /* triple fault or unhandled exception */
+	EXIT_TIMEOUT = 124,
+	EXIT_INTERNAL = 126,       /* a monitor invariant failed */
+	EXIT_INTERRUPTED = 130,
+};
+
+/* What the host told us, independent of how (signal or ptrace). */
+enum host_trap_kind {
+	HT_INSN,        /* #GP or #UD at RIP: an instruction to look at */
+	HT_BREAKPOINT,  /* int3 executed; RIP is after it */
+	HT_PAGE_FAULT,
+	HT_SYSCALL,     /* syscall executed; RIP is after it */
+	HT_EXCEPTION,   /* a plain guest exception: #DE, #DB, #MF, #XM, #AC */
+	HT_START,       /* first entry into the guest */
+};
+
+struct host_trap {
+	enum host_trap_kind kind;
+	unsigned vector;    /* hardware vector as the host saw it */
+	uint32_t err;       /* hardware error code */
+	uint64_t addr;      /* faulting address (page faults) */
+};
+
+struct vm_stats {
+	uint64_t traps;
+	uint64_t emulated;
+	uint64_t exceptions;
+	uint64_t page_faults;
+	uint64_t by_insn[1600];   /* per Capstone instruction id */
+};
+
+struct vm {
+	struct vcpu cpu;
+	struct vm_options opt;
+	struct host_features host;
+
+	int ram_fd;                /* memfd backing guest RAM */
+	uint8_t *ram;              /* the monitor's view of it */
+	uint64_t ram_size;
+	uint64_t window_lo, window_hi; /* reserved guest-virtual window */
+
+	uint64_t cr4_valid;        /* CR4 bits this vCPU implements */
+	uint64_t xcr0_valid;       /* XCR0 bits the host enabled */
+
+	struct shadow *mmu;
+	struct decoder *dec;
+	struct scanner *scan;
+	struct io_bus io;
+	struct uart *com1;
+	struct trace *trace;
+
+	/* The last page fault's reason, for the fatal report. */
+	const char *why;
+	struct vm_stats stats;
+};
+
+/* Build a VM from options: RAM, window, devices, loaded guest. */
+int vm_create(struct vm *vm, const struct vm_options *opt, char *err,
+	      size_t errlen);
+/* Run until the guest exits; returns the exit status. */
+int vm_run(struct vm *vm);
+
+/* The trap path, called by the backend with the vCPU filled in. */
+void vm_trap(struct vm *vm, const struct host_trap *t);
+
+/* End the run now with status: flush devices, restore the terminal. */
+void vm_exit(struct vm *vm, int status) __attribute__((noreturn));
+/* Stop on a guest crash with the one-screen report. */
+void vm_crash(struct vm *vm, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 2, 3)));
+
+/* Fill the walker's view of paging from the vCPU. */
+void vm_paging(const struct vm *vm, struct paging *pg);
+/* The vCPU's privilege level or paging mode changed. */
+void vm_cpl_changed(struct vm *vm);
+void vm_paging_changed(struct vm *vm, bool flush);
+
+uint64_t vm_guest_tsc(const struct vm *vm);
+bool msr_read(struct vm *vm, uint32_t msr, uint64_t *val);
+bool msr_write(struct vm *vm, uint32_t msr, uint64_t val);
+
+/* The one instance the signal handlers reach. */
+extern struct vm *the_vm;
+
+#endif /* TRAPEZE_VM_H */
