@@ -106,6 +106,8 @@ enum cli_result cli_parse_run(int argc, char **argv, struct vm_options *opt)
 	opt->mem_size = DEFAULT_MEM;
 	opt->shadow_cache = true;
 	opt->exec = EXEC_TRAP;
+	opt->console_in = 0;
+	opt->console_out = 1;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+m:a:qh", longopts, NULL)) != -1) {

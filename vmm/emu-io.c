@@ -72,15 +72,6 @@ static enum emu_result emulate_out(struct vm *vm, const cs_insn *insn)
 	return EMU_NEXT;
 }
 
-static unsigned string_size(unsigned id)
-{
-	switch (id) {
-	case X86_INS_INSB: case X86_INS_OUTSB: return 1;
-	case X86_INS_INSW: case X86_INS_OUTSW: return 2;
-	default: return 4;
-	}
-}
-
 /*
  * ins and outs, with or without rep.  Each element updates RSI/RDI and the
  * count as it completes, so a page fault in the middle leaves the
@@ -94,7 +85,7 @@ static enum emu_result emulate_string(struct vm *vm, const cs_insn *insn)
 		   insn->id == X86_INS_OUTSD;
 	bool rep = d->prefix[0] == X86_PREFIX_REP ||
 		   d->prefix[0] == X86_PREFIX_REPNE;
-	unsigned size = string_size(insn->id), asz = d->addr_size;
+	unsigned size = insn_string_size(insn), asz = d->addr_size;
 	uint64_t amask = asz == 8 ? ~0ull : (1ull << (8 * asz)) - 1;
 	const cs_x86_op *mem = &d->operands[out ? 1 : 0];
 	enum gpr ptr = out ? RSI : RDI;

@@ -249,7 +249,7 @@ static enum emu_result emulate_string(struct vm *vm, const cs_insn *insn)
 		    insn->id == X86_INS_MOVSD || insn->id == X86_INS_MOVSQ;
 	bool rep = d->prefix[0] == X86_PREFIX_REP;
 	const cs_x86_op *dst = &d->operands[0];
-	unsigned size = dst->size, asz = d->addr_size;
+	unsigned size = insn_string_size(insn), asz = d->addr_size;
 	uint64_t amask = mask_of(asz);
 	int64_t step = (v->rflags & RFLAGS_DF) ? -(int64_t)size : size;
 

@@ -273,6 +273,17 @@ bool op_write(struct vm *vm, const cs_insn *insn, const cs_x86_op *op,
 	}
 }
 
+unsigned insn_string_size(const cs_insn *insn)
+{
+	const cs_x86 *d = x86(insn);
+
+	if (!(d->opcode[0] & 1))
+		return 1;
+	if (d->rex & 8)
+		return 8;
+	return d->prefix[2] == X86_PREFIX_OPSIZE ? 2 : 4;
+}
+
 unsigned insn_opsize(const struct vm *vm, const cs_insn *insn)
 {
 	const cs_x86 *d = x86(insn);

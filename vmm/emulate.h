@@ -82,6 +82,11 @@ bool stack_push(struct vm *vm, uint64_t val, unsigned size);
 bool stack_pop(struct vm *vm, uint64_t *val, unsigned size);
 bool stack_peek(struct vm *vm, unsigned offset, uint64_t *val, unsigned size);
 
+/* Element size of a string instruction (ins, outs, movs, stos...), from
+ * the opcode and prefixes: Capstone 4 ignores a 66 prefix placed before
+ * f3 and calls `66 f3 6d` rep insd. */
+unsigned insn_string_size(const cs_insn *insn);
+
 /* Operand size of the instruction in bytes (prefixes and REX.W applied). */
 unsigned insn_opsize(const struct vm *vm, const cs_insn *insn);
 

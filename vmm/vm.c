@@ -100,7 +100,7 @@ static uint64_t host_xcr0(void)
 
 static int setup_devices(struct vm *vm)
 {
-	vm->com1 = uart_create(0, 1);
+	vm->com1 = uart_create(vm->opt.console_in, vm->opt.console_out);
 	if (!vm->com1)
 		return -1;
 	uart__register(vm->com1, &vm->io, TRAPEZE_PORT_COM1);
@@ -108,26 +108,28 @@ static int setup_devices(struct vm *vm)
 	return 0;
 }
 
-int vm_create(struct vm *vm, const struct vm_options *opt, char *err,
-	      size_t errlen)
+int vm_init(struct vm *vm, const struct vm_options *opt,
+	    const struct shadow_ops *ops, char *err, size_t errlen)
 {
 	struct shadow_config cfg;
-	struct boot_image img;
-	struct paging pg;
 
 	memset(vm, 0, sizeof(*vm));
 	vm->opt = *opt;
+	vm->window_lo = 0x10000;
+	vm->window_hi = TRAPEZE_GVA_LIMIT;
 	the_vm = vm;
 	hostcpu_detect(&vm->host);
 	emulate_init();
-	if (memory_reserve_window(vm, err, errlen) ||
-	    memory_create_ram(vm, opt->mem_size, err, errlen))
+	if (ops == NULL && memory_reserve_window(vm, err, errlen))
+		return -1;
+	if (memory_create_ram(vm, opt->mem_size, err, errlen))
 		return -1;
 	cfg = (struct shadow_config){
 		.ram = vm->ram, .ram_size = vm->ram_size,
 		.gva_limit = vm->window_hi, .gva_floor = vm->window_lo,
 		.maxphyaddr = vm->host.maxphyaddr,
-		.ops = memory_shadow_ops(vm), .cache = opt->shadow_cache,
+		.ops = ops ? *ops : memory_shadow_ops(vm),
+		.cache = opt->shadow_cache,
 	};
 	vm->mmu = shadow_create(&cfg);
 	vm->dec = decoder_create();
@@ -137,11 +139,27 @@ int vm_create(struct vm *vm, const struct vm_options *opt, char *err,
 	}
 	vm->cr4_valid = cr4_valid_bits();
 	vm->xcr0_valid = host_xcr0();
-	if (loader_load_file(vm, opt->guest_path, &img, err, errlen))
-		return -1;
-	loader_boot_setup(vm, &img, opt->append);
+	return 0;
+}
+
+void vm_boot(struct vm *vm, const struct boot_image *img)
+{
+	struct paging pg;
+
+	loader_boot_setup(vm, img, vm->opt.append);
 	vm_paging(vm, &pg);
 	shadow_reset(vm->mmu, &pg);
+}
+
+int vm_create(struct vm *vm, const struct vm_options *opt, char *err,
+	      size_t errlen)
+{
+	struct boot_image img;
+
+	if (vm_init(vm, opt, NULL, err, errlen) ||
+	    loader_load_file(vm, opt->guest_path, &img, err, errlen))
+		return -1;
+	vm_boot(vm, &img);
 	return 0;
 }
 
@@ -184,7 +202,7 @@ static void reflect(struct vm *vm, const struct host_trap *t)
 
 /* Fetch, decode and emulate the instruction at RIP.  Returns EMU_NONE
  * when no emulator took it (the caller decides what that means). */
-static enum emu_result emulate_at_rip(struct vm *vm)
+enum emu_result vm_emulate_at_rip(struct vm *vm)
 {
 	struct vcpu *v = &vm->cpu;
 	uint8_t bytes[INSN_MAX];
@@ -214,7 +232,7 @@ static enum emu_result emulate_at_rip(struct vm *vm)
  * exception its own hardware would have raised. */
 static void handle_insn(struct vm *vm, const struct host_trap *t)
 {
-	if (emulate_at_rip(vm) == EMU_NONE)
+	if (vm_emulate_at_rip(vm) == EMU_NONE)
 		reflect(vm, t);
 }
 
@@ -246,7 +264,7 @@ static void handle_page_fault(struct vm *vm, const struct host_trap *t)
 	case FAULT_PT_WRITE:
 		/* A store to a guest page table: performed here, where the
 		 * shadow sees exactly which entry changed. */
-		if (emulate_at_rip(vm) == EMU_NONE)
+		if (vm_emulate_at_rip(vm) == EMU_NONE)
 			vm_crash(vm, "cannot emulate the instruction that "
 				 "writes page table at %#llx",
 				 (unsigned long long)t->addr);

@@ -12,8 +12,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "io.h"
+#include "emulate.h"
 #include "hostcpu.h"
+#include "io.h"
 #include "shadow.h"
 #include "vcpu.h"
 
@@ -35,6 +36,7 @@ struct vm_options {
 	double timeout;            /* seconds, 0 = none */
 	bool shadow_cache;         /* keep shadows of inactive cr3s */
 	bool quiet;                /* no monitor messages on stderr */
+	int console_in, console_out; /* COM1's file descriptors */
 };
 
 /* Exit statuses of the monitor (the guest's own are (v << 1) | 1). */
@@ -97,14 +99,26 @@ struct vm {
 	struct vm_stats stats;
 };
 
-/* Build a VM from options: RAM, window, devices, loaded guest. */
+struct boot_image;
+
+/* Build a VM from options: window, RAM, devices, the guest loaded and
+ * booted.  0, or -1 with one line for the user in err. */
 int vm_create(struct vm *vm, const struct vm_options *opt, char *err,
 	      size_t errlen);
+/* The parts: RAM, shadow MMU, decoder, devices; with ops NULL the window
+ * is reserved and the shadow maps into it, else it calls ops (tests). */
+int vm_init(struct vm *vm, const struct vm_options *opt,
+	    const struct shadow_ops *ops, char *err, size_t errlen);
+/* Boot state for a loaded image: boot info, tables, vCPU reset. */
+void vm_boot(struct vm *vm, const struct boot_image *img);
 /* Run until the guest exits; returns the exit status. */
 int vm_run(struct vm *vm);
 
 /* The trap path, called by the backend with the vCPU filled in. */
 void vm_trap(struct vm *vm, const struct host_trap *t);
+/* Fetch, decode and emulate the instruction at RIP (no delivery of what
+ * it raises: that is exception_deliver_pending's). */
+enum emu_result vm_emulate_at_rip(struct vm *vm);
 
 /* End the run now with status: flush devices, restore the terminal. */
 void vm_exit(struct vm *vm, int status) __attribute__((noreturn));

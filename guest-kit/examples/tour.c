@@ -111,6 +111,12 @@ static void expect(const char *what, unsigned vector)
 	seen.vector = ~0ull;
 }
 
+/* Execute one faulting instruction; the handler steps over it, by a
+ * length the assembler measured. */
+#define FAULTING(insn, ...)						\
+	__asm__ volatile("movl $(2f - 1f), %[skip]\n1:\t" insn "\n2:"	\
+			 : [skip] "=m"(seen.skip) : __VA_ARGS__)
+
 static void exceptions(void)
 {
 	volatile int zero = 0;
@@ -118,19 +124,15 @@ static void exceptions(void)
 	seen.skip = 0;
 	__asm__ volatile("int3");
 	expect("int3", 3);
-	seen.skip = 2;
-	__asm__ volatile("ud2");
+	FAULTING("ud2", "i"(0));
 	expect("ud2", 6);
-	seen.skip = 2;
-	__asm__ volatile("divl %1" : : "a"(1), "r"(zero), "d"(0));
+	FAULTING("divl %[z]", "a"(1), "d"(0), [z] "r"(zero));
 	expect("divide by zero", 0);
-	seen.skip = 3;
-	__asm__ volatile("movb (%0), %%al" : : "r"(UNMAPPED) : "rax");
+	FAULTING("movb (%[p]), %%cl", [p] "r"(UNMAPPED) : "rcx");
 	printf("[exc] page fault address (cr2) 0x%llx\n",
 	       (unsigned long long)seen.cr2);
 	expect("read of an unmapped page", 14);
-	seen.skip = 2;
-	__asm__ volatile("wrmsr" : : "c"(0x12345), "a"(0), "d"(0));
+	FAULTING("wrmsr", "c"(0x12345), "a"(0), "d"(0));
 	expect("wrmsr to an MSR that does not exist", 13);
 	seen.skip = 0;
 }

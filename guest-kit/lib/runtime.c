@@ -84,11 +84,12 @@ int vsnprintf(char *buf, size_t len, const char *fmt, va_list ap)
 	struct out o = { buf, len, 0 };
 
 	for (; *fmt; fmt++) {
-		int width = 0, lng = 0, left = 0;
+		int width = 0, lng = 0, left = 0, prec = -1;
 		char pad = ' ';
 		unsigned long long u;
 		long long s;
 		const char *str;
+		int n;
 
 		if (*fmt != '%') {
 			put(&o, *fmt);
@@ -101,6 +102,11 @@ int vsnprintf(char *buf, size_t len, const char *fmt, va_list ap)
 			pad = '0', fmt++;
 		while (*fmt >= '0' && *fmt <= '9')
 			width = width * 10 + (*fmt++ - '0');
+		if (*fmt == '.') {
+			prec = 0;
+			for (fmt++; *fmt >= '0' && *fmt <= '9'; fmt++)
+				prec = prec * 10 + (*fmt - '0');
+		}
 		while (*fmt == 'l')
 			lng++, fmt++;
 		if (*fmt == 'z')
@@ -129,10 +135,13 @@ int vsnprintf(char *buf, size_t len, const char *fmt, va_list ap)
 			str = va_arg(ap, const char *);
 			if (!str)
 				str = "(null)";
-			width -= (int)strlen(str);
+			n = (int)strlen(str);
+			if (prec >= 0 && prec < n)
+				n = prec;
+			width -= n;
 			while (!left && width-- > 0)
 				put(&o, ' ');
-			while (*str)
+			while (n--)
 				put(&o, *str++);
 			while (left && width-- > 0)
 				put(&o, ' ');

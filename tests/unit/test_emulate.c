@@ -1,0 +1,830 @@
+/*
+ * The instruction emulator: each test puts instruction bytes at RIP,
+ * prepares the vCPU, emulates one instruction and checks what the
+ * hardware would have done at that privilege level.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "trapeze/abi.h"
+
+#define RUN(vm, bytes) harness_run(vm, bytes, sizeof(bytes) - 1)
+
+static struct vm *vm;
+
+static void setup(void)
+{
+	vm = harness_vm();
+}
+
+static void assert_gp(uint32_t err)
+{
+	ck_assert(vm->cpu.exc.pending);
+	ck_assert_uint_eq(vm->cpu.exc.vector, X86_GP);
+	ck_assert_uint_eq(vm->cpu.exc.err, err);
+}
+
+static void assert_ud(void)
+{
+	ck_assert(vm->cpu.exc.pending);
+	ck_assert_uint_eq(vm->cpu.exc.vector, X86_UD);
+}
+
+/* ---- interrupt flag ---- */
+
+START_TEST(test_cli_at_cpl0_clears_virtual_if)
+{
+	vm->cpu.rflags |= RFLAGS_IF;
+	ck_assert_int_eq(RUN(vm, "\xfa"), EMU_NEXT);
+	ck_assert(!(vm->cpu.rflags & RFLAGS_IF));
+	ck_assert_uint_eq(vm->cpu.rip, CODE_GPA + 1);
+}
+END_TEST
+
+START_TEST(test_sti_sets_virtual_if_and_interrupt_shadow)
+{
+	ck_assert_int_eq(RUN(vm, "\xfb"), EMU_NEXT);
+	ck_assert(vm->cpu.rflags & RFLAGS_IF);
+	ck_assert(vm->cpu.irq_shadow);
+}
+END_TEST
+
+START_TEST(test_cli_at_cpl3_without_iopl_raises_gp)
+{
+	harness_gdt(vm);
+	harness_user_mode(vm);
+	ck_assert_int_eq(RUN(vm, "\xfa"), EMU_FAULT);
+	assert_gp(0);
+	ck_assert(vm->cpu.rflags & RFLAGS_IF);
+	ck_assert_uint_eq(vm->cpu.rip, CODE_GPA);
+}
+END_TEST
+
+START_TEST(test_cli_at_cpl3_with_iopl3_clears_if)
+{
+	harness_gdt(vm);
+	harness_user_mode(vm);
+	vm->cpu.rflags |= RFLAGS_IOPL;
+	ck_assert_int_eq(RUN(vm, "\xfa"), EMU_NEXT);
+	ck_assert(!(vm->cpu.rflags & RFLAGS_IF));
+}
+END_TEST
+
+START_TEST(test_pushf_pushes_the_virtual_if)
+{
+	vm->cpu.rflags = RFLAGS_FIXED | RFLAGS_ZF;   /* IF clear */
+	ck_assert_int_eq(RUN(vm, "\x9c"), EMU_NEXT);
+	ck_assert_uint_eq(vm->cpu.gpr[RSP], STACK_TOP - 8);
+	ck_assert_uint_eq(harness_peek64(vm, STACK_TOP - 8),
+			  RFLAGS_FIXED | RFLAGS_ZF);
+}
+END_TEST
+
+START_TEST(test_popf_at_cpl0_loads_if_and_iopl)
+{
+	uint64_t img = RFLAGS_FIXED | RFLAGS_IF | RFLAGS_IOPL | RFLAGS_CF;
+
+	vm->cpu.gpr[RSP] -= 8;
+	harness_poke(vm, vm->cpu.gpr[RSP], &img, 8);
+	ck_assert_int_eq(RUN(vm, "\x9d"), EMU_NEXT);
+	ck_assert_uint_eq(vm->cpu.rflags, img);
+	ck_assert_uint_eq(vm->cpu.gpr[RSP], STACK_TOP);
+}
+END_TEST
+
+START_TEST(test_popf_at_cpl3_keeps_if_and_iopl)
+{
+	uint64_t img = RFLAGS_FIXED | RFLAGS_IOPL | RFLAGS_CF;  /* IF clear */
+
+	harness_gdt(vm);
+	harness_user_mode(vm);
+	vm->cpu.gpr[RSP] = STACK_TOP - 8;
+	harness_poke(vm, STACK_TOP - 8, &img, 8);
+	ck_assert_int_eq(RUN(vm, "\x9d"), EMU_NEXT);
+	ck_assert(vm->cpu.rflags & RFLAGS_IF);          /* silently kept */
+	ck_assert_uint_eq(vm->cpu.rflags & RFLAGS_IOPL, 0);
+	ck_assert(vm->cpu.rflags & RFLAGS_CF);          /* CF did change */
+}
+END_TEST
+
+START_TEST(test_hlt_at_cpl0_halts_after_the_instruction)
+{
+	ck_assert_int_eq(RUN(vm, "\xf4"), EMU_HALT);
+	ck_assert(vm->cpu.halted);
+	ck_assert_uint_eq(vm->cpu.rip, CODE_GPA + 1);
+}
+END_TEST
+
+START_TEST(test_hlt_at_cpl3_raises_gp)
+{
+	harness_gdt(vm);
+	harness_user_mode(vm);
+	ck_assert_int_eq(RUN(vm, "\xf4"), EMU_FAULT);
+	assert_gp(0);
+}
+END_TEST
+
+/* ---- port I/O ---- */
+
+START_TEST(test_out_imm8_and_in_dx_reach_the_uart_scratch_register)
+{
+	vm->cpu.gpr[RAX] = 0x5a;
+	vm->cpu.gpr[RDX] = TRAPEZE_PORT_COM1 + 7;
+	ck_assert_int_eq(RUN(vm, "\xee"), EMU_NEXT);       /* out dx, al */
+	vm->cpu.gpr[RAX] = 0xffffffffffff0000ull;
+	ck_assert_int_eq(RUN(vm, "\xec"), EMU_NEXT);       /* in al, dx */
+	ck_assert_uint_eq(vm->cpu.gpr[RAX], 0xffffffffffff005aull);
+}
+END_TEST
+
+START_TEST(test_out_imm8_al_writes_the_console)
+{
+	vm->cpu.gpr[RAX] = 'H';
+	ck_assert_int_eq(RUN(vm, "\xe6\xf8"), EMU_NEXT);   /* out 0xf8, al */
+	ck_assert_str_eq(harness_console(vm), "");        /* port 0xf8 */
+	vm->cpu.rip = CODE_GPA;
+	vm->cpu.gpr[RDX] = TRAPEZE_PORT_COM1;
+	ck_assert_int_eq(RUN(vm, "\xee"), EMU_NEXT);
+	ck_assert_str_eq(harness_console(vm), "H");
+}
+END_TEST
+
+START_TEST(test_in_from_unclaimed_port_reads_all_ones)
+{
+	vm->cpu.gpr[RAX] = 0x1122334455667788ull;
+	vm->cpu.gpr[RDX] = 0x7000;
+	ck_assert_int_eq(RUN(vm, "\xed"), EMU_NEXT);       /* in eax, dx */
+	ck_assert_uint_eq(vm->cpu.gpr[RAX], 0xffffffffull);
+	vm->cpu.rip = CODE_GPA;
+	vm->cpu.gpr[RAX] = 0x1122334455667788ull;
+	ck_assert_int_eq(RUN(vm, "\x66\xed"), EMU_NEXT);   /* in ax, dx */
+	ck_assert_uint_eq(vm->cpu.gpr[RAX], 0x112233445566ffffull);
+}
+END_TEST
+
+START_TEST(test_in_at_cpl3_without_iopl_raises_gp)
+{
+	harness_gdt(vm);
+	harness_user_mode(vm);
+	vm->cpu.gpr[RDX] = 0x80;
+	ck_assert_int_eq(RUN(vm, "\xec"), EMU_FAULT);
+	assert_gp(0);
+}
+END_TEST
+
+START_TEST(test_io_bitmap_opens_a_port_at_cpl3)
+{
+	uint16_t iomap = 0x68;
+	uint8_t bits[0x20];
+
+	harness_gdt(vm);
+	/* Widen the TSS so it holds a bitmap for ports 0-255. */
+	vm->cpu.tr.limit = 0x68 + sizeof(bits);
+	harness_poke(vm, TSS_GPA + 0x66, &iomap, 2);
+	memset(bits, 0xff, sizeof(bits));
+	bits[0x80 / 8] &= ~1u;                             /* port 0x80 */
+	harness_poke(vm, TSS_GPA + iomap, bits, sizeof(bits));
+	harness_user_mode(vm);
+	vm->cpu.gpr[RDX] = 0x80;
+	ck_assert_int_eq(RUN(vm, "\xec"), EMU_NEXT);
+	vm->cpu.rip = CODE_GPA;
+	vm->cpu.gpr[RDX] = 0x81;
+	ck_assert_int_eq(RUN(vm, "\xec"), EMU_FAULT);
+	assert_gp(0);
+}
+END_TEST
+
+START_TEST(test_rep_outsb_writes_the_string_and_advances)
+{
+	static const char msg[] = "rep outsb";
+
+	harness_poke(vm, DATA_GPA, msg, 9);
+	vm->cpu.gpr[RSI] = DATA_GPA;
+	vm->cpu.gpr[RCX] = 9;
+	vm->cpu.gpr[RDX] = TRAPEZE_PORT_COM1;
+	ck_assert_int_eq(RUN(vm, "\xf3\x6e"), EMU_NEXT);
+	ck_assert_str_eq(harness_console(vm), "rep outsb");
+	ck_assert_uint_eq(vm->cpu.gpr[RSI], DATA_GPA + 9);
+	ck_assert_uint_eq(vm->cpu.gpr[RCX], 0);
+}
+END_TEST
+
+START_TEST(test_rep_insw_stores_downwards_with_df)
+{
+	vm->cpu.gpr[RDI] = DATA_GPA + 16;
+	vm->cpu.gpr[RCX] = 3;
+	vm->cpu.gpr[RDX] = 0x7000;
+	vm->cpu.rflags |= RFLAGS_DF;
+	ck_assert_int_eq(RUN(vm, "\x66\xf3\x6d"), EMU_NEXT); /* rep insw */
+	ck_assert_uint_eq(vm->cpu.gpr[RDI], DATA_GPA + 10);
+	ck_assert_uint_eq(harness_peek64(vm, DATA_GPA + 12) & 0xffffffff,
+			  0xffffffff);
+	ck_assert_uint_eq(vm->cpu.gpr[RCX], 0);
+}
+END_TEST
+
+/* ---- control registers ---- */
+
+START_TEST(test_mov_from_cr0_reads_the_virtual_cr0)
+{
+	ck_assert_int_eq(RUN(vm, "\x0f\x20\xc0"), EMU_NEXT);
+	ck_assert_uint_eq(vm->cpu.gpr[RAX],
+			  CR0_PE | CR0_ET | CR0_NW | CR0_CD | CR0_PG);
+}
+END_TEST
+
+START_TEST(test_mov_cr0_pg_without_pe_raises_gp)
+{
+	vm->cpu.gpr[RAX] = CR0_PG | CR0_ET;
+	ck_assert_int_eq(RUN(vm, "\x0f\x22\xc0"), EMU_FAULT);
+	assert_gp(0);
+}
+END_TEST
+
+START_TEST(test_mov_cr0_clearing_pg_in_64bit_mode_raises_gp)
+{
+	vm->cpu.gpr[RAX] = vm->cpu.cr0 & ~CR0_PG;
+	ck_assert_int_eq(RUN(vm, "\x0f\x22\xc0"), EMU_FAULT);
+	assert_gp(0);
+}
+END_TEST
+
+START_TEST(test_mov_cr4_reserved_bit_raises_gp)
+{
+	vm->cpu.gpr[RAX] = vm->cpu.cr4 | (1ull << 24);
+	ck_assert_int_eq(RUN(vm, "\x0f\x22\xe0"), EMU_FAULT);
+	assert_gp(0);
+}
+END_TEST
+
+START_TEST(test_mov_cr4_clearing_pae_in_long_mode_raises_gp)
+{
+	vm->cpu.gpr[RAX] = 0;
+	ck_assert_int_eq(RUN(vm, "\x0f\x22\xe0"), EMU_FAULT);
+	assert_gp(0);
+}
+END_TEST
+
+START_TEST(test_mov_cr3_switches_the_shadow_space)
+{
+	struct shadow_stats st;
+	uint64_t pml4 = harness_peek64(vm, vm->cpu.cr3);
+
+	harness_poke(vm, 0x400000, &pml4, 8);       /* same map, new root */
+	vm->cpu.gpr[RBX] = 0x400000;
+	ck_assert_int_eq(RUN(vm, "\x0f\x22\xdb"), EMU_NEXT); /* cr3, rbx */
+	ck_assert_uint_eq(vm->cpu.cr3, 0x400000);
+	shadow_get_stats(vm->mmu, &st);
+	ck_assert_uint_eq(st.cr3_switches, 1);
+}
+END_TEST
+
+START_TEST(test_mov_cr_at_cpl3_raises_gp)
+{
+	harness_gdt(vm);
+	harness_user_mode(vm);
+	ck_assert_int_eq(RUN(vm, "\x0f\x20\xd8"), EMU_FAULT);
+	assert_gp(0);
+}
+END_TEST
+
+START_TEST(test_mov_cr8_keeps_the_task_priority)
+{
+	vm->cpu.gpr[RAX] = 9;
+	ck_assert_int_eq(RUN(vm, "\x44\x0f\x22\xc0"), EMU_NEXT);
+	vm->cpu.rip = CODE_GPA;
+	vm->cpu.gpr[RCX] = 0;
+	ck_assert_int_eq(RUN(vm, "\x44\x0f\x20\xc1"), EMU_NEXT);
+	ck_assert_uint_eq(vm->cpu.gpr[RCX], 9);
+	vm->cpu.rip = CODE_GPA;
+	vm->cpu.gpr[RAX] = 16;
+	ck_assert_int_eq(RUN(vm, "\x44\x0f\x22\xc0"), EMU_FAULT);
+	assert_gp(0);
+}
+END_TEST
+
+START_TEST(test_clts_clears_cr0_ts)
+{
+	vm->cpu.cr0 |= CR0_TS;
+	ck_assert_int_eq(RUN(vm, "\x0f\x06"), EMU_NEXT);
+	ck_assert(!(vm->cpu.cr0 & CR0_TS));
+}
+END_TEST
+
+START_TEST(test_smsw_reports_cr0_and_obeys_umip)
+{
+	ck_assert_int_eq(RUN(vm, "\x0f\x01\xe0"), EMU_NEXT);  /* smsw eax */
+	ck_assert_uint_eq(vm->cpu.gpr[RAX], vm->cpu.cr0);
+	harness_gdt(vm);
+	vm->cpu.cr4 |= CR4_UMIP;
+	harness_user_mode(vm);
+	vm->cpu.rip = CODE_GPA;
+	ck_assert_int_eq(RUN(vm, "\x0f\x01\xe0"), EMU_FAULT);
+	assert_gp(0);
+}
+END_TEST
+
+/* ---- descriptor tables and segments ---- */
+
+START_TEST(test_lgdt_loads_base_and_limit)
+{
+	uint8_t m[10] = { 0x3f, 0x00, 0x00, 0x10, 0x30, 0, 0, 0, 0, 0 };
+
+	harness_poke(vm, DATA_GPA, m, sizeof(m));
+	vm->cpu.gpr[RAX] = DATA_GPA;
+	ck_assert_int_eq(RUN(vm, "\x0f\x01\x10"), EMU_NEXT);
+	ck_assert_uint_eq(vm->cpu.gdtr.base, 0x301000);
+	ck_assert_uint_eq(vm->cpu.gdtr.limit, 0x3f);
+}
+END_TEST
+
+START_TEST(test_ltr_loads_tr_and_marks_the_tss_busy)
+{
+	harness_gdt(vm);
+	vm->cpu.tr.sel = 0;
+	vm->cpu.gpr[RAX] = 0x30;
+	ck_assert_int_eq(RUN(vm, "\x0f\x00\xd8"), EMU_NEXT);
+	ck_assert_uint_eq(vm->cpu.tr.sel, 0x30);
+	ck_assert_uint_eq(vm->cpu.tr.base, TSS_GPA);
+	ck_assert_uint_eq((harness_peek64(vm, GDT_GPA + 0x30) >> 40) & 0xf,
+			  SYS_TSS_BUSY);
+	/* A busy TSS cannot be loaded again. */
+	vm->cpu.rip = CODE_GPA;
+	ck_assert_int_eq(RUN(vm, "\x0f\x00\xd8"), EMU_FAULT);
+	assert_gp(0x30);
+}
+END_TEST
+
+START_TEST(test_mov_ds_loads_the_guest_descriptor)
+{
+	harness_gdt(vm);
+	vm->cpu.gpr[RAX] = 0x23;
+	ck_assert_int_eq(RUN(vm, "\x8e\xd8"), EMU_NEXT);
+	ck_assert_uint_eq(vm->cpu.seg[SR_DS].sel, 0x23);
+	ck_assert_uint_eq((vm->cpu.seg[SR_DS].attr & SEG_DPL_MASK) >>
+			  SEG_DPL_SHIFT, 3);
+}
+END_TEST
+
+START_TEST(test_mov_ds_past_the_gdt_limit_raises_gp_with_selector)
+{
+	harness_gdt(vm);
+	vm->cpu.gpr[RAX] = 0x80;
+	ck_assert_int_eq(RUN(vm, "\x8e\xd8"), EMU_FAULT);
+	assert_gp(0x80);
+}
+END_TEST
+
+START_TEST(test_mov_ss_kernel_data_at_cpl3_raises_gp)
+{
+	harness_gdt(vm);
+	harness_user_mode(vm);
+	vm->cpu.gpr[RAX] = 0x10;
+	ck_assert_int_eq(RUN(vm, "\x8e\xd0"), EMU_FAULT);
+	assert_gp(0x10);
+}
+END_TEST
+
+START_TEST(test_mov_from_ds_reads_the_virtual_selector)
+{
+	harness_gdt(vm);
+	vm->cpu.seg[SR_DS].sel = 0x10;
+	vm->cpu.gpr[RAX] = ~0ull;
+	ck_assert_int_eq(RUN(vm, "\x8c\xd8"), EMU_NEXT);      /* mov eax, ds */
+	ck_assert_uint_eq(vm->cpu.gpr[RAX], 0x10);
+}
+END_TEST
+
+START_TEST(test_pop_fs_loads_the_selector_and_moves_rsp)
+{
+	uint64_t sel = 0x10;
+
+	harness_gdt(vm);
+	vm->cpu.gpr[RSP] = STACK_TOP - 8;
+	harness_poke(vm, STACK_TOP - 8, &sel, 8);
+	ck_assert_int_eq(RUN(vm, "\x0f\xa1"), EMU_NEXT);
+	ck_assert_uint_eq(vm->cpu.seg[SR_FS].sel, 0x10);
+	ck_assert_uint_eq(vm->cpu.gpr[RSP], STACK_TOP);
+}
+END_TEST
+
+START_TEST(test_lretq_reloads_cs_from_the_guest_gdt)
+{
+	uint64_t frame[2] = { 0x123456, 0x28 };    /* 32-bit code segment */
+
+	harness_gdt(vm);
+	vm->cpu.gpr[RSP] = STACK_TOP - 16;
+	harness_poke(vm, STACK_TOP - 16, frame, 16);
+	ck_assert_int_eq(RUN(vm, "\x48\xcb"), EMU_JUMP);
+	ck_assert_uint_eq(vm->cpu.seg[SR_CS].sel, 0x28);
+	ck_assert_int_eq(vcpu_mode(&vm->cpu), MODE_COMPAT);
+	ck_assert_uint_eq(vm->cpu.rip, 0x123456);
+	ck_assert_uint_eq(vm->cpu.gpr[RSP], STACK_TOP);
+}
+END_TEST
+
+START_TEST(test_iretq_to_user_mode_changes_cpl_and_stack)
+{
+	uint64_t frame[5] = { 0x201000, 0x1b, RFLAGS_FIXED | RFLAGS_IF,
+			      0x2a0000, 0x23 };
+
+	harness_gdt(vm);
+	vm->cpu.gpr[RSP] = STACK_TOP - 40;
+	harness_poke(vm, STACK_TOP - 40, frame, 40);
+	ck_assert_int_eq(RUN(vm, "\x48\xcf"), EMU_JUMP);
+	ck_assert_uint_eq(vcpu_cpl(&vm->cpu), 3);
+	ck_assert_uint_eq(vm->cpu.seg[SR_SS].sel, 0x23);
+	ck_assert_uint_eq(vm->cpu.gpr[RSP], 0x2a0000);
+	ck_assert_uint_eq(vm->cpu.rip, 0x201000);
+	ck_assert(vm->cpu.rflags & RFLAGS_IF);
+}
+END_TEST
+
+START_TEST(test_iretq_to_a_more_privileged_level_raises_gp)
+{
+	uint64_t frame[5] = { 0x201000, 0x08, RFLAGS_FIXED, STACK_TOP,
+			      0x10 };
+
+	harness_gdt(vm);
+	harness_user_mode(vm);
+	vm->cpu.gpr[RSP] = STACK_TOP - 40;
+	harness_poke(vm, STACK_TOP - 40, frame, 40);
+	ck_assert_int_eq(RUN(vm, "\x48\xcf"), EMU_FAULT);
+	assert_gp(0x08);
+	ck_assert_uint_eq(vcpu_cpl(&vm->cpu), 3);
+}
+END_TEST
+
+/* ---- MSRs ---- */
+
+START_TEST(test_wrmsr_then_rdmsr_round_trips_lstar)
+{
+	vm->cpu.gpr[RCX] = MSR_LSTAR;
+	vm->cpu.gpr[RAX] = 0x89abcdefu;
+	vm->cpu.gpr[RDX] = 0x00007fffu;
+	ck_assert_int_eq(RUN(vm, "\x0f\x30"), EMU_NEXT);
+	vm->cpu.rip = CODE_GPA;
+	vm->cpu.gpr[RAX] = vm->cpu.gpr[RDX] = 0;
+	ck_assert_int_eq(RUN(vm, "\x0f\x32"), EMU_NEXT);
+	ck_assert_uint_eq(vm->cpu.gpr[RAX], 0x89abcdefu);
+	ck_assert_uint_eq(vm->cpu.gpr[RDX], 0x7fff);
+}
+END_TEST
+
+START_TEST(test_wrmsr_noncanonical_lstar_raises_gp)
+{
+	vm->cpu.gpr[RCX] = MSR_LSTAR;
+	vm->cpu.gpr[RAX] = 0;
+	vm->cpu.gpr[RDX] = 0x00008000u;
+	ck_assert_int_eq(RUN(vm, "\x0f\x30"), EMU_FAULT);
+	assert_gp(0);
+}
+END_TEST
+
+START_TEST(test_rdmsr_of_an_unknown_msr_raises_gp)
+{
+	vm->cpu.gpr[RCX] = 0x12345;
+	ck_assert_int_eq(RUN(vm, "\x0f\x32"), EMU_FAULT);
+	assert_gp(0);
+}
+END_TEST
+
+START_TEST(test_efer_lme_cannot_change_while_paging)
+{
+	vm->cpu.gpr[RCX] = MSR_EFER;
+	vm->cpu.gpr[RAX] = EFER_NXE | EFER_SCE;   /* LME dropped */
+	vm->cpu.gpr[RDX] = 0;
+	ck_assert_int_eq(RUN(vm, "\x0f\x30"), EMU_FAULT);
+	assert_gp(0);
+	vm->cpu.exc.pending = false;
+	vm->cpu.gpr[RAX] = EFER_NXE | EFER_SCE | EFER_LME;
+	ck_assert_int_eq(RUN(vm, "\x0f\x30"), EMU_NEXT);
+	ck_assert_uint_eq(vm->cpu.efer,
+			  EFER_NXE | EFER_SCE | EFER_LME | EFER_LMA);
+}
+END_TEST
+
+START_TEST(test_swapgs_exchanges_gs_base_and_kernel_gs_base)
+{
+	vm->cpu.seg[SR_GS].base = 0x1000;
+	vm->cpu.kernel_gs_base = 0x2000;
+	ck_assert_int_eq(RUN(vm, "\x0f\x01\xf8"), EMU_NEXT);
+	ck_assert_uint_eq(vm->cpu.seg[SR_GS].base, 0x2000);
+	ck_assert_uint_eq(vm->cpu.kernel_gs_base, 0x1000);
+}
+END_TEST
+
+/* ---- syscall, sysret, int n, hypercalls ---- */
+
+START_TEST(test_syscall_with_efer_sce_clear_raises_ud)
+{
+	ck_assert_int_eq(RUN(vm, "\x0f\x05"), EMU_FAULT);
+	assert_ud();
+	ck_assert_uint_eq(vm->cpu.rip, CODE_GPA);
+}
+END_TEST
+
+static void enable_syscall(void)
+{
+	vm->cpu.efer |= EFER_SCE;
+	vm->cpu.star = (0x10ull << 48) | (0x08ull << 32);
+	vm->cpu.lstar = 0x250000;
+	vm->cpu.sfmask = RFLAGS_IF | RFLAGS_DF;
+}
+
+START_TEST(test_syscall_from_user_mode_enters_lstar_at_cpl0)
+{
+	harness_gdt(vm);
+	enable_syscall();
+	harness_user_mode(vm);
+	vm->cpu.rflags |= RFLAGS_DF;
+	ck_assert_int_eq(RUN(vm, "\x0f\x05"), EMU_JUMP);
+	ck_assert_uint_eq(vcpu_cpl(&vm->cpu), 0);
+	ck_assert_uint_eq(vm->cpu.seg[SR_CS].sel, 0x08);
+	ck_assert_uint_eq(vm->cpu.seg[SR_SS].sel, 0x10);
+	ck_assert_uint_eq(vm->cpu.rip, 0x250000);
+	ck_assert_uint_eq(vm->cpu.gpr[RCX], CODE_GPA + 2);
+	ck_assert(vm->cpu.gpr[R11] & RFLAGS_IF);
+	ck_assert(vm->cpu.gpr[R11] & RFLAGS_DF);
+	ck_assert(!(vm->cpu.rflags & (RFLAGS_IF | RFLAGS_DF)));
+}
+END_TEST
+
+START_TEST(test_sysretq_returns_to_user_mode)
+{
+	harness_gdt(vm);
+	enable_syscall();
+	vm->cpu.gpr[RCX] = 0x201234;
+	vm->cpu.gpr[R11] = RFLAGS_IF | RFLAGS_CF | RFLAGS_RF | RFLAGS_FIXED;
+	ck_assert_int_eq(RUN(vm, "\x48\x0f\x07"), EMU_JUMP);
+	ck_assert_uint_eq(vcpu_cpl(&vm->cpu), 3);
+	ck_assert_uint_eq(vm->cpu.seg[SR_CS].sel, 0x10 + 16 + 3);
+	ck_assert_uint_eq(vm->cpu.seg[SR_SS].sel, 0x10 + 8 + 3);
+	ck_assert_int_eq(vcpu_mode(&vm->cpu), MODE_LONG64);
+	ck_assert_uint_eq(vm->cpu.rip, 0x201234);
+	ck_assert_uint_eq(vm->cpu.rflags,
+			  RFLAGS_IF | RFLAGS_CF | RFLAGS_FIXED);
+}
+END_TEST
+
+START_TEST(test_sysretq_to_a_noncanonical_rip_raises_gp)
+{
+	enable_syscall();
+	vm->cpu.gpr[RCX] = 0x0000800000000000ull;
+	ck_assert_int_eq(RUN(vm, "\x48\x0f\x07"), EMU_FAULT);
+	assert_gp(0);
+}
+END_TEST
+
+START_TEST(test_int_n_from_user_through_a_dpl0_gate_raises_gp)
+{
+	harness_gdt(vm);
+	harness_gate(vm, 0x40, 0x250000, 0, SYS_INTR_GATE);
+	harness_user_mode(vm);
+	ck_assert_int_eq(RUN(vm, "\xcd\x40"), EMU_FAULT);
+	assert_gp(0x40 * 8 + 2);
+	ck_assert_uint_eq(vm->cpu.rip, CODE_GPA);
+}
+END_TEST
+
+START_TEST(test_int_n_through_a_dpl3_gate_enters_the_handler)
+{
+	harness_gdt(vm);
+	harness_gate(vm, 0x40, 0x250000, 3, SYS_TRAP_GATE);
+	harness_user_mode(vm);
+	ck_assert_int_eq(RUN(vm, "\xcd\x40"), EMU_JUMP);
+	ck_assert_uint_eq(vm->cpu.rip, 0x250000);
+	ck_assert_uint_eq(vcpu_cpl(&vm->cpu), 0);
+	/* The frame's RIP is the instruction after int. */
+	ck_assert_uint_eq(harness_peek64(vm, vm->cpu.gpr[RSP]), CODE_GPA + 2);
+}
+END_TEST
+
+START_TEST(test_hypercall_version_answers_in_rax)
+{
+	vm->cpu.gpr[RAX] = TRAPEZE_HC_VERSION;
+	ck_assert_int_eq(RUN(vm, "\xcd\x82"), EMU_NEXT);
+	ck_assert_uint_eq(vm->cpu.gpr[RAX], TRAPEZE_ABI_VERSION);
+	ck_assert_uint_eq(vm->cpu.rip, CODE_GPA + 2);
+}
+END_TEST
+
+START_TEST(test_hypercall_console_write_prints_the_buffer)
+{
+	harness_poke(vm, DATA_GPA, "paravirtual\n", 12);
+	vm->cpu.gpr[RAX] = TRAPEZE_HC_CONSOLE_WRITE;
+	vm->cpu.gpr[RDI] = DATA_GPA;
+	vm->cpu.gpr[RSI] = 12;
+	ck_assert_int_eq(RUN(vm, "\xcd\x82"), EMU_NEXT);
+	ck_assert_uint_eq(vm->cpu.gpr[RAX], 12);
+	ck_assert_str_eq(harness_console(vm), "paravirtual\n");
+}
+END_TEST
+
+START_TEST(test_hypercall_with_a_bad_pointer_returns_efault)
+{
+	vm->cpu.gpr[RAX] = TRAPEZE_HC_CONSOLE_WRITE;
+	vm->cpu.gpr[RDI] = 0x3f0000000000ull;
+	vm->cpu.gpr[RSI] = 4;
+	ck_assert_int_eq(RUN(vm, "\xcd\x82"), EMU_NEXT);
+	ck_assert_int_eq((int64_t)vm->cpu.gpr[RAX], TRAPEZE_EFAULT);
+	ck_assert(!vm->cpu.exc.pending);
+	vm->cpu.rip = CODE_GPA;
+	vm->cpu.gpr[RAX] = TRAPEZE_HC_CONSOLE_WRITE;
+	vm->cpu.gpr[RDI] = DATA_GPA;
+	vm->cpu.gpr[RSI] = 1ull << 40;
+	ck_assert_int_eq(RUN(vm, "\xcd\x82"), EMU_NEXT);
+	ck_assert_int_eq((int64_t)vm->cpu.gpr[RAX], TRAPEZE_EINVAL);
+}
+END_TEST
+
+START_TEST(test_unknown_hypercall_returns_enosys)
+{
+	vm->cpu.gpr[RAX] = 999;
+	ck_assert_int_eq(RUN(vm, "\xcd\x82"), EMU_NEXT);
+	ck_assert_int_eq((int64_t)vm->cpu.gpr[RAX], TRAPEZE_ENOSYS);
+}
+END_TEST
+
+START_TEST(test_hypercall_from_user_mode_is_an_ordinary_int)
+{
+	harness_gdt(vm);
+	harness_gate(vm, 0x82, 0x250000, 0, SYS_INTR_GATE);
+	harness_user_mode(vm);
+	vm->cpu.gpr[RAX] = TRAPEZE_HC_VERSION;
+	ck_assert_int_eq(RUN(vm, "\xcd\x82"), EMU_FAULT);
+	assert_gp(0x82 * 8 + 2);
+}
+END_TEST
+
+/* ---- memory operands (page-table stores) ---- */
+
+START_TEST(test_store_to_a_page_table_is_performed)
+{
+	vm->cpu.gpr[RBX] = DATA_GPA;
+	vm->cpu.gpr[RAX] = 0x1122334455667788ull;
+	ck_assert_int_eq(RUN(vm, "\x48\x89\x03"), EMU_NEXT);  /* mov [rbx],rax */
+	ck_assert_uint_eq(harness_peek64(vm, DATA_GPA), 0x1122334455667788ull);
+}
+END_TEST
+
+START_TEST(test_lock_cmpxchg_compares_and_sets_zf)
+{
+	uint64_t old = 5;
+
+	harness_poke(vm, DATA_GPA, &old, 8);
+	vm->cpu.gpr[RBX] = DATA_GPA;
+	vm->cpu.gpr[RAX] = 5;
+	vm->cpu.gpr[RCX] = 9;
+	ck_assert_int_eq(RUN(vm, "\xf0\x48\x0f\xb1\x0b"), EMU_NEXT);
+	ck_assert_uint_eq(harness_peek64(vm, DATA_GPA), 9);
+	ck_assert(vm->cpu.rflags & RFLAGS_ZF);
+	vm->cpu.rip = CODE_GPA;
+	ck_assert_int_eq(RUN(vm, "\xf0\x48\x0f\xb1\x0b"), EMU_NEXT);
+	ck_assert(!(vm->cpu.rflags & RFLAGS_ZF));
+	ck_assert_uint_eq(vm->cpu.gpr[RAX], 9);
+}
+END_TEST
+
+START_TEST(test_or_and_sub_with_memory_set_flags)
+{
+	uint64_t v = 0x80;
+
+	harness_poke(vm, DATA_GPA, &v, 8);
+	vm->cpu.gpr[RBX] = DATA_GPA;
+	ck_assert_int_eq(RUN(vm, "\x48\x83\x0b\x04"), EMU_NEXT); /* or 4 */
+	ck_assert_uint_eq(harness_peek64(vm, DATA_GPA), 0x84);
+	ck_assert(!(vm->cpu.rflags & (RFLAGS_ZF | RFLAGS_CF)));
+	vm->cpu.rip = CODE_GPA;
+	ck_assert_int_eq(RUN(vm, "\x48\x83\x2b\x7f"), EMU_NEXT); /* sub 0x7f */
+	ck_assert_uint_eq(harness_peek64(vm, DATA_GPA), 5);
+	ck_assert(vm->cpu.rflags & RFLAGS_PF);          /* 0b101: even */
+	vm->cpu.rip = CODE_GPA;
+	ck_assert_int_eq(RUN(vm, "\x48\x83\x2b\x06"), EMU_NEXT); /* sub 6 */
+	ck_assert(vm->cpu.rflags & RFLAGS_CF);
+	ck_assert(vm->cpu.rflags & RFLAGS_SF);
+}
+END_TEST
+
+START_TEST(test_emulated_read_of_an_unmapped_address_raises_pf)
+{
+	vm->cpu.gpr[RAX] = 0x3f0000000000ull;
+	ck_assert_int_eq(RUN(vm, "\x0f\x01\x10"), EMU_FAULT); /* lgdt [rax] */
+	ck_assert_uint_eq(vm->cpu.exc.vector, X86_PF);
+	ck_assert_uint_eq(vm->cpu.cr2, 0x3f0000000000ull);
+	ck_assert_uint_eq(vm->cpu.exc.err, 0);
+}
+END_TEST
+
+START_TEST(test_noncanonical_operand_raises_gp)
+{
+	vm->cpu.gpr[RAX] = 0x0000800000000000ull;
+	ck_assert_int_eq(RUN(vm, "\x0f\x01\x10"), EMU_FAULT);
+	assert_gp(0);
+}
+END_TEST
+
+static Suite *emulate_suite(void)
+{
+	Suite *s = suite_create("emulate");
+	TCase *t;
+
+	t = tcase_create("interrupt flag");
+	tcase_add_checked_fixture(t, setup, NULL);
+	tcase_add_test(t, test_cli_at_cpl0_clears_virtual_if);
+	tcase_add_test(t, test_sti_sets_virtual_if_and_interrupt_shadow);
+	tcase_add_test(t, test_cli_at_cpl3_without_iopl_raises_gp);
+	tcase_add_test(t, test_cli_at_cpl3_with_iopl3_clears_if);
+	tcase_add_test(t, test_pushf_pushes_the_virtual_if);
+	tcase_add_test(t, test_popf_at_cpl0_loads_if_and_iopl);
+	tcase_add_test(t, test_popf_at_cpl3_keeps_if_and_iopl);
+	tcase_add_test(t, test_hlt_at_cpl0_halts_after_the_instruction);
+	tcase_add_test(t, test_hlt_at_cpl3_raises_gp);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("port io");
+	tcase_add_checked_fixture(t, setup, NULL);
+	tcase_add_test(t, test_out_imm8_and_in_dx_reach_the_uart_scratch_register);
+	tcase_add_test(t, test_out_imm8_al_writes_the_console);
+	tcase_add_test(t, test_in_from_unclaimed_port_reads_all_ones);
+	tcase_add_test(t, test_in_at_cpl3_without_iopl_raises_gp);
+	tcase_add_test(t, test_io_bitmap_opens_a_port_at_cpl3);
+	tcase_add_test(t, test_rep_outsb_writes_the_string_and_advances);
+	tcase_add_test(t, test_rep_insw_stores_downwards_with_df);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("control registers");
+	tcase_add_checked_fixture(t, setup, NULL);
+	tcase_add_test(t, test_mov_from_cr0_reads_the_virtual_cr0);
+	tcase_add_test(t, test_mov_cr0_pg_without_pe_raises_gp);
+	tcase_add_test(t, test_mov_cr0_clearing_pg_in_64bit_mode_raises_gp);
+	tcase_add_test(t, test_mov_cr4_reserved_bit_raises_gp);
+	tcase_add_test(t, test_mov_cr4_clearing_pae_in_long_mode_raises_gp);
+	tcase_add_test(t, test_mov_cr3_switches_the_shadow_space);
+	tcase_add_test(t, test_mov_cr_at_cpl3_raises_gp);
+	tcase_add_test(t, test_mov_cr8_keeps_the_task_priority);
+	tcase_add_test(t, test_clts_clears_cr0_ts);
+	tcase_add_test(t, test_smsw_reports_cr0_and_obeys_umip);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("segments");
+	tcase_add_checked_fixture(t, setup, NULL);
+	tcase_add_test(t, test_lgdt_loads_base_and_limit);
+	tcase_add_test(t, test_ltr_loads_tr_and_marks_the_tss_busy);
+	tcase_add_test(t, test_mov_ds_loads_the_guest_descriptor);
+	tcase_add_test(t, test_mov_ds_past_the_gdt_limit_raises_gp_with_selector);
+	tcase_add_test(t, test_mov_ss_kernel_data_at_cpl3_raises_gp);
+	tcase_add_test(t, test_mov_from_ds_reads_the_virtual_selector);
+	tcase_add_test(t, test_pop_fs_loads_the_selector_and_moves_rsp);
+	tcase_add_test(t, test_lretq_reloads_cs_from_the_guest_gdt);
+	tcase_add_test(t, test_iretq_to_user_mode_changes_cpl_and_stack);
+	tcase_add_test(t, test_iretq_to_a_more_privileged_level_raises_gp);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("msr");
+	tcase_add_checked_fixture(t, setup, NULL);
+	tcase_add_test(t, test_wrmsr_then_rdmsr_round_trips_lstar);
+	tcase_add_test(t, test_wrmsr_noncanonical_lstar_raises_gp);
+	tcase_add_test(t, test_rdmsr_of_an_unknown_msr_raises_gp);
+	tcase_add_test(t, test_efer_lme_cannot_change_while_paging);
+	tcase_add_test(t, test_swapgs_exchanges_gs_base_and_kernel_gs_base);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("system calls and hypercalls");
+	tcase_add_checked_fixture(t, setup, NULL);
+	tcase_add_test(t, test_syscall_with_efer_sce_clear_raises_ud);
+	tcase_add_test(t, test_syscall_from_user_mode_enters_lstar_at_cpl0);
+	tcase_add_test(t, test_sysretq_returns_to_user_mode);
+	tcase_add_test(t, test_sysretq_to_a_noncanonical_rip_raises_gp);
+	tcase_add_test(t, test_int_n_from_user_through_a_dpl0_gate_raises_gp);
+	tcase_add_test(t, test_int_n_through_a_dpl3_gate_enters_the_handler);
+	tcase_add_test(t, test_hypercall_version_answers_in_rax);
+	tcase_add_test(t, test_hypercall_console_write_prints_the_buffer);
+	tcase_add_test(t, test_hypercall_with_a_bad_pointer_returns_efault);
+	tcase_add_test(t, test_unknown_hypercall_returns_enosys);
+	tcase_add_test(t, test_hypercall_from_user_mode_is_an_ordinary_int);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("memory operands");
+	tcase_add_checked_fixture(t, setup, NULL);
+	tcase_add_test(t, test_store_to_a_page_table_is_performed);
+	tcase_add_test(t, test_lock_cmpxchg_compares_and_sets_zf);
+	tcase_add_test(t, test_or_and_sub_with_memory_set_flags);
+	tcase_add_test(t, test_emulated_read_of_an_unmapped_address_raises_pf);
+	tcase_add_test(t, test_noncanonical_operand_raises_gp);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *r = srunner_create(emulate_suite());
+	int failed;
+
+	srunner_run_all(r, CK_NORMAL);
+	failed = srunner_ntests_failed(r);
+	srunner_free(r);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
