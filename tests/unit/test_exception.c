@@ -1,0 +1,201 @@
+/*
+ * Event delivery through the guest's IDT: frame layout, stack switches,
+ * gate checks, and the escalation to #DF and to a triple fault.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exception.h"
+#include "harness.h"
+
+#define HANDLER 0x250000ull
+
+static struct vm *vm;
+
+static void setup(void)
+{
+	vm = harness_vm();
+	harness_gdt(vm);
+}
+
+/* The 64-bit frame, lowest address first: [err,] rip, cs, rflags, rsp, ss */
+static uint64_t frame(unsigned i)
+{
+	return harness_peek64(vm, vm->cpu.gpr[RSP] + 8 * i);
+}
+
+START_TEST(test_gp_is_delivered_with_a_64bit_frame_and_error_code)
+{
+	harness_gate(vm, X86_GP, HANDLER, 0, SYS_INTR_GATE);
+	vm->cpu.rip = 0x201000;
+	vm->cpu.gpr[RSP] = STACK_TOP - 8;   /* deliberately misaligned */
+	vm->cpu.rflags = RFLAGS_FIXED | RFLAGS_IF | RFLAGS_ZF;
+	vcpu_raise_gp(&vm->cpu, 0x18);
+	exception_deliver_pending(vm);
+	ck_assert_uint_eq(vm->cpu.rip, HANDLER);
+	/* RSP is aligned to 16 before the five-quadword frame and the error
+	 * code are pushed. */
+	ck_assert_uint_eq(vm->cpu.gpr[RSP], STACK_TOP - 16 - 48);
+	ck_assert_uint_eq(frame(0), 0x18);
+	ck_assert_uint_eq(frame(1), 0x201000);
+	ck_assert_uint_eq(frame(2), 0x08);
+	ck_assert_uint_eq(frame(3), RFLAGS_FIXED | RFLAGS_IF | RFLAGS_ZF |
+				    RFLAGS_RF);
+	ck_assert_uint_eq(frame(4), STACK_TOP - 8);
+	ck_assert_uint_eq(frame(5), 0x10);
+	ck_assert(!(vm->cpu.rflags & RFLAGS_IF));   /* interrupt gate */
+}
+END_TEST
+
+START_TEST(test_trap_gate_keeps_if)
+{
+	harness_gate(vm, X86_UD, HANDLER, 0, SYS_TRAP_GATE);
+	vm->cpu.rflags |= RFLAGS_IF;
+	vcpu_raise_ud(&vm->cpu);
+	exception_deliver_pending(vm);
+	ck_assert_uint_eq(vm->cpu.rip, HANDLER);
+	ck_assert(vm->cpu.rflags & RFLAGS_IF);
+}
+END_TEST
+
+START_TEST(test_page_fault_sets_cr2_and_pushes_the_error_code)
+{
+	harness_gate(vm, X86_PF, HANDLER, 0, SYS_INTR_GATE);
+	vcpu_raise_pf(&vm->cpu, 0xdead000, PFERR_W | PFERR_P);
+	exception_deliver_pending(vm);
+	ck_assert_uint_eq(vm->cpu.cr2, 0xdead000);
+	ck_assert_uint_eq(frame(0), PFERR_W | PFERR_P);
+}
+END_TEST
+
+START_TEST(test_exception_from_user_mode_switches_to_rsp0)
+{
+	harness_gate(vm, X86_GP, HANDLER, 0, SYS_INTR_GATE);
+	harness_user_mode(vm);
+	vm->cpu.rip = 0x201000;
+	vm->cpu.gpr[RSP] = 0x2a0000;
+	vcpu_raise_gp(&vm->cpu, 0);
+	exception_deliver_pending(vm);
+	ck_assert_uint_eq(vcpu_cpl(&vm->cpu), 0);
+	ck_assert_uint_eq(vm->cpu.seg[SR_CS].sel, 0x08);
+	/* SS becomes the null selector with RPL = the new CPL. */
+	ck_assert_uint_eq(vm->cpu.seg[SR_SS].sel, 0);
+	ck_assert_uint_eq(vm->cpu.gpr[RSP], 0x2e0000 - 48);
+	ck_assert_uint_eq(frame(2), 0x1b);
+	ck_assert_uint_eq(frame(4), 0x2a0000);
+	ck_assert_uint_eq(frame(5), 0x23);
+}
+END_TEST
+
+START_TEST(test_ist_gate_always_switches_stacks)
+{
+	uint64_t ist1 = 0x2d0000;
+	uint32_t g[2];
+
+	harness_poke(vm, TSS_GPA + 0x24, &ist1, 8);
+	harness_gate(vm, X86_DF, HANDLER, 0, SYS_INTR_GATE);
+	memcpy(g, vm->ram + IDT_GPA + X86_DF * 16, 8);
+	g[1] |= 1;                                  /* IST 1 */
+	harness_poke(vm, IDT_GPA + X86_DF * 16, g, 8);
+	vcpu_raise(&vm->cpu, X86_DF, true, 0);
+	exception_deliver_pending(vm);
+	ck_assert_uint_eq(vm->cpu.gpr[RSP], ist1 - 48);
+}
+END_TEST
+
+START_TEST(test_not_present_gate_raises_np_then_df)
+{
+	harness_gate(vm, X86_GP, HANDLER, 0, SYS_INTR_GATE);
+	harness_gate(vm, X86_DF, HANDLER + 0x100, 0, SYS_INTR_GATE);
+	vm->ram[IDT_GPA + X86_GP * 16 + 5] &= 0x7f;   /* clear P */
+	vcpu_raise_gp(&vm->cpu, 0);
+	exception_deliver_pending(vm);
+	/* #GP then #NP (both contributory): a double fault. */
+	ck_assert_uint_eq(vm->cpu.rip, HANDLER + 0x100);
+	ck_assert_uint_eq(frame(0), 0);
+}
+END_TEST
+
+START_TEST(test_benign_then_contributory_is_delivered_serially)
+{
+	/* #UD's gate is missing (beyond the limit): #GP(ud*8+2) instead. */
+	harness_gate(vm, X86_GP, HANDLER, 0, SYS_INTR_GATE);
+	vm->ram[IDT_GPA + X86_UD * 16 + 5] &= 0x7f;
+	vcpu_raise_ud(&vm->cpu);
+	exception_deliver_pending(vm);
+	ck_assert_uint_eq(vm->cpu.rip, HANDLER);
+	ck_assert_uint_eq(frame(0), X86_UD * 8 + 2);
+}
+END_TEST
+
+START_TEST(test_a_guest_without_an_idt_triple_faults)
+{
+	vm->cpu.idtr.limit = 0;
+	vcpu_raise_ud(&vm->cpu);
+	exception_deliver_pending(vm);   /* exits with EXIT_GUEST_CRASH */
+}
+END_TEST
+
+START_TEST(test_gate_to_a_32bit_code_segment_raises_gp)
+{
+	uint32_t g[2];
+
+	harness_gate(vm, 0x30, HANDLER, 0, SYS_INTR_GATE);
+	harness_gate(vm, X86_GP, HANDLER + 0x200, 0, SYS_INTR_GATE);
+	memcpy(g, vm->ram + IDT_GPA + 0x30 * 16, 8);
+	g[0] = (g[0] & 0xffff) | (0x28u << 16);   /* code32 selector */
+	harness_poke(vm, IDT_GPA + 0x30 * 16, g, 8);
+	ck_assert(!event_deliver(vm, 0x30, EV_EXTERNAL, false, 0));
+	ck_assert_uint_eq(vm->cpu.exc.vector, X86_GP);
+	ck_assert_uint_eq(vm->cpu.exc.err, 0x28 | ERR_EXT);
+}
+END_TEST
+
+START_TEST(test_delivery_onto_an_unmapped_stack_page_faults)
+{
+	harness_gate(vm, X86_UD, HANDLER, 0, SYS_INTR_GATE);
+	harness_gate(vm, X86_PF, HANDLER + 0x100, 0, SYS_INTR_GATE);
+	vm->cpu.gpr[RSP] = 0x3f0000001000ull;
+	ck_assert(!event_deliver(vm, X86_UD, EV_FAULT, false, 0));
+	ck_assert_uint_eq(vm->cpu.exc.vector, X86_PF);
+	ck_assert_uint_eq(vm->cpu.cr2 & ~0xfffull, 0x3f0000000000ull);
+	ck_assert(vm->cpu.exc.err & PFERR_W);
+}
+END_TEST
+
+static Suite *exception_suite(void)
+{
+	Suite *s = suite_create("exception");
+	TCase *t = tcase_create("delivery");
+
+	tcase_add_checked_fixture(t, setup, NULL);
+	tcase_add_test(t, test_gp_is_delivered_with_a_64bit_frame_and_error_code);
+	tcase_add_test(t, test_trap_gate_keeps_if);
+	tcase_add_test(t, test_page_fault_sets_cr2_and_pushes_the_error_code);
+	tcase_add_test(t, test_exception_from_user_mode_switches_to_rsp0);
+	tcase_add_test(t, test_ist_gate_always_switches_stacks);
+	tcase_add_test(t, test_gate_to_a_32bit_code_segment_raises_gp);
+	tcase_add_test(t, test_delivery_onto_an_unmapped_stack_page_faults);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("escalation");
+	tcase_add_checked_fixture(t, setup, NULL);
+	tcase_add_test(t, test_not_present_gate_raises_np_then_df);
+	tcase_add_test(t, test_benign_then_contributory_is_delivered_serially);
+	tcase_add_exit_test(t, test_a_guest_without_an_idt_triple_faults,
+			    EXIT_GUEST_CRASH);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *r = srunner_create(exception_suite());
+	int failed;
+
+	srunner_run_all(r, CK_NORMAL);
+	failed = srunner_ntests_failed(r);
+	srunner_free(r);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
