@@ -178,11 +178,6 @@ static void monitor_fault(struct vm *vm, int sig, ucontext_t *uc)
 	_exit(EXIT_INTERNAL);
 }
 
-static bool in_guest(const struct vm *vm, uint64_t rip)
-{
-	return rip >= vm->window_lo && rip < vm->window_hi;
-}
-
 /* Ctrl-C, SIGTERM and --timeout: one line of where the guest was. */
 static void stop_guest(struct vm *vm, int sig)
 {
@@ -202,13 +197,16 @@ void trap_handle(int sig, siginfo_t *si, ucontext_t *uc)
 	mcontext_t *mc = &uc->uc_mcontext;
 	struct host_trap t;
 
+	/* Once the guest has started, the monitor runs only inside this
+	 * handler: a signal that finds in_trap clear interrupted the guest,
+	 * wherever its RIP points. */
 	if (in_trap)
 		monitor_fault(vm, sig, uc);
 	if (sig == SIGUSR1 && !started) {
 		started = 1;
 		memset(&t, 0, sizeof(t));
 		t.kind = HT_START;
-	} else if (!started || !in_guest(vm, mc->gregs[REG_RIP])) {
+	} else if (!started) {
 		if (sig == SIGALRM || sig == SIGINT || sig == SIGTERM)
 			stop_guest(vm, sig);
 		monitor_fault(vm, sig, uc);

@@ -4,6 +4,8 @@
  * deliver the vector the guest's hardware would have raised, on the guest's
  * stack, through the guest's IDT.
  */
+#include <stdio.h>
+
 #include "exception.h"
 #include "gmem.h"
 #include "segment.h"
@@ -211,7 +213,10 @@ void exception_deliver_pending(struct vm *vm)
 {
 	struct vcpu *v = &vm->cpu;
 	unsigned first = v->exc.vector, vec = first;
-	uint64_t first_rip = v->rip;
+	uint32_t first_err = v->exc.err;
+	bool first_has_err = v->exc.has_err;
+	uint64_t first_rip = v->rip, first_cr2 = v->cr2;
+	char detail[64] = "";
 	int rounds;
 
 	for (rounds = 0; v->exc.pending && rounds < 4; rounds++) {
@@ -232,8 +237,13 @@ void exception_deliver_pending(struct vm *vm)
 		    (vec == X86_PF && (next == X86_PF || contributory(next))))
 			vcpu_raise(v, X86_DF, true, 0);
 	}
-	vm_crash(vm, "triple fault: %s at rip %#llx could not be delivered "
-		 "(IDT base %#llx limit %#x)", exception_name(first),
+	if (first == X86_PF)
+		snprintf(detail, sizeof(detail), " (address %#llx, error %#x)",
+			 (unsigned long long)first_cr2, first_err);
+	else if (first_has_err)
+		snprintf(detail, sizeof(detail), " (error %#x)", first_err);
+	vm_crash(vm, "triple fault: %s%s at rip %#llx could not be delivered "
+		 "(IDT base %#llx limit %#x)", exception_name(first), detail,
 		 (unsigned long long)first_rip,
 		 (unsigned long long)v->idtr.base, v->idtr.limit);
 }

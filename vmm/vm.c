@@ -213,7 +213,7 @@ enum emu_result vm_emulate_at_rip(struct vm *vm)
 	enum emu_result r;
 
 	if (n == 0) {
-		vcpu_raise_pf(v, v->rip, pf_err | PFERR_I);
+		vcpu_raise_pf(v, v->rip, pf_err);
 		return EMU_FAULT;
 	}
 	insn = decode(vm->dec, vcpu_mode(v), v->rip, bytes, n);

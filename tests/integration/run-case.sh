@@ -1,0 +1,79 @@
+#!/bin/sh
+# Run one integration case: a guest under `trapeze run`, its stdout
+# compared with the expected transcript, its exit status with the expected
+# one, and each expected stderr line searched for (fixed strings).
+#
+# A case file (NAME.case, shell) sets:
+#   guest     the guest image, relative to the build tree (or absolute)
+#   args      options for `trapeze run` (optional)
+#   status    the expected exit status
+#   mangle    an elfmangle mutation applied to the guest first (optional)
+#   stdin     text for the guest's serial input (optional)
+#   cmd       the trapeze command, default "run"
+# NAME.stdout holds the expected stdout (absent: stdout must be empty);
+# NAME.stderr holds lines that must appear on stderr (absent: anything);
+# NAME.stdout-has lines that must appear on stdout (instead of .stdout).
+set -u
+case_file=$1
+name=$(basename "$case_file" .case)
+dir=$(dirname "$case_file")
+builddir=${builddir:-.}
+trapeze=${TRAPEZE:-$builddir/trapeze}
+tmp=$(mktemp -d) || exit 99
+trap 'rm -rf "$tmp"' EXIT
+
+guest= args= status=0 mangle= stdin= cmd=run
+. "$case_file"
+
+case $guest in
+/*) image=$guest ;;
+'') image= ;;
+*) image=$builddir/$guest ;;
+esac
+if [ -n "$mangle" ]; then
+	"$builddir/tests/tools/elfmangle" "$mangle" "$image" "$tmp/guest.elf" ||
+		exit 99
+	image=$tmp/guest.elf
+fi
+
+printf '%s' "$stdin" > "$tmp/stdin"
+# shellcheck disable=SC2086
+eval "\"$trapeze\" $cmd $args $image" < "$tmp/stdin" \
+	> "$tmp/stdout" 2> "$tmp/stderr"
+got=$?
+
+fail=0
+if [ "$got" -ne "$status" ]; then
+	echo "FAIL $name: exit status $got, expected $status"
+	fail=1
+fi
+if [ -f "$dir/$name.stdout" ]; then
+	if ! diff -u "$dir/$name.stdout" "$tmp/stdout"; then
+		echo "FAIL $name: stdout differs from $name.stdout"
+		fail=1
+	fi
+elif [ -f "$dir/$name.stdout-has" ]; then
+	while IFS= read -r line; do
+		if ! grep -qF -- "$line" "$tmp/stdout"; then
+			echo "FAIL $name: stdout lacks: $line"
+			fail=1
+		fi
+	done < "$dir/$name.stdout-has"
+elif [ -s "$tmp/stdout" ]; then
+	echo "FAIL $name: unexpected stdout:"
+	cat "$tmp/stdout"
+	fail=1
+fi
+if [ -f "$dir/$name.stderr" ]; then
+	while IFS= read -r line; do
+		if ! grep -qF -- "$line" "$tmp/stderr"; then
+			echo "FAIL $name: stderr lacks: $line"
+			fail=1
+		fi
+	done < "$dir/$name.stderr"
+fi
+if [ "$fail" -ne 0 ]; then
+	echo "--- stderr of $name:"
+	cat "$tmp/stderr"
+fi
+exit $fail
