@@ -909,7 +909,6 @@ enum fault_result shadow_fault(struct shadow *s, const struct paging *pg,
 		s->host_error = false;
 		return FAULT_HOST_ERROR;
 	}
-	s->st.faults_fixed++;
 	f = frame_of(fi->gpa);
 	if ((access & 3) == ACC_WRITE && s->pt_refs[f])
 		return FAULT_PT_WRITE;
@@ -919,6 +918,7 @@ enum fault_result shadow_fault(struct shadow *s, const struct paging *pg,
 	if (s->scanning && (access & 3) == ACC_EXEC &&
 	    !(s->frame_flags[f] & FRAME_CODE_READY))
 		return FAULT_EXEC_SCAN;
+	s->st.faults_fixed++;
 	return FAULT_FIXED;
 }
 

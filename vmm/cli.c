@@ -49,6 +49,8 @@ void cli_run_usage(FILE *f)
 	      "(exit status 124)\n"
 	      "      --no-shadow-cache  rebuild the shadow page tables on "
 	      "every cr3 switch\n"
+	      "      --stats            at exit, count the traps by kind and "
+	      "instruction\n"
 	      "  -q, --quiet            no monitor messages on stderr\n"
 	      "  -h, --help             show this help\n\n"
 	      "Example:\n"
@@ -90,13 +92,14 @@ static int parse_timeout(const char *arg, struct vm_options *opt)
 
 enum cli_result cli_parse_run(int argc, char **argv, struct vm_options *opt)
 {
-	enum { OPT_TIMEOUT = 256, OPT_NO_CACHE };
+	enum { OPT_TIMEOUT = 256, OPT_NO_CACHE, OPT_STATS };
 	static const struct option longopts[] = {
 		{ "mem", required_argument, NULL, 'm' },
 		{ "append", required_argument, NULL, 'a' },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "no-shadow-cache", no_argument, NULL, OPT_NO_CACHE },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -131,6 +134,9 @@ enum cli_result cli_parse_run(int argc, char **argv, struct vm_options *opt)
 			break;
 		case 'q':
 			opt->quiet = true;
+			break;
+		case OPT_STATS:
+			opt->stats = true;
 			break;
 		case 'h':
 			cli_run_usage(stdout);

@@ -163,10 +163,52 @@ int vm_create(struct vm *vm, const struct vm_options *opt, char *err,
 	return 0;
 }
 
+struct insn_count {
+	uint64_t n;
+	unsigned id;
+};
+
+static int by_count_desc(const void *a, const void *b)
+{
+	const struct insn_count *x = a, *y = b;
+
+	return (x->n < y->n) - (x->n > y->n);
+}
+
+/* The --stats summary: what trapped, most frequent first. */
+static void print_stats(struct vm *vm, FILE *f)
+{
+	static struct insn_count c[X86_INS_ENDING];
+	csh h = decoder_handle(vm->dec, MODE_LONG64);
+	struct shadow_stats sh;
+	unsigned i, n = 0;
+
+	shadow_get_stats(vm->mmu, &sh);
+	fprintf(f, "trapeze: %llu traps: %llu instructions emulated, %llu "
+		"page faults (%llu mapped by the shadow MMU, %llu given to the "
+		"guest), %llu page-table writes, %llu exceptions delivered\n",
+		(unsigned long long)vm->stats.traps,
+		(unsigned long long)vm->stats.emulated,
+		(unsigned long long)vm->stats.page_faults,
+		(unsigned long long)sh.faults_fixed,
+		(unsigned long long)sh.faults_guest,
+		(unsigned long long)sh.pt_writes,
+		(unsigned long long)vm->stats.exceptions);
+	for (i = 1; i < X86_INS_ENDING; i++)
+		if (vm->stats.by_insn[i])
+			c[n++] = (struct insn_count){ vm->stats.by_insn[i], i };
+	qsort(c, n, sizeof(c[0]), by_count_desc);
+	for (i = 0; i < n && i < 12; i++)
+		fprintf(f, "  %8llu  %s\n", (unsigned long long)c[i].n,
+			cs_insn_name(h, c[i].id));
+}
+
 void vm_exit(struct vm *vm, int status)
 {
 	uart_flush(vm->com1);
 	fflush(stdout);
+	if (vm->opt.stats)
+		print_stats(vm, stderr);
 	exit(status);
 }
 

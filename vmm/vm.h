@@ -36,6 +36,7 @@ struct vm_options {
 	double timeout;            /* seconds, 0 = none */
 	bool shadow_cache;         /* keep shadows of inactive cr3s */
 	bool quiet;                /* no monitor messages on stderr */
+	bool stats;                /* a summary of the traps at exit */
 	int console_in, console_out; /* COM1's file descriptors */
 };
 
@@ -71,7 +72,7 @@ struct vm_stats {
 	uint64_t emulated;
 	uint64_t exceptions;
 	uint64_t page_faults;
-	uint64_t by_insn[1600];   /* per Capstone instruction id */
+	uint64_t by_insn[X86_INS_ENDING]; /* per Capstone instruction id */
 };
 
 struct vm {
