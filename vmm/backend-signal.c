@@ -202,7 +202,9 @@ void trap_handle(int sig, siginfo_t *si, ucontext_t *uc)
 	 * wherever its RIP points. */
 	if (in_trap)
 		monitor_fault(vm, sig, uc);
-	if (sig == SIGUSR1 && !started) {
+	if (sig == SIGUSR1) {
+		if (started)
+			return;          /* someone else's kill: not ours */
 		started = 1;
 		memset(&t, 0, sizeof(t));
 		t.kind = HT_START;

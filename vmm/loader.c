@@ -16,6 +16,7 @@
 #include "gmem.h"
 #include "loader.h"
 #include "trapeze/abi.h"
+#include "trapeze/bootstate.h"
 #include "vm.h"
 
 #define MAX_IMAGE (1ull << 32)
@@ -232,60 +233,18 @@ int loader_load_file(struct vm *vm, const char *path, struct boot_image *img,
 	return 0;
 }
 
-/*
- * The identity map of guest RAM the ABI promises: 2 MiB pages, except the
- * first 2 MiB, mapped with 4 KiB pages so that page 0 can stay absent (a
- * host process cannot map address 0).  Supervisor-only, writable; NX is
- * not used because EFER.NXE starts clear.  Returns the end of the tables.
- */
-static uint64_t build_identity_map(struct vm *vm)
-{
-	uint64_t *pml4 = gpa_ptr(vm, TRAPEZE_BOOT_PT_GPA, 4096);
-	uint64_t pdpt_gpa = TRAPEZE_BOOT_PT_GPA + 4096;
-	uint64_t *pdpt = gpa_ptr(vm, pdpt_gpa, 4096);
-	uint64_t npd = (vm->ram_size + (1ull << 30) - 1) >> 30;
-	uint64_t pd_gpa = pdpt_gpa + 4096, pt_gpa = pd_gpa + npd * 4096;
-	uint64_t *pt = gpa_ptr(vm, pt_gpa, 4096);
-	uint64_t i, a;
-
-	pml4[0] = pdpt_gpa | PTE_P | PTE_W;
-	for (i = 0; i < npd; i++)
-		pdpt[i] = (pd_gpa + i * 4096) | PTE_P | PTE_W;
-	for (a = 0; a < vm->ram_size; a += 1ull << 21) {
-		uint64_t *pde = gpa_ptr(vm, pd_gpa + (a >> 21) * 8, 8);
-
-		*pde = a ? a | PTE_P | PTE_W | PTE_PS : pt_gpa | PTE_P | PTE_W;
-	}
-	for (i = 1; i < 512; i++)
-		pt[i] = (i << 12) | PTE_P | PTE_W;
-	return pt_gpa + 4096;
-}
-
 void loader_boot_setup(struct vm *vm, const struct boot_image *img,
 		       const char *cmdline)
 {
 	struct trapeze_boot_info *bi =
 		gpa_ptr(vm, TRAPEZE_BOOT_INFO_GPA, sizeof(*bi));
-	uint64_t *gdt = gpa_ptr(vm, TRAPEZE_BOOT_GDT_GPA, 24);
-	char *cl = gpa_ptr(vm, TRAPEZE_CMDLINE_GPA, TRAPEZE_CMDLINE_MAX);
 
 	memset(vm->ram, 0, TRAPEZE_LOAD_MIN);
-	gdt[0] = 0;
-	gdt[1] = 0x00af9b000000ffffull;   /* 0x08: 64-bit code, DPL 0 */
-	gdt[2] = 0x00cf93000000ffffull;   /* 0x10: flat data, DPL 0 */
-	snprintf(cl, TRAPEZE_CMDLINE_MAX, "%s", cmdline ? cmdline : "");
-	*bi = (struct trapeze_boot_info){
-		.magic = TRAPEZE_BOOT_MAGIC,
-		.version = TRAPEZE_ABI_VERSION,
-		.ram_size = vm->ram_size,
-		.cmdline = TRAPEZE_CMDLINE_GPA,
-		.pt_start = TRAPEZE_BOOT_PT_GPA,
-		.image_start = img->start,
-		.image_end = img->end,
-		.features = TRAPEZE_FEAT_HYPERCALL,
-		.tsc_khz = vm->host.tsc_khz,
-	};
-	bi->pt_end = build_identity_map(vm);
+	trapeze_build_boot_state((uintptr_t)vm->ram, vm->ram_size, cmdline);
+	bi->image_start = img->start;
+	bi->image_end = img->end;
+	bi->features = TRAPEZE_FEAT_HYPERCALL;
+	bi->tsc_khz = vm->host.tsc_khz;
 	vcpu_reset_long(&vm->cpu, img->entry, TRAPEZE_BOOT_INFO_GPA,
 			TRAPEZE_BOOT_PT_GPA);
 }
@@ -294,19 +253,24 @@ uint64_t parse_size(const char *s)
 {
 	char *end;
 	unsigned long long v;
+	unsigned shift = 0;
 
-	errno = 0;
-	if (!s || !*s || *s == '-')
+	if (!s || *s < '0' || *s > '9')
 		return 0;
-	v = strtoull(s, &end, 0);
+	errno = 0;
+	v = strtoull(s, &end, 10);
 	if (errno || end == s)
 		return 0;
 	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
 	}
-	if (*end == 'i' || *end == 'B')
-		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
-	return *end ? 0 : v;
+	if (*end == 'i' && end[1] == 'B')
+		end += 2;
+	else if (*end == 'B')
+		end++;
+	if (*end || v > (~0ull >> shift))
+		return 0;
+	return v << shift;
 }

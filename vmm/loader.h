@@ -40,7 +40,8 @@ int loader_load_file(struct vm *vm, const char *path, struct boot_image *img,
 void loader_boot_setup(struct vm *vm, const struct boot_image *img,
 		       const char *cmdline);
 
-/* Parse a size such as 64M, 1G, 512K or a byte count. 0 on error. */
+/* Parse a decimal size such as 64M, 1G, 512K, 2MiB or a byte count.
+ * 0 on error, including a size that does not fit in 64 bits. */
 uint64_t parse_size(const char *s);
 
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "trapeze/abi.h"
+#include "trapeze/bootstate.h"
 #include "vcpu.h"
 
 void vcpu_raise(struct vcpu *v, unsigned vector, bool has_err, uint32_t err)
@@ -70,11 +71,11 @@ void vcpu_reset_long(struct vcpu *v, uint64_t entry, uint64_t boot_info,
 	v->tr.limit = 0xffff;
 	v->ldtr.limit = 0xffff;
 	v->gdtr.base = TRAPEZE_BOOT_GDT_GPA;
-	v->gdtr.limit = 3 * 8 - 1;
+	v->gdtr.limit = TRAPEZE_BOOT_GDT_LIMIT;
 	v->idtr.limit = 0;
-	v->cr0 = CR0_RESET | CR0_PE | CR0_PG;
+	v->cr0 = TRAPEZE_BOOT_CR0;
 	v->cr3 = cr3;
-	v->cr4 = CR4_PAE;
+	v->cr4 = TRAPEZE_BOOT_CR4;
 	v->efer = EFER_LME | EFER_LMA;
 	v->pat = 0x0007040600070406ull;
 	v->dr[6] = 0xffff0ff0ull;

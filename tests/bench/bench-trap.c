@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <signal.h>
+#include <sys/auxv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,7 +112,11 @@ int main(int argc, char **argv)
 			}
 		}
 	printf("One trapping instruction, ns (median of %d runs of %lu "
-	       "iterations, this host, this run):\n\n", ROUNDS, n);
+	       "iterations, this host, this run).\n", ROUNDS, n);
+	printf("FS base switch at each trap: %s\n\n",
+	       (getauxval(AT_HWCAP2) & 2) && !getenv("TRAPEZE_NO_FSGSBASE")
+		       ? "rd/wrfsbase (the host has FSGSBASE)"
+		       : "arch_prctl system call (no FSGSBASE)");
 	printf("  %-34s %9s %9s\n", "", "ns/op", "ratio");
 	for (k = 0; k < 2; k++) {
 		qsort(b[k], ROUNDS, sizeof(double), cmp);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "devices/uart.h"
 #include "harness.h"
 #include "loader.h"
 #include "segment.h"

@@ -190,8 +190,11 @@ static uint8_t uart_read(struct uart *u, unsigned reg)
 		uart_poll_input(u);
 		return LSR_THRE | LSR_TEMT | (u->rx_len ? LSR_DR : 0);
 	case 6:
-		return (u->mcr & MCR_LOOP) ? (uint8_t)((u->mcr & 0x0c) << 4 |
-						       (u->mcr & 0x03) << 4)
+		/* Loopback wires RTS to CTS, DTR to DSR, OUT1 to RI and
+		 * OUT2 to DCD (PC16550D data sheet, MCR bit 4). */
+		return (u->mcr & MCR_LOOP) ? (uint8_t)((u->mcr & 0x02) << 3 |
+						       (u->mcr & 0x01) << 5 |
+						       (u->mcr & 0x0c) << 4)
 					   : MSR_DEFAULT;
 	default:
 		return u->scr;
