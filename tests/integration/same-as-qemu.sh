@@ -1,0 +1,25 @@
+#!/bin/sh
+# The example guests print the same transcript and exit with the same
+# status under QEMU (real CPL-0 semantics, emulated) and under Trapeze.
+# Skipped (77) when QEMU is not installed.
+set -u
+builddir=${builddir:-.}
+srcdir=${srcdir:-.}
+command -v "${QEMU:-qemu-system-x86_64}" >/dev/null 2>&1 || exit 77
+tmp=$(mktemp -d) || exit 99
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+for g in hello tour; do
+	image=$builddir/guest-kit/examples/$g.elf
+	"$srcdir/scripts/qemu-run" --append "from both" "$image" > "$tmp/qemu"
+	qs=$?
+	"$builddir/trapeze" run --append "from both" "$image" > "$tmp/trapeze"
+	ts=$?
+	if [ "$qs" -ne "$ts" ] || ! diff -u "$tmp/qemu" "$tmp/trapeze"; then
+		echo "FAIL $g: QEMU exit $qs, Trapeze exit $ts"
+		fail=1
+	else
+		echo "ok $g: same transcript, exit $ts"
+	fi
+done
+exit $fail
