@@ -68,6 +68,28 @@ static void touch(struct vm *vm, struct descriptor *d)
 	}
 }
 
+/*
+ * The common end of every segment load: the rights check's verdict, then
+ * presence (a missing segment raises np_vector), then the accessed bit
+ * and the hidden part of the register.
+ */
+static bool finish_load(struct vm *vm, struct segment *s, uint16_t sel,
+			struct descriptor *d, bool rights_ok,
+			unsigned np_vector)
+{
+	if (!rights_ok) {
+		vcpu_raise_gp(&vm->cpu, sel & 0xfffc);
+		return false;
+	}
+	if (!desc_present(d)) {
+		vcpu_raise(&vm->cpu, np_vector, true, sel & 0xfffc);
+		return false;
+	}
+	touch(vm, d);
+	segment_from_descriptor(s, sel, d->lo, d->hi);
+	return true;
+}
+
 static bool load_ss(struct vm *vm, uint16_t sel)
 {
 	struct vcpu *v = &vm->cpu;
@@ -86,18 +108,12 @@ static bool load_ss(struct vm *vm, uint16_t sel)
 	}
 	if (!desc_read(vm, sel, &d, false, X86_GP))
 		return false;
-	if ((sel & 3) != cpl || desc_dpl(&d) != cpl || desc_is_system(&d) ||
-	    (desc_type(&d) & (SEG_TYPE_CODE | SEG_TYPE_RW)) != SEG_TYPE_RW) {
-		vcpu_raise_gp(v, sel & 0xfffc);
-		return false;
-	}
-	if (!desc_present(&d)) {
-		vcpu_raise(v, X86_SS, true, sel & 0xfffc);
-		return false;
-	}
-	touch(vm, &d);
-	segment_from_descriptor(&v->seg[SR_SS], sel, d.lo, d.hi);
-	return true;
+	return finish_load(vm, &v->seg[SR_SS], sel, &d,
+			   (sel & 3) == cpl && desc_dpl(&d) == cpl &&
+			   !desc_is_system(&d) &&
+			   (desc_type(&d) & (SEG_TYPE_CODE | SEG_TYPE_RW)) ==
+				   SEG_TYPE_RW,
+			   X86_SS);
 }
 
 bool seg_load_data(struct vm *vm, enum sreg sr, uint16_t sel)
@@ -116,20 +132,14 @@ bool seg_load_data(struct vm *vm, enum sreg sr, uint16_t sel)
 	if (!desc_read(vm, sel, &d, false, X86_GP))
 		return false;
 	type = desc_type(&d);
-	if (desc_is_system(&d) ||
-	    ((type & SEG_TYPE_CODE) && !(type & SEG_TYPE_RW)) ||
-	    (!((type & SEG_TYPE_CODE) && (type & SEG_TYPE_DC)) &&
-	     (desc_dpl(&d) < cpl || desc_dpl(&d) < (sel & 3u)))) {
-		vcpu_raise_gp(v, sel & 0xfffc);
-		return false;
-	}
-	if (!desc_present(&d)) {
-		vcpu_raise(v, X86_NP, true, sel & 0xfffc);
-		return false;
-	}
-	touch(vm, &d);
 	keep_base = v->seg[sr].base;
-	segment_from_descriptor(&v->seg[sr], sel, d.lo, d.hi);
+	if (!finish_load(vm, &v->seg[sr], sel, &d,
+			 !desc_is_system(&d) &&
+			 !((type & SEG_TYPE_CODE) && !(type & SEG_TYPE_RW)) &&
+			 (((type & SEG_TYPE_CODE) && (type & SEG_TYPE_DC)) ||
+			  (desc_dpl(&d) >= cpl && desc_dpl(&d) >= (sel & 3u))),
+			 X86_NP))
+		return false;
 	/* In 64-bit mode only FS and GS take a base from the descriptor. */
 	if (vcpu_mode(v) == MODE_LONG64 && sr != SR_FS && sr != SR_GS)
 		v->seg[sr].base = keep_base;
@@ -149,21 +159,13 @@ bool seg_load_cs(struct vm *vm, uint16_t sel, unsigned new_cpl)
 	if (!desc_read(vm, sel, &d, false, X86_GP))
 		return false;
 	dpl = desc_dpl(&d);
-	if (!desc_is_code(&d) ||
-	    ((desc_type(&d) & SEG_TYPE_DC) ? dpl > new_cpl : dpl != new_cpl) ||
-	    (vcpu_long_mode(v) && (d.hi & (SEG_L << 8)) &&
-	     (d.hi & (SEG_DB << 8)))) {
-		vcpu_raise_gp(v, sel & 0xfffc);
-		return false;
-	}
-	if (!desc_present(&d)) {
-		vcpu_raise(v, X86_NP, true, sel & 0xfffc);
-		return false;
-	}
-	touch(vm, &d);
-	segment_from_descriptor(&v->seg[SR_CS], (sel & ~3u) | new_cpl, d.lo,
-				d.hi);
-	return true;
+	return finish_load(vm, &v->seg[SR_CS], (sel & ~3u) | new_cpl, &d,
+			   desc_is_code(&d) &&
+			   ((desc_type(&d) & SEG_TYPE_DC) ? dpl <= new_cpl
+							  : dpl == new_cpl) &&
+			   !(vcpu_long_mode(v) && (d.hi & (SEG_L << 8)) &&
+			     (d.hi & (SEG_DB << 8))),
+			   X86_NP);
 }
 
 void seg_null_inaccessible(struct vm *vm)

@@ -56,6 +56,14 @@ int guest_main(const struct trapeze_boot_info *bi)
 	printf("syscall with SCE set reached the guest's LSTAR: %s\n",
 	       r == 0x5ca11 ? "yes" : "no");
 
+	/* sysenter from 64-bit code: #UD on AMD processors (this host's
+	 * kind, and the vendor the guest's CPUID reports). */
+	vec = 0;
+	skip = 2;
+	__asm__ volatile("sysenter" : : "a"(1) : "memory");
+	printf("sysenter in 64-bit mode: vector %llu\n",
+	       (unsigned long long)vec);
+
 	/* int $0x80 is Linux's 32-bit system call gate: here it is the
 	 * guest's own vector 0x80. */
 	vec = 0;

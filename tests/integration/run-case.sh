@@ -43,6 +43,15 @@ eval "\"$trapeze\" $cmd $args $image" < "$tmp/stdin" \
 got=$?
 
 fail=0
+# must_contain OUTPUT LINES-FILE WHAT: every line must appear in OUTPUT.
+must_contain() {
+	while IFS= read -r line; do
+		if ! grep -qF -- "$line" "$1"; then
+			echo "FAIL $name: $3 lacks: $line"
+			fail=1
+		fi
+	done < "$2"
+}
 if [ "$got" -ne "$status" ]; then
 	echo "FAIL $name: exit status $got, expected $status"
 	fail=1
@@ -53,24 +62,14 @@ if [ -f "$dir/$name.stdout" ]; then
 		fail=1
 	fi
 elif [ -f "$dir/$name.stdout-has" ]; then
-	while IFS= read -r line; do
-		if ! grep -qF -- "$line" "$tmp/stdout"; then
-			echo "FAIL $name: stdout lacks: $line"
-			fail=1
-		fi
-	done < "$dir/$name.stdout-has"
+	must_contain "$tmp/stdout" "$dir/$name.stdout-has" stdout
 elif [ -s "$tmp/stdout" ]; then
 	echo "FAIL $name: unexpected stdout:"
 	cat "$tmp/stdout"
 	fail=1
 fi
 if [ -f "$dir/$name.stderr" ]; then
-	while IFS= read -r line; do
-		if ! grep -qF -- "$line" "$tmp/stderr"; then
-			echo "FAIL $name: stderr lacks: $line"
-			fail=1
-		fi
-	done < "$dir/$name.stderr"
+	must_contain "$tmp/stderr" "$dir/$name.stderr" stderr
 fi
 if [ "$fail" -ne 0 ]; then
 	echo "--- stderr of $name:"

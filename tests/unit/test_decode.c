@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check-main.h"
 #include "decode.h"
 
 #define RIP 0x201000ull
@@ -240,13 +241,4 @@ static Suite *decode_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *r = srunner_create(decode_suite());
-	int failed;
-
-	srunner_run_all(r, CK_NORMAL);
-	failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CHECK_MAIN(decode_suite)

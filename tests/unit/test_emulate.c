@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check-main.h"
 #include "harness.h"
 #include "trapeze/abi.h"
 
@@ -818,13 +819,4 @@ static Suite *emulate_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *r = srunner_create(emulate_suite());
-	int failed;
-
-	srunner_run_all(r, CK_NORMAL);
-	failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CHECK_MAIN(emulate_suite)

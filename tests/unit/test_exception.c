@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check-main.h"
 #include "exception.h"
 #include "harness.h"
 
@@ -189,13 +190,4 @@ static Suite *exception_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *r = srunner_create(exception_suite());
-	int failed;
-
-	srunner_run_all(r, CK_NORMAL);
-	failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CHECK_MAIN(exception_suite)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check-main.h"
 #include "harness.h"
 #include "loader.h"
 #include "trapeze/abi.h"
@@ -626,13 +627,4 @@ static Suite *loader_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *r = srunner_create(loader_suite());
-	int failed;
-
-	srunner_run_all(r, CK_NORMAL);
-	failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CHECK_MAIN(loader_suite)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check-main.h"
 #include "devices/uart.h"
 #include "io.h"
 #include "trapeze/abi.h"
@@ -416,13 +417,4 @@ static Suite *uart_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *r = srunner_create(uart_suite());
-	int failed;
-
-	srunner_run_all(r, CK_NORMAL);
-	failed = srunner_ntests_failed(r);
-	srunner_free(r);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CHECK_MAIN(uart_suite)
