@@ -228,11 +228,13 @@ static void fix_special_frames(struct shadow *s, const struct mapping *m,
 	}
 }
 
-/* Make a live mapping's host rights what they should be now. */
+/* Make a live mapping's host rights what they should be now.  A one-page
+ * mapping gets its frame's own rights in a single call. */
 static void apply(struct shadow *s, struct mapping *m, bool fresh)
 {
 	int prot = mapping_prot(s, m);
-	int base = plain_prot(s, prot);
+	int base = m->len == SHADOW_PAGE ? frame_prot(s, prot, frame_of(m->gpa))
+					 : plain_prot(s, prot);
 
 	if (fresh) {
 		host(s, OPS(s)->map(OPS(s)->ctx, m->gva, m->gpa, m->len, base));
@@ -269,7 +271,24 @@ static void refresh_frame(struct shadow *s, uint64_t f, bool was_special)
 		host(s, OPS(s)->protect(OPS(s)->ctx, m->gva + (gpa - m->gpa),
 					SHADOW_PAGE, p));
 		s->st.protects++;
+		if (m->len == SHADOW_PAGE)
+			m->prot = p;
 	}
+}
+
+/* Give the page of a live mapping that holds gva its rights now.  A fault
+ * on a mapped page means its host rights are out of date (the dirty bit
+ * moved, or its frame left table or code duty without a host call). */
+static void refresh_page(struct shadow *s, struct mapping *m, uint64_t gva)
+{
+	uint64_t page = gva & ~(SHADOW_PAGE - 1);
+	int p = frame_prot(s, mapping_prot(s, m),
+			   frame_of(m->gpa + (page - m->gva)));
+
+	host(s, OPS(s)->protect(OPS(s)->ctx, page, SHADOW_PAGE, p));
+	s->st.protects++;
+	if (m->len == SHADOW_PAGE)
+		m->prot = p;
 }
 
 /* ---- mapping records ------------------------------------------------- */
@@ -849,10 +868,11 @@ static enum fault_result map_translation(struct shadow *s, uint64_t gva,
 			return FAULT_HOST_ERROR; /* caller makes room */
 	i = map_find(s, s->active, gva);
 	if (i != NIL) {
-		/* Mapped already: the dirty bit or a frame's status moved. */
 		m = &s->maps[i];
 		m->dirty |= w->dirty;
-		apply(s, m, false);
+		if (m->len > SHADOW_PAGE)
+			apply(s, m, false);
+		refresh_page(s, m, gva);
 		return FAULT_FIXED;
 	}
 	i = map_new(s, s->active);

@@ -1,0 +1,572 @@
+/*
+ * The shadow MMU on synthetic page tables: no VM, no host mappings.  RAM
+ * is a plain buffer; the backend's map/protect/unmap calls are recorded,
+ * and the tests assert which host calls a guest fault, a page-table store,
+ * an invlpg, a privilege change or a cr3 switch leads to.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check-main.h"
+#include "shadow.h"
+#include "x86.h"
+
+#define RAM (16ull << 20)
+#define ROOT 0x10000ull           /* PML4 */
+
+struct call {
+	char op;                  /* 'm' map, 'p' protect, 'u' unmap */
+	uint64_t gva, gpa, len;
+	int prot;
+};
+
+static uint8_t *ram;
+static struct call calls[256];
+static unsigned ncalls;
+static uint64_t next_table;
+static struct shadow *s;
+static struct paging pg;
+
+static int rec(char op, uint64_t gva, uint64_t gpa, uint64_t len, int prot)
+{
+	if (ncalls < 256)
+		calls[ncalls++] = (struct call){ op, gva, gpa, len, prot };
+	return 0;
+}
+
+static int rec_map(void *c, uint64_t gva, uint64_t gpa, uint64_t len,
+		   int prot)
+{
+	return rec('m', gva, gpa, len, prot);
+}
+
+static int rec_protect(void *c, uint64_t gva, uint64_t len, int prot)
+{
+	return rec('p', gva, 0, len, prot);
+}
+
+static int rec_unmap(void *c, uint64_t gva, uint64_t len)
+{
+	return rec('u', gva, 0, len, 0);
+}
+
+static uint64_t *at(uint64_t gpa)
+{
+	return (uint64_t *)(ram + gpa);
+}
+
+static uint64_t new_table(void)
+{
+	uint64_t t = next_table;
+
+	next_table += 4096;
+	memset(ram + t, 0, 4096);
+	return t;
+}
+
+/*
+ * Map gva to gpa in the 4-level tables at root: a leaf at level
+ * (1 = 4 KiB, 2 = 2 MiB, 3 = 1 GiB) with flags; intermediate entries get
+ * P|W|U so that the leaf's flags decide.  Returns the leaf entry's address.
+ */
+static uint64_t map_at(uint64_t root, uint64_t gva, uint64_t gpa,
+		       uint64_t flags, int level)
+{
+	uint64_t table = root;
+	int l;
+
+	for (l = 4; l > level; l--) {
+		uint64_t *e = at(table + ((gva >> (12 + 9 * (l - 1))) & 511) * 8);
+
+		if (!(*e & PTE_P))
+			*e = new_table() | PTE_P | PTE_W | PTE_U;
+		table = *e & PTE_ADDR;
+	}
+	table += ((gva >> (12 + 9 * (level - 1))) & 511) * 8;
+	*at(table) = gpa | flags | (level > 1 ? PTE_PS : 0);
+	return table;
+}
+
+/* The address of the entry translating gva at level (2 = PD). */
+static uint64_t entry_for(uint64_t root, uint64_t gva, int level)
+{
+	uint64_t table = root;
+	int l;
+
+	for (l = 4; l > level; l--)
+		table = *at(table + ((gva >> (12 + 9 * (l - 1))) & 511) * 8) &
+			PTE_ADDR;
+	return table + ((gva >> (12 + 9 * (level - 1))) & 511) * 8;
+}
+
+static void setup(void)
+{
+	struct shadow_config cfg = {
+		.ram_size = RAM, .gva_limit = 1ull << 46, .gva_floor = 0x1000,
+		.maxphyaddr = 46, .cache = true,
+		.ops = { rec_map, rec_protect, rec_unmap, NULL },
+	};
+
+	ram = calloc(1, RAM);
+	cfg.ram = ram;
+	next_table = ROOT + 4096;
+	memset(ram + ROOT, 0, 4096);
+	s = shadow_create(&cfg);
+	ck_assert_ptr_nonnull(s);
+	pg = (struct paging){ .cr0 = CR0_PE | CR0_PG | CR0_WP, .cr3 = ROOT,
+			      .cr4 = CR4_PAE, .efer = EFER_LME | EFER_LMA |
+						      EFER_NXE };
+	shadow_reset(s, &pg);
+	ncalls = 0;
+}
+
+static void teardown(void)
+{
+	shadow_destroy(s);
+	free(ram);
+}
+
+static const struct call *last(char op)
+{
+	unsigned i;
+
+	for (i = ncalls; i-- > 0;)
+		if (calls[i].op == op)
+			return &calls[i];
+	return NULL;
+}
+
+/* ---- the walker ---- */
+
+START_TEST(test_walk_translates_a_4k_page_and_sets_accessed)
+{
+	uint64_t leaf = map_at(ROOT, 0x400000, 0x200000, PTE_P | PTE_W, 1);
+	struct walk w;
+
+	ck_assert_int_eq(shadow_walk(s, &pg, 0x400123, ACC_READ, &w), WALK_OK);
+	ck_assert_uint_eq(w.gpa, 0x200123);
+	ck_assert_uint_eq(w.page_size, 4096);
+	ck_assert(*at(leaf) & PTE_A);
+	ck_assert(!(*at(leaf) & PTE_D));
+	ck_assert(*at(ROOT) & PTE_A);
+	ck_assert_uint_eq(w.ntables, 4);
+}
+END_TEST
+
+START_TEST(test_walk_write_sets_dirty)
+{
+	uint64_t leaf = map_at(ROOT, 0x400000, 0x200000, PTE_P | PTE_W, 1);
+	struct walk w;
+
+	ck_assert_int_eq(shadow_walk(s, &pg, 0x400000, ACC_WRITE, &w), WALK_OK);
+	ck_assert(*at(leaf) & PTE_D);
+}
+END_TEST
+
+START_TEST(test_walk_2m_and_1g_pages)
+{
+	struct walk w;
+
+	map_at(ROOT, 0x40000000, 0x400000, PTE_P | PTE_W, 2);
+	ck_assert_int_eq(shadow_walk(s, &pg, 0x40012345, ACC_READ, &w), WALK_OK);
+	ck_assert_uint_eq(w.gpa, 0x412345);
+	ck_assert_uint_eq(w.page_size, 2ull << 20);
+	map_at(ROOT, 0x80000000ull, 0, PTE_P | PTE_W, 3);
+	ck_assert_int_eq(shadow_walk(s, &pg, 0x80abcdefull, ACC_READ, &w),
+			 WALK_OK);
+	ck_assert_uint_eq(w.gpa, 0xabcdef);
+	ck_assert_uint_eq(w.page_size, 1ull << 30);
+}
+END_TEST
+
+START_TEST(test_walk_not_present_gives_the_access_bits)
+{
+	struct walk w;
+
+	ck_assert_int_eq(shadow_walk(s, &pg, 0x400000, ACC_WRITE, &w),
+			 WALK_FAULT);
+	ck_assert_uint_eq(w.pf_err, PFERR_W);
+	pg.cpl = 3;
+	ck_assert_int_eq(shadow_walk(s, &pg, 0x400000, ACC_EXEC, &w),
+			 WALK_FAULT);
+	ck_assert_uint_eq(w.pf_err, PFERR_U | PFERR_I);
+}
+END_TEST
+
+START_TEST(test_walk_user_access_to_supervisor_page_is_a_protection_fault)
+{
+	struct walk w;
+
+	map_at(ROOT, 0x400000, 0x200000, PTE_P | PTE_W, 1);
+	*at(ROOT) &= ~PTE_U;    /* one level without U is enough */
+	pg.cpl = 3;
+	ck_assert_int_eq(shadow_walk(s, &pg, 0x400000, ACC_READ, &w),
+			 WALK_FAULT);
+	ck_assert_uint_eq(w.pf_err, PFERR_P | PFERR_U);
+}
+END_TEST
+
+START_TEST(test_walk_cr0_wp_decides_supervisor_writes_to_read_only_pages)
+{
+	struct walk w;
+
+	map_at(ROOT, 0x400000, 0x200000, PTE_P | PTE_U, 1);
+	ck_assert_int_eq(shadow_walk(s, &pg, 0x400000, ACC_WRITE, &w),
+			 WALK_FAULT);
+	ck_assert_uint_eq(w.pf_err, PFERR_P | PFERR_W);
+	pg.cr0 &= ~CR0_WP;
+	ck_assert_int_eq(shadow_walk(s, &pg, 0x400000, ACC_WRITE, &w), WALK_OK);
+}
+END_TEST
+
+START_TEST(test_walk_nx_needs_efer_nxe)
+{
+	struct walk w;
+
+	map_at(ROOT, 0x400000, 0x200000, PTE_P | PTE_NX, 1);
+	ck_assert_int_eq(shadow_walk(s, &pg, 0x400000, ACC_EXEC, &w),
+			 WALK_FAULT);
+	ck_assert_uint_eq(w.pf_err, PFERR_P | PFERR_I);
+	/* Without NXE, bit 63 is reserved. */
+	pg.efer &= ~EFER_NXE;
+	ck_assert_int_eq(shadow_walk(s, &pg, 0x400000, ACC_READ, &w),
+			 WALK_FAULT);
+	ck_assert_uint_eq(w.pf_err, PFERR_P | PFERR_RSVD);
+}
+END_TEST
+
+START_TEST(test_walk_reserved_address_bits_fault_with_rsvd)
+{
+	struct walk w;
+
+	map_at(ROOT, 0x400000, 0x200000 | (1ull << 50), PTE_P, 1);
+	ck_assert_int_eq(shadow_walk(s, &pg, 0x400000, ACC_READ, &w),
+			 WALK_FAULT);
+	ck_assert_uint_eq(w.pf_err, PFERR_P | PFERR_RSVD);
+}
+END_TEST
+
+START_TEST(test_walk_to_memory_outside_ram_is_bad_gpa)
+{
+	struct walk w;
+
+	map_at(ROOT, 0x400000, 0x40000000, PTE_P, 1);
+	ck_assert_int_eq(shadow_walk(s, &pg, 0x400000, ACC_READ, &w),
+			 WALK_BAD_GPA);
+}
+END_TEST
+
+START_TEST(test_walk_32bit_paging_with_4m_pages)
+{
+	uint32_t *pd = (uint32_t *)(ram + 0x20000);
+	struct walk w;
+
+	memset(pd, 0, 4096);
+	pd[0x300] = 0x800000 | 0x83;          /* 4 MiB page at 3 GiB */
+	pg = (struct paging){ .cr0 = CR0_PE | CR0_PG, .cr3 = 0x20000,
+			      .cr4 = CR4_PSE };
+	ck_assert_int_eq(paging_mode_of(&pg), PG_32);
+	ck_assert_int_eq(shadow_walk(s, &pg, 0xc0123456, ACC_WRITE, &w),
+			 WALK_OK);
+	ck_assert_uint_eq(w.gpa, 0x923456);
+	ck_assert_uint_eq(w.page_size, 4ull << 20);
+	ck_assert(pd[0x300] & PTE_D);
+}
+END_TEST
+
+/* ---- faults and host mappings ---- */
+
+START_TEST(test_fault_maps_the_page_with_the_guest_rights)
+{
+	struct fault_info fi;
+	const struct call *c;
+
+	map_at(ROOT, 0x400000, 0x200000, PTE_P | PTE_U | PTE_NX, 1);
+	ck_assert_int_eq(shadow_fault(s, &pg, 0x400010, ACC_READ, &fi),
+			 FAULT_FIXED);
+	c = last('m');
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(c->gva, 0x400000);
+	ck_assert_uint_eq(c->gpa, 0x200000);
+	ck_assert_uint_eq(c->len, 4096);
+	ck_assert_int_eq(c->prot, SHADOW_R);        /* read-only, no exec */
+}
+END_TEST
+
+START_TEST(test_first_store_to_a_clean_page_faults_and_sets_dirty)
+{
+	uint64_t leaf = map_at(ROOT, 0x400000, 0x200000, PTE_P | PTE_W, 1);
+	struct fault_info fi;
+
+	shadow_fault(s, &pg, 0x400000, ACC_READ, &fi);
+	ck_assert_int_eq(last('m')->prot, SHADOW_R | SHADOW_X);
+	ck_assert(!(*at(leaf) & PTE_D));
+	ck_assert_int_eq(shadow_fault(s, &pg, 0x400000, ACC_WRITE, &fi),
+			 FAULT_FIXED);
+	ck_assert(*at(leaf) & PTE_D);
+	ck_assert_int_eq(last('p')->prot, SHADOW_R | SHADOW_W | SHADOW_X);
+}
+END_TEST
+
+START_TEST(test_large_page_maps_one_2m_block)
+{
+	struct fault_info fi;
+
+	map_at(ROOT, 0x40000000, 0x400000, PTE_P | PTE_W | PTE_D, 2);
+	shadow_fault(s, &pg, 0x40100000, ACC_READ, &fi);
+	ck_assert_uint_eq(last('m')->gva, 0x40000000);
+	ck_assert_uint_eq(last('m')->len, 2ull << 20);
+}
+END_TEST
+
+START_TEST(test_page_table_frames_are_never_writable)
+{
+	struct fault_info fi;
+	uint64_t leaf = map_at(ROOT, 0x400000, 0x200000, PTE_P | PTE_W, 1);
+	uint64_t pt = leaf & ~0xfffull;
+	unsigned i;
+
+	/* Map the page holding the leaf table itself at 0x500000. */
+	map_at(ROOT, 0x500000, pt, PTE_P | PTE_W | PTE_D, 1);
+	shadow_fault(s, &pg, 0x400000, ACC_READ, &fi);
+	ck_assert(shadow_is_page_table(s, pt));
+	ncalls = 0;
+	ck_assert_int_eq(shadow_fault(s, &pg, 0x500000, ACC_WRITE, &fi),
+			 FAULT_PT_WRITE);
+	ck_assert_uint_eq(fi.gpa, pt);
+	for (i = 0; i < ncalls; i++)
+		if (calls[i].gva == 0x500000)
+			ck_assert(!(calls[i].prot & SHADOW_W));
+}
+END_TEST
+
+START_TEST(test_a_table_store_drops_exactly_the_changed_entry)
+{
+	struct fault_info fi;
+	uint64_t a = map_at(ROOT, 0x400000, 0x200000, PTE_P | PTE_W, 1);
+
+	map_at(ROOT, 0x401000, 0x201000, PTE_P | PTE_W, 1);
+	shadow_fault(s, &pg, 0x400000, ACC_READ, &fi);
+	shadow_fault(s, &pg, 0x401000, ACC_READ, &fi);
+	ncalls = 0;
+	*at(a) = 0x300000 | PTE_P | PTE_W;             /* remap 0x400000 */
+	shadow_phys_written(s, a, 8);
+	ck_assert_uint_eq(ncalls, 1);
+	ck_assert_int_eq(calls[0].op, 'u');
+	ck_assert_uint_eq(calls[0].gva, 0x400000);
+	ck_assert_uint_eq(calls[0].len, 4096);
+	ck_assert_uint_eq(shadow_last_dropped(s), 1);
+	shadow_fault(s, &pg, 0x400000, ACC_READ, &fi);
+	ck_assert_uint_eq(last('m')->gpa, 0x300000);
+}
+END_TEST
+
+START_TEST(test_a_pml4_store_drops_everything_below_it)
+{
+	struct fault_info fi;
+	struct shadow_stats st;
+
+	map_at(ROOT, 0x400000, 0x200000, PTE_P | PTE_W, 1);
+	map_at(ROOT, 0x600000, 0x201000, PTE_P | PTE_W, 1);
+	shadow_fault(s, &pg, 0x400000, ACC_READ, &fi);
+	shadow_fault(s, &pg, 0x600000, ACC_READ, &fi);
+	shadow_get_stats(s, &st);
+	ck_assert_uint_eq(st.tables, 5);   /* PML4, PDPT, PD and two PTs */
+	*at(ROOT) = 0;
+	shadow_phys_written(s, ROOT, 8);
+	ck_assert_uint_eq(shadow_last_dropped(s), 2);
+	shadow_get_stats(s, &st);
+	ck_assert_uint_eq(st.mappings, 0);
+	ck_assert_uint_eq(st.tables, 1);       /* only the root is left */
+}
+END_TEST
+
+START_TEST(test_a_frame_that_leaves_table_duty_becomes_writable_again)
+{
+	struct fault_info fi;
+	uint64_t leaf = map_at(ROOT, 0x400000, 0x200000, PTE_P | PTE_W, 1);
+	uint64_t pt = leaf & ~0xfffull;
+	uint64_t pde = entry_for(ROOT, 0x400000, 2);
+
+	/* Mapped as data first, it becomes a table afterwards. */
+	map_at(ROOT, 0x600000, pt, PTE_P | PTE_W | PTE_D, 1);
+	ck_assert_int_eq(shadow_fault(s, &pg, 0x600000, ACC_WRITE, &fi),
+			 FAULT_FIXED);
+	shadow_fault(s, &pg, 0x400000, ACC_READ, &fi);
+	ck_assert(shadow_is_page_table(s, pt));
+	/* The kernel unhooks that table before touching the data page
+	 * again: the frame is plain data now. */
+	ck_assert_uint_eq(*at(pde) & PTE_ADDR, pt);
+	*at(pde) = 0;
+	shadow_phys_written(s, pde, 8);
+	ck_assert(!shadow_is_page_table(s, pt));
+	ncalls = 0;
+	ck_assert_int_eq(shadow_fault(s, &pg, 0x600000, ACC_WRITE, &fi),
+			 FAULT_FIXED);
+	ck_assert_ptr_nonnull(last('p'));
+	ck_assert_uint_eq(last('p')->gva, 0x600000);
+	ck_assert(last('p')->prot & SHADOW_W);
+}
+END_TEST
+
+START_TEST(test_invlpg_drops_one_translation)
+{
+	struct fault_info fi;
+
+	map_at(ROOT, 0x400000, 0x200000, PTE_P, 1);
+	shadow_fault(s, &pg, 0x400000, ACC_READ, &fi);
+	ncalls = 0;
+	shadow_invlpg(s, 0x400abc);
+	ck_assert_int_eq(calls[0].op, 'u');
+	ck_assert_uint_eq(calls[0].gva, 0x400000);
+	shadow_invlpg(s, 0x400abc);    /* nothing left to drop */
+	ck_assert_uint_eq(ncalls, 1);
+}
+END_TEST
+
+START_TEST(test_user_mode_hides_supervisor_pages)
+{
+	struct fault_info fi;
+
+	map_at(ROOT, 0x400000, 0x200000, PTE_P | PTE_W | PTE_D, 1);   /* S */
+	map_at(ROOT, 0x401000, 0x201000, PTE_P | PTE_W | PTE_U | PTE_D, 1);
+	shadow_fault(s, &pg, 0x400000, ACC_READ, &fi);
+	shadow_fault(s, &pg, 0x401000, ACC_READ, &fi);
+	ncalls = 0;
+	pg.cpl = 3;
+	shadow_set_cpl(s, &pg);
+	ck_assert_uint_eq(ncalls, 1);
+	ck_assert_int_eq(calls[0].op, 'p');
+	ck_assert_uint_eq(calls[0].gva, 0x400000);
+	ck_assert_int_eq(calls[0].prot, 0);
+	ck_assert_int_eq(shadow_fault(s, &pg, 0x400000, ACC_READ, &fi),
+			 FAULT_GUEST_PF);
+	ck_assert_uint_eq(fi.pf_err, PFERR_P | PFERR_U);
+	pg.cpl = 0;
+	shadow_set_cpl(s, &pg);
+	ck_assert_int_eq(last('p')->prot, SHADOW_R | SHADOW_W | SHADOW_X);
+}
+END_TEST
+
+START_TEST(test_cr3_cache_reapplies_a_space_without_faults)
+{
+	struct fault_info fi;
+	struct shadow_stats st;
+	uint64_t root2 = new_table();
+	unsigned i;
+
+	for (i = 0; i < 8; i++) {
+		map_at(ROOT, 0x400000 + i * 4096, 0x200000 + i * 4096,
+		       PTE_P | PTE_W | PTE_D, 1);
+		shadow_fault(s, &pg, 0x400000 + i * 4096, ACC_READ, &fi);
+	}
+	map_at(root2, 0x400000, 0x300000, PTE_P, 1);
+	pg.cr3 = root2;
+	shadow_set_cr3(s, &pg);
+	ck_assert_int_eq(last('u')->gva, 0x400000);       /* old space out */
+	ncalls = 0;
+	pg.cr3 = ROOT;
+	shadow_set_cr3(s, &pg);
+	/* Eight contiguous pages come back in one call. */
+	ck_assert_uint_eq(last('m')->gva, 0x400000);
+	ck_assert_uint_eq(last('m')->len, 8 * 4096);
+	shadow_get_stats(s, &st);
+	ck_assert_uint_eq(st.cache_hits, 1);
+	ck_assert_uint_eq(st.spaces, 2);
+}
+END_TEST
+
+START_TEST(test_a_store_to_a_cached_space_table_forgets_that_space)
+{
+	struct fault_info fi;
+	struct shadow_stats st;
+	uint64_t root2 = new_table();
+	uint64_t leaf2 = map_at(root2, 0x400000, 0x300000, PTE_P, 1);
+
+	map_at(ROOT, 0x400000, 0x200000, PTE_P, 1);
+	shadow_fault(s, &pg, 0x400000, ACC_READ, &fi);
+	pg.cr3 = root2;
+	shadow_set_cr3(s, &pg);
+	shadow_fault(s, &pg, 0x400000, ACC_READ, &fi);
+	pg.cr3 = ROOT;
+	shadow_set_cr3(s, &pg);
+	/* The kernel edits the inactive space's table. */
+	*at(leaf2) = 0x310000 | PTE_P;
+	shadow_phys_written(s, leaf2, 8);
+	pg.cr3 = root2;
+	shadow_set_cr3(s, &pg);
+	shadow_get_stats(s, &st);
+	ck_assert_uint_eq(st.cache_hits, 1);      /* only the first return */
+	shadow_fault(s, &pg, 0x400000, ACC_READ, &fi);
+	ck_assert_uint_eq(last('m')->gpa, 0x310000);
+}
+END_TEST
+
+START_TEST(test_addresses_outside_the_window_are_refused)
+{
+	struct fault_info fi;
+
+	ck_assert_int_eq(shadow_fault(s, &pg, 1ull << 46, ACC_READ, &fi),
+			 FAULT_OUTSIDE);
+	ck_assert_int_eq(shadow_fault(s, &pg, 0x10, ACC_READ, &fi),
+			 FAULT_OUTSIDE);
+}
+END_TEST
+
+START_TEST(test_unscanned_code_is_not_executable_when_scanning)
+{
+	struct fault_info fi;
+
+	shadow_set_scanning(s, true);
+	map_at(ROOT, 0x400000, 0x200000, PTE_P | PTE_W | PTE_D, 1);
+	ck_assert_int_eq(shadow_fault(s, &pg, 0x400000, ACC_EXEC, &fi),
+			 FAULT_EXEC_SCAN);
+	ck_assert_int_eq(last('m')->prot, SHADOW_R | SHADOW_W);
+	shadow_code_ready(s, 0x200000);
+	ck_assert_int_eq(last('p')->prot, SHADOW_R | SHADOW_X);
+	ck_assert_int_eq(shadow_fault(s, &pg, 0x400000, ACC_WRITE, &fi),
+			 FAULT_CODE_WRITE);
+	shadow_code_dirty(s, 0x200000);
+	ck_assert_int_eq(last('p')->prot, SHADOW_R | SHADOW_W);
+}
+END_TEST
+
+static Suite *shadow_suite(void)
+{
+	Suite *su = suite_create("shadow");
+	TCase *t = tcase_create("walk");
+
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_test(t, test_walk_translates_a_4k_page_and_sets_accessed);
+	tcase_add_test(t, test_walk_write_sets_dirty);
+	tcase_add_test(t, test_walk_2m_and_1g_pages);
+	tcase_add_test(t, test_walk_not_present_gives_the_access_bits);
+	tcase_add_test(t, test_walk_user_access_to_supervisor_page_is_a_protection_fault);
+	tcase_add_test(t, test_walk_cr0_wp_decides_supervisor_writes_to_read_only_pages);
+	tcase_add_test(t, test_walk_nx_needs_efer_nxe);
+	tcase_add_test(t, test_walk_reserved_address_bits_fault_with_rsvd);
+	tcase_add_test(t, test_walk_to_memory_outside_ram_is_bad_gpa);
+	tcase_add_test(t, test_walk_32bit_paging_with_4m_pages);
+	suite_add_tcase(su, t);
+
+	t = tcase_create("mappings");
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_test(t, test_fault_maps_the_page_with_the_guest_rights);
+	tcase_add_test(t, test_first_store_to_a_clean_page_faults_and_sets_dirty);
+	tcase_add_test(t, test_large_page_maps_one_2m_block);
+	tcase_add_test(t, test_page_table_frames_are_never_writable);
+	tcase_add_test(t, test_a_table_store_drops_exactly_the_changed_entry);
+	tcase_add_test(t, test_a_pml4_store_drops_everything_below_it);
+	tcase_add_test(t, test_a_frame_that_leaves_table_duty_becomes_writable_again);
+	tcase_add_test(t, test_invlpg_drops_one_translation);
+	tcase_add_test(t, test_user_mode_hides_supervisor_pages);
+	tcase_add_test(t, test_cr3_cache_reapplies_a_space_without_faults);
+	tcase_add_test(t, test_a_store_to_a_cached_space_table_forgets_that_space);
+	tcase_add_test(t, test_addresses_outside_the_window_are_refused);
+	tcase_add_test(t, test_unscanned_code_is_not_executable_when_scanning);
+	suite_add_tcase(su, t);
+	return su;
+}
+
+CHECK_MAIN(shadow_suite)
