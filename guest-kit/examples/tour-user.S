@@ -1,6 +1,6 @@
 /*
- * The parts of the tour that must be assembly: a user-mode program, the
- * syscall entry point (LSTAR), and the switch into user mode and back.
+ * The parts of the tour that must be assembly: a user-mode program and
+ * the syscall entry point (LSTAR).
  */
 #include "trapeze/abi.h"
 
@@ -36,44 +36,12 @@ syscall_entry:
 	movq	user_rsp(%rip), %rsp
 	sysretq
 
-/* void enter_user(uint64_t rip, uint64_t rsp): iretq to CPL 3; comes
- * back through user_exited when the user program is stopped. */
-	.globl	enter_user
-enter_user:
-	pushq	%rbx
-	pushq	%rbp
-	pushq	%r12
-	pushq	%r13
-	pushq	%r14
-	pushq	%r15
-	movq	%rsp, kernel_resume_rsp(%rip)
-	pushq	$0x3b                   /* SS = USER_DS */
-	pushq	%rsi
-	pushq	$0x202                  /* IF set */
-	pushq	$0x43                   /* CS = USER_CS */
-	pushq	%rdi
-	iretq
-
-	.globl	user_exited
-user_exited:
-	movq	kernel_resume_rsp(%rip), %rsp
-	popq	%r15
-	popq	%r14
-	popq	%r13
-	popq	%r12
-	popq	%rbp
-	popq	%rbx
-	ret
-
 	.section .rodata
 user_msg:
 	.asciz	"hello from user mode"
 
 	.bss
 	.balign	16
-	.globl	kernel_resume_rsp
-kernel_resume_rsp:
-	.quad	0
 user_rsp:
 	.quad	0
 	.balign	16

@@ -12,10 +12,7 @@
 
 void user_program(void);
 void syscall_entry(void);
-void enter_user(uint64_t rip, uint64_t rsp);
-void user_exited(void);
 uint64_t tour_syscall(uint64_t arg, uint64_t nr, uint64_t rip, uint64_t fl);
-extern uint64_t kernel_resume_rsp;
 
 static volatile struct {
 	uint64_t vector, error, cs, rip, cr2;
@@ -41,13 +38,8 @@ static void on_trap(struct trap_frame *f)
 static void on_user_gp(struct trap_frame *f)
 {
 	on_trap(f);
-	if ((f->cs & 3) == 3) {
-		f->rip = (uint64_t)user_exited;
-		f->cs = KERNEL_CS;
-		f->ss = KERNEL_DS;
-		f->rsp = kernel_resume_rsp;
-		f->rflags = 2;
-	}
+	if ((f->cs & 3) == 3)
+		leave_user(f);
 }
 
 static void control_registers(void)

@@ -110,6 +110,18 @@ void idt_use_ist(unsigned vector)
 	set_gate(vector & 255, (idt[vector & 255].attr >> 5) & 3, 1);
 }
 
+void user_exited(void);
+extern uint64_t user_resume_rsp;
+
+void leave_user(struct trap_frame *f)
+{
+	f->rip = (uint64_t)user_exited;
+	f->cs = KERNEL_CS;
+	f->ss = KERNEL_DS;
+	f->rsp = user_resume_rsp;
+	f->rflags = 2;
+}
+
 void isr_dispatch(struct trap_frame *f);
 void isr_dispatch(struct trap_frame *f)
 {

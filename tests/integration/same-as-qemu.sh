@@ -1,6 +1,7 @@
 #!/bin/sh
-# The example guests print the same transcript and exit with the same
-# status under QEMU (real CPL-0 semantics, emulated) and under Trapeze.
+# Guests print the same transcript and exit with the same status under
+# QEMU (real CPL-0 semantics, emulated) and under Trapeze: the examples,
+# and the paging guest (shadow paging against QEMU's page walker).
 # Skipped (77) when QEMU is not installed.
 set -u
 builddir=${builddir:-.}
@@ -9,8 +10,10 @@ command -v "${QEMU:-qemu-system-x86_64}" >/dev/null 2>&1 || exit 77
 tmp=$(mktemp -d) || exit 99
 trap 'rm -rf "$tmp"' EXIT
 fail=0
-for g in hello tour; do
-	image=$builddir/guest-kit/examples/$g.elf
+for image in guest-kit/examples/hello.elf guest-kit/examples/tour.elf \
+	tests/guests/paging.elf; do
+	g=$(basename "$image" .elf)
+	image=$builddir/$image
 	"$srcdir/scripts/qemu-run" --append "from both" "$image" > "$tmp/qemu"
 	qs=$?
 	"$builddir/trapeze" run --append "from both" "$image" > "$tmp/trapeze"

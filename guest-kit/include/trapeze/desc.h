@@ -41,4 +41,11 @@ void idt_use_ist(unsigned vector);
 /* The kernel stack used on entry from user mode. */
 void tss_set_rsp0(uint64_t rsp0);
 
+/* Run code at CPL 3 from rip on the stack rsp (needs tss_set_rsp0 and
+ * user-accessible pages); returns when a trap handler calls leave_user()
+ * on a frame taken from user mode. */
+void enter_user(uint64_t rip, uint64_t rsp);
+/* In a trap handler: make the frame return from enter_user() at CPL 0. */
+void leave_user(struct trap_frame *f);
+
 #endif
