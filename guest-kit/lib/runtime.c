@@ -102,7 +102,10 @@ int vsnprintf(char *buf, size_t len, const char *fmt, va_list ap)
 			pad = '0', fmt++;
 		while (*fmt >= '0' && *fmt <= '9')
 			width = width * 10 + (*fmt++ - '0');
-		if (*fmt == '.') {
+		if (*fmt == '.' && fmt[1] == '*') {
+			prec = va_arg(ap, int);
+			fmt += 2;
+		} else if (*fmt == '.') {
 			prec = 0;
 			for (fmt++; *fmt >= '0' && *fmt <= '9'; fmt++)
 				prec = prec * 10 + (*fmt - '0');

@@ -1,0 +1,26 @@
+/*
+ * What the benchmark programs share: the host's bare costs, measured in
+ * this process, a guest run that reports TSC cycles, and medians.
+ */
+#ifndef TRAPEZE_BENCHLIB_H
+#define TRAPEZE_BENCHLIB_H
+
+#define ROUNDS 5
+
+/* A SIGSEGV round trip on an alternate stack whose handler only steps
+ * over the instruction: op is "cli" or "out". ns per trap. */
+double bare_round_trip(const char *op, unsigned long n);
+/* mmap of one memfd page at a fixed address, and mprotect of one page. */
+double bare_mmap_page(unsigned long n);
+double bare_mprotect_page(unsigned long n);
+
+/* Run `TRAPEZE run OPTS --append CMDLINE GUEST` and return ns per
+ * iteration from the guest's "... N cycles each, tsc K kHz" line, or -1. */
+double guest_ns(const char *trapeze, const char *opts, const char *guest,
+		const char *cmdline);
+
+double median(double *v, int n);
+/* Which FS-switch path the monitor takes on this host, for the report. */
+const char *fs_switch_path(void);
+
+#endif

@@ -1,0 +1,136 @@
+/*
+ * The shadow-paging benchmark guest.  On its own 4-level tables it times,
+ * with the untrapped TSC, one of:
+ *   ptewrite N   a store to an entry of a page table in use (emulated)
+ *   demand N     the first touch of a mapped page (a shadow fault)
+ *   cr3 N        a switch between two address spaces of 64 touched
+ *                pages each, including the touches
+ * and prints "OP N iterations: C cycles each, tsc K kHz".
+ */
+#include "trapeze/guest.h"
+
+#define P 1ull
+#define W 2ull
+#define A 0x20ull
+#define D 0x40ull
+#define PS 0x80ull
+#define VA 0x40000000ull
+#define PAGES 64
+#define DEMAND_PAGES 4096
+
+typedef uint64_t table[512] __attribute__((aligned(4096)));
+
+static table pml4[2], pdpt[2], pd0, pd1[2], pt1[2][DEMAND_PAGES / 512];
+static table pt0;
+static uint8_t frames[2][PAGES][4096] __attribute__((aligned(4096)));
+
+static uint64_t pa(const void *p)
+{
+	return (uint64_t)(uintptr_t)p;
+}
+
+static uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* Space s: the boot identity map's first 64 MiB, and at VA its own pages
+ * (PAGES frames of its own for cr3, DEMAND_PAGES frames of RAM for the
+ * demand test), all with A and D already set. */
+static void build(int s, unsigned npages)
+{
+	unsigned i;
+
+	pml4[s][0] = pa(pdpt[s]) | P | W;
+	pdpt[s][0] = pa(pd0) | P | W;
+	pdpt[s][1] = pa(pd1[s]) | P | W;
+	for (i = 0; i < npages / 512 + 1 && i < DEMAND_PAGES / 512; i++)
+		pd1[s][i] = pa(pt1[s][i]) | P | W;
+	for (i = 0; i < npages; i++) {
+		uint64_t frame = npages == PAGES ? pa(frames[s][i])
+						 : 0x1000000ull + i * 4096ull;
+
+		pt1[s][i / 512][i % 512] = frame | P | W | A | D;
+	}
+}
+
+static void identity(void)
+{
+	unsigned i;
+
+	pd0[0] = pa(pt0) | P | W;
+	for (i = 1; i < 512; i++)
+		pt0[i] = ((uint64_t)i << 12) | P | W | A | D;
+	for (i = 1; i < 32; i++)
+		pd0[i] = ((uint64_t)i << 21) | P | W | PS | A | D;
+}
+
+static void touch(unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		*(volatile uint8_t *)(VA + i * 4096ull) += 1;
+}
+
+static unsigned long parse(const char *s)
+{
+	unsigned long n = 0;
+
+	while (*s && *s != ' ')
+		s++;
+	while (*s == ' ')
+		s++;
+	while (*s >= '0' && *s <= '9')
+		n = n * 10 + (unsigned long)(*s++ - '0');
+	return n;
+}
+
+int guest_main(const struct trapeze_boot_info *bi)
+{
+	const char *cmd = (const char *)(uintptr_t)bi->cmdline;
+	unsigned long n = parse(cmd), i;
+	uint64_t t0 = 0, t1 = 0;
+
+	identity();
+	if (!memcmp(cmd, "ptewrite", 8)) {
+		build(0, PAGES);
+		write_cr3(pa(pml4[0]));
+		touch(1);                 /* pt1[0][0] is now a table in use */
+		t0 = rdtsc();
+		volatile uint64_t *pte = &pt1[0][0][100];
+
+		for (i = 0; i < n; i++)
+			*pte = (i & 1) ? 0 : (pa(frames[0][1]) | P);
+		t1 = rdtsc();
+	} else if (!memcmp(cmd, "demand", 6)) {
+		if (n > DEMAND_PAGES)
+			n = DEMAND_PAGES;
+		build(0, DEMAND_PAGES);
+		write_cr3(pa(pml4[0]));
+		t0 = rdtsc();
+		touch(n);
+		t1 = rdtsc();
+	} else if (!memcmp(cmd, "cr3", 3)) {
+		build(0, PAGES);
+		build(1, PAGES);
+		t0 = rdtsc();
+		for (i = 0; i < n; i++) {
+			write_cr3(pa(pml4[i & 1]));
+			touch(PAGES);
+		}
+		t1 = rdtsc();
+	} else {
+		printf("usage: ptewrite|demand|cr3 N\n");
+		return 1;
+	}
+	for (i = 0; cmd[i] && cmd[i] != ' '; i++)
+		;
+	printf("%.*s %lu iterations: %llu cycles each, tsc %llu kHz\n",
+	       (int)i, cmd, n, (unsigned long long)((t1 - t0) / (n ? n : 1)),
+	       (unsigned long long)bi->tsc_khz);
+	return 0;
+}
