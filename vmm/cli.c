@@ -45,6 +45,12 @@ void cli_run_usage(FILE *f)
 	      "                         from 4 MiB to 64 GiB\n"
 	      "  -a, --append=STRING    the guest's command line (in its "
 	      "boot info)\n"
+	      "      --cpu=MODE         scan (default): patch the sensitive "
+	      "instructions that\n"
+	      "                         do not trap before they run; trap: "
+	      "pure trap-and-emulate,\n"
+	      "                         where they run natively and leak the "
+	      "host's state\n"
 	      "      --timeout=SECONDS  stop the guest after SECONDS "
 	      "(exit status 124)\n"
 	      "      --no-shadow-cache  rebuild the shadow page tables on "
@@ -92,11 +98,12 @@ static int parse_timeout(const char *arg, struct vm_options *opt)
 
 enum cli_result cli_parse_run(int argc, char **argv, struct vm_options *opt)
 {
-	enum { OPT_TIMEOUT = 256, OPT_NO_CACHE, OPT_STATS };
+	enum { OPT_TIMEOUT = 256, OPT_NO_CACHE, OPT_STATS, OPT_CPU };
 	static const struct option longopts[] = {
 		{ "mem", required_argument, NULL, 'm' },
 		{ "append", required_argument, NULL, 'a' },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "cpu", required_argument, NULL, OPT_CPU },
 		{ "no-shadow-cache", no_argument, NULL, OPT_NO_CACHE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "stats", no_argument, NULL, OPT_STATS },
@@ -108,7 +115,7 @@ enum cli_result cli_parse_run(int argc, char **argv, struct vm_options *opt)
 	memset(opt, 0, sizeof(*opt));
 	opt->mem_size = DEFAULT_MEM;
 	opt->shadow_cache = true;
-	opt->exec = EXEC_TRAP;
+	opt->exec = EXEC_SCAN;
 	opt->console_in = 0;
 	opt->console_out = 1;
 	opterr = 0;
@@ -128,6 +135,15 @@ enum cli_result cli_parse_run(int argc, char **argv, struct vm_options *opt)
 		case OPT_TIMEOUT:
 			if (parse_timeout(optarg, opt))
 				return CLI_ERROR;
+			break;
+		case OPT_CPU:
+			if (!strcmp(optarg, "scan"))
+				opt->exec = EXEC_SCAN;
+			else if (!strcmp(optarg, "trap"))
+				opt->exec = EXEC_TRAP;
+			else
+				return error("--cpu: '%s' is not a mode (trap or "
+					     "scan)", optarg);
 			break;
 		case OPT_NO_CACHE:
 			opt->shadow_cache = false;

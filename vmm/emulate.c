@@ -96,6 +96,8 @@ void emulate_init(void)
 	add_table(emu_flags_table);
 	add_table(emu_sys_table);
 	add_table(emu_mem_table);
+	add_table(emu_query_table);
+	add_table(emu_branch_table);
 }
 
 emu_fn emulate_lookup(unsigned id)

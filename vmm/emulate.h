@@ -44,6 +44,8 @@ extern const struct emu_entry emu_msr_table[];
 extern const struct emu_entry emu_flags_table[];
 extern const struct emu_entry emu_sys_table[];
 extern const struct emu_entry emu_mem_table[];
+extern const struct emu_entry emu_query_table[];
+extern const struct emu_entry emu_branch_table[];
 
 /* Entry points one family offers another (emulate_mov dispatches). */
 enum emu_result emulate_mov_cr_dr(struct vm *vm, const cs_insn *insn);
@@ -86,6 +88,10 @@ bool stack_peek(struct vm *vm, unsigned offset, uint64_t *val, unsigned size);
  * the opcode and prefixes: Capstone 4 ignores a 66 prefix placed before
  * f3 and calls `66 f3 6d` rep insd. */
 unsigned insn_string_size(const cs_insn *insn);
+
+/* Capstone 4 decodes rdpid (f3 0f c7 /7) as rdseed and drops the f3
+ * from its detail: look at the bytes. */
+bool insn_is_rdpid(const cs_insn *insn);
 
 /* Operand size of the instruction in bytes (prefixes and REX.W applied). */
 unsigned insn_opsize(const struct vm *vm, const cs_insn *insn);

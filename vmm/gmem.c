@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "gmem.h"
+#include "scan.h"
 #include "vm.h"
 
 void *gpa_ptr(struct vm *vm, uint64_t gpa, uint64_t len)
@@ -23,6 +24,8 @@ void gpa_written(struct vm *vm, uint64_t gpa, uint64_t len)
 					    (p + 4096 < gpa + len ? p + 4096
 								  : gpa + len) -
 						    (p > gpa ? p : gpa));
+		if (vm->scan && shadow_code_is_ready(vm->mmu, p))
+			scan_code_written(vm, p);
 	}
 }
 

@@ -82,11 +82,69 @@ static uint64_t measure_tsc_khz(void)
 	return (uint64_t)((t1 - t0) / ns * 1e6);
 }
 
+/* Leaves whose answer depends on ECX (the subleaf). */
+static bool has_subleaves(uint32_t leaf)
+{
+	switch (leaf) {
+	case 4: case 7: case 0xb: case 0xd: case 0xf: case 0x10: case 0x12:
+	case 0x14: case 0x17: case 0x18: case 0x1d: case 0x1f: case 0x20:
+	case 0x8000001d: case 0x80000020: case 0x80000026:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void snapshot_range(struct host_features *h, uint32_t first,
+			   uint32_t last)
+{
+	uint32_t leaf, sub;
+
+	for (leaf = first; leaf <= last; leaf++)
+		for (sub = 0; sub < (has_subleaves(leaf) ? 16u : 1u); sub++) {
+			struct cpuid_entry *e = &h->cpuid[h->ncpuid];
+
+			if (h->ncpuid == CPUID_CACHE)
+				return;
+			e->leaf = leaf;
+			e->sub = sub;
+			hostcpu_cpuid(leaf, sub, e->r);
+			h->ncpuid++;
+		}
+}
+
+static void snapshot_cpuid(struct host_features *h)
+{
+	uint32_t r[4];
+
+	hostcpu_cpuid(0, 0, r);
+	snapshot_range(h, 0, r[0] < 0x20 ? r[0] : 0x20);
+	hostcpu_cpuid(0x80000000, 0, r);
+	snapshot_range(h, 0x80000000,
+		       r[0] < 0x80000028 ? r[0] : 0x80000028);
+}
+
+void hostcpu_cpuid_cached(const struct host_features *h, uint32_t leaf,
+			  uint32_t sub, uint32_t r[4])
+{
+	unsigned i;
+
+	if (!has_subleaves(leaf))
+		sub = 0;
+	for (i = 0; i < h->ncpuid; i++)
+		if (h->cpuid[i].leaf == leaf && h->cpuid[i].sub == sub) {
+			memcpy(r, h->cpuid[i].r, sizeof(h->cpuid[i].r));
+			return;
+		}
+	memset(r, 0, 4 * sizeof(r[0]));
+}
+
 void hostcpu_detect(struct host_features *h)
 {
 	uint32_t r[4];
 
 	memset(h, 0, sizeof(*h));
+	snapshot_cpuid(h);
 	hostcpu_cpuid(0, 0, r);
 	memcpy(h->vendor, &r[1], 4);
 	memcpy(h->vendor + 4, &r[3], 4);

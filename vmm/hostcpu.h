@@ -8,6 +8,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define CPUID_CACHE 768
+
+struct cpuid_entry {
+	uint32_t leaf, sub, r[4];
+};
+
 struct host_features {
 	char vendor[13];
 	bool fsgsbase;        /* rd/wr{fs,gs}base work at CPL 3 (AT_HWCAP2) */
@@ -17,9 +23,16 @@ struct host_features {
 	unsigned maxphyaddr;  /* physical address bits */
 	uint64_t tsc_khz;     /* measured */
 	uint64_t mmap_min_addr;
+	/* The host's CPUID, read once at start-up: the monitor answers the
+	 * guest's cpuid from here, even after turning on CPUID faulting. */
+	unsigned ncpuid;
+	struct cpuid_entry cpuid[CPUID_CACHE];
 };
 
 void hostcpu_detect(struct host_features *h);
 void hostcpu_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4]);
+/* A leaf from the start-up snapshot; zeros for a leaf the host lacks. */
+void hostcpu_cpuid_cached(const struct host_features *h, uint32_t leaf,
+			  uint32_t sub, uint32_t r[4]);
 
 #endif /* TRAPEZE_HOSTCPU_H */

@@ -28,6 +28,7 @@
 #include "loader.h"
 #include "memory.h"
 #include "report.h"
+#include "scan.h"
 #include "vm.h"
 
 struct vm *the_vm;
@@ -133,7 +134,13 @@ int vm_init(struct vm *vm, const struct vm_options *opt,
 	};
 	vm->mmu = shadow_create(&cfg);
 	vm->dec = decoder_create();
-	if (!vm->mmu || !vm->dec || setup_devices(vm)) {
+	if (opt->exec == EXEC_SCAN) {
+		vm->scan = scan_create(8192, 65536);
+		if (vm->mmu)
+			shadow_set_scanning(vm->mmu, true);
+	}
+	if (!vm->mmu || !vm->dec || (opt->exec == EXEC_SCAN && !vm->scan) ||
+	    setup_devices(vm)) {
 		snprintf(err, errlen, "out of memory setting up the VM");
 		return -1;
 	}
@@ -242,6 +249,19 @@ static void reflect(struct vm *vm, const struct host_trap *t)
 	}
 }
 
+static enum emu_result emulate_insn(struct vm *vm, const cs_insn *insn)
+{
+	enum emu_result r;
+
+	vm->stats.by_insn[insn->id]++;
+	r = emulate(vm, insn);
+	if (r == EMU_HALT)
+		vm->cpu.halted = true;
+	if (r == EMU_NEXT || r == EMU_JUMP || r == EMU_HALT)
+		vm->stats.emulated++;
+	return r;
+}
+
 /* Fetch, decode and emulate the instruction at RIP.  Returns EMU_NONE
  * when no emulator took it (the caller decides what that means). */
 enum emu_result vm_emulate_at_rip(struct vm *vm)
@@ -252,8 +272,6 @@ enum emu_result vm_emulate_at_rip(struct vm *vm)
 	size_t n = gmem_fetch(vm, v->rip, bytes, sizeof(bytes), &pf_err);
 	const cs_insn *insn;
 
-	enum emu_result r;
-
 	if (n == 0) {
 		vcpu_raise_pf(v, v->rip, pf_err);
 		return EMU_FAULT;
@@ -261,13 +279,21 @@ enum emu_result vm_emulate_at_rip(struct vm *vm)
 	insn = decode(vm->dec, vcpu_mode(v), v->rip, bytes, n);
 	if (!insn)
 		return EMU_NONE;
-	vm->stats.by_insn[insn->id]++;
-	r = emulate(vm, insn);
-	if (r == EMU_HALT)
-		v->halted = true;
-	if (r == EMU_NEXT || r == EMU_JUMP || r == EMU_HALT)
-		vm->stats.emulated++;
-	return r;
+	return emulate_insn(vm, insn);
+}
+
+/* An int3 the scanner planted: emulate the instruction it replaced. */
+static bool handle_patch(struct vm *vm)
+{
+	const cs_insn *insn;
+
+	if (!vm->scan || !(insn = scan_patched_insn(vm, vm->cpu.rip)))
+		return false;
+	vm->stats.patched++;
+	if (emulate_insn(vm, insn) == EMU_NONE)
+		vm_crash(vm, "internal: no emulator for the patched %s",
+			 insn->mnemonic);
+	return true;
 }
 
 /* An instruction the host refused: emulate it, or give the guest the
@@ -312,9 +338,13 @@ static void handle_page_fault(struct vm *vm, const struct host_trap *t)
 				 (unsigned long long)t->addr);
 		break;
 	case FAULT_EXEC_SCAN:
+		scan_fetch_fault(vm, t->addr);
+		break;
 	case FAULT_CODE_WRITE:
-		vm_crash(vm, "internal: code-page fault at %#llx with the "
-			 "scanner off", (unsigned long long)t->addr);
+		/* Self-modifying code: the originals go back, the store
+		 * runs natively, the new code is scanned before it runs. */
+		scan_code_written(vm, fi.gpa);
+		break;
 	case FAULT_BAD_GPA:
 		vcpu_raise_pf(v, t->addr, PFERR_P | PFERR_RSVD |
 					  (access == ACC_WRITE ? PFERR_W : 0) |
@@ -363,7 +393,8 @@ void vm_trap(struct vm *vm, const struct host_trap *t)
 		break;
 	case HT_BREAKPOINT:
 		v->rip -= 1;     /* the host reports RIP after the int3 */
-		handle_insn(vm, t);
+		if (!handle_patch(vm))
+			handle_insn(vm, t);
 		break;
 	case HT_SYSCALL:
 		v->rip -= 2;     /* after syscall (0f 05) */
@@ -380,4 +411,6 @@ void vm_trap(struct vm *vm, const struct host_trap *t)
 		exception_deliver_pending(vm);
 	if (v->halted)
 		halt_forever(vm);
+	if (vm->scan)
+		scan_check_rip(vm);
 }

@@ -70,6 +70,7 @@ struct host_trap {
 struct vm_stats {
 	uint64_t traps;
 	uint64_t emulated;
+	uint64_t patched;         /* int3s the scanner planted, taken */
 	uint64_t exceptions;
 	uint64_t page_faults;
 	uint64_t by_insn[X86_INS_ENDING]; /* per Capstone instruction id */
@@ -135,6 +136,8 @@ void vm_paging_changed(struct vm *vm, bool flush);
 
 uint64_t vm_guest_tsc(const struct vm *vm);
 bool msr_read(struct vm *vm, uint32_t msr, uint64_t *val);
+/* What this vCPU's cpuid answers (emu-query.c). */
+void vm_cpuid(const struct vm *vm, uint32_t leaf, uint32_t sub, uint32_t r[4]);
 bool msr_write(struct vm *vm, uint32_t msr, uint64_t val);
 
 /* The one instance the signal handlers reach. */

@@ -1,0 +1,568 @@
+/*
+ * The scanner (see scan.h).
+ *
+ * How no unscanned instruction ever runs.  With scanning on, the shadow
+ * MMU maps a guest frame executable only once it is scanned, and never
+ * writable while it is.  The scanner keeps, per frame, the set of offsets
+ * where it decoded an instruction (the vetted starts).  Starting from an
+ * entry, it follows fall-through and every direct branch and call target,
+ * in this frame and in others; it patches with int3 every sensitive
+ * instruction and every indirect transfer (ret, jmp and call through a
+ * register or memory, and the far transfers, which are sensitive anyway).
+ * So while the guest runs natively, control can only move
+ *   - to the next instruction or a direct target: vetted when scanned;
+ *   - through a patched indirect transfer: the monitor emulates it;
+ *   - through the monitor (exceptions, interrupts, syscall, iret...).
+ * and before every resume the monitor checks that RIP is a vetted start
+ * of a scanned frame, scanning from RIP if it is not (scan_check_rip).
+ * Arriving at an unscanned page faults (no execute permission) and scans
+ * it.  What the guest sees: reading its own code shows 0xcc where an
+ * instruction was patched.  Writing to a scanned frame puts the original
+ * bytes back and forgets the scan; the frame is rescanned, from every
+ * offset vetted before and from the new entry, before it runs again.
+ *
+ * Known limit: a direct branch into another page is vetted in the frame
+ * that page mapped at scan time.  A guest that remaps that virtual page to
+ * a different frame which is itself scanned from elsewhere could reach an
+ * offset of it the scanner did not vet.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "decode.h"
+#include "emulate.h"
+#include "gmem.h"
+#include "scan.h"
+#include "vm.h"
+
+#define NIL 0xffffffffu
+#define WORKLIST 1024
+#define PAGE 4096u
+
+struct code_frame {
+	uint64_t frame;                 /* guest-physical address >> 12 */
+	uint8_t vetted[PAGE / 8];       /* an instruction starts here */
+	uint8_t hints[PAGE / 8];        /* vetted before the last rewrite */
+	uint32_t patches;               /* its patch list */
+	uint32_t hash_next;
+	uint8_t mode;                   /* cpu_mode it was decoded in */
+	bool ready, straddles_next, in_use;
+};
+
+struct patch {
+	uint64_t gpa;                   /* where the int3 is */
+	uint8_t len;
+	uint8_t bytes[INSN_MAX];        /* the original instruction */
+	uint32_t next;                  /* next patch of the same frame */
+	uint32_t hash_next;
+};
+
+struct scanner {
+	struct code_frame *frames;
+	unsigned max_frames, nframes;
+	uint32_t *frame_hash, hash_size;
+	struct patch *patches;
+	unsigned max_patches;
+	uint32_t patch_free;
+	uint32_t *patch_hash;
+	csh cs[2];                      /* 64-bit and 32-bit */
+	cs_insn *insn;
+	uint64_t work[WORKLIST];
+	unsigned nwork;
+	struct scan_stats st;
+};
+
+static uint32_t hash(uint64_t k, uint32_t size)
+{
+	k ^= k >> 29;
+	k *= 0xbf58476d1ce4e5b9ull;
+	return (uint32_t)(k >> 32) & (size - 1);
+}
+
+static uint32_t pow2(uint64_t n)
+{
+	uint32_t p = 1;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+struct scanner *scan_create(unsigned max_frames, unsigned max_patches)
+{
+	struct scanner *sc = calloc(1, sizeof(*sc));
+	unsigned i;
+
+	if (!sc)
+		return NULL;
+	sc->max_frames = max_frames;
+	sc->max_patches = max_patches;
+	sc->hash_size = pow2(2ull * (max_frames > max_patches ? max_frames
+							       : max_patches));
+	sc->frames = calloc(max_frames, sizeof(*sc->frames));
+	sc->frame_hash = malloc(sc->hash_size * sizeof(uint32_t));
+	sc->patches = calloc(max_patches, sizeof(*sc->patches));
+	sc->patch_hash = malloc(sc->hash_size * sizeof(uint32_t));
+	if (!sc->frames || !sc->frame_hash || !sc->patches ||
+	    !sc->patch_hash ||
+	    cs_open(CS_ARCH_X86, CS_MODE_64, &sc->cs[0]) != CS_ERR_OK ||
+	    cs_open(CS_ARCH_X86, CS_MODE_32, &sc->cs[1]) != CS_ERR_OK) {
+		scan_destroy(sc);
+		return NULL;
+	}
+	cs_option(sc->cs[0], CS_OPT_DETAIL, CS_OPT_ON);
+	cs_option(sc->cs[1], CS_OPT_DETAIL, CS_OPT_ON);
+	sc->insn = cs_malloc(sc->cs[0]);
+	memset(sc->frame_hash, 0xff, sc->hash_size * sizeof(uint32_t));
+	memset(sc->patch_hash, 0xff, sc->hash_size * sizeof(uint32_t));
+	for (i = 0; i < max_patches; i++)
+		sc->patches[i].next = i + 1 < max_patches ? i + 1 : NIL;
+	return sc;
+}
+
+void scan_destroy(struct scanner *sc)
+{
+	if (!sc)
+		return;
+	if (sc->insn)
+		cs_free(sc->insn, 1);
+	if (sc->cs[0])
+		cs_close(&sc->cs[0]);
+	if (sc->cs[1])
+		cs_close(&sc->cs[1]);
+	free(sc->frames);
+	free(sc->frame_hash);
+	free(sc->patches);
+	free(sc->patch_hash);
+	free(sc);
+}
+
+/* ---- classification -------------------------------------------------- */
+
+static bool has_sreg_operand(const cs_insn *insn)
+{
+	const cs_x86 *d = x86(insn);
+	unsigned i;
+
+	for (i = 0; i < d->op_count; i++)
+		if (d->operands[i].type == X86_OP_REG &&
+		    reg_sreg(d->operands[i].reg) >= 0)
+			return true;
+	return false;
+}
+
+static bool in_group(const cs_insn *insn, unsigned group)
+{
+	unsigned i;
+
+	for (i = 0; i < insn->detail->groups_count; i++)
+		if (insn->detail->groups[i] == group)
+			return true;
+	return false;
+}
+
+enum scan_class scan_classify(const cs_insn *insn)
+{
+	const cs_x86 *d = x86(insn);
+
+	switch (insn->id) {
+	case X86_INS_PUSHF: case X86_INS_PUSHFD: case X86_INS_PUSHFQ:
+	case X86_INS_POPF: case X86_INS_POPFD: case X86_INS_POPFQ:
+	case X86_INS_SGDT: case X86_INS_SIDT: case X86_INS_SLDT:
+	case X86_INS_STR: case X86_INS_SMSW:
+	case X86_INS_LAR: case X86_INS_LSL: case X86_INS_VERR:
+	case X86_INS_VERW:
+	case X86_INS_CPUID: case X86_INS_XGETBV: case X86_INS_RDTSCP:
+	case X86_INS_RDFSBASE: case X86_INS_RDGSBASE:
+	case X86_INS_WRFSBASE: case X86_INS_WRGSBASE:
+	case X86_INS_LSS: case X86_INS_LFS: case X86_INS_LGS:
+	case X86_INS_IRET: case X86_INS_IRETD: case X86_INS_IRETQ:
+		return SC_SENSITIVE;
+	case X86_INS_RETF: case X86_INS_RETFQ:
+	case X86_INS_LJMP: case X86_INS_LCALL:
+		return SC_SENSITIVE;      /* and the block ends (below) */
+	case X86_INS_MOV: case X86_INS_PUSH: case X86_INS_POP:
+		return has_sreg_operand(insn) ? SC_SENSITIVE : SC_PLAIN;
+	case X86_INS_RDSEED:
+		return insn_is_rdpid(insn) ? SC_SENSITIVE : SC_PLAIN;
+	case X86_INS_RET:
+		return SC_INDIRECT;
+	case X86_INS_JMP:
+		return d->operands[0].type == X86_OP_IMM ? SC_JUMP
+							 : SC_INDIRECT;
+	case X86_INS_CALL:
+		return d->operands[0].type == X86_OP_IMM ? SC_BRANCH
+							 : SC_INDIRECT;
+	case X86_INS_UD2: case X86_INS_UD0:
+		return SC_END;
+	default:
+		return in_group(insn, X86_GRP_JUMP) && d->op_count &&
+			       d->operands[0].type == X86_OP_IMM
+		       ? SC_BRANCH
+		       : SC_PLAIN;
+	}
+}
+
+/* Does control stop after this (patched) instruction in its block? */
+static bool ends_block(const cs_insn *insn, enum scan_class c)
+{
+	switch (insn->id) {
+	case X86_INS_IRET: case X86_INS_IRETD: case X86_INS_IRETQ:
+	case X86_INS_RETF: case X86_INS_RETFQ: case X86_INS_LJMP:
+		return true;
+	default:
+		return c == SC_JUMP || c == SC_END ||
+		       (c == SC_INDIRECT && insn->id != X86_INS_CALL);
+	}
+}
+
+/* ---- frames and patches ---------------------------------------------- */
+
+static bool bit(const uint8_t *set, unsigned off)
+{
+	return (set[off / 8] >> (off % 8)) & 1;
+}
+
+static void set_bit(uint8_t *set, unsigned off)
+{
+	set[off / 8] |= 1u << (off % 8);
+}
+
+static struct code_frame *find_frame(struct scanner *sc, uint64_t frame)
+{
+	uint32_t i = sc->frame_hash[hash(frame, sc->hash_size)];
+
+	for (; i != NIL; i = sc->frames[i].hash_next)
+		if (sc->frames[i].frame == frame)
+			return &sc->frames[i];
+	return NULL;
+}
+
+static struct patch *find_patch(struct scanner *sc, uint64_t gpa)
+{
+	uint32_t i = sc->patch_hash[hash(gpa, sc->hash_size)];
+
+	for (; i != NIL; i = sc->patches[i].hash_next)
+		if (sc->patches[i].gpa == gpa)
+			return &sc->patches[i];
+	return NULL;
+}
+
+static void unlink_patch(struct scanner *sc, struct patch *p)
+{
+	uint32_t *link = &sc->patch_hash[hash(p->gpa, sc->hash_size)];
+
+	while (*link != NIL && &sc->patches[*link] != p)
+		link = &sc->patches[*link].hash_next;
+	if (*link != NIL)
+		*link = p->hash_next;
+}
+
+/* Put a frame's original bytes back and forget what was vetted there;
+ * its vetted starts become hints for the rescan. */
+static void unscan_frame(struct vm *vm, struct code_frame *cf)
+{
+	struct scanner *sc = vm->scan;
+	uint32_t i = cf->patches, next;
+
+	for (; i != NIL; i = next) {
+		struct patch *p = &sc->patches[i];
+
+		next = p->next;
+		vm->ram[p->gpa] = p->bytes[0];
+		unlink_patch(sc, p);
+		p->next = sc->patch_free;
+		sc->patch_free = i;
+		sc->st.live_patches--;
+	}
+	cf->patches = NIL;
+	for (i = 0; i < PAGE / 8; i++)
+		cf->hints[i] |= cf->vetted[i];
+	memset(cf->vetted, 0, sizeof(cf->vetted));
+	if (cf->ready)
+		shadow_code_dirty(vm->mmu, cf->frame << 12);
+	cf->ready = false;
+	sc->st.unscans++;
+}
+
+/* Out of room: forget every scan (the frames rescan as they run). */
+static void unscan_all(struct vm *vm)
+{
+	struct scanner *sc = vm->scan;
+	unsigned i;
+
+	for (i = 0; i < sc->nframes; i++)
+		unscan_frame(vm, &sc->frames[i]);
+	memset(sc->frames, 0, sc->nframes * sizeof(*sc->frames));
+	memset(sc->frame_hash, 0xff, sc->hash_size * sizeof(uint32_t));
+	sc->nframes = 0;
+}
+
+static struct code_frame *get_frame(struct vm *vm, uint64_t frame)
+{
+	struct scanner *sc = vm->scan;
+	struct code_frame *cf = find_frame(sc, frame);
+	uint32_t b;
+
+	if (cf)
+		return cf;
+	if (sc->nframes == sc->max_frames)
+		unscan_all(vm);
+	cf = &sc->frames[sc->nframes];
+	memset(cf, 0, sizeof(*cf));
+	cf->frame = frame;
+	cf->patches = NIL;
+	cf->in_use = true;
+	b = hash(frame, sc->hash_size);
+	cf->hash_next = sc->frame_hash[b];
+	sc->frame_hash[b] = sc->nframes++;
+	return cf;
+}
+
+static bool add_patch(struct vm *vm, struct code_frame *cf, uint64_t gpa,
+		      const cs_insn *insn)
+{
+	struct scanner *sc = vm->scan;
+	uint32_t i = sc->patch_free, b;
+	struct patch *p;
+
+	if (i == NIL)
+		return false;
+	sc->patch_free = sc->patches[i].next;
+	p = &sc->patches[i];
+	p->gpa = gpa;
+	p->len = insn->size;
+	memcpy(p->bytes, insn->bytes, insn->size);
+	p->next = cf->patches;
+	cf->patches = i;
+	b = hash(gpa, sc->hash_size);
+	p->hash_next = sc->patch_hash[b];
+	sc->patch_hash[b] = i;
+	vm->ram[gpa] = 0xcc;                   /* int3 */
+	sc->st.patches++;
+	sc->st.live_patches++;
+	return true;
+}
+
+/* ---- scanning -------------------------------------------------------- */
+
+/* Read code as the guest wrote it: the original byte wherever a patch is. */
+static size_t read_code(struct vm *vm, uint64_t gva, uint8_t *buf, size_t n,
+			uint64_t gpa)
+{
+	uint32_t err;
+	size_t got = gmem_fetch(vm, gva, buf, n, &err), i;
+	struct patch *p;
+
+	for (i = 0; i < got && ((gpa + i) & (PAGE - 1)) >= (gpa & (PAGE - 1));
+	     i++)
+		if ((p = find_patch(vm->scan, gpa + i)))
+			buf[i] = p->bytes[0];
+	return got;
+}
+
+static void push(struct scanner *sc, uint64_t gva)
+{
+	if (sc->nwork < WORKLIST)
+		sc->work[sc->nwork++] = gva;
+}
+
+static bool translate(struct vm *vm, uint64_t gva, uint64_t *gpa)
+{
+	struct paging pg;
+	struct walk w;
+
+	vm_paging(vm, &pg);
+	if (!gva_canonical(vm, gva) ||
+	    shadow_walk(vm->mmu, &pg, gva, ACC_EXEC, &w) != WALK_OK)
+		return false;
+	*gpa = w.gpa;
+	return true;
+}
+
+/* Decode one block from gva in its frame until control leaves it. */
+static void scan_block(struct vm *vm, struct code_frame *cf, uint64_t gva,
+		       uint64_t gpa)
+{
+	struct scanner *sc = vm->scan;
+	csh h = sc->cs[vcpu_mode(&vm->cpu) == MODE_LONG64 ? 0 : 1];
+	unsigned off = gpa & (PAGE - 1);
+	uint8_t code[INSN_MAX];
+
+	while (!bit(cf->vetted, off)) {
+		const uint8_t *p = code;
+		size_t n = read_code(vm, gva, code, sizeof(code), gpa);
+		uint64_t addr = gva;
+		enum scan_class c;
+
+		if (!n || !cs_disasm_iter(h, &p, &n, &addr, sc->insn))
+			return;     /* not code: it faults natively if run */
+		set_bit(cf->vetted, off);
+		sc->st.insns++;
+		c = scan_classify(sc->insn);
+		if ((c == SC_SENSITIVE || c == SC_INDIRECT) &&
+		    !add_patch(vm, cf, gpa, sc->insn)) {
+			unscan_all(vm);
+			return;
+		}
+		if (c == SC_JUMP || c == SC_BRANCH)
+			push(sc, (uint64_t)x86(sc->insn)->operands[0].imm);
+		if (ends_block(sc->insn, c))
+			return;
+		gva += sc->insn->size;
+		gpa += sc->insn->size;
+		off += sc->insn->size;
+		if (off >= PAGE) {
+			cf->straddles_next |= off > PAGE;
+			push(sc, gva);
+			return;
+		}
+	}
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + t.tv_nsec;
+}
+
+/* Frames whose scan is complete become executable. */
+static void open_frames(struct vm *vm, const uint64_t *frames, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		struct code_frame *cf = find_frame(vm->scan, frames[i]);
+
+		/* (gone if the pools filled up and everything was forgotten) */
+		if (cf && !cf->ready) {
+			cf->ready = true;
+			shadow_code_ready(vm->mmu, frames[i] << 12);
+		}
+	}
+}
+
+/* Scan an entry and everything direct control flow reaches from it; the
+ * frames it touched become executable. */
+void scan_from(struct vm *vm, uint64_t gva)
+{
+	struct scanner *sc = vm->scan;
+	uint64_t t0 = now_ns(), touched[64];
+	unsigned ntouched = 0, off;
+	uint8_t mode = (uint8_t)vcpu_mode(&vm->cpu);
+
+	sc->nwork = 0;
+	push(sc, gva);
+	while (sc->nwork) {
+		uint64_t g = sc->work[--sc->nwork], gpa;
+		struct code_frame *cf;
+
+		if (vcpu_mode(&vm->cpu) != MODE_LONG64)
+			g &= 0xffffffffull;
+		if (!translate(vm, g, &gpa))
+			continue;       /* it will fault when it runs */
+		cf = get_frame(vm, gpa >> 12);
+		if (cf->ready && cf->mode != mode)
+			unscan_frame(vm, cf);
+		if (!cf->ready) {
+			/* A rewritten frame: rescan from what ran before. */
+			for (off = 0; off < PAGE; off++)
+				if (bit(cf->hints, off))
+					push(sc, (g & ~(uint64_t)(PAGE - 1)) +
+						 off);
+			memset(cf->hints, 0, sizeof(cf->hints));
+			cf->mode = mode;
+			if (ntouched == 64) {
+				open_frames(vm, touched, ntouched);
+				ntouched = 0;
+			}
+			touched[ntouched++] = cf->frame;
+			sc->st.pages++;
+		}
+		scan_block(vm, cf, g, gpa);
+	}
+	open_frames(vm, touched, ntouched);
+	sc->st.ns += now_ns() - t0;
+}
+
+/* Length of the instruction at gva, as the guest wrote it (0: none). */
+static unsigned insn_length(struct vm *vm, uint64_t gva)
+{
+	struct scanner *sc = vm->scan;
+	csh h = sc->cs[vcpu_mode(&vm->cpu) == MODE_LONG64 ? 0 : 1];
+	uint8_t code[INSN_MAX];
+	const uint8_t *p = code;
+	uint64_t gpa, addr = gva;
+	size_t n;
+
+	if (!translate(vm, gva, &gpa))
+		return 0;
+	n = read_code(vm, gva, code, sizeof(code), gpa);
+	return n && cs_disasm_iter(h, &p, &n, &addr, sc->insn) ? sc->insn->size
+							       : 0;
+}
+
+void scan_fetch_fault(struct vm *vm, uint64_t addr)
+{
+	uint64_t rip = vm->cpu.rip;
+	unsigned len;
+
+	/* The fetch that faulted is the second page of an instruction that
+	 * starts at RIP: that page is entered after it. */
+	if ((addr ^ rip) >> 12 && (len = insn_length(vm, rip)) &&
+	    ((rip + len - 1) ^ rip) >> 12) {
+		scan_from(vm, rip);
+		scan_from(vm, rip + len);
+		return;
+	}
+	scan_from(vm, rip);
+}
+
+void scan_check_rip(struct vm *vm)
+{
+	struct scanner *sc = vm->scan;
+	struct code_frame *cf;
+	uint64_t gpa;
+
+	if (!translate(vm, vm->cpu.rip, &gpa))
+		return;         /* the fetch faults; the guest sees a #PF */
+	cf = find_frame(sc, gpa >> 12);
+	if (!cf || !cf->ready)
+		return;         /* not executable: the fetch faults and scans */
+	if (bit(cf->vetted, gpa & (PAGE - 1)) &&
+	    cf->mode == (uint8_t)vcpu_mode(&vm->cpu))
+		return;
+	sc->st.rescans_at_rip++;
+	scan_from(vm, vm->cpu.rip);
+}
+
+const cs_insn *scan_patched_insn(struct vm *vm, uint64_t gva)
+{
+	struct patch *p;
+	uint64_t gpa;
+
+	if (!translate(vm, gva, &gpa) || !(p = find_patch(vm->scan, gpa)))
+		return NULL;
+	return decode(vm->dec, vcpu_mode(&vm->cpu), gva, p->bytes, p->len);
+}
+
+void scan_code_written(struct vm *vm, uint64_t gpa)
+{
+	struct code_frame *cf = find_frame(vm->scan, gpa >> 12);
+	struct code_frame *prev = find_frame(vm->scan, (gpa >> 12) - 1);
+
+	if (cf)
+		unscan_frame(vm, cf);
+	/* An instruction that starts in the previous frame may end here. */
+	if (prev && prev->straddles_next)
+		unscan_frame(vm, prev);
+}
+
+void scan_get_stats(const struct scanner *sc, struct scan_stats *st)
+{
+	*st = sc->st;
+	st->frames = sc->nframes;
+}

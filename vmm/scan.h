@@ -1,0 +1,53 @@
+/*
+ * The scanner: x86 is not classically virtualizable (Popek and Goldberg)
+ * because some sensitive instructions do not trap at CPL 3.  Before guest
+ * code first runs, the scanner decodes it and patches those instructions
+ * (and the indirect control transfers) into int3, keeping the originals;
+ * the monitor emulates them when they trap.  See scan.c for how it
+ * guarantees that no unscanned instruction ever runs.
+ */
+#ifndef TRAPEZE_SCAN_H
+#define TRAPEZE_SCAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <capstone/capstone.h>
+
+struct vm;
+struct scanner;
+
+struct scanner *scan_create(unsigned max_frames, unsigned max_patches);
+void scan_destroy(struct scanner *sc);
+
+/* Scan from gva and everything reachable from it by direct control
+ * flow; the frames scanned become executable. */
+void scan_from(struct vm *vm, uint64_t gva);
+/* An instruction fetch at addr faulted on a page not yet scanned. */
+void scan_fetch_fault(struct vm *vm, uint64_t addr);
+/* Before the guest resumes: make sure RIP is a scanned instruction start. */
+void scan_check_rip(struct vm *vm);
+/* The original of the instruction patched at gva, or NULL. */
+const cs_insn *scan_patched_insn(struct vm *vm, uint64_t gva);
+/* A store is about to change (or changed) guest-physical page gpa:
+ * put its original bytes back and forget its scan. */
+void scan_code_written(struct vm *vm, uint64_t gpa);
+
+enum scan_class {
+	SC_PLAIN,        /* runs natively */
+	SC_SENSITIVE,    /* sensitive, does not trap by itself: patch */
+	SC_INDIRECT,     /* indirect transfer: patch so the target is checked */
+	SC_JUMP,         /* direct unconditional jump: follow, block ends */
+	SC_BRANCH,       /* direct conditional branch or call: follow both */
+	SC_END,          /* control never falls through (ud2) */
+};
+/* How the scanner treats an instruction (exported for the unit tests). */
+enum scan_class scan_classify(const cs_insn *insn);
+
+struct scan_stats {
+	uint64_t pages, insns, patches, unscans, rescans_at_rip;
+	uint64_t ns;                     /* time spent scanning */
+	unsigned frames, live_patches;
+};
+void scan_get_stats(const struct scanner *sc, struct scan_stats *st);
+
+#endif
