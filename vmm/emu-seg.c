@@ -9,6 +9,8 @@
  * segments.  This is also where the guest's privilege level changes
  * (iret and far return to an outer level), so the shadow MMU hears of it.
  */
+#include <string.h>
+
 #include "emulate.h"
 #include "gmem.h"
 #include "segment.h"
@@ -233,13 +235,18 @@ static uint64_t rip_for_cs(const struct vcpu *v, uint64_t rip)
 	return vcpu_mode(v) == MODE_LONG64 ? rip : rip & 0xffffffffull;
 }
 
-/* The target of a far jmp or call: ptr16:32 immediates or m16:N. */
+/* The target of a far jmp or call: ptr16:32 immediates or m16:N.  AMD
+ * processors (the vendor this vCPU reports on an AMD host) ignore REX.W
+ * here and always read m16:32; Intel reads m16:64. */
 static bool far_target(struct vm *vm, const cs_insn *insn, uint64_t *off,
 		       uint16_t *sel)
 {
 	const cs_x86 *d = x86(insn);
 	unsigned size = insn_opsize(vm, insn);
 	uint64_t addr;
+
+	if (size == 8 && !strcmp(vm->host.vendor, "AuthenticAMD"))
+		size = 4;
 
 	if (d->operands[0].type == X86_OP_IMM) {
 		*sel = (uint16_t)d->operands[0].imm;

@@ -96,6 +96,7 @@ struct scanner *scan_create(unsigned max_frames, unsigned max_patches)
 
 	if (!sc)
 		return NULL;
+	emulate_init();        /* scan_classify asks about registers */
 	sc->max_frames = max_frames;
 	sc->max_patches = max_patches;
 	sc->hash_size = pow2(2ull * (max_frames > max_patches ? max_frames
@@ -196,6 +197,9 @@ enum scan_class scan_classify(const cs_insn *insn)
 							 : SC_INDIRECT;
 	case X86_INS_UD2: case X86_INS_UD0:
 		return SC_END;
+	case X86_INS_LOOP: case X86_INS_LOOPE: case X86_INS_LOOPNE:
+	case X86_INS_JRCXZ: case X86_INS_JECXZ: case X86_INS_JCXZ:
+		return SC_BRANCH;  /* Capstone 4 leaves them out of JUMP */
 	default:
 		return in_group(insn, X86_GRP_JUMP) && d->op_count &&
 			       d->operands[0].type == X86_OP_IMM

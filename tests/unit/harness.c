@@ -41,14 +41,14 @@ static int rec_unmap(void *ctx, uint64_t gva, uint64_t len)
 	return 0;
 }
 
-struct vm *harness_vm(void)
+static struct vm *make_vm(enum exec_mode exec)
 {
 	static struct vm vm;
 	static const struct shadow_ops ops = { rec_map, rec_protect,
 					       rec_unmap, NULL };
 	struct vm_options opt = { .mem_size = 16ull << 20,
 				  .shadow_cache = true, .quiet = true,
-				  .console_in = -1 };
+				  .console_in = -1, .exec = exec };
 	struct boot_image img = { .entry = CODE_GPA, .start = CODE_GPA,
 				  .end = CODE_GPA + 4096, .nseg = 1 };
 	FILE *tmp = tmpfile();
@@ -63,6 +63,16 @@ struct vm *harness_vm(void)
 	vm_boot(&vm, &img);
 	vm.cpu.gpr[RSP] = STACK_TOP;
 	return &vm;
+}
+
+struct vm *harness_vm(void)
+{
+	return make_vm(EXEC_TRAP);
+}
+
+struct vm *harness_vm_scan(void)
+{
+	return make_vm(EXEC_SCAN);
 }
 
 enum emu_result harness_run(struct vm *vm, const char *bytes, size_t n)

@@ -29,6 +29,8 @@ extern struct host_calls host_calls;
 
 /* A booted test VM in 64-bit mode at CPL 0, RIP = CODE_GPA. */
 struct vm *harness_vm(void);
+/* The same with the scanner on (--cpu=scan). */
+struct vm *harness_vm_scan(void);
 /* Put code at RIP (CODE_GPA unless moved) and emulate it. */
 enum emu_result harness_run(struct vm *vm, const char *bytes, size_t n);
 /* What COM1 printed so far. */
