@@ -8,6 +8,7 @@
 #include "backend.h"
 #include "cli.h"
 #include "config.h"
+#include "demo.h"
 #include "vm.h"
 
 static int cmd_run(int argc, char **argv)
@@ -48,6 +49,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "demo"))
+		return cmd_demo(argc - 1, argv + 1);
 	fprintf(stderr, "trapeze: unknown command '%s' (try trapeze --help)\n",
 		argv[1]);
 	return EXIT_USAGE;
