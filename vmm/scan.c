@@ -21,10 +21,15 @@
  * bytes back and forgets the scan; the frame is rescanned, from every
  * offset vetted before and from the new entry, before it runs again.
  *
+ * A direct target in a page nobody has executed yet is not decoded at
+ * once (it may never run, and might not be code); it is recorded as a hint
+ * on that frame, and the frame's first scan starts from all its hints.
+ *
  * Known limit: a direct branch into another page is vetted in the frame
  * that page mapped at scan time.  A guest that remaps that virtual page to
- * a different frame which is itself scanned from elsewhere could reach an
- * offset of it the scanner did not vet.
+ * a different frame which is itself scanned from elsewhere, or that only
+ * maps the target page after the branch was scanned, could reach an
+ * offset the scanner did not vet.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -449,14 +454,32 @@ static void open_frames(struct vm *vm, const uint64_t *frames, unsigned n)
 	}
 }
 
-/* Scan an entry and everything direct control flow reaches from it; the
- * frames it touched become executable. */
+static bool in_list(const uint64_t *list, unsigned n, uint64_t v)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		if (list[i] == v)
+			return true;
+	return false;
+}
+
+/*
+ * Scan from an entry, and from every target direct control flow reaches,
+ * as far as code already known (scanned, or opened by this scan) goes.
+ * A target in a page nobody has run yet is left as a hint on its frame:
+ * when that page is first executed, its scan starts from its hints too,
+ * so no branch scanned here can land on an unvetted offset, and no byte
+ * that never runs is ever decoded (zeroed memory after the last function
+ * decodes as instructions forever).
+ */
 void scan_from(struct vm *vm, uint64_t gva)
 {
 	struct scanner *sc = vm->scan;
 	uint64_t t0 = now_ns(), touched[64];
 	unsigned ntouched = 0, off;
 	uint8_t mode = (uint8_t)vcpu_mode(&vm->cpu);
+	bool entry = true;
 
 	sc->nwork = 0;
 	push(sc, gva);
@@ -471,8 +494,14 @@ void scan_from(struct vm *vm, uint64_t gva)
 		cf = get_frame(vm, gpa >> 12);
 		if (cf->ready && cf->mode != mode)
 			unscan_frame(vm, cf);
-		if (!cf->ready) {
-			/* A rewritten frame: rescan from what ran before. */
+		if (!cf->ready && !entry &&
+		    !in_list(touched, ntouched, cf->frame)) {
+			set_bit(cf->hints, gpa & (PAGE - 1));
+			continue;
+		}
+		entry = false;
+		if (!cf->ready && !in_list(touched, ntouched, cf->frame)) {
+			/* Opening it: start from everything known to enter it. */
 			for (off = 0; off < PAGE; off++)
 				if (bit(cf->hints, off))
 					push(sc, (g & ~(uint64_t)(PAGE - 1)) +

@@ -74,15 +74,23 @@ void tss_set_rsp0(uint64_t rsp0)
 	tss.rsp[0] = rsp0;
 }
 
-static void set_gate(unsigned v, unsigned dpl, unsigned ist)
+static void gate_at(unsigned v, uint64_t off, unsigned dpl, unsigned ist)
 {
-	uint64_t off = isr_stub_table[v];
-
 	idt[v] = (struct gate){
 		.off0 = (uint16_t)off, .sel = KERNEL_CS, .ist = (uint8_t)ist,
 		.attr = (uint8_t)(0x8e | (dpl << 5)),
 		.off1 = (uint16_t)(off >> 16), .off2 = (uint32_t)(off >> 32),
 	};
+}
+
+static void set_gate(unsigned v, unsigned dpl, unsigned ist)
+{
+	gate_at(v, isr_stub_table[v], dpl, ist);
+}
+
+void idt_set_raw(unsigned vector, void (*entry)(void))
+{
+	gate_at(vector & 255, (uint64_t)entry, 0, 0);
 }
 
 void idt_init(void)

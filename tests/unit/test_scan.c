@@ -133,15 +133,33 @@ START_TEST(test_bytes_not_reached_by_control_flow_are_left_alone)
 }
 END_TEST
 
-START_TEST(test_direct_targets_in_other_pages_are_followed)
+START_TEST(test_a_target_in_an_unrun_page_is_scanned_when_that_page_runs)
 {
-	/* call CODE+0x1000 (e8 rel32: 0x1000 - 5); ret.  There: popfq; ret */
-	put(CODE_GPA, "\xe8\xfb\x0f\x00\x00\xc3", 6);
-	put(CODE_GPA + 0x1000, "\x9d\xc3", 2);
+	/* call CODE+0x1010 (rel32 = 0x1010 - 5); ret.  The target page:
+	 * ret at +0 (another entry), popfq; ret at +0x10. */
+	put(CODE_GPA, "\xe8\x0b\x10\x00\x00\xc3", 6);
+	put(CODE_GPA + 0x1000, "\xc3", 1);
+	put(CODE_GPA + 0x1010, "\x9d\xc3", 2);
 	scan_from(vm, CODE_GPA);
+	ck_assert(is_ready(CODE_GPA));
+	ck_assert(!is_ready(CODE_GPA + 0x1000));       /* never ran */
+	ck_assert_uint_eq(vm->ram[CODE_GPA + 0x1010], 0x9d);
+	/* It runs, entered elsewhere: the call's target is vetted too. */
+	scan_from(vm, CODE_GPA + 0x1000);
 	ck_assert(is_ready(CODE_GPA + 0x1000));
-	ck_assert_uint_eq(vm->ram[CODE_GPA + 0x1000], 0xcc);
-	ck_assert_uint_eq(vm->ram[CODE_GPA + 5], 0xcc);
+	ck_assert_uint_eq(vm->ram[CODE_GPA + 0x1010], 0xcc);
+}
+END_TEST
+
+START_TEST(test_a_target_in_a_scanned_page_is_vetted_at_once)
+{
+	put(CODE_GPA + 0x1000, "\xc3", 1);
+	put(CODE_GPA + 0x1010, "\x9d\xc3", 2);
+	scan_from(vm, CODE_GPA + 0x1000);
+	ck_assert_uint_eq(vm->ram[CODE_GPA + 0x1010], 0x9d);
+	put(CODE_GPA, "\xe8\x0b\x10\x00\x00\xc3", 6);
+	scan_from(vm, CODE_GPA);
+	ck_assert_uint_eq(vm->ram[CODE_GPA + 0x1010], 0xcc);
 }
 END_TEST
 
@@ -153,6 +171,11 @@ START_TEST(test_an_instruction_straddling_two_pages_opens_both)
 	put(start, "\xb8\x11\x22\x33\x44\x9c\xc3", 7);
 	scan_from(vm, start);
 	ck_assert(is_ready(CODE_GPA));
+	ck_assert(!is_ready(CODE_GPA + 0x1000));
+	/* Executing it fetches from the second page: that fault opens it
+	 * from after the straddling instruction. */
+	vm->cpu.rip = start;
+	scan_fetch_fault(vm, CODE_GPA + 0x1000);
 	ck_assert(is_ready(CODE_GPA + 0x1000));
 	ck_assert_uint_eq(vm->ram[start + 5], 0xcc);          /* pushfq */
 	ck_assert_uint_eq(vm->ram[start + 1], 0x11);          /* imm intact */
@@ -225,7 +248,8 @@ static Suite *scan_suite(void)
 	tcase_add_checked_fixture(t, setup, NULL);
 	tcase_add_test(t, test_scan_patches_in_place_and_opens_the_frame);
 	tcase_add_test(t, test_bytes_not_reached_by_control_flow_are_left_alone);
-	tcase_add_test(t, test_direct_targets_in_other_pages_are_followed);
+	tcase_add_test(t, test_a_target_in_an_unrun_page_is_scanned_when_that_page_runs);
+	tcase_add_test(t, test_a_target_in_a_scanned_page_is_vetted_at_once);
 	tcase_add_test(t, test_an_instruction_straddling_two_pages_opens_both);
 	tcase_add_test(t, test_an_unvetted_offset_in_an_open_frame_is_scanned_at_resume);
 	tcase_add_test(t, test_a_write_restores_the_frame_and_the_rescan_covers_old_entries);

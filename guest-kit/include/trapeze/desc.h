@@ -34,6 +34,9 @@ void gdt_init(void);
 /* Load an IDT routing all 256 vectors to trap handlers. */
 void idt_init(void);
 void idt_set_handler(unsigned vector, trap_handler h);
+/* Point a vector straight at entry, bypassing the C dispatcher: entry
+ * must end with iretq. */
+void idt_set_raw(unsigned vector, void (*entry)(void));
 /* Let `int vector` from CPL dpl reach its handler (3 for int3, syscalls). */
 void idt_set_dpl(unsigned vector, unsigned dpl);
 /* Run a vector on its own stack (IST 1): for #DF and friends. */
