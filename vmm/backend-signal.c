@@ -298,6 +298,11 @@ int backend_signal_run(struct vm *vm)
 		syscall(SYS_arch_prctl, ARCH_GET_GS, &gs_live);
 	install(vm);
 	stop_guest_syscalls(vm);
+	/* Where the CPU can make cpuid fault at CPL 3, let it: then even
+	 * --cpu=trap sees every cpuid.  The monitor read the host's leaves at
+	 * start-up and never executes cpuid again. */
+	if (vm->host.cpuid_faulting)
+		syscall(SYS_arch_prctl, ARCH_SET_CPUID, 0);
 	arm_timeout(vm->opt.timeout);
 	/* The handler for this signal loads the guest's registers into the
 	 * signal frame: its sigreturn is the first entry into the guest. */

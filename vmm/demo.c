@@ -379,7 +379,7 @@ int cmd_demo(int argc, char **argv)
 		return EXIT_INTERNAL;
 	}
 	hostcpu_detect(&host);
-	if (probe_host(host.umip, probe) != 0)
+	if (probe_host(host.umip, host.cpuid_faulting, probe) != 0)
 		memset(probe, 0, sizeof(probe));
 	run_trapeze(&r, RUN_TRAP, guest);
 	run_trapeze(&r, RUN_SCAN, guest);

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <asm/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -124,7 +126,8 @@ static enum probe_result probe_one(enum probe_insn i, bool umip)
 	return PROBE_SILENT;
 }
 
-int probe_host(bool umip, enum probe_result out[PROBE_COUNT])
+int probe_host(bool umip, bool cpuid_faulting,
+	       enum probe_result out[PROBE_COUNT])
 {
 	int fds[2], status;
 	pid_t pid;
@@ -147,6 +150,9 @@ int probe_host(bool umip, enum probe_result out[PROBE_COUNT])
 		sigaction(SIGBUS, &sa, NULL);
 		if (!map_low_code())
 			_exit(1);
+		/* As the monitor does: cpuid faults where the CPU can. */
+		if (cpuid_faulting)
+			syscall(SYS_arch_prctl, ARCH_SET_CPUID, 0);
 		for (i = 0; i < PROBE_COUNT; i++)
 			r[i] = probe_one(i, umip);
 		_exit(write(fds[1], r, sizeof(r)) == sizeof(r) ? 0 : 1);

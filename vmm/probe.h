@@ -19,7 +19,9 @@ enum probe_result {
 	PROBE_HIDDEN,   /* faults (UMIP) but Linux answers it itself */
 };
 
-/* Run each instruction natively in a child; 0 on success. */
-int probe_host(bool umip, enum probe_result out[PROBE_COUNT]);
+/* Run each instruction natively in a child, with CPUID faulting on when
+ * the host has it (as the monitor runs guests); 0 on success. */
+int probe_host(bool umip, bool cpuid_faulting,
+	       enum probe_result out[PROBE_COUNT]);
 
 #endif

@@ -356,18 +356,29 @@ static bool add_patch(struct vm *vm, struct code_frame *cf, uint64_t gpa,
 
 /* ---- scanning -------------------------------------------------------- */
 
-/* Read code as the guest wrote it: the original byte wherever a patch is. */
-static size_t read_code(struct vm *vm, uint64_t gva, uint8_t *buf, size_t n,
-			uint64_t gpa)
+/* Read code as the guest wrote it: the original byte wherever one of the
+ * frame's patches is.  Inside the frame it comes straight from guest RAM;
+ * only an instruction running into the next page walks the tables. */
+static size_t read_code(struct vm *vm, const struct code_frame *cf,
+			uint64_t gva, uint64_t gpa, uint8_t *buf, size_t n)
 {
-	uint32_t err;
-	size_t got = gmem_fetch(vm, gva, buf, n, &err), i;
-	struct patch *p;
+	size_t in_page = PAGE - (gpa & (PAGE - 1)), got;
+	uint32_t err, i;
 
-	for (i = 0; i < got && ((gpa + i) & (PAGE - 1)) >= (gpa & (PAGE - 1));
-	     i++)
-		if ((p = find_patch(vm->scan, gpa + i)))
-			buf[i] = p->bytes[0];
+	if (in_page >= n) {
+		memcpy(buf, vm->ram + gpa, n);
+		got = n;
+	} else {
+		memcpy(buf, vm->ram + gpa, in_page);
+		got = in_page + gmem_fetch(vm, gva + in_page, buf + in_page,
+					   n - in_page, &err);
+	}
+	for (i = cf->patches; i != NIL; i = vm->scan->patches[i].next) {
+		const struct patch *p = &vm->scan->patches[i];
+
+		if (p->gpa >= gpa && p->gpa < gpa + in_page && p->gpa - gpa < got)
+			buf[p->gpa - gpa] = p->bytes[0];
+	}
 	return got;
 }
 
@@ -401,7 +412,7 @@ static void scan_block(struct vm *vm, struct code_frame *cf, uint64_t gva,
 
 	while (!bit(cf->vetted, off)) {
 		const uint8_t *p = code;
-		size_t n = read_code(vm, gva, code, sizeof(code), gpa);
+		size_t n = read_code(vm, cf, gva, gpa, code, sizeof(code));
 		uint64_t addr = gva;
 		enum scan_class c;
 
@@ -533,7 +544,8 @@ static unsigned insn_length(struct vm *vm, uint64_t gva)
 
 	if (!translate(vm, gva, &gpa))
 		return 0;
-	n = read_code(vm, gva, code, sizeof(code), gpa);
+	n = read_code(vm, get_frame(vm, gpa >> 12), gva, gpa, code,
+		      sizeof(code));
 	return n && cs_disasm_iter(h, &p, &n, &addr, sc->insn) ? sc->insn->size
 							       : 0;
 }
