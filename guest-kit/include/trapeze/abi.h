@@ -40,6 +40,7 @@
 #define TRAPEZE_BOOT_INFO_GPA    0x1000ull  /* struct trapeze_boot_info */
 #define TRAPEZE_CMDLINE_GPA      0x1800ull  /* NUL-terminated */
 #define TRAPEZE_CMDLINE_MAX      2048
+#define TRAPEZE_SHARED_GPA       0x2000ull  /* struct trapeze_shared */
 #define TRAPEZE_BOOT_GDT_GPA     0x3000ull
 #define TRAPEZE_BOOT_PT_GPA      0x8000ull  /* identity tables start here */
 #define TRAPEZE_BOOT_STACK_TOP   0x80000ull
@@ -64,6 +65,7 @@ struct trapeze_boot_info {
 #endif
 
 #define TRAPEZE_FEAT_HYPERCALL   (1ull << 0)  /* int $0x82 hypercalls work */
+#define TRAPEZE_FEAT_SHARED_IRQ  (1ull << 1)  /* the shared page's IRQ mask */
 
 /*
  * ELF note that marks a Trapeze-aware image and gives its 64-bit entry
@@ -96,10 +98,50 @@ struct trapeze_boot_info {
 #define TRAPEZE_HC_VERSION       0  /* () -> TRAPEZE_ABI_VERSION */
 #define TRAPEZE_HC_CONSOLE_WRITE 1  /* (gva buf, len <= 1 MiB) -> bytes */
 #define TRAPEZE_HC_EXIT          2  /* (v) -> ends the run, status (v<<1)|1 */
-#define TRAPEZE_HC_COUNT         3
+/* (period_ns, vector): a periodic timer interrupt delivered at vector
+ * (32-255) through the guest's IDT; period_ns >= 100000, or 0 to stop. */
+#define TRAPEZE_HC_SET_TIMER     3
+/* (gva reqs, count <= 1024): store each request's val at its GPA (an
+ * 8-byte aligned address in RAM), in order.  -> count, or an error: the
+ * requests before a bad one are done, none after it. */
+#define TRAPEZE_HC_MMU_UPDATE    4
+/* (): the guest cleared shared.irq_masked and saw irq_pending: deliver. */
+#define TRAPEZE_HC_IRQ_ENABLE    5
+/* (): sti; hlt as one step: wait for an interrupt with interrupts on. */
+#define TRAPEZE_HC_HALT          6
+/* (on): 1 = interrupts are masked by shared.irq_masked too (as well as
+ * RFLAGS.IF); 0 = by RFLAGS.IF alone, as on hardware. */
+#define TRAPEZE_HC_SHARED_IRQ    7
+#define TRAPEZE_HC_COUNT         8
+
+#define TRAPEZE_MMU_UPDATE_MAX   1024
+#define TRAPEZE_TIMER_MIN_NS     100000
 
 #define TRAPEZE_EINVAL   (-22)  /* bad argument */
 #define TRAPEZE_EFAULT   (-14)  /* pointer or length outside guest RAM */
 #define TRAPEZE_ENOSYS   (-38)  /* unknown hypercall number */
+
+#ifndef __ASSEMBLER__
+/* One request of TRAPEZE_HC_MMU_UPDATE: store val at guest-physical ptr. */
+struct trapeze_mmu_update {
+	uint64_t ptr;
+	uint64_t val;
+};
+
+/*
+ * The shared page (TRAPEZE_SHARED_GPA), once TRAPEZE_HC_SHARED_IRQ(1) is
+ * made.  A paravirtual kernel masks interrupts with a plain store to
+ * irq_masked, which costs no trap.  An interrupt that arrives while
+ * masked sets irq_pending and waits; a kernel that unmasks checks
+ * irq_pending and, if set, makes TRAPEZE_HC_IRQ_ENABLE.  (Xen's
+ * evtchn_upcall_mask and evtchn_upcall_pending; lguest's irq_enabled.)
+ */
+struct trapeze_shared {
+	volatile uint8_t irq_masked;
+	volatile uint8_t irq_pending;
+	uint8_t reserved[6];
+	volatile uint64_t timer_ticks;    /* paravirtual timer interrupts */
+};
+#endif
 
 #endif /* TRAPEZE_ABI_H */
