@@ -113,11 +113,6 @@ static int check_load(const Elf64_Phdr *ph, unsigned i, size_t len,
 	if (ph->p_paddr >= ram_size || ph->p_memsz > ram_size - ph->p_paddr)
 		return fail(err, errlen, "segment %u ends past guest RAM (%s)",
 			    i, mib(ram_size));
-	if (ph->p_vaddr != ph->p_paddr)
-		return fail(err, errlen, "segment %u: virtual %#llx differs from "
-			    "physical %#llx (the boot map is the identity)", i,
-			    (unsigned long long)ph->p_vaddr,
-			    (unsigned long long)ph->p_paddr);
 	return 0;
 }
 
@@ -152,7 +147,7 @@ int loader_parse(const uint8_t *buf, size_t len, uint64_t ram_size,
 				    LOADER_MAX_SEGMENTS);
 		img->seg[img->nseg++] = (struct image_segment){
 			ph[i].p_paddr, ph[i].p_memsz, ph[i].p_filesz,
-			ph[i].p_offset };
+			ph[i].p_offset, ph[i].p_vaddr };
 		if (img->nseg == 1 || ph[i].p_paddr < img->start)
 			img->start = ph[i].p_paddr;
 		if (ph[i].p_paddr + ph[i].p_memsz > img->end)
@@ -160,13 +155,20 @@ int loader_parse(const uint8_t *buf, size_t len, uint64_t ram_size,
 	}
 	if (!img->nseg)
 		return fail(err, errlen, "no loadable segment");
+	/* The boot map is the identity: the entry must be in a segment
+	 * linked where it is loaded (others may be linked elsewhere, for the
+	 * guest's own page tables to map later). */
 	for (i = 0; i < img->nseg; i++)
 		if (img->entry >= img->seg[i].paddr &&
 		    img->entry < img->seg[i].paddr + img->seg[i].memsz)
-			in_segment = 1;
+			in_segment = img->seg[i].vaddr == img->seg[i].paddr ? 1 : 2;
 	if (!in_segment)
 		return fail(err, errlen, "entry point %#llx is outside every "
 			    "loaded segment", (unsigned long long)img->entry);
+	if (in_segment == 2)
+		return fail(err, errlen, "entry point %#llx is in a segment "
+			    "linked at another address than it is loaded at",
+			    (unsigned long long)img->entry);
 	return 0;
 }
 

@@ -15,6 +15,7 @@ struct vm;
 
 struct image_segment {
 	uint64_t paddr, memsz, filesz, offset;
+	uint64_t vaddr;            /* where it is linked (may differ) */
 };
 
 struct boot_image {

@@ -314,10 +314,22 @@ START_TEST(test_filesz_larger_than_memsz_is_refused)
 }
 END_TEST
 
-START_TEST(test_vaddr_different_from_paddr_is_refused)
+START_TEST(test_entry_in_a_segment_linked_elsewhere_is_refused)
 {
 	phdr(0)->p_vaddr = 0xffffffff80000000ull + TEXT;
-	assert_refused("differs from physical");
+	assert_refused("linked at another address than it is loaded at");
+}
+END_TEST
+
+START_TEST(test_a_segment_linked_elsewhere_loads_at_its_physical_address)
+{
+	/* e.g. user programs a kernel maps later at their own addresses */
+	Elf64_Phdr *ph = add_phdr(PT_LOAD, DATA_OFF, 0x400000, 0x100, 0x1000);
+
+	ph->p_vaddr = 0x1000000000ull;
+	assert_accepted();
+	ck_assert_uint_eq(img.seg[1].paddr, 0x400000);
+	ck_assert_uint_eq(img.seg[1].vaddr, 0x1000000000ull);
 }
 END_TEST
 
@@ -591,7 +603,8 @@ static Suite *loader_suite(void)
 	tcase_add_test(t, test_segment_whose_end_wraps_around_is_refused);
 	tcase_add_test(t, test_segment_below_1_mib_is_refused);
 	tcase_add_test(t, test_filesz_larger_than_memsz_is_refused);
-	tcase_add_test(t, test_vaddr_different_from_paddr_is_refused);
+	tcase_add_test(t, test_entry_in_a_segment_linked_elsewhere_is_refused);
+	tcase_add_test(t, test_a_segment_linked_elsewhere_loads_at_its_physical_address);
 	tcase_add_test(t, test_image_without_a_loadable_segment_is_refused);
 	tcase_add_test(t, test_empty_pt_load_does_not_count_as_loadable);
 	tcase_add_test(t, test_entry_outside_every_segment_is_refused);
