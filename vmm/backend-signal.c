@@ -57,7 +57,8 @@ extern uint32_t trap_fs_mode;
 
 static const int trap_signals[] = { SIGSEGV, SIGILL, SIGTRAP, SIGBUS,
 				    SIGFPE, SIGSYS };
-static const int async_signals[] = { SIGALRM, SIGINT, SIGTERM, SIGUSR1 };
+#define SIG_VTIME SIGRTMIN    /* the host timer of virtual time */
+static int async_signals[] = { SIGALRM, SIGINT, SIGTERM, SIGUSR1, 0 };
 
 static volatile sig_atomic_t started, in_trap;
 static uint64_t gs_live;          /* GS base last put in the register */
@@ -80,6 +81,11 @@ static void regs_in(struct vcpu *v, const mcontext_t *mc)
 	/* The guest's IF, IOPL and AC live in the vCPU; the rest is real. */
 	v->rflags = ((uint64_t)mc->gregs[REG_EFL] & ~RFLAGS_VIRTUAL) |
 		    (v->rflags & RFLAGS_VIRTUAL);
+	/* A TF the monitor set for a single step is not the guest's. */
+	if (the_vm->irq.tf_ours) {
+		v->rflags &= ~RFLAGS_TF;
+		the_vm->irq.tf_ours = false;
+	}
 	if (trap_fs_mode == 0) {
 		v->seg[SR_FS].base = trap_guest_fs;
 		v->seg[SR_GS].base = trap_guest_gs;
@@ -99,6 +105,10 @@ static void regs_out(const struct vcpu *v, mcontext_t *mc)
 	 * CPL 3 with CR0.AM gets the real AC. */
 	if ((v->rflags & RFLAGS_AC) && vcpu_cpl(v) == 3 && (v->cr0 & CR0_AM))
 		fl |= RFLAGS_AC;
+	if (the_vm->irq.step && !(fl & RFLAGS_TF)) {
+		fl |= RFLAGS_TF;    /* one instruction, to close an sti shadow */
+		the_vm->irq.tf_ours = true;
+	}
 	mc->gregs[REG_EFL] = fl | RFLAGS_IF | RFLAGS_FIXED;
 	mc->gregs[REG_CSGSFS] = (mc->gregs[REG_CSGSFS] & 0x0000ffffffff0000ll) |
 				cs | ((long long)HOST_SS << 48);
@@ -200,8 +210,13 @@ void trap_handle(int sig, siginfo_t *si, ucontext_t *uc)
 	/* Once the guest has started, the monitor runs only inside this
 	 * handler: a signal that finds in_trap clear interrupted the guest,
 	 * wherever its RIP points. */
-	if (in_trap)
+	if (in_trap) {
+		/* Ctrl-C, SIGTERM or --timeout while the monitor waits in a
+		 * halted guest's hlt: the run ends as it would otherwise. */
+		if (sig == SIGALRM || sig == SIGINT || sig == SIGTERM)
+			stop_guest(vm, sig);
 		monitor_fault(vm, sig, uc);
+	}
 	if (sig == SIGUSR1) {
 		if (started)
 			return;          /* someone else's kill: not ours */
@@ -216,7 +231,12 @@ void trap_handle(int sig, siginfo_t *si, ucontext_t *uc)
 		regs_in(&vm->cpu, mc);
 		if (sig == SIGALRM || sig == SIGINT || sig == SIGTERM)
 			stop_guest(vm, sig);
-		classify(sig, si, mc, &t);
+		if (sig == SIG_VTIME) {
+			memset(&t, 0, sizeof(t));
+			t.kind = HT_TIMER;
+		} else {
+			classify(sig, si, mc, &t);
+		}
 	}
 	in_trap = 1;
 	vm_trap(vm, &t);
@@ -233,6 +253,7 @@ static void install(struct vm *vm)
 	stack_t ss;
 	unsigned i;
 
+	async_signals[4] = SIG_VTIME;   /* not a constant expression */
 	altstack = malloc(ALTSTACK_SIZE);
 	ss = (stack_t){ .ss_sp = altstack, .ss_size = ALTSTACK_SIZE };
 	if (!altstack || sigaltstack(&ss, NULL) != 0) {
@@ -297,6 +318,11 @@ int backend_signal_run(struct vm *vm)
 	if (trap_fs_mode == 1)
 		syscall(SYS_arch_prctl, ARCH_GET_GS, &gs_live);
 	install(vm);
+	if (timers_use_host_timer(&vm->timers, SIG_VTIME) != 0) {
+		fprintf(stderr, "trapeze: cannot create the host timer: %s\n",
+			strerror(errno));
+		return EXIT_INTERNAL;
+	}
 	stop_guest_syscalls(vm);
 	/* Where the CPU can make cpuid fault at CPL 3, let it: then even
 	 * --cpu=trap sees every cpuid.  The monitor read the host's leaves at

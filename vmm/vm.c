@@ -21,6 +21,8 @@
 
 #include "decode.h"
 #include "devices/debug-exit.h"
+#include "devices/pic.h"
+#include "devices/pit.h"
 #include "devices/uart.h"
 #include "emulate.h"
 #include "exception.h"
@@ -99,13 +101,26 @@ static uint64_t host_xcr0(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
+static void com1_irq(void *opaque, bool level)
+{
+	struct vm *vm = opaque;
+
+	pic_set_irq(vm->pic, TRAPEZE_IRQ_COM1, level);
+}
+
 static int setup_devices(struct vm *vm)
 {
 	vm->com1 = uart_create(vm->opt.console_in, vm->opt.console_out);
-	if (!vm->com1)
+	vm->pic = pic_create();
+	vm->pit = vm->pic ? pit_create(&vm->timers, vm->pic) : NULL;
+	if (!vm->com1 || !vm->pit)
 		return -1;
 	uart__register(vm->com1, &vm->io, TRAPEZE_PORT_COM1);
+	uart_set_irq(vm->com1, com1_irq, vm);
+	pic__register(vm->pic, &vm->io);
+	pit__register(vm->pit, &vm->io);
 	debug_exit__register(vm, &vm->io, TRAPEZE_PORT_DEBUG_EXIT);
+	irq_init(vm);
 	return 0;
 }
 
@@ -368,8 +383,7 @@ static void handle_page_fault(struct vm *vm, const struct host_trap *t)
 	}
 }
 
-/* The guest will never run again: no interrupt can reach it yet. */
-static void halt_forever(struct vm *vm)
+void vm_halt_forever(struct vm *vm)
 {
 	uart_flush(vm->com1);
 	if (!vm->opt.quiet)
@@ -385,6 +399,9 @@ void vm_trap(struct vm *vm, const struct host_trap *t)
 	struct vcpu *v = &vm->cpu;
 
 	vm->stats.traps++;
+	/* Whatever trapped, the instruction after an sti has run (or is
+	 * being emulated now): its interrupt shadow is over. */
+	v->irq_shadow = false;
 	switch (t->kind) {
 	case HT_START:
 		break;
@@ -404,13 +421,24 @@ void vm_trap(struct vm *vm, const struct host_trap *t)
 		handle_insn(vm, t);
 		break;
 	case HT_EXCEPTION:
+		/* A single step the monitor asked for (to close an sti
+		 * shadow) is not the guest's #DB unless it set TF too. */
+		if (t->vector == X86_DB && vm->irq.step &&
+		    !(v->rflags & RFLAGS_TF))
+			break;
 		reflect(vm, t);
+		break;
+	case HT_TIMER:
+		timers_run(&vm->timers);
+		uart_poll_input(vm->com1);
 		break;
 	}
 	if (v->exc.pending)
 		exception_deliver_pending(vm);
 	if (v->halted)
-		halt_forever(vm);
+		irq_halt_wait(vm);
+	else
+		irq_deliver(vm);
 	if (vm->scan)
 		scan_check_rip(vm);
 }

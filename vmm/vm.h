@@ -15,6 +15,8 @@
 #include "emulate.h"
 #include "hostcpu.h"
 #include "io.h"
+#include "irq.h"
+#include "timer.h"
 #include "shadow.h"
 #include "vcpu.h"
 
@@ -58,6 +60,7 @@ enum host_trap_kind {
 	HT_SYSCALL,     /* syscall executed; RIP is after it */
 	HT_EXCEPTION,   /* a plain guest exception: #DE, #DB, #MF, #XM, #AC */
 	HT_START,       /* first entry into the guest */
+	HT_TIMER,       /* the host timer of virtual time fired */
 };
 
 struct host_trap {
@@ -71,6 +74,7 @@ struct vm_stats {
 	uint64_t traps;
 	uint64_t emulated;
 	uint64_t patched;         /* int3s the scanner planted, taken */
+	uint64_t halts;
 	uint64_t exceptions;
 	uint64_t page_faults;
 	uint64_t by_insn[X86_INS_ENDING]; /* per Capstone instruction id */
@@ -94,6 +98,10 @@ struct vm {
 	struct scanner *scan;
 	struct io_bus io;
 	struct uart *com1;
+	struct pic *pic;
+	struct pit *pit;
+	struct timers timers;
+	struct irq_state irq;
 	struct trace *trace;
 
 	/* The last page fault's reason, for the fatal report. */
@@ -124,6 +132,8 @@ enum emu_result vm_emulate_at_rip(struct vm *vm);
 
 /* End the run now with status: flush devices, restore the terminal. */
 void vm_exit(struct vm *vm, int status) __attribute__((noreturn));
+/* The guest halted with nothing that can ever wake it: end the run. */
+void vm_halt_forever(struct vm *vm) __attribute__((noreturn));
 /* Stop on a guest crash with the one-screen report. */
 void vm_crash(struct vm *vm, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 2, 3)));

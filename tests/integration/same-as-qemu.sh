@@ -11,7 +11,8 @@ tmp=$(mktemp -d) || exit 99
 trap 'rm -rf "$tmp"' EXIT
 fail=0
 for image in guest-kit/examples/hello.elf guest-kit/examples/tour.elf \
-	tests/guests/paging.elf tests/guests/scanner.elf; do
+	tests/guests/paging.elf tests/guests/scanner.elf \
+	tests/guests/interrupts.elf; do
 	g=$(basename "$image" .elf)
 	image=$builddir/$image
 	"$srcdir/scripts/qemu-run" --append "from both" "$image" > "$tmp/qemu"

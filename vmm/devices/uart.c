@@ -134,6 +134,12 @@ static void rx_push(struct uart *u, uint8_t c)
 		u->rx[(u->rx_head + u->rx_len++) % RX_SIZE] = c;
 }
 
+bool uart_wants_input(const struct uart *u)
+{
+	return (u->ier & IER_RDI) && u->in_fd >= 0 && !u->in_eof &&
+	       u->rx_len < RX_SIZE;
+}
+
 void uart_poll_input(struct uart *u)
 {
 	struct pollfd p = { .fd = u->in_fd, .events = POLLIN };

@@ -23,6 +23,8 @@ void uart_set_irq(struct uart *u, uart_irq_fn fn, void *opaque);
 void uart_output(struct uart *u, const void *buf, size_t len);
 /* Write out what is buffered (at exit, at hlt, before monitor messages). */
 void uart_flush(struct uart *u);
+/* Would the guest take an interrupt for input that arrives now? */
+bool uart_wants_input(const struct uart *u);
 /* Poll the input side; raises the interrupt if data arrived. */
 void uart_poll_input(struct uart *u);
 /* The port access itself (exported for unit tests). */

@@ -1,0 +1,153 @@
+/*
+ * Virtual interrupts (see irq.h).
+ *
+ * The real CPU runs the guest with interrupts always enabled, so nothing
+ * here is hardware: a device raises a line (pic.c), the vCPU's virtual IF
+ * decides whether it may be taken, and the monitor pushes the interrupt
+ * frame itself (exception.c).  Delivery happens at the end of every trap,
+ * which is exactly when the guest can have changed its mind: after sti,
+ * popf or iretq set IF, after an EOI, after a timer signal interrupted it.
+ *
+ * sti delays interrupts by one instruction (SDM vol. 2, STI).  When one is
+ * pending at the end of an sti, the monitor single-steps the guest one
+ * instruction (RFLAGS.TF) and delivers on the #DB.  The classic `sti; hlt`
+ * needs no step: hlt traps, and the interrupt is delivered after it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "trapeze/abi.h"
+
+#include "devices/pic.h"
+#include "devices/uart.h"
+#include "exception.h"
+#include "gmem.h"
+#include "irq.h"
+#include "vm.h"
+
+static struct trapeze_shared *shared(struct vm *vm)
+{
+	return gpa_ptr(vm, TRAPEZE_SHARED_GPA, sizeof(struct trapeze_shared));
+}
+
+static void pv_timer_fire(void *opaque, uint64_t now)
+{
+	struct vm *vm = opaque;
+
+	vm->irq.pv_timer_pending = true;
+	shared(vm)->timer_ticks++;
+}
+
+void irq_init(struct vm *vm)
+{
+	vm->irq.pv_timer.fire = pv_timer_fire;
+	vm->irq.pv_timer.opaque = vm;
+	timers_add(&vm->timers, &vm->irq.pv_timer);
+}
+
+void irq_pv_timer(struct vm *vm, uint64_t period_ns, uint8_t vector)
+{
+	if (!period_ns) {
+		vtimer_stop(&vm->timers, &vm->irq.pv_timer);
+		vm->irq.pv_timer_pending = false;
+		return;
+	}
+	vm->irq.pv_timer_vector = vector;
+	vtimer_start(&vm->timers, &vm->irq.pv_timer, period_ns, period_ns);
+}
+
+static bool pending(const struct vm *vm)
+{
+	return vm->irq.pv_timer_pending || pic_intr(vm->pic);
+}
+
+/* The acknowledge cycle: the vector to deliver, highest source first. */
+static int take(struct vm *vm)
+{
+	if (vm->irq.pv_timer_pending) {
+		vm->irq.pv_timer_pending = false;
+		return vm->irq.pv_timer_vector;
+	}
+	return pic_ack(vm->pic);
+}
+
+void irq_deliver(struct vm *vm)
+{
+	struct vcpu *v = &vm->cpu;
+	struct trapeze_shared *sh = shared(vm);
+	int vector;
+
+	if (!pending(vm)) {
+		if (vm->irq.pv_shared)
+			sh->irq_pending = 0;
+		return;
+	}
+	if (vm->irq.pv_shared)
+		sh->irq_pending = 1;
+	if (!(v->rflags & RFLAGS_IF) || (vm->irq.pv_shared && sh->irq_masked))
+		return;
+	if (v->irq_shadow) {
+		vm->irq.step = true;
+		return;
+	}
+	vector = take(vm);
+	if (vector < 0)
+		return;
+	vm->irq.step = false;
+	v->halted = false;
+	vm->irq.delivered++;
+	if (!event_deliver(vm, vector, EV_EXTERNAL, false, 0))
+		exception_deliver_pending(vm);
+	if (vm->irq.pv_shared && !pending(vm))
+		sh->irq_pending = 0;
+}
+
+/* Could anything ever wake the vCPU from hlt? */
+static bool can_wake(struct vm *vm)
+{
+	return (vm->cpu.rflags & RFLAGS_IF) &&
+	       (timers_next(&vm->timers) || uart_wants_input(vm->com1));
+}
+
+/* Sleep until the next deadline or input; Ctrl-C, SIGTERM and --timeout
+ * still end the run (their handler sees it is inside a trap). */
+static void sleep_until_event(struct vm *vm)
+{
+	uint64_t next = timers_next(&vm->timers), now = timer_now();
+	struct pollfd p = { .fd = 0, .events = POLLIN };
+	struct timespec ts, *tsp = NULL;
+	sigset_t mask;
+
+	if (next) {
+		uint64_t d = next > now ? next - now : 0;
+
+		ts.tv_sec = d / 1000000000ull;
+		ts.tv_nsec = d % 1000000000ull;
+		tsp = &ts;
+	}
+	sigfillset(&mask);
+	sigdelset(&mask, SIGINT);
+	sigdelset(&mask, SIGTERM);
+	sigdelset(&mask, SIGALRM);
+	uart_flush(vm->com1);
+	ppoll(&p, uart_wants_input(vm->com1) ? 1 : 0, tsp, &mask);
+}
+
+void irq_halt_wait(struct vm *vm)
+{
+	vm->stats.halts++;
+	while (vm->cpu.halted) {
+		irq_deliver(vm);
+		if (!vm->cpu.halted)
+			return;
+		if (!can_wake(vm))
+			vm_halt_forever(vm);
+		sleep_until_event(vm);
+		timers_run(&vm->timers);
+		uart_poll_input(vm->com1);
+	}
+}

@@ -1,0 +1,36 @@
+/*
+ * Virtual interrupts: the sources (the PIC's INTR line, the paravirtual
+ * timer), the conditions under which the vCPU takes one (its virtual IF,
+ * the one-instruction shadow after sti, and for a paravirtual guest the
+ * shared page's mask), delivery through the guest's IDT, and hlt.
+ */
+#ifndef TRAPEZE_IRQ_H
+#define TRAPEZE_IRQ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "timer.h"
+
+struct vm;
+
+struct irq_state {
+	bool pv_shared;           /* TRAPEZE_HC_SHARED_IRQ(1) was made */
+	bool pv_timer_pending;
+	uint8_t pv_timer_vector;
+	struct vtimer pv_timer;
+	bool step;                /* single-step to close an sti shadow */
+	bool tf_ours;             /* the real TF is set for that step only */
+	uint64_t delivered;       /* interrupts delivered, for stats */
+};
+
+void irq_init(struct vm *vm);
+/* Deliver one interrupt if one is pending and the vCPU takes it now. */
+void irq_deliver(struct vm *vm);
+/* The vCPU halted: sleep until an interrupt wakes it (delivered on
+ * return), or end the run if nothing ever can. */
+void irq_halt_wait(struct vm *vm);
+/* The paravirtual timer: period 0 stops it. */
+void irq_pv_timer(struct vm *vm, uint64_t period_ns, uint8_t vector);
+
+#endif

@@ -1,0 +1,108 @@
+/*
+ * Virtual time (see timer.h).  Periodic timers catch up by whole periods
+ * when the guest was not running: a tick that fires late fires once, as an
+ * edge on an interrupt line would be seen once, and the next deadline
+ * stays on the period's grid.
+ */
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+
+#include "timer.h"
+
+uint64_t timer_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+void timers_add(struct timers *ts, struct vtimer *t)
+{
+	if (ts->n < TIMERS_MAX)
+		ts->t[ts->n++] = t;
+}
+
+int timers_use_host_timer(struct timers *ts, int signo)
+{
+	static timer_t id;
+	struct sigevent ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.sigev_notify = SIGEV_SIGNAL;
+	ev.sigev_signo = signo;
+	if (timer_create(CLOCK_MONOTONIC, &ev, &id) != 0)
+		return -1;
+	ts->host_timer = &id;
+	ts->host = true;
+	ts->armed = 0;
+	timers_run(ts);
+	return 0;
+}
+
+uint64_t timers_next(const struct timers *ts)
+{
+	uint64_t next = 0;
+	unsigned i;
+
+	for (i = 0; i < ts->n; i++)
+		if (ts->t[i]->deadline &&
+		    (!next || ts->t[i]->deadline < next))
+			next = ts->t[i]->deadline;
+	return next;
+}
+
+static void rearm(struct timers *ts)
+{
+	uint64_t next = timers_next(ts);
+	struct itimerspec it;
+
+	if (!ts->host || next == ts->armed)
+		return;
+	memset(&it, 0, sizeof(it));
+	if (next) {
+		it.it_value.tv_sec = next / 1000000000ull;
+		it.it_value.tv_nsec = next % 1000000000ull;
+	}
+	timer_settime(*(timer_t *)ts->host_timer, TIMER_ABSTIME, &it, NULL);
+	ts->armed = next;
+}
+
+void vtimer_start(struct timers *ts, struct vtimer *t, uint64_t delay,
+		  uint64_t period)
+{
+	t->deadline = timer_now() + (delay ? delay : 1);
+	t->period = period;
+	rearm(ts);
+}
+
+void vtimer_stop(struct timers *ts, struct vtimer *t)
+{
+	t->deadline = 0;
+	rearm(ts);
+}
+
+void timers_run(struct timers *ts)
+{
+	uint64_t now = timer_now();
+	unsigned i;
+
+	for (i = 0; i < ts->n; i++) {
+		struct vtimer *t = ts->t[i];
+
+		if (!t->deadline || t->deadline > now)
+			continue;
+		if (t->period) {
+			uint64_t late = (now - t->deadline) / t->period;
+
+			t->deadline += (late + 1) * t->period;
+		} else {
+			t->deadline = 0;
+		}
+		ts->fired++;
+		t->fire(t->opaque, now);
+	}
+	ts->armed = 0;   /* the host timer fired or was never set */
+	rearm(ts);
+}
