@@ -50,6 +50,7 @@ struct paging {
 #define ACC_WRITE  1u
 #define ACC_EXEC   2u
 #define ACC_SUPER  4u        /* implicit supervisor access (GDT, IDT, TSS) */
+#define ACC_PEEK   16u       /* a look that leaves no trace: no A/D bits */
 
 enum walk_status {
 	WALK_OK,

@@ -217,7 +217,7 @@ enum walk_status shadow_walk(struct shadow *s, const struct paging *pg,
 			w->gpa = base | (gva & (size - 1));
 			break;
 		}
-		if (!(entry & PTE_A))
+		if (!(entry & PTE_A) && !(access & ACC_PEEK))
 			set_entry_bits(s, entry_gpa, wide, PTE_A);
 		table = entry & (wide ? PTE_ADDR : 0xfffff000ull);
 	}
@@ -229,8 +229,8 @@ enum walk_status shadow_walk(struct shadow *s, const struct paging *pg,
 	}
 	if (!ram_has(s, w->gpa, 1))
 		return WALK_BAD_GPA;
-	if (!(entry & PTE_A) ||
-	    ((access & 3) == ACC_WRITE && !(entry & PTE_D)))
+	if (!(access & ACC_PEEK) && (!(entry & PTE_A) ||
+	    ((access & 3) == ACC_WRITE && !(entry & PTE_D))))
 		set_entry_bits(s, entry_gpa, wide,
 			       PTE_A |
 			       ((access & 3) == ACC_WRITE ? PTE_D : 0));

@@ -9,6 +9,7 @@
 #include "exception.h"
 #include "gmem.h"
 #include "segment.h"
+#include "trace.h"
 #include "vm.h"
 
 /* Exceptions whose frame marks RF, so that a restarted instruction does
@@ -199,6 +200,9 @@ bool event_deliver(struct vm *vm, unsigned vector, enum event_kind kind,
 	if (new_cpl != cpl)
 		vm_cpl_changed(vm);
 	vm->stats.exceptions++;
+	if (vm->trace)
+		trace_event(vm, vector, kind == EV_EXTERNAL, has_err, err,
+			    vals[has_err ? n - 2 : n - 1], old_cs.sel);
 	return true;
 }
 

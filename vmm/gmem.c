@@ -128,8 +128,10 @@ bool gmem_write(struct vm *vm, uint64_t gva, const void *buf, size_t len,
 			    (access & ~3u) | ACC_WRITE, true);
 }
 
-size_t gmem_fetch(struct vm *vm, uint64_t gva, uint8_t *buf, size_t len,
-		  uint32_t *pf_err)
+/* Copy up to len bytes at gva through the guest's tables with access;
+ * stops at the first page that does not translate. */
+static size_t copy_out(struct vm *vm, uint64_t gva, uint8_t *buf, size_t len,
+		       unsigned access, uint32_t *pf_err)
 {
 	size_t done = 0;
 
@@ -145,7 +147,7 @@ size_t gmem_fetch(struct vm *vm, uint64_t gva, uint8_t *buf, size_t len,
 		if (!gva_canonical(vm, a))
 			break;
 		vm_paging(vm, &pg);
-		if (shadow_walk(vm->mmu, &pg, a, ACC_EXEC, &w) != WALK_OK ||
+		if (shadow_walk(vm->mmu, &pg, a, access, &w) != WALK_OK ||
 		    w.gpa + n > vm->ram_size) {
 			*pf_err = w.pf_err ? w.pf_err : PFERR_P | PFERR_RSVD;
 			break;
@@ -154,4 +156,18 @@ size_t gmem_fetch(struct vm *vm, uint64_t gva, uint8_t *buf, size_t len,
 		done += n;
 	}
 	return done;
+}
+
+size_t gmem_fetch(struct vm *vm, uint64_t gva, uint8_t *buf, size_t len,
+		  uint32_t *pf_err)
+{
+	return copy_out(vm, gva, buf, len, ACC_EXEC, pf_err);
+}
+
+size_t gmem_peek(struct vm *vm, uint64_t gva, void *buf, size_t len)
+{
+	uint32_t err;
+
+	return copy_out(vm, gva, buf, len, ACC_READ | ACC_SUPER | ACC_PEEK,
+			&err);
 }

@@ -30,6 +30,11 @@ bool gmem_write(struct vm *vm, uint64_t gva, const void *buf, size_t len,
 size_t gmem_fetch(struct vm *vm, uint64_t gva, uint8_t *buf, size_t len,
 		  uint32_t *pf_err);
 
+/* Read what the guest would read at gva, for a tool (tracing,
+ * unwinding): no fault is raised and no accessed bit is set.  Returns the
+ * bytes read (fewer when a page is not mapped). */
+size_t gmem_peek(struct vm *vm, uint64_t gva, void *buf, size_t len);
+
 /* Guest-physical access, bounds-checked: NULL when outside RAM. */
 void *gpa_ptr(struct vm *vm, uint64_t gpa, uint64_t len);
 

@@ -39,6 +39,7 @@
 #include "emulate.h"
 #include "gmem.h"
 #include "scan.h"
+#include "trace.h"
 #include "vm.h"
 
 #define NIL 0xffffffffu
@@ -488,6 +489,7 @@ void scan_from(struct vm *vm, uint64_t gva)
 {
 	struct scanner *sc = vm->scan;
 	uint64_t t0 = now_ns(), touched[64];
+	struct scan_stats was = sc->st;
 	unsigned ntouched = 0, off;
 	uint8_t mode = (uint8_t)vcpu_mode(&vm->cpu);
 	bool entry = true;
@@ -530,6 +532,10 @@ void scan_from(struct vm *vm, uint64_t gva)
 	}
 	open_frames(vm, touched, ntouched);
 	sc->st.ns += now_ns() - t0;
+	if (vm->trace && sc->st.insns != was.insns)
+		trace_scan(vm, gva, sc->st.pages - was.pages,
+			   sc->st.insns - was.insns,
+			   sc->st.patches - was.patches);
 }
 
 /* Length of the instruction at gva, as the guest wrote it (0: none). */

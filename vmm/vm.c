@@ -31,6 +31,7 @@
 #include "memory.h"
 #include "report.h"
 #include "scan.h"
+#include "trace.h"
 #include "vm.h"
 
 struct vm *the_vm;
@@ -229,6 +230,7 @@ void vm_exit(struct vm *vm, int status)
 {
 	uart_flush(vm->com1);
 	fflush(stdout);
+	trace_finish(vm);
 	if (vm->opt.stats)
 		print_stats(vm, stderr);
 	exit(status);
@@ -269,6 +271,7 @@ static enum emu_result emulate_insn(struct vm *vm, const cs_insn *insn)
 	enum emu_result r;
 
 	vm->stats.by_insn[insn->id]++;
+	vm->last_insn = insn;
 	r = emulate(vm, insn);
 	if (r == EMU_HALT)
 		vm->cpu.halted = true;
@@ -308,6 +311,8 @@ static bool handle_patch(struct vm *vm)
 	if (emulate_insn(vm, insn) == EMU_NONE)
 		vm_crash(vm, "internal: no emulator for the patched %s",
 			 insn->mnemonic);
+	if (vm->trace)
+		trace_insn(vm, insn, true);
 	return true;
 }
 
@@ -315,8 +320,14 @@ static bool handle_patch(struct vm *vm)
  * exception its own hardware would have raised. */
 static void handle_insn(struct vm *vm, const struct host_trap *t)
 {
-	if (vm_emulate_at_rip(vm) == EMU_NONE)
+	enum emu_result r;
+
+	vm->last_insn = NULL;
+	r = vm_emulate_at_rip(vm);
+	if (r == EMU_NONE)
 		reflect(vm, t);
+	else if (vm->trace && vm->last_insn)
+		trace_insn(vm, vm->last_insn, false);
 }
 
 static unsigned fault_access(uint32_t err)
@@ -332,6 +343,7 @@ static void handle_page_fault(struct vm *vm, const struct host_trap *t)
 {
 	struct vcpu *v = &vm->cpu;
 	unsigned access = fault_access(t->err);
+	uint64_t old = 0;
 	struct fault_info fi;
 	struct paging pg;
 	struct walk w;
@@ -340,6 +352,8 @@ static void handle_page_fault(struct vm *vm, const struct host_trap *t)
 	vm_paging(vm, &pg);
 	switch (shadow_fault(vm->mmu, &pg, t->addr, access, &fi)) {
 	case FAULT_FIXED:
+		if (vm->trace)
+			trace_shadow(vm, t->addr, fi.gpa, access, 0, false);
 		break;
 	case FAULT_GUEST_PF:
 		vcpu_raise_pf(v, t->addr, fi.pf_err);
@@ -347,10 +361,14 @@ static void handle_page_fault(struct vm *vm, const struct host_trap *t)
 	case FAULT_PT_WRITE:
 		/* A store to a guest page table: performed here, where the
 		 * shadow sees exactly which entry changed. */
+		memcpy(&old, vm->ram + (fi.gpa & ~7ull), 8);
 		if (vm_emulate_at_rip(vm) == EMU_NONE)
 			vm_crash(vm, "cannot emulate the instruction that "
 				 "writes page table at %#llx",
 				 (unsigned long long)t->addr);
+		if (vm->trace)
+			trace_ptwrite(vm, t->addr, fi.gpa, old,
+				      shadow_last_dropped(vm->mmu));
 		break;
 	case FAULT_EXEC_SCAN:
 		scan_fetch_fault(vm, t->addr);
@@ -402,6 +420,13 @@ void vm_trap(struct vm *vm, const struct host_trap *t)
 	/* Whatever trapped, the instruction after an sti has run (or is
 	 * being emulated now): its interrupt shadow is over. */
 	v->irq_shadow = false;
+	/* The host reports RIP after an int3 and after a syscall (0f 05). */
+	if (t->kind == HT_BREAKPOINT)
+		v->rip -= 1;
+	else if (t->kind == HT_SYSCALL)
+		v->rip -= 2;
+	if (vm->trace)
+		trace_begin(vm);
 	switch (t->kind) {
 	case HT_START:
 		break;
@@ -409,12 +434,10 @@ void vm_trap(struct vm *vm, const struct host_trap *t)
 		handle_page_fault(vm, t);
 		break;
 	case HT_BREAKPOINT:
-		v->rip -= 1;     /* the host reports RIP after the int3 */
 		if (!handle_patch(vm))
 			handle_insn(vm, t);
 		break;
 	case HT_SYSCALL:
-		v->rip -= 2;     /* after syscall (0f 05) */
 		handle_insn(vm, t);
 		break;
 	case HT_INSN:
@@ -441,4 +464,6 @@ void vm_trap(struct vm *vm, const struct host_trap *t)
 		irq_deliver(vm);
 	if (vm->scan)
 		scan_check_rip(vm);
+	if (vm->trace)
+		trace_end(vm);
 }

@@ -104,8 +104,7 @@ struct vm {
 	struct irq_state irq;
 	struct trace *trace;
 
-	/* The last page fault's reason, for the fatal report. */
-	const char *why;
+	const cs_insn *last_insn;  /* the one emulate_insn() last ran */
 	struct vm_stats stats;
 };
 
