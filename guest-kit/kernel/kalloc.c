@@ -1,0 +1,72 @@
+/*
+ * The physical page allocator: the RAM above the kernel image, one 4 KiB
+ * page at a time.  Pages never handed out are taken in order from a bump
+ * pointer, so boot touches none of them (under Trapeze the first touch of
+ * a page costs a shadow-MMU fault); freed pages go on a list threaded
+ * through themselves.  Every page comes back zeroed.
+ */
+#include "kernel.h"
+
+struct run {
+	struct run *next;
+};
+
+static struct run *free_list;
+static uint64_t next_fresh, end_fresh, free_pages;
+
+void kalloc_init(uint64_t start, uint64_t end)
+{
+	next_fresh = ALIGN_UP(start, PAGE_SIZE);
+	end_fresh = ALIGN_DOWN(end, PAGE_SIZE);
+	free_pages = next_fresh < end_fresh ?
+		(end_fresh - next_fresh) / PAGE_SIZE : 0;
+}
+
+static void zero_page(void *page)
+{
+	uint64_t *p = page;
+	uint64_t n = PAGE_SIZE / 8;
+
+	__asm__ volatile("rep stosq" : "+D"(p), "+c"(n) : "a"(0ull)
+			 : "memory");
+}
+
+void *kalloc(void)
+{
+	uint64_t flags = pv->irq_save();
+	void *page = NULL;
+
+	if (free_list) {
+		page = free_list;
+		free_list = free_list->next;
+	} else if (next_fresh < end_fresh) {
+		page = (void *)(uintptr_t)next_fresh;
+		next_fresh += PAGE_SIZE;
+	}
+	if (page)
+		free_pages--;
+	pv->irq_restore(flags);
+	if (page)
+		zero_page(page);
+	return page;
+}
+
+void kfree(void *page)
+{
+	struct run *r = page;
+	uint64_t flags;
+
+	if ((uintptr_t)page & (PAGE_SIZE - 1))
+		panic("kfree: 0x%llx is not a page", (unsigned long long)
+		      (uintptr_t)page);
+	flags = pv->irq_save();
+	r->next = free_list;
+	free_list = r;
+	free_pages++;
+	pv->irq_restore(flags);
+}
+
+uint64_t kalloc_free_count(void)
+{
+	return free_pages;
+}

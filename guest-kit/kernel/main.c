@@ -1,0 +1,59 @@
+/*
+ * The toy kernel: boot.  Both entries end here, in guest_main(): Trapeze's
+ * through its ELF note, QEMU's through guest-kit's multiboot code, which
+ * builds the same boot state first.  The one difference the kernel looks
+ * for is the hypercall feature; with it, and without "pv=off" on the
+ * command line, it runs paravirtualized (pvops.h).
+ *
+ * Then: descriptor tables, system calls, memory, the timer, and init
+ * (pid 1), which runs the other programs.  The kernel ends when init
+ * does, with init's exit status.  "verbose" on the command line adds
+ * diagnostics that depend on the machine and on timing.
+ */
+#include "kernel.h"
+
+const struct pv_ops *pv = &pv_native;
+
+static void choose_pv_ops(const struct trapeze_boot_info *bi,
+			  const char *cmdline)
+{
+	long r;
+
+	if (!(bi->features & TRAPEZE_FEAT_HYPERCALL) ||
+	    cmdline_has(cmdline, "pv=off")) {
+		uart_init();
+		return;
+	}
+	r = pv_trapeze_init();
+	if (r < 0) {
+		uart_init();
+		panic("pv: the monitor refused the paravirtual interface "
+		      "(error %ld); boot with pv=off", r);
+	}
+	pv = &pv_trapeze;
+}
+
+int guest_main(const struct trapeze_boot_info *bi)
+{
+	const char *cmdline = (const char *)(uintptr_t)bi->cmdline;
+	int r;
+
+	verbose = cmdline_has(cmdline, "verbose");
+	choose_pv_ops(bi, cmdline);
+	gdt_init();
+	trap_init();
+	syscall_init();
+	kalloc_init(bi->image_end, bi->ram_size);
+	vm_init(bi->ram_size);
+	vprint("kernel: pv ops %s, %llu MiB of RAM, %llu pages free\n",
+	       pv->name, (unsigned long long)(bi->ram_size >> 20),
+	       (unsigned long long)kalloc_free_count());
+	kprintf("toy kernel: %d built-in programs, round robin at %d Hz\n",
+		PROG_COUNT, TIMER_HZ);
+	r = pv->timer_start(TIMER_HZ, TIMER_VECTOR);
+	if (r < 0)
+		panic("timer: %d", r);
+	if (proc_spawn(PROG_INIT, NULL) != 1)
+		panic("cannot start init");
+	scheduler();
+}

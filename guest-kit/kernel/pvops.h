@@ -1,0 +1,67 @@
+/*
+ * The paravirtualization seam: every place where the kernel touches
+ * hardware that a hypervisor could serve more cheaply goes through this
+ * one table, as Linux's pv_ops does.  At boot the kernel points `pv` at
+ * pv_native (real instructions and devices: what QEMU and bare hardware
+ * want, and what Trapeze traps and emulates one instruction at a time) or
+ * at pv_trapeze (hypercalls and the shared page: one trap instead of many,
+ * or none at all).  The rest of the kernel never knows which.
+ *
+ * The kernel's interrupt discipline, which both tables serve: kernel code
+ * runs with interrupts off (the interrupt gate and SFMASK clear RFLAGS.IF
+ * on every entry; iretq and sysretq set it again on the way out), except
+ * inside idle().  irq_save()/irq_restore() bracket the state the timer
+ * interrupt shares (the process table, the page allocator), so that the
+ * code stays right if a path is ever made interruptible; under pv_trapeze
+ * they are also what keeps the shared page's mask clear whenever user
+ * code runs (sched.c says how a context switch carries that state).
+ */
+#ifndef TOY_PVOPS_H
+#define TOY_PVOPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trapeze/abi.h"
+
+struct pv_ops {
+	const char *name;
+
+	/* Interrupt mask.  irq_save() returns RFLAGS_IF if interrupts were
+	 * on, 0 if not, and turns them off; irq_restore() takes that back. */
+	void (*irq_disable)(void);
+	void (*irq_enable)(void);
+	uint64_t (*irq_save)(void);
+	void (*irq_restore)(uint64_t flags);
+
+	/* The MMU.  A page-table entry is named by its address, which is
+	 * also its physical address (the kernel runs on an identity map).
+	 * No TLB flush is implied: callers only ever make an absent entry
+	 * present in a live table, or edit tables not in use. */
+	void (*write_cr3)(uint64_t pml4);
+	void (*set_pte)(uint64_t *pte, uint64_t val);
+	void (*set_ptes)(const struct trapeze_mmu_update *u, unsigned n);
+
+	/* A periodic interrupt at vector, hz times a second; eoi() ends
+	 * the handling of one interrupt taken at vector. */
+	int (*timer_start)(unsigned hz, unsigned vector);
+	void (*eoi)(unsigned vector);
+
+	void (*console_write)(const char *s, size_t n);
+	/* With interrupts off: turn them on, wait for one and let it be
+	 * handled, turn them off again. */
+	void (*idle)(void);
+	void (*shutdown)(int status) __attribute__((noreturn));
+};
+
+#define RFLAGS_IF 0x200ull
+
+extern const struct pv_ops pv_native;
+extern const struct pv_ops pv_trapeze;
+extern const struct pv_ops *pv;
+
+/* pv-trapeze.c: set up the paravirtual interfaces (shared page); 0 or a
+ * negative TRAPEZE_E* code, in which case the kernel must not use them. */
+long pv_trapeze_init(void);
+
+#endif /* TOY_PVOPS_H */

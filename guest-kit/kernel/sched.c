@@ -1,0 +1,113 @@
+/*
+ * Scheduling: round robin over the process table, from a scheduler loop
+ * that runs on the boot stack between any two processes (as in xv6).  A
+ * process leaves the CPU by swtch()ing back to that loop: when the timer
+ * interrupts it in user mode (each 10 ms tick), when it sleeps, when it
+ * exits.  With nothing to run the loop idles, which is where a kernel
+ * that runs with interrupts off (pvops.h) lets the timer in.
+ *
+ * Everything here runs with interrupts off: sched() and sleep_on() must
+ * be called that way, wakeup() is called from the timer interrupt.  The
+ * interrupt state is not part of what swtch() saves (and under Trapeze's
+ * paravirtual interface it is a byte in the shared page, not even in
+ * RFLAGS), so each side of a switch restores its own: a process from the
+ * flags it saved before calling sched(), the scheduler from its own, and
+ * a new process from the scheduler's, which it inherits (proc_start()).
+ */
+#include "kernel.h"
+
+volatile uint64_t ticks;
+uint64_t scheduler_flags;
+static uint64_t scheduler_rsp;
+static int last;
+
+static struct proc *pick_next(void)
+{
+	int k;
+
+	for (k = 1; k <= NPROC; k++) {
+		int i = (last + k) % NPROC;
+
+		if (procs[i].state == RUNNABLE) {
+			last = i;
+			return &procs[i];
+		}
+	}
+	return NULL;
+}
+
+/* Give the CPU to p until it comes back through sched(). */
+static void run(struct proc *p)
+{
+	p->state = RUNNING;
+	current = p;
+	kernel_stack_top = p->kstack_top;
+	tss_set_rsp0(p->kstack_top);
+	vm_switch(p->pml4);
+	swtch(&scheduler_rsp, p->rsp);
+	current = NULL;
+}
+
+void scheduler(void)
+{
+	for (;;) {
+		uint64_t flags = pv->irq_save();
+		struct proc *p = pick_next();
+
+		scheduler_flags = flags;
+		if (p)
+			run(p);
+		else
+			pv->idle();
+		pv->irq_restore(flags);
+	}
+}
+
+/* Back to the scheduler loop; returns when this process is picked again. */
+void sched(void)
+{
+	swtch(&current->rsp, scheduler_rsp);
+}
+
+void yield(void)
+{
+	uint64_t flags = pv->irq_save();
+
+	current->state = RUNNABLE;
+	sched();
+	pv->irq_restore(flags);
+}
+
+void sleep_on(const void *chan)
+{
+	current->chan = chan;
+	current->state = SLEEPING;
+	sched();
+	current->chan = NULL;
+}
+
+void wakeup(const void *chan)
+{
+	struct proc *p;
+
+	for (p = procs; p < procs + NPROC; p++)
+		if (p->state == SLEEPING && p->chan == chan)
+			p->state = RUNNABLE;
+}
+
+void sleep_ticks(uint64_t n)
+{
+	uint64_t flags = pv->irq_save();
+	uint64_t until = ticks + n;
+
+	while (ticks < until)
+		sleep_on((const void *)&ticks);
+	pv->irq_restore(flags);
+}
+
+/* The timer interrupt, in whatever context it came. */
+void timer_tick(void)
+{
+	ticks++;
+	wakeup((const void *)&ticks);
+}
