@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "trace.h"
 #include "loader.h"
 
 #define DEFAULT_MEM (64ull << 20)
@@ -21,13 +22,20 @@ void cli_usage(FILE *f)
 	      "mode, catching and emulating every privileged instruction it "
 	      "executes.\n\n"
 	      "Commands:\n"
-	      "  run GUEST.elf   boot a guest and run it until it exits\n"
+	      "  run [GUEST.elf] boot a guest and run it until it exits; "
+	      "with no guest,\n"
+	      "                  the built-in toy kernel (guest-kit/kernel)\n"
+	      "  trace GUEST.elf run a guest and print every trap as it "
+	      "happens, as strace\n"
+	      "                  prints system calls\n"
 	      "  demo popek-goldberg\n"
 	      "                  x86's sensitive instructions that do not "
 	      "trap, side by side\n"
 	      "                  with what real CPL-0 hardware does\n\n"
 	      "  -h, --help      show this help; `trapeze run --help` for "
-	      "the options of run\n"
+	      "the options of run,\n"
+	      "                  `trapeze trace --help`, `trapeze demo --help`; "
+	      "man trapeze\n"
 	      "  -V, --version   show the version\n\n"
 	      "Exit status: the guest's own through isa-debug-exit "
 	      "((v << 1) | 1, odd),\n"
@@ -39,9 +47,11 @@ void cli_usage(FILE *f)
 
 void cli_run_usage(FILE *f)
 {
-	fputs("Usage: trapeze run [OPTIONS] GUEST.elf\n"
+	fputs("Usage: trapeze run [OPTIONS] [GUEST.elf]\n"
 	      "Boot GUEST.elf, a static ELF64 x86-64 image "
-	      "(docs/guest-abi.md), and run it.\n"
+	      "(docs/guest-abi.md), and run it;\n"
+	      "with no GUEST.elf, the built-in toy kernel "
+	      "(guest-kit/kernel).\n"
 	      "Its COM1 serial port is this terminal: output to stdout, "
 	      "input from stdin.\n\n"
 	      "  -m, --mem=SIZE         guest RAM: 64M (default), 1G...; a "
@@ -63,8 +73,62 @@ void cli_run_usage(FILE *f)
 	      "instruction\n"
 	      "  -q, --quiet            no monitor messages on stderr\n"
 	      "  -h, --help             show this help\n\n"
-	      "Example:\n"
+	      "Examples:\n"
+	      "  trapeze run                           the toy kernel\n"
+	      "  trapeze run --append=pv=off           the same, every "
+	      "privileged operation\n"
+	      "                                        trapped instead of "
+	      "paravirtualized\n"
 	      "  trapeze run --mem=128M --append='verbose' guest.elf\n", f);
+}
+
+void cli_trace_usage(FILE *f)
+{
+	fputs("Usage: trapeze trace [OPTIONS] [GUEST.elf]\n"
+	      "Run a guest as `trapeze run` does and print one line per "
+	      "event of the trap\n"
+	      "path on stderr: sequence number or time, virtual mode, guest "
+	      "RIP and symbol,\n"
+	      "the instruction, the kind of event and what it did.  "
+	      "With no GUEST.elf,\n"
+	      "the built-in toy kernel.\n\n"
+	      "Output:\n"
+	      "  -o, --output=FILE      write the trace to FILE, not stderr\n"
+	      "  -t                     prefix the time of day; -tt with "
+	      "microseconds;\n"
+	      "                         -ttt as seconds since the epoch\n"
+	      "  -r                     prefix the time since the previous "
+	      "event\n"
+	      "  -T                     add the time spent in the monitor "
+	      "<in us>\n"
+	      "  -c, --summary-only     count events instead: a table at exit "
+	      "per kind and\n"
+	      "                         instruction, with monitor time, "
+	      "sorted by time\n"
+	      "  -C, --summary          the events and the table\n"
+	      "  -k, --stack-trace      the guest's call stack under each "
+	      "event (libunwind\n"
+	      "                         over guest memory, with the guest's "
+	      ".eh_frame)\n"
+	      "      --json             one JSON object per event (schema in "
+	      "trapeze(1))\n\n"
+	      "Filters (-e may be repeated; all must match):\n"
+	      "  -e trace=KIND[,KIND...]  priv, patched, exception, interrupt, "
+	      "syscall,\n"
+	      "                         hypercall, ptwrite, shadow, scan, or "
+	      "all\n"
+	      "  -e insn=NAME[,NAME...] instructions by Capstone's mnemonic "
+	      "(cli, out, iretq...)\n"
+	      "  -e port=N[,N...]       in/out and string I/O to these ports\n\n"
+	      "All options of `trapeze run` apply (--mem, --append, --cpu, "
+	      "--timeout...).\n\n"
+	      "Examples:\n"
+	      "  trapeze trace guest-kit/examples/hello.elf\n"
+	      "  trapeze trace -e port=0x3f8 -tt hello.elf\n"
+	      "  trapeze trace -c --append=pv=off          the toy kernel's "
+	      "traps, counted\n"
+	      "  trapeze trace -k -e trace=exception -o trace.txt guest.elf\n",
+	      f);
 }
 
 static int error(const char *fmt, const char *arg)
@@ -100,10 +164,49 @@ static int parse_timeout(const char *arg, struct vm_options *opt)
 	return CLI_OK;
 }
 
-enum cli_result cli_parse_run(int argc, char **argv, struct vm_options *opt)
+static int parse_trace_opt(int c, const char *arg, struct trace_options *t)
+{
+	char err[256];
+
+	switch (c) {
+	case 'o':
+		t->out_path = arg;
+		return CLI_OK;
+	case 't':
+		if (t->timestamps < 3)
+			t->timestamps++;
+		return CLI_OK;
+	case 'r':
+		t->relative = true;
+		return CLI_OK;
+	case 'T':
+		t->show_time = true;
+		return CLI_OK;
+	case 'c':
+		t->summary = true;
+		return CLI_OK;
+	case 'C':
+		t->summary = t->summary_too = true;
+		return CLI_OK;
+	case 'k':
+		t->stack = true;
+		return CLI_OK;
+	case 'j':
+		t->json = true;
+		return CLI_OK;
+	case 'e':
+		if (trace_parse_filter(t, arg, err, sizeof(err)))
+			return error("trace: %s", err);
+		return CLI_OK;
+	}
+	return CLI_ERROR;
+}
+
+enum cli_result cli_parse_run(int argc, char **argv, struct vm_options *opt,
+			      struct trace_options *topt)
 {
 	enum { OPT_TIMEOUT = 256, OPT_NO_CACHE, OPT_STATS, OPT_CPU };
-	static const struct option longopts[] = {
+	static const struct option run_opts[] = {
 		{ "mem", required_argument, NULL, 'm' },
 		{ "append", required_argument, NULL, 'a' },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
@@ -114,6 +217,22 @@ enum cli_result cli_parse_run(int argc, char **argv, struct vm_options *opt)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static const struct option trace_opts[] = {
+		{ "mem", required_argument, NULL, 'm' },
+		{ "append", required_argument, NULL, 'a' },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "cpu", required_argument, NULL, OPT_CPU },
+		{ "no-shadow-cache", no_argument, NULL, OPT_NO_CACHE },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "stats", no_argument, NULL, OPT_STATS },
+		{ "help", no_argument, NULL, 'h' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "summary-only", no_argument, NULL, 'c' },
+		{ "summary", no_argument, NULL, 'C' },
+		{ "stack-trace", no_argument, NULL, 'k' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
 	int c;
 
 	memset(opt, 0, sizeof(*opt));
@@ -122,9 +241,13 @@ enum cli_result cli_parse_run(int argc, char **argv, struct vm_options *opt)
 	opt->exec = EXEC_SCAN;
 	opt->console_in = 0;
 	opt->console_out = 1;
+	if (topt)
+		memset(topt, 0, sizeof(*topt));
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+m:a:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, topt ? "+:m:a:qho:trTcCke:"
+						 : "+:m:a:qh",
+				topt ? trace_opts : run_opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			if (parse_mem(optarg, opt))
@@ -159,22 +282,32 @@ enum cli_result cli_parse_run(int argc, char **argv, struct vm_options *opt)
 			opt->stats = true;
 			break;
 		case 'h':
-			cli_run_usage(stdout);
+			if (topt)
+				cli_trace_usage(stdout);
+			else
+				cli_run_usage(stdout);
 			return CLI_EXIT_OK;
 		case ':':
 			return error("option '%s' needs a value",
 				     argv[optind - 1]);
+		case '?':
+			return error(topt ? "unknown option '%s' (see trapeze "
+					    "trace --help)"
+					  : "unknown option '%s' (see trapeze "
+					    "run --help)", argv[optind - 1]);
 		default:
-			return error("unknown option '%s' (see trapeze run "
-				     "--help)", argv[optind - 1]);
+			if (!topt || parse_trace_opt(c, optarg, topt))
+				return CLI_ERROR;
+			break;
 		}
 	}
-	if (optind >= argc)
-		return error("%s", "run: no guest given (usage: trapeze run "
-			     "[OPTIONS] GUEST.elf)");
+	if (topt && topt->relative && topt->timestamps)
+		return error("trace: %s", "-r and -t exclude each other");
 	if (optind + 1 < argc)
-		return error("run: unexpected argument '%s' after the guest",
-			     argv[optind + 1]);
-	opt->guest_path = argv[optind];
+		return error(topt ? "trace: unexpected argument '%s' after the "
+				    "guest"
+				  : "run: unexpected argument '%s' after the "
+				    "guest", argv[optind + 1]);
+	opt->guest_path = optind < argc ? argv[optind] : NULL;
 	return CLI_OK;
 }

@@ -4,13 +4,17 @@
 #ifndef TRAPEZE_CLI_H
 #define TRAPEZE_CLI_H
 
+#include "trace.h"
 #include "vm.h"
 
 enum cli_result { CLI_OK, CLI_EXIT_OK, CLI_ERROR };
 
-/* Parse the options of `run` (argv[0] is "run"). */
-enum cli_result cli_parse_run(int argc, char **argv, struct vm_options *opt);
+/* Parse the options of `run` (argv[0] is "run"), or of `trace` when topt
+ * is given.  No guest: opt->guest_path is NULL (the built-in kernel). */
+enum cli_result cli_parse_run(int argc, char **argv, struct vm_options *opt,
+			      struct trace_options *topt);
 void cli_usage(FILE *f);
 void cli_run_usage(FILE *f);
+void cli_trace_usage(FILE *f);
 
 #endif

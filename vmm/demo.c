@@ -27,11 +27,11 @@
 #include <unistd.h>
 
 #include "demo.h"
+#include "embedded.h"
 #include "hostcpu.h"
 #include "probe.h"
 #include "vm.h"
 
-extern const unsigned char embedded_pg_start[], embedded_pg_end[];
 
 #define VALUE_MAX 48
 #define OUT_MAX 16384
@@ -178,26 +178,6 @@ static void run_qemu(struct results *r, const char *guest)
 				   : "%s did not run the guest to the end",
 			 qemu);
 	free(out);
-}
-
-/* The guest image: the one given, or the built-in one in a temp file. */
-static const char *guest_file(const char *given, char *tmp, size_t len)
-{
-	int fd;
-	size_t size = embedded_pg_end - embedded_pg_start;
-
-	if (given)
-		return given;
-	snprintf(tmp, len, "%s/trapeze-pg-XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	fd = mkstemp(tmp);
-	if (fd < 0 || write(fd, embedded_pg_start, size) != (ssize_t)size) {
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	close(fd);
-	return tmp;
 }
 
 static const char *probe_word(enum probe_result p)
@@ -373,10 +353,14 @@ int cmd_demo(int argc, char **argv)
 			strerror(errno));
 		return EXIT_USAGE;
 	}
-	if (!(guest = guest_file(given, tmp, sizeof(tmp)))) {
-		fprintf(stderr, "trapeze: demo: cannot write the guest to %s\n",
-			tmp);
-		return EXIT_INTERNAL;
+	guest = given;
+	if (!guest) {
+		if (embedded_path(EMBEDDED_POPEK_GOLDBERG, tmp, sizeof(tmp))) {
+			fprintf(stderr, "trapeze: demo: cannot hold the "
+				"built-in guest: %s\n", strerror(errno));
+			return EXIT_INTERNAL;
+		}
+		guest = tmp;
 	}
 	hostcpu_detect(&host);
 	if (probe_host(host.umip, host.cpuid_faulting, probe) != 0)
@@ -388,8 +372,6 @@ int cmd_demo(int argc, char **argv)
 	else
 		snprintf(r.why[RUN_QEMU], sizeof(r.why[RUN_QEMU]),
 			 "--no-qemu");
-	if (!given)
-		unlink(guest);
 	if (!r.have[RUN_TRAP] || !r.have[RUN_SCAN]) {
 		fprintf(stderr, "trapeze: demo: %s\n",
 			r.have[RUN_TRAP] ? r.why[RUN_SCAN] : r.why[RUN_TRAP]);

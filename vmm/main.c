@@ -2,6 +2,8 @@
  * trapeze: the command-line entry point.  Parses the command, builds the
  * VM, and hands it to a backend that runs it until it exits.
  */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,15 +11,20 @@
 #include "cli.h"
 #include "config.h"
 #include "demo.h"
+#include "embedded.h"
+#include "trace.h"
 #include "vm.h"
 
-static int cmd_run(int argc, char **argv)
+/* `run` and `trace`: the same guest, the same options, and for trace the
+ * tracer, set up before the guest starts so that a bad option stops here. */
+static int cmd_run(int argc, char **argv, bool trace)
 {
 	static struct vm vm;
 	struct vm_options opt;
-	char err[512];
+	struct trace_options topt;
+	char err[512], builtin[64];
 
-	switch (cli_parse_run(argc, argv, &opt)) {
+	switch (cli_parse_run(argc, argv, &opt, trace ? &topt : NULL)) {
 	case CLI_EXIT_OK:
 		return 0;
 	case CLI_ERROR:
@@ -25,8 +32,22 @@ static int cmd_run(int argc, char **argv)
 	case CLI_OK:
 		break;
 	}
+	if (!opt.guest_path) {
+		if (embedded_path(EMBEDDED_KERNEL, builtin, sizeof(builtin))) {
+			fprintf(stderr, "trapeze: cannot hold the built-in "
+				"kernel: %s\n", strerror(errno));
+			return EXIT_INTERNAL;
+		}
+		opt.guest_path = builtin;
+	}
 	if (vm_create(&vm, &opt, err, sizeof(err))) {
-		fprintf(stderr, "trapeze: %s: %s\n", opt.guest_path, err);
+		fprintf(stderr, "trapeze: %s: %s\n", opt.guest_path == builtin
+			? "the built-in kernel" : opt.guest_path, err);
+		return EXIT_USAGE;
+	}
+	if (trace && !(vm.trace = trace_create(&vm, &topt, opt.guest_path, err,
+					       sizeof(err)))) {
+		fprintf(stderr, "trapeze: trace: %s\n", err);
 		return EXIT_USAGE;
 	}
 	return backend_signal_run(&vm);
@@ -48,7 +69,9 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[1], "run"))
-		return cmd_run(argc - 1, argv + 1);
+		return cmd_run(argc - 1, argv + 1, false);
+	if (!strcmp(argv[1], "trace"))
+		return cmd_run(argc - 1, argv + 1, true);
 	if (!strcmp(argv[1], "demo"))
 		return cmd_demo(argc - 1, argv + 1);
 	fprintf(stderr, "trapeze: unknown command '%s' (try trapeze --help)\n",

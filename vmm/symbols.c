@@ -17,6 +17,7 @@ struct sym {
 struct symbols {
 	struct sym *sym;
 	size_t n;
+	uint64_t lo, hi;         /* the image's allocated sections */
 	char *strtab;
 };
 
@@ -97,6 +98,14 @@ static struct symbols *collect(const uint8_t *buf, size_t len)
 						       s->strtab + sym[j].st_name };
 		}
 		qsort(s->sym, s->n, sizeof(*s->sym), by_addr);
+		s->lo = UINT64_MAX;
+		for (j = 0; j < eh->e_shnum; j++)
+			if ((sh[j].sh_flags & SHF_ALLOC) && sh[j].sh_size) {
+				if (sh[j].sh_addr < s->lo)
+					s->lo = sh[j].sh_addr;
+				if (sh[j].sh_addr + sh[j].sh_size > s->hi)
+					s->hi = sh[j].sh_addr + sh[j].sh_size;
+			}
 		return s;
 	}
 	return NULL;
@@ -140,7 +149,10 @@ const char *symbols_name(const struct symbols *s, uint64_t addr, char *buf,
 	while (best && best > s->sym && !best->size &&
 	       best[-1].addr == best->addr)
 		best--;
-	if (!best || (best->size && addr >= best->addr + best->size)) {
+	/* Past the image (user programs loaded at run time, say), the
+	 * nearest symbol below would be a lie. */
+	if (!best || (best->size && addr >= best->addr + best->size) ||
+	    addr < s->lo || addr >= s->hi) {
 		snprintf(buf, len, "?");
 		return buf;
 	}

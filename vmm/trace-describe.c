@@ -237,6 +237,7 @@ static void describe_transfer(struct vm *vm, const struct vcpu *b,
 static void describe_hypercall(const struct vcpu *b, const struct vcpu *a,
 			       struct trace_event *e)
 {
+	e->vector = b->gpr[RAX] < 256 ? (int)b->gpr[RAX] : 255;
 	OUT(e, "%s(0x%llx, 0x%llx) = %lld", hypercall_name(b->gpr[RAX]),
 	    (unsigned long long)b->gpr[RDI], (unsigned long long)b->gpr[RSI],
 	    (long long)a->gpr[RAX]);
@@ -353,6 +354,7 @@ void trace_event(struct vm *vm, unsigned vector, bool external,
 
 	if (!e)
 		return;
+	e->vector = (int)vector;
 	symbols_name(t->syms, vm->cpu.rip, sym, sizeof(sym));
 	if (vector == X86_PF)
 		pf_bits(err, bits, sizeof(bits));

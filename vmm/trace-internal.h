@@ -14,6 +14,8 @@ struct trace_event {
 	uint64_t rip;                /* where the guest was */
 	unsigned cpl;
 	unsigned insn_id;            /* X86_INS_*, or 0 */
+	int vector;                  /* exception, interrupt: its vector;
+				      * hypercall: its number; else -1 */
 	char insn[64];               /* as Capstone prints it */
 	char effect[224];            /* in words */
 	uint16_t port;
@@ -38,6 +40,8 @@ struct trace {
 	uint64_t seq;
 	struct trace_event ev[TRACE_EVENTS_PER_TRAP];
 	unsigned nev;
+	/* -c rows by kind, then by X86_INS_* (or vector, for exceptions
+	 * and interrupts) */
 	struct summary_row rows[TK_COUNT][X86_INS_ENDING];
 	uint64_t total_tsc, total_events;
 };

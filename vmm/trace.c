@@ -14,6 +14,7 @@
 
 #include "decode.h"
 #include "emulate.h"
+#include "hypercall.h"
 #include "symbols.h"
 #include "trace.h"
 #include "trace-internal.h"
@@ -213,6 +214,7 @@ struct trace_event *trace_new_event(struct vm *vm, enum trace_kind kind,
 		return NULL;
 	e = &t->ev[t->nev++];
 	memset(e, 0, sizeof(*e));
+	e->vector = -1;
 	e->kind = kind;
 	e->rip = rip;
 	e->cpl = cpl;
@@ -241,6 +243,15 @@ void trace_insn(struct vm *vm, const cs_insn *insn, bool patched)
 
 	if (!e)
 		return;
+	/* The instruction caused whatever else this trap noted (the #BP of
+	 * an int3, a shadow fault of its store): it goes first. */
+	if (e != t->ev) {
+		struct trace_event tmp = *e;
+
+		memmove(t->ev + 1, t->ev, (size_t)(e - t->ev) * sizeof(*e));
+		t->ev[0] = tmp;
+		e = t->ev;
+	}
 	e->insn_id = insn->id;
 	/* Capstone's operand text can outgrow a trace column: cut it. */
 	snprintf(e->insn, sizeof(e->insn), "%.16s%s%.40s", insn->mnemonic,
@@ -412,12 +423,16 @@ void trace_end(struct vm *vm)
 
 	for (i = 0; i < t->nev; i++) {
 		struct trace_event *e = &t->ev[i];
-		/* The trap's monitor time is charged to its first event. */
-		uint64_t cost = i == 0 ? dt : 0;
-		struct summary_row *row = &t->rows[e->kind][e->insn_id];
+		struct summary_row *row =
+			&t->rows[e->kind][e->vector >= 0 ? (unsigned)e->vector
+							 : e->insn_id];
+		uint64_t cost;
 
 		if (!wanted(t, e))
 			continue;
+		/* The trap's monitor time goes to its first shown event. */
+		cost = dt;
+		dt = 0;
 		row->count++;
 		row->tsc += cost;
 		t->total_tsc += cost;
@@ -448,6 +463,23 @@ static int by_time(const void *a, const void *b)
 	return (x->count < y->count) - (x->count > y->count);
 }
 
+/* An exception's row is named by its mnemonic (#PF), an interrupt's by its
+ * vector, a hypercall's by its name, an instruction's by Capstone's. */
+static const char *row_name(csh h, unsigned kind, unsigned id, char *buf,
+			    size_t len)
+{
+	if (kind == TK_EXCEPTION && id < 32) {
+		snprintf(buf, len, "%.4s", exception_name(id));
+		buf[strcspn(buf, " ")] = 0;
+	} else if (kind == TK_EXCEPTION || kind == TK_INTERRUPT)
+		snprintf(buf, len, "vector 0x%x", id);
+	else if (kind == TK_HYPERCALL)
+		snprintf(buf, len, "%s", hypercall_name(id));
+	else
+		snprintf(buf, len, "%s", id ? cs_insn_name(h, id) : "-");
+	return buf;
+}
+
 static void print_summary(struct vm *vm, struct trace *t)
 {
 	csh h = decoder_handle(vm->dec, MODE_LONG64);
@@ -455,6 +487,7 @@ static void print_summary(struct vm *vm, struct trace *t)
 	size_t n = 0, i;
 	unsigned k, id;
 	double total_s = t->total_tsc / t->tsc_per_ns / 1e9;
+	char name[32];
 
 	if (!r)
 		return;
@@ -476,7 +509,7 @@ static void print_summary(struct vm *vm, struct trace *t)
 			t->total_tsc ? 100.0 * r[i].tsc / t->total_tsc : 0.0,
 			s, s * 1e6 / r[i].count,
 			(unsigned long long)r[i].count, kind_names[r[i].kind],
-			r[i].id ? cs_insn_name(h, r[i].id) : "-");
+			row_name(h, r[i].kind, r[i].id, name, sizeof(name)));
 	}
 	fprintf(t->out, "------ ----------- ------------ ---------- "
 		"---------- ----------------\n");

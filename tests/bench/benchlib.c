@@ -95,12 +95,18 @@ double bare_mprotect_page(unsigned long n)
 double guest_ns(const char *trapeze, const char *opts, const char *guest,
 		const char *cmdline)
 {
+	return guest_ns_verb(trapeze, "run", opts, guest, cmdline);
+}
+
+double guest_ns_verb(const char *trapeze, const char *verb, const char *opts,
+		     const char *guest, const char *cmdline)
+{
 	char cmd[1024], line[256];
 	unsigned long long cycles = 0, khz = 0;
 	FILE *p;
 
-	snprintf(cmd, sizeof(cmd), "'%s' run %s --append '%s' '%s'", trapeze,
-		 opts, cmdline, guest);
+	snprintf(cmd, sizeof(cmd), "'%s' %s %s --append '%s' '%s'", trapeze,
+		 verb, opts, cmdline, guest);
 	p = popen(cmd, "r");
 	if (!p)
 		return -1;

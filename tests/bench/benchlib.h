@@ -18,6 +18,9 @@ double bare_mprotect_page(unsigned long n);
  * iteration from the guest's "... N cycles each, tsc K kHz" line, or -1. */
 double guest_ns(const char *trapeze, const char *opts, const char *guest,
 		const char *cmdline);
+/* The same with another command than run (trace). */
+double guest_ns_verb(const char *trapeze, const char *verb, const char *opts,
+		     const char *guest, const char *cmdline);
 
 double median(double *v, int n);
 /* Which FS-switch path the monitor takes on this host, for the report. */
