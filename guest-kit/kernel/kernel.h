@@ -30,6 +30,15 @@ void panic(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), noreturn));
 int cmdline_has(const char *cmdline, const char *word);
 extern int verbose;
+/* The time-stamp counter, for verbose timings (it does not trap). */
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
 #define vprint(...) do { if (verbose) kprintf(__VA_ARGS__); } while (0)
 
 /* uart.c, i8259.c, i8254.c: the native devices */
@@ -95,6 +104,7 @@ struct proc {
 	int status;              /* for wait(), once ZOMBIE */
 	uint64_t report;
 	uint64_t cpu_ticks;       /* timer ticks that found it running */
+	uint64_t tsc_spawned;     /* the TSC when it was spawned */
 	unsigned preemptions;
 };
 

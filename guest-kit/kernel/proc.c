@@ -81,6 +81,7 @@ int proc_spawn(int prog, struct proc *parent)
 	p->chan = NULL;
 	p->cpu_ticks = 0;
 	p->preemptions = 0;
+	p->tsc_spawned = rdtsc();
 	build_kernel_stack(p, entry);
 	p->pid = next_pid++;
 	p->state = RUNNABLE;
@@ -105,8 +106,9 @@ void proc_exit(int status)
 
 	pv->irq_save();   /* never restored here: the scheduler restores its own */
 	vprint("kernel: pid %d exits with status %d after %llu ticks, "
-	       "%u preemptions\n", p->pid, status,
-	       (unsigned long long)p->cpu_ticks, p->preemptions);
+	       "%u preemptions, %llu TSC cycles since spawn\n", p->pid, status,
+	       (unsigned long long)p->cpu_ticks, p->preemptions,
+	       (unsigned long long)(rdtsc() - p->tsc_spawned));
 	if (p == init)
 		pv->shutdown(status);
 	for (q = procs; q < procs + NPROC; q++)

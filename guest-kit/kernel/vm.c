@@ -161,27 +161,54 @@ static int is_demand_zero(uint64_t va)
 	       (va >= USER_STACK_TOP - USER_STACK_SIZE && va < USER_STACK_TOP);
 }
 
+/* Pages mapped per demand-zero fault: the one touched and the absent ones
+ * after it in the same region and page table (fault-around).  A program
+ * that walks its heap takes one fault per FAULT_AROUND pages, and under
+ * Trapeze one page-table hypercall for all of them. */
+#define FAULT_AROUND 16
+
+static uint64_t region_end(uint64_t va)
+{
+	uint64_t end = va < USER_HEAP_END ? USER_HEAP_END : USER_STACK_TOP;
+	uint64_t table_end = ALIGN_DOWN(va, 512 * PAGE_SIZE) + 512 * PAGE_SIZE;
+	uint64_t around = va + FAULT_AROUND * PAGE_SIZE;
+
+	end = end < table_end ? end : table_end;
+	return end < around ? end : around;
+}
+
 /* A user touched an absent page: give it a zeroed one if the address is
- * heap or stack.  0, -1 for an address that is neither, -2 for no memory.
- * No TLB flush: an absent entry is never cached. */
+ * heap or stack (and its neighbours, see FAULT_AROUND).  0, -1 for an
+ * address that is neither, -2 for no memory.  No TLB flush: an absent
+ * entry is never cached. */
 int vm_demand_zero(uint64_t pml4, uint64_t va)
 {
+	struct pte_batch b = { .n = 0 };
+	uint64_t a, end;
 	void *page;
 
 	va = ALIGN_DOWN(va, PAGE_SIZE);
 	if (!is_demand_zero(va))
 		return -1;
-	page = kalloc();
-	if (!page)
-		return -2;
-	/* The entry is absent (the caller saw so): failing, the tables
-	 * could not grow. */
-	if (vm_map(pml4, va, (uint64_t)(uintptr_t)page,
-		   PTE_W | PTE_U | PTE_NX, NULL) < 0) {
-		kfree(page);
-		return -2;
+	end = region_end(va);
+	for (a = va; a < end; a += PAGE_SIZE) {
+		uint64_t *pte = a == va ? NULL : walk(pml4, a, 0);
+
+		if (pte && (*pte & PTE_P))
+			break;
+		page = kalloc();
+		if (!page)
+			break;
+		/* The first entry is absent (the caller saw so): failing,
+		 * the tables could not grow. */
+		if (vm_map(pml4, a, (uint64_t)(uintptr_t)page,
+			   PTE_W | PTE_U | PTE_NX, &b) < 0) {
+			kfree(page);
+			break;
+		}
 	}
-	return 0;
+	batch_flush(&b);
+	return a == va ? -2 : 0;
 }
 
 /* Where the kernel reaches user address va, as the user could reach it

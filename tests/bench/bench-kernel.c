@@ -1,0 +1,259 @@
+/*
+ * bench-kernel: the toy kernel (guest-kit/kernel) as a workload.
+ *
+ *   1. Its whole deterministic workload (the README transcript) under
+ *      Trapeze with paravirtualization on, with it off (every privileged
+ *      operation trapped), and under QEMU TCG: wall time, CPU time of the
+ *      process, and trap counts (--stats).  The workload sleeps 5 x 100 ms
+ *      on purpose, so wall time has that floor; CPU time does not.
+ *   2. The CPU-bound program alone (init=sieve): wall time of the three,
+ *      and its own spawn-to-exit time inside Trapeze (TSC, which the
+ *      guest reads natively) against the same code (sieve-core.h)
+ *      compiled for the host, demand-zero bitmap included.
+ *   3. An idle guest (init=sleeper: five sleeps of 100 ms, hlt between
+ *      timer ticks): CPU time against wall time.
+ *
+ * All in this one run; medians of ROUNDS.
+ *
+ *   bench-kernel TRAPEZE KERNEL.elf QEMU-RUN
+ */
+#define _GNU_SOURCE
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sieve-core.h"
+#include "benchlib.h"
+
+#define SIEVE_N 32000000u
+
+struct result {
+	double wall, cpu;        /* seconds */
+	char out[16384];         /* stdout and stderr */
+	int status;
+};
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* Run argv, collecting its output, wall time and CPU time (user + sys). */
+static int run(char *const argv[], struct result *r)
+{
+	struct rusage ru;
+	int fd[2], st;
+	size_t n = 0;
+	ssize_t k;
+	double t0 = now_s();
+	pid_t pid;
+
+	if (pipe(fd))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(fd[1], 1);
+		dup2(fd[1], 2);
+		close(fd[0]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(fd[1]);
+	while ((k = read(fd[0], r->out + n, sizeof(r->out) - 1 - n)) > 0)
+		n += (size_t)k;
+	r->out[n] = 0;
+	close(fd[0]);
+	if (pid < 0 || wait4(pid, &st, 0, &ru) != pid)
+		return -1;
+	r->wall = now_s() - t0;
+	r->cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+		 ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return 0;
+}
+
+static unsigned long long traps(const char *out)
+{
+	const char *s = strstr(out, "trapeze: ");
+	unsigned long long n = 0;
+
+	while (s && sscanf(s, "trapeze: %llu traps", &n) != 1)
+		s = strstr(s + 1, "trapeze: ");
+	return n;
+}
+
+/* The sieve's spawn-to-exit time in ms from the kernel's verbose lines. */
+static double sieve_ms(const char *out)
+{
+	const char *a = strstr(out, "tsc "), *b = strstr(out, "TSC cycles");
+	unsigned long long khz = 0, cycles = 0;
+
+	if (!a || !b || sscanf(a, "tsc %llu kHz", &khz) != 1 || !khz)
+		return -1;
+	while (b > out && b[-1] != ' ')
+		b--;
+	while (b > out && b[-1] == ' ')
+		b--;
+	while (b > out && b[-1] >= '0' && b[-1] <= '9')
+		b--;
+	if (sscanf(b, "%llu", &cycles) != 1)
+		return -1;
+	return cycles / (double)khz;
+}
+
+static double native_sieve_ms(void)
+{
+	double t0 = now_s();
+	size_t len = SIEVE_N / 16 + 4096;
+	uint64_t *bits = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint32_t sum, count;
+
+	if (bits == MAP_FAILED)
+		return -1;
+	count = sieve_odd(bits, SIEVE_N, &sum);
+	munmap(bits, len);
+	if (count != 1973815 || sum != 0x03e97552)
+		return -1;
+	return (now_s() - t0) * 1e3;
+}
+
+enum { PV_ON, PV_OFF, QEMU, NSYS };
+
+int main(int argc, char **argv)
+{
+	static const char *const sys_name[NSYS] = {
+		"Trapeze, paravirt on", "Trapeze, paravirt off", "QEMU TCG",
+	};
+	static struct result r;
+	double wall[2][NSYS][ROUNDS], cpu[2][NSYS][ROUNDS];
+	double in_guest[ROUNDS], native[ROUNDS], idle_w[ROUNDS], idle_c[ROUNDS];
+	unsigned long long ntraps[2][NSYS] = { { 0 } };
+	const char *appends[2][NSYS] = {
+		{ "", "pv=off", "" },
+		{ "init=sieve verbose", "init=sieve verbose pv=off",
+		  "init=sieve" },
+	};
+	bool have_qemu = true;
+	int i, w, s;
+
+	if (argc < 4) {
+		fprintf(stderr, "usage: bench-kernel TRAPEZE KERNEL.elf "
+			"QEMU-RUN\n");
+		return 2;
+	}
+	for (i = 0; i < ROUNDS; i++) {
+		for (w = 0; w < 2; w++)
+			for (s = 0; s < NSYS; s++) {
+				char *t_argv[] = { argv[1], "run", "--stats",
+						   "--append",
+						   (char *)appends[w][s],
+						   argv[2], NULL };
+				char *q_argv[] = { argv[3], "--append",
+						   (char *)appends[w][s],
+						   argv[2], NULL };
+
+				if (s == QEMU && !have_qemu)
+					continue;
+				if (run(s == QEMU ? q_argv : t_argv, &r)) {
+					fprintf(stderr, "bench-kernel: cannot "
+						"run %s\n", sys_name[s]);
+					return 1;
+				}
+				if (s == QEMU && r.status == 77) {
+					have_qemu = false;
+					continue;
+				}
+				if (r.status != (w ? ((1973815 << 1) | 1) & 0xff
+						   : 1)) {
+					fprintf(stderr, "bench-kernel: %s "
+						"exited with %d:\n%s", sys_name[s],
+						r.status, r.out);
+					return 1;
+				}
+				wall[w][s][i] = r.wall;
+				cpu[w][s][i] = r.cpu;
+				if (s != QEMU)
+					ntraps[w][s] = traps(r.out);
+				if (w == 1 && s == PV_ON &&
+				    (in_guest[i] = sieve_ms(r.out)) < 0) {
+					fprintf(stderr, "bench-kernel: no sieve "
+						"timing in:\n%s", r.out);
+					return 1;
+				}
+			}
+		if ((native[i] = native_sieve_ms()) < 0) {
+			fprintf(stderr, "bench-kernel: the native sieve is "
+				"wrong\n");
+			return 1;
+		}
+		{
+			char *argv_idle[] = { argv[1], "run", "--append",
+					      "init=sleeper", argv[2], NULL };
+
+			if (run(argv_idle, &r))
+				return 1;
+			idle_w[i] = r.wall;
+			idle_c[i] = r.cpu;
+		}
+	}
+
+	printf("The toy kernel (guest-kit/kernel), medians of %d runs, this "
+	       "host, this run.\n\n", ROUNDS);
+	for (w = 0; w < 2; w++) {
+		double ref_w = median(wall[w][PV_ON], ROUNDS);
+		double ref_c = median(cpu[w][PV_ON], ROUNDS);
+
+		printf("%s\n", w ? "The CPU-bound program alone (init=sieve):"
+				 : "The whole workload (the README transcript; "
+				   "it sleeps 0.5 s on purpose):");
+		printf("  %-24s %9s %9s %9s %12s\n", "", "wall s", "cpu s",
+		       "cpu x", "traps");
+		for (s = 0; s < NSYS; s++) {
+			double mw, mc;
+
+			if (s == QEMU && !have_qemu) {
+				printf("  %-24s (QEMU not installed)\n",
+				       sys_name[s]);
+				continue;
+			}
+			mw = median(wall[w][s], ROUNDS);
+			mc = median(cpu[w][s], ROUNDS);
+			printf("  %-24s %9.3f %9.3f %9.2f", sys_name[s], mw,
+			       mc, mc / ref_c);
+			if (s == QEMU)
+				printf(" %12s\n", "-");
+			else
+				printf(" %12llu\n", ntraps[w][s]);
+		}
+		if (have_qemu)
+			printf("  QEMU TCG / Trapeze (pv on): %.2fx the wall "
+			       "time, %.2fx the CPU time\n",
+			       median(wall[w][QEMU], ROUNDS) / ref_w,
+			       median(cpu[w][QEMU], ROUNDS) / ref_c);
+		printf("  paravirt off / on: %.2fx the traps, %.2fx the CPU "
+		       "time\n\n", (double)ntraps[w][PV_OFF] /
+				   (ntraps[w][PV_ON] ? ntraps[w][PV_ON] : 1),
+		       median(cpu[w][PV_OFF], ROUNDS) / ref_c);
+	}
+	printf("The sieve's own time, spawn to exit (TSC inside the guest) "
+	       "against the same\ncode built for the host:\n");
+	printf("  native %.1f ms, in Trapeze %.1f ms: %.2fx native speed "
+	       "(target >= 0.95)\n\n", median(native, ROUNDS),
+	       median(in_guest, ROUNDS),
+	       median(native, ROUNDS) / median(in_guest, ROUNDS));
+	printf("An idle guest (init=sleeper: hlt between timer ticks):\n");
+	printf("  wall %.3f s, CPU %.3f s: %.1f%% of one CPU\n",
+	       median(idle_w, ROUNDS), median(idle_c, ROUNDS),
+	       100 * median(idle_c, ROUNDS) / median(idle_w, ROUNDS));
+	return 0;
+}
