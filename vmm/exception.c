@@ -8,6 +8,7 @@
 
 #include "exception.h"
 #include "gmem.h"
+#include "irq.h"
 #include "segment.h"
 #include "trace.h"
 #include "vm.h"
@@ -199,6 +200,8 @@ bool event_deliver(struct vm *vm, unsigned vector, enum event_kind kind,
 		v->rflags &= ~RFLAGS_IF;
 	if (new_cpl != cpl)
 		vm_cpl_changed(vm);
+	if (vector == X86_PF && kind != EV_EXTERNAL)
+		irq_note_cr2(vm, v->cr2);
 	vm->stats.exceptions++;
 	if (vm->trace)
 		trace_event(vm, vector, kind == EV_EXTERNAL, has_err, err,

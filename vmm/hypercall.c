@@ -66,34 +66,41 @@ static int64_t hc_set_timer(struct vm *vm, uint64_t period, uint64_t vector)
 	return 0;
 }
 
-/* Batched page-table updates: one trap for many entries.  Each target is
- * checked before it is written; the shadow MMU hears of every write. */
+/* Batched page-table updates: one trap for many entries.  Every target is
+ * checked before the first is written; the shadow MMU hears of every
+ * write. */
 static int64_t hc_mmu_update(struct vm *vm, uint64_t gva, uint64_t count)
 {
 	struct trapeze_mmu_update req[64];
 	uint64_t done = 0;
 
+	int pass;
+
 	if (count > TRAPEZE_MMU_UPDATE_MAX)
 		return TRAPEZE_EINVAL;
-	while (done < count) {
-		uint64_t n = count - done < 64 ? count - done : 64, i;
+	/* Pass 0 checks every request, pass 1 stores: all or nothing. */
+	for (pass = 0; pass < 2; pass++)
+		for (done = 0; done < count;) {
+			uint64_t n = count - done < 64 ? count - done : 64, i;
 
-		if (!gmem_read(vm, gva + done * sizeof(req[0]), req,
-			       n * sizeof(req[0]), 0)) {
-			vm->cpu.exc.pending = false;
-			return TRAPEZE_EFAULT;
-		}
-		for (i = 0; i < n; i++) {
-			uint64_t *pte = gpa_ptr(vm, req[i].ptr, 8);
+			if (!gmem_read(vm, gva + done * sizeof(req[0]), req,
+				       n * sizeof(req[0]), 0)) {
+				vm->cpu.exc.pending = false;
+				return TRAPEZE_EFAULT;
+			}
+			for (i = 0; i < n; i++) {
+				uint64_t *pte = gpa_ptr(vm, req[i].ptr, 8);
 
-			if (!pte || (req[i].ptr & 7))
-				return TRAPEZE_EINVAL;
-			*pte = req[i].val;
-			gpa_written(vm, req[i].ptr, 8);
+				if (!pte || (req[i].ptr & 7))
+					return TRAPEZE_EINVAL;
+				if (pass) {
+					*pte = req[i].val;
+					gpa_written(vm, req[i].ptr, 8);
+				}
+			}
+			done += n;
 		}
-		done += n;
-	}
-	return (int64_t)done;
+	return (int64_t)count;
 }
 
 /* sti; hlt as one step, so no interrupt can slip in between. */

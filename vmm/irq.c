@@ -34,6 +34,12 @@ static struct trapeze_shared *shared(struct vm *vm)
 	return gpa_ptr(vm, TRAPEZE_SHARED_GPA, sizeof(struct trapeze_shared));
 }
 
+void irq_note_cr2(struct vm *vm, uint64_t cr2)
+{
+	if (vm->irq.pv_shared)
+		shared(vm)->cr2 = cr2;
+}
+
 static void pv_timer_fire(void *opaque, uint64_t now)
 {
 	struct vm *vm = opaque;

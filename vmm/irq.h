@@ -30,6 +30,9 @@ void irq_deliver(struct vm *vm);
 /* The vCPU halted: sleep until an interrupt wakes it (delivered on
  * return), or end the run if nothing ever can. */
 void irq_halt_wait(struct vm *vm);
+/* A #PF is being delivered: in shared-IRQ mode its address goes to the
+ * shared page too (trapeze_shared.cr2). */
+void irq_note_cr2(struct vm *vm, uint64_t cr2);
 /* The paravirtual timer: period 0 stops it. */
 void irq_pv_timer(struct vm *vm, uint64_t period_ns, uint8_t vector);
 

@@ -89,6 +89,7 @@ const struct pv_ops pv_native = {
 	.write_cr3 = native_write_cr3,
 	.set_pte = native_set_pte,
 	.set_ptes = native_set_ptes,
+	.fault_address = read_cr2,
 	.timer_start = native_timer_start,
 	.eoi = native_eoi,
 	.console_write = uart_write,

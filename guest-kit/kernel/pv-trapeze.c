@@ -11,6 +11,7 @@
  *  - The timer is a hypercall, not a PIT and two PICs (no EOI to send),
  *    the console one trap per string, idle and shutdown one each.
  *  - mov to cr3 stays: it traps, which is the hypercall it would be.
+ *  - The page-fault address is read from the shared page, not cr2.
  *
  * How this kernel uses the mask (see pvops.h): kernel code runs with the
  * virtual RFLAGS.IF clear, which every entry gives it for free; idle()
@@ -129,6 +130,13 @@ static void pv_console_write(const char *s, size_t n)
 	}
 }
 
+/* The monitor wrote it to the shared page before the handler ran: no
+ * trap on mov from %cr2. */
+static uint64_t pv_fault_address(void)
+{
+	return shared->cr2;
+}
+
 /* HALT sets the virtual IF and waits; the interrupt's handler returns
  * here with IF still set, and the cli (one trap, on a path that was going
  * to wait anyway) restores the kernel's rule. */
@@ -158,6 +166,7 @@ const struct pv_ops pv_trapeze = {
 	.write_cr3 = pv_write_cr3,
 	.set_pte = pv_set_pte,
 	.set_ptes = pv_set_ptes,
+	.fault_address = pv_fault_address,
 	.timer_start = pv_timer_start,
 	.eoi = pv_eoi,
 	.console_write = pv_console_write,

@@ -41,6 +41,8 @@ struct pv_ops {
 	void (*write_cr3)(uint64_t pml4);
 	void (*set_pte)(uint64_t *pte, uint64_t val);
 	void (*set_ptes)(const struct trapeze_mmu_update *u, unsigned n);
+	/* The address of the page fault being handled (cr2). */
+	uint64_t (*fault_address)(void);
 
 	/* A periodic interrupt at vector, hz times a second; eoi() ends
 	 * the handling of one interrupt taken at vector. */

@@ -24,7 +24,7 @@ static void kernel_fault(const struct trap_frame *f)
 	panic("vector %llu (error 0x%llx) in the kernel at rip 0x%llx, "
 	      "cr2 0x%llx, pid %d", (unsigned long long)f->vector,
 	      (unsigned long long)f->error, (unsigned long long)f->rip,
-	      (unsigned long long)read_cr2(), current ? current->pid : 0);
+	      (unsigned long long)pv->fault_address(), current ? current->pid : 0);
 }
 
 static void on_exception(struct trap_frame *f)
@@ -34,7 +34,7 @@ static void on_exception(struct trap_frame *f)
 	if ((f->cs & 3) != 3)
 		kernel_fault(f);
 	if (f->vector == VEC_PF && !(f->error & PF_PRESENT)) {
-		int r = vm_demand_zero(current->pml4, read_cr2());
+		int r = vm_demand_zero(current->pml4, pv->fault_address());
 
 		if (r == 0)
 			return;
@@ -44,7 +44,7 @@ static void on_exception(struct trap_frame *f)
 	vprint("kernel: pid %d killed: vector %llu, error 0x%llx, rip 0x%llx, "
 	       "cr2 0x%llx\n", current->pid, (unsigned long long)f->vector,
 	       (unsigned long long)f->error, (unsigned long long)f->rip,
-	       (unsigned long long)read_cr2());
+	       (unsigned long long)pv->fault_address());
 	proc_exit(status);
 }
 

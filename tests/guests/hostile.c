@@ -81,14 +81,44 @@ static void pte_outside_ram(void)
 	       (unsigned long long)pf_addr, (unsigned long long)pf_err);
 }
 
+static struct trapeze_mmu_update reqs[2];
+static volatile uint64_t target;
+
 static void bad_hypercalls(void)
 {
+	long r;
+
 	printf("console_write(unmapped) = %ld\n",
 	       hypercall2(TRAPEZE_HC_CONSOLE_WRITE, 0x3f0000000000l, 16));
 	printf("console_write(huge) = %ld\n",
 	       hypercall2(TRAPEZE_HC_CONSOLE_WRITE, 0x100000, 1l << 40));
 	printf("hypercall 12345 = %ld\n", hypercall2(12345, 0, 0));
 	printf("hypercall -1 = %ld\n", hypercall2(-1, 0, 0));
+	printf("set_timer(vector 5) = %ld\n",
+	       hypercall2(TRAPEZE_HC_SET_TIMER, 1000000, 5));
+	printf("set_timer(1 us) = %ld\n",
+	       hypercall2(TRAPEZE_HC_SET_TIMER, 1000, 0x40));
+	printf("mmu_update(2000 requests) = %ld\n",
+	       hypercall2(TRAPEZE_HC_MMU_UPDATE, (long)reqs, 2000));
+	printf("mmu_update(unmapped requests) = %ld\n",
+	       hypercall2(TRAPEZE_HC_MMU_UPDATE, 0x3f0000000000l, 2));
+	/* A good store then a bad one: all or nothing, so the good one must
+	 * not happen. */
+	target = 0x1111;
+	reqs[0] = (struct trapeze_mmu_update){ (uint64_t)(uintptr_t)&target,
+					       0x2222 };
+	reqs[1] = (struct trapeze_mmu_update){ 1ull << 45, 0 };
+	r = hypercall2(TRAPEZE_HC_MMU_UPDATE, (long)reqs, 2);
+	printf("mmu_update(outside RAM) = %ld, target 0x%lx\n", r,
+	       (unsigned long)target);
+	reqs[1] = (struct trapeze_mmu_update){
+		(uint64_t)(uintptr_t)&target + 1, 0 };
+	r = hypercall2(TRAPEZE_HC_MMU_UPDATE, (long)reqs, 2);
+	printf("mmu_update(misaligned) = %ld, target 0x%lx\n", r,
+	       (unsigned long)target);
+	r = hypercall2(TRAPEZE_HC_MMU_UPDATE, (long)reqs, 1);
+	printf("mmu_update(good) = %ld, target 0x%lx\n", r,
+	       (unsigned long)target);
 }
 
 static const struct {

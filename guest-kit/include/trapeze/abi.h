@@ -102,12 +102,19 @@ struct trapeze_boot_info {
  * (32-255) through the guest's IDT; period_ns >= 100000, or 0 to stop. */
 #define TRAPEZE_HC_SET_TIMER     3
 /* (gva reqs, count <= 1024): store each request's val at its GPA (an
- * 8-byte aligned address in RAM), in order.  -> count, or an error: the
- * requests before a bad one are done, none after it. */
+ * 8-byte aligned address in RAM), in order.  -> count, or an error and
+ * none done: every request is checked before the first store.  It is a
+ * store to any RAM, not a validated page-table entry (the guest owns its
+ * tables); each store is mirrored in the shadow as a trapped page-table
+ * write is, so no TLB flush is needed after it (a kernel written for
+ * hardware flushes anyway, and that costs an invlpg trap). */
 #define TRAPEZE_HC_MMU_UPDATE    4
 /* (): the guest cleared shared.irq_masked and saw irq_pending: deliver. */
 #define TRAPEZE_HC_IRQ_ENABLE    5
-/* (): sti; hlt as one step: wait for an interrupt with interrupts on. */
+/* (): sti; hlt as one step: wait for an interrupt with interrupts on.
+ * Returns once an interrupt was delivered (its handler has run), with
+ * RFLAGS.IF set and, in shared-IRQ mode, irq_masked cleared, as sti; hlt
+ * leaves them on hardware: a kernel that wants them off again says so. */
 #define TRAPEZE_HC_HALT          6
 /* (on): 1 = interrupts are masked by shared.irq_masked too (as well as
  * RFLAGS.IF); 0 = by RFLAGS.IF alone, as on hardware. */
@@ -135,12 +142,19 @@ struct trapeze_mmu_update {
  * masked sets irq_pending and waits; a kernel that unmasks checks
  * irq_pending and, if set, makes TRAPEZE_HC_IRQ_ENABLE.  (Xen's
  * evtchn_upcall_mask and evtchn_upcall_pending; lguest's irq_enabled.)
+ * irq_pending says an interrupt is waiting, whatever holds it back (the
+ * mask or RFLAGS.IF): with IF clear, HC_IRQ_ENABLE delivers nothing yet.
+ *
+ * cr2 is the faulting address of the last #PF delivered, written by the
+ * monitor before the guest's handler runs, so that a paravirtual handler
+ * need not trap on mov from %cr2 (Xen's vcpu_info arch.cr2).
  */
 struct trapeze_shared {
 	volatile uint8_t irq_masked;
 	volatile uint8_t irq_pending;
 	uint8_t reserved[6];
 	volatile uint64_t timer_ticks;    /* paravirtual timer interrupts */
+	volatile uint64_t cr2;            /* of the last #PF delivered */
 };
 #endif
 
