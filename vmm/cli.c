@@ -206,26 +206,21 @@ enum cli_result cli_parse_run(int argc, char **argv, struct vm_options *opt,
 			      struct trace_options *topt)
 {
 	enum { OPT_TIMEOUT = 256, OPT_NO_CACHE, OPT_STATS, OPT_CPU };
+#define RUN_OPTIONS \
+		{ "mem", required_argument, NULL, 'm' }, \
+		{ "append", required_argument, NULL, 'a' }, \
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT }, \
+		{ "cpu", required_argument, NULL, OPT_CPU }, \
+		{ "no-shadow-cache", no_argument, NULL, OPT_NO_CACHE }, \
+		{ "quiet", no_argument, NULL, 'q' }, \
+		{ "stats", no_argument, NULL, OPT_STATS }, \
+		{ "help", no_argument, NULL, 'h' }
 	static const struct option run_opts[] = {
-		{ "mem", required_argument, NULL, 'm' },
-		{ "append", required_argument, NULL, 'a' },
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "cpu", required_argument, NULL, OPT_CPU },
-		{ "no-shadow-cache", no_argument, NULL, OPT_NO_CACHE },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "stats", no_argument, NULL, OPT_STATS },
-		{ "help", no_argument, NULL, 'h' },
+		RUN_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct option trace_opts[] = {
-		{ "mem", required_argument, NULL, 'm' },
-		{ "append", required_argument, NULL, 'a' },
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "cpu", required_argument, NULL, OPT_CPU },
-		{ "no-shadow-cache", no_argument, NULL, OPT_NO_CACHE },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "stats", no_argument, NULL, OPT_STATS },
-		{ "help", no_argument, NULL, 'h' },
+		RUN_OPTIONS,
 		{ "output", required_argument, NULL, 'o' },
 		{ "summary-only", no_argument, NULL, 'c' },
 		{ "summary", no_argument, NULL, 'C' },
@@ -233,6 +228,7 @@ enum cli_result cli_parse_run(int argc, char **argv, struct vm_options *opt,
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
+#undef RUN_OPTIONS
 	int c;
 
 	memset(opt, 0, sizeof(*opt));

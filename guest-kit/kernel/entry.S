@@ -9,9 +9,9 @@
  * saved, so it is canonical and sysretq cannot fault at CPL 0.
  */
 #include "trapeze/abi.h"
+#include "trapeze/desc.h"
+#include "trapeze/trapframe-asm.h"
 
-#define USER_CS 0x43
-#define USER_DS 0x3b
 #define SYSCALL_MARK 0x100              /* "vector" of a syscall frame */
 
 	.text
@@ -27,39 +27,11 @@ syscall_entry:
 	pushq	%rcx                    /* rip */
 	pushq	$0                      /* error */
 	pushq	$SYSCALL_MARK           /* vector */
-	pushq	%rax
-	pushq	%rbx
-	pushq	%rcx
-	pushq	%rdx
-	pushq	%rsi
-	pushq	%rdi
-	pushq	%rbp
-	pushq	%r8
-	pushq	%r9
-	pushq	%r10
-	pushq	%r11
-	pushq	%r12
-	pushq	%r13
-	pushq	%r14
-	pushq	%r15
+	PUSH_GPRS
 	movq	%rsp, %rdi
 	cld
 	call	syscall_dispatch
-	popq	%r15
-	popq	%r14
-	popq	%r13
-	popq	%r12
-	popq	%r11
-	popq	%r10
-	popq	%r9
-	popq	%r8
-	popq	%rbp
-	popq	%rdi
-	popq	%rsi
-	popq	%rdx
-	popq	%rcx
-	popq	%rbx
-	popq	%rax
+	POP_GPRS
 	addq	$16, %rsp               /* vector and error code */
 	popq	%rcx                    /* rip */
 	addq	$8, %rsp                /* cs */

@@ -7,6 +7,7 @@
  * registers, the interrupt state) already saved by the entry path below
  * it on that stack.
  */
+#include "trapeze/trapframe-asm.h"
 	.text
 	.code64
 
@@ -33,21 +34,7 @@ swtch:
  * a struct trap_frame (trapeze/desc.h) for its first iretq to CPL 3. */
 	.globl	trapret
 trapret:
-	popq	%r15
-	popq	%r14
-	popq	%r13
-	popq	%r12
-	popq	%r11
-	popq	%r10
-	popq	%r9
-	popq	%r8
-	popq	%rbp
-	popq	%rdi
-	popq	%rsi
-	popq	%rdx
-	popq	%rcx
-	popq	%rbx
-	popq	%rax
+	POP_GPRS
 	addq	$16, %rsp               /* vector and error code */
 	iretq
 

@@ -4,6 +4,7 @@
  * Vectors where the CPU pushes an error code (8, 10-14, 17, 21, 29, 30)
  * skip the dummy push so every frame has the same shape.
  */
+#include "trapeze/trapframe-asm.h"
 	.text
 	.code64
 
@@ -32,39 +33,11 @@ isr_stub_\vec:
 	STUBS	192, 255
 
 isr_common:
-	pushq	%rax
-	pushq	%rbx
-	pushq	%rcx
-	pushq	%rdx
-	pushq	%rsi
-	pushq	%rdi
-	pushq	%rbp
-	pushq	%r8
-	pushq	%r9
-	pushq	%r10
-	pushq	%r11
-	pushq	%r12
-	pushq	%r13
-	pushq	%r14
-	pushq	%r15
+	PUSH_GPRS
 	movq	%rsp, %rdi
 	cld
 	call	isr_dispatch
-	popq	%r15
-	popq	%r14
-	popq	%r13
-	popq	%r12
-	popq	%r11
-	popq	%r10
-	popq	%r9
-	popq	%r8
-	popq	%rbp
-	popq	%rdi
-	popq	%rsi
-	popq	%rdx
-	popq	%rcx
-	popq	%rbx
-	popq	%rax
+	POP_GPRS
 	addq	$16, %rsp               /* vector and error code */
 	iretq
 

@@ -58,6 +58,20 @@ static void spin_ms(const struct trapeze_boot_info *bi, unsigned ms)
 		__asm__ volatile("pause");
 }
 
+/* Wait (a second at most) until IRQ 0's request is latched in the master
+ * PIC's IRR.  The spins are in TSC time, and an emulator under load may
+ * not have run its timer in that time: the test is about what happens to
+ * a request that is there, so make sure it is. */
+static void wait_irq0_requested(const struct trapeze_boot_info *bi)
+{
+	uint64_t khz = bi->tsc_khz ? bi->tsc_khz : 2000000;
+	uint64_t end = rdtsc() + khz * 1000;
+
+	outb(0x20, 0x0a);                            /* OCW3: read the IRR */
+	while (!(inb(0x20) & 1) && rdtsc() < end)
+		__asm__ volatile("pause");
+}
+
 static void wait_ticks(unsigned n)
 {
 	unsigned target = ticks + n;
@@ -78,6 +92,7 @@ static void native(const struct trapeze_boot_info *bi)
 
 	t = ticks;
 	spin_ms(bi, 40);
+	wait_irq0_requested(bi);
 	printf("40 ms with IF=0: %u ticks taken\n", ticks - t);
 	__asm__ volatile("sti; nop; nop; cli" ::: "memory");
 	printf("after sti: %u tick (the PIC held one request)\n", ticks - t);
@@ -86,6 +101,7 @@ static void native(const struct trapeze_boot_info *bi)
 	t = ticks;
 	__asm__ volatile("sti" ::: "memory");
 	spin_ms(bi, 40);
+	wait_irq0_requested(bi);
 	__asm__ volatile("cli" ::: "memory");
 	printf("IRQ 0 masked in the PIC, IF=1, 40 ms: %u ticks\n", ticks - t);
 	outb(0x21, 0xfe);
@@ -96,6 +112,7 @@ static void native(const struct trapeze_boot_info *bi)
 	t = ticks;
 	__asm__ volatile("sti" ::: "memory");
 	spin_ms(bi, 60);
+	wait_irq0_requested(bi);
 	__asm__ volatile("cli" ::: "memory");
 	printf("no EOI: %u tick, then the in-service bit holds the rest\n",
 	       ticks - t);
@@ -106,11 +123,13 @@ static void native(const struct trapeze_boot_info *bi)
 
 	t = ticks;
 	spin_ms(bi, 30);
+	wait_irq0_requested(bi);
 	__asm__ volatile("pushfq; orq $0x200, (%%rsp); popfq; nop; cli"
 			 ::: "memory", "cc");
 	printf("popf setting IF: %u tick\n", ticks - t);
 	t = ticks;
 	spin_ms(bi, 30);
+	wait_irq0_requested(bi);
 	__asm__ volatile("movq %%rsp, %%rax\n\t"
 			 "pushq $0x10\n\tpushq %%rax\n\t"
 			 "pushfq\n\torq $0x200, (%%rsp)\n\t"

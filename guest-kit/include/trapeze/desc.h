@@ -10,8 +10,6 @@
 #ifndef TRAPEZE_DESC_H
 #define TRAPEZE_DESC_H
 
-#include <stdint.h>
-
 #define KERNEL_CS   0x08
 #define KERNEL_DS   0x10
 #define USER32_CS   0x33   /* only as sysret's base: STAR[63:48] = 0x30 */
@@ -19,6 +17,9 @@
 #define USER_CS     0x43
 #define TSS_SEL     0x48
 #define STAR_VALUE  ((0x30ull << 48) | ((uint64_t)KERNEL_CS << 32))
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
 
 struct trap_frame {
 	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
@@ -50,5 +51,7 @@ void tss_set_rsp0(uint64_t rsp0);
 void enter_user(uint64_t rip, uint64_t rsp);
 /* In a trap handler: make the frame return from enter_user() at CPL 0. */
 void leave_user(struct trap_frame *f);
+
+#endif /* __ASSEMBLER__ */
 
 #endif

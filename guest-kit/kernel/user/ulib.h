@@ -22,6 +22,7 @@ int report(uint64_t value);
 unsigned long uptime(void);
 
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int vsnprintf(char *buf, size_t len, const char *fmt, va_list ap);
 size_t strlen(const char *s);
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
