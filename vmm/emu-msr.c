@@ -6,11 +6,14 @@
  * The MSRs exist only in the vCPU.  The ones that shape execution are
  * applied where the guest runs: EFER's NXE and the page-table walker,
  * SCE and the syscall emulation, the FS and GS bases in the host's
- * registers at resume (see backend-signal.c).  An MSR this vCPU does not
+ * registers at resume (see backend-signal.c).  The local APIC's MSRs
+ * (IA32_APIC_BASE, IA32_TSC_DEADLINE, the x2APIC registers 0x800-0x8ff)
+ * belong to devices/lapic.c.  An MSR this vCPU does not
  * implement raises #GP(0), as on hardware.
  */
 #include <x86intrin.h>
 
+#include "devices/lapic.h"
 #include "emulate.h"
 #include "vm.h"
 
@@ -71,13 +74,16 @@ bool msr_read(struct vm *vm, uint32_t msr, uint64_t *val)
 	case MSR_KERNEL_GS_BASE: *val = v->kernel_gs_base; break;
 	case MSR_TSC_AUX: *val = v->tsc_aux; break;
 	case MSR_IA32_TSC: *val = vm_guest_tsc(vm); break;
-	case MSR_IA32_APIC_BASE: *val = v->apic_base; break;
+	case MSR_IA32_APIC_BASE: *val = lapic_base(vm->lapic); break;
+	case MSR_IA32_TSC_DEADLINE: *val = lapic_tsc_deadline(vm->lapic); break;
 	case MSR_IA32_PAT: *val = v->pat; break;
 	case MSR_IA32_MISC_ENABLE: *val = v->misc_enable; break;
 	case MSR_IA32_SYSENTER_CS: *val = v->sysenter_cs; break;
 	case MSR_IA32_SYSENTER_ESP: *val = v->sysenter_esp; break;
 	case MSR_IA32_SYSENTER_EIP: *val = v->sysenter_eip; break;
-	default: return false;
+	default:
+		/* x2APIC registers: #GP unless in x2APIC mode. */
+		return lapic_msr_read(vm->lapic, msr, val);
 	}
 	return true;
 }
@@ -121,7 +127,11 @@ bool msr_write(struct vm *vm, uint32_t msr, uint64_t val)
 		 * (see docs/limits.md). */
 		v->tsc_offset = (int64_t)(val - __rdtsc());
 		return true;
-	case MSR_IA32_APIC_BASE: v->apic_base = val; return true;
+	case MSR_IA32_APIC_BASE:
+		return lapic_set_base(vm->lapic, val, vm->host.maxphyaddr);
+	case MSR_IA32_TSC_DEADLINE:
+		lapic_set_tsc_deadline(vm->lapic, val);
+		return true;
 	case MSR_IA32_PAT:
 		if (!pat_valid(val))
 			return false;
@@ -130,7 +140,7 @@ bool msr_write(struct vm *vm, uint32_t msr, uint64_t val)
 	case MSR_IA32_MISC_ENABLE: v->misc_enable = val; return true;
 	case MSR_IA32_SYSENTER_CS: v->sysenter_cs = val & 0xffff; return true;
 	}
-	return false;
+	return lapic_msr_write(vm->lapic, msr, val);
 }
 
 static enum emu_result emulate_rdmsr(struct vm *vm, const cs_insn *insn)

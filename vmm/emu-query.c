@@ -11,6 +11,7 @@
 
 #include "trapeze/abi.h"
 
+#include "devices/lapic.h"
 #include "emulate.h"
 #include "segment.h"
 #include "vm.h"
@@ -30,6 +31,21 @@ static void cpuid_leaf1(const struct vm *vm, uint32_t r[4])
 		r[2] |= 1u << 27;
 	r[2] |= 1u << 31;                  /* running under a hypervisor */
 	r[3] &= ~(1u << 28);               /* no hyper-threading */
+	/* The local APIC of lapic.c: x2APIC and TSC-deadline always; the
+	 * APIC bit follows IA32_APIC_BASE's global enable (SDM 11.4.3). */
+	r[2] |= (1u << 21) | (1u << 24);
+	r[3] &= ~(1u << 9);
+	if (lapic_hw_enabled(vm->lapic))
+		r[3] |= 1u << 9;
+}
+
+/* Extended topology: one thread, one core; EDX is the x2APIC ID (0). */
+static void cpuid_topology(uint32_t sub, uint32_t r[4])
+{
+	r[0] = 0;
+	r[1] = sub == 0 ? 1 : sub == 1 ? 1 : 0;
+	r[2] = sub == 0 ? (1u << 8) | sub : sub == 1 ? (2u << 8) | sub : sub;
+	r[3] = 0;
 }
 
 static void cpuid_leaf7(const struct vm *vm, uint32_t r[4])
@@ -60,6 +76,8 @@ void vm_cpuid(const struct vm *vm, uint32_t leaf, uint32_t sub, uint32_t r[4])
 	hostcpu_cpuid_cached(&vm->host, leaf, sub, r);
 	if (leaf == 1)
 		cpuid_leaf1(vm, r);
+	else if ((leaf == 0xb || leaf == 0x1f) && r[0] | r[1] | r[2] | r[3])
+		cpuid_topology(sub, r);
 	else if (leaf == 7 && sub == 0)
 		cpuid_leaf7(vm, r);
 }

@@ -9,6 +9,7 @@
  * with EFER.LME set is what activates long mode.  Any change that alters
  * translations tells the shadow MMU.
  */
+#include "devices/lapic.h"
 #include "emulate.h"
 #include "vm.h"
 
@@ -108,7 +109,7 @@ static bool cr_write(struct vm *vm, int cr, uint64_t val)
 	case 8:
 		if (val & ~0xfull)
 			return fail_gp(vm);
-		v->cr8 = val;
+		lapic_set_cr8(vm->lapic, val);   /* CR8 is the APIC's TPR */
 		return true;
 	}
 	vcpu_raise_ud(v);
@@ -124,7 +125,7 @@ static bool cr_read(struct vm *vm, int cr, uint64_t *val)
 	case 2: *val = v->cr2; return true;
 	case 3: *val = v->cr3; return true;
 	case 4: *val = v->cr4; return true;
-	case 8: *val = v->cr8; return true;
+	case 8: *val = lapic_cr8(vm->lapic); return true;
 	}
 	vcpu_raise_ud(v);
 	return false;

@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "gmem.h"
+#include "mmio.h"
 #include "scan.h"
+#include "trace.h"
 #include "vm.h"
 
 void *gpa_ptr(struct vm *vm, uint64_t gpa, uint64_t len)
@@ -42,41 +44,87 @@ static bool fail_canonical(struct vm *vm, unsigned access)
 	return false;
 }
 
+/* Where one piece of an access that stays within a page lands: guest
+ * RAM, or a device's registers. */
+struct piece {
+	uint8_t *host;                   /* in RAM, or NULL */
+	const struct mmio_region *dev;   /* else the device there */
+	uint64_t gpa;
+};
+
+/* An address no RAM backs and no device claims: the guest sees a fault
+ * with RSVD set, as for an entry with reserved address bits, and the
+ * trace says which address it was. */
+static void no_device(struct vm *vm, uint64_t gva, uint64_t gpa,
+		      unsigned access)
+{
+	bool write = (access & 3) == ACC_WRITE;
+
+	if (vm->trace)
+		trace_mmio(vm, gpa, NULL, 0, write, 0);
+	vcpu_raise_pf(&vm->cpu, gva,
+		      PFERR_P | PFERR_RSVD | (write ? PFERR_W : 0));
+}
+
 /* Translate one piece that stays within a page. */
-static uint8_t *piece(struct vm *vm, uint64_t gva, size_t len,
-		      unsigned access, bool raise)
+static bool piece(struct vm *vm, uint64_t gva, size_t len, unsigned access,
+		  struct piece *p)
 {
 	struct paging pg;
 	struct walk w;
 
 	vm_paging(vm, &pg);
+	p->host = NULL;
+	p->dev = NULL;
 	switch (shadow_walk(vm->mmu, &pg, gva, access & (ACC_WRITE | ACC_EXEC |
 							  ACC_SUPER), &w)) {
 	case WALK_OK:
-		if (w.gpa + len <= vm->ram_size)
-			return vm->ram + w.gpa;
+		p->gpa = w.gpa;
+		if (w.gpa + len <= vm->ram_size) {
+			p->host = vm->ram + w.gpa;
+			return true;
+		}
 		/* fall through */
 	case WALK_BAD_GPA:
-		/* Nothing backs this address: the guest sees a fault with
-		 * RSVD set, as for an entry with reserved address bits. */
-		if (raise)
-			vcpu_raise_pf(&vm->cpu, gva,
-				      PFERR_P | PFERR_RSVD |
-					      ((access & 3) == ACC_WRITE ? PFERR_W
-									 : 0));
-		return NULL;
+		p->gpa = w.gpa;
+		p->dev = mmio_find(&vm->mmio, w.gpa);
+		if (p->dev && w.gpa + len - p->dev->base <= p->dev->len &&
+		    (access & 3) != ACC_EXEC)
+			return true;
+		no_device(vm, gva, w.gpa, access);
+		return false;
 	case WALK_FAULT:
-		if (raise)
-			vcpu_raise_pf(&vm->cpu, gva, w.pf_err);
-		return NULL;
+		vcpu_raise_pf(&vm->cpu, gva, w.pf_err);
+		return false;
 	}
-	return NULL;
+	return false;
+}
+
+static void piece_copy(struct vm *vm, const struct piece *p, uint8_t *b,
+		       size_t n, bool write)
+{
+	if (p->dev) {
+		mmio_access(p->dev, p->gpa, b, (unsigned)n, write);
+		if (vm->trace) {
+			uint64_t val = 0;
+
+			memcpy(&val, b, n < 8 ? n : 8);
+			trace_mmio(vm, p->gpa, p->dev, (unsigned)n, write,
+				   val);
+		}
+	} else if (write) {
+		memcpy(p->host, b, n);
+		gpa_written(vm, p->gpa, n);
+	} else {
+		memcpy(b, p->host, n);
+	}
 }
 
 static bool access_range(struct vm *vm, uint64_t gva, void *buf, size_t len,
 			 unsigned access, bool write)
 {
-	uint8_t *b = buf, *p[2];
+	uint8_t *b = buf;
+	struct piece p[2];
 	size_t first, n;
 
 	if (!gva_canonical(vm, gva) || !gva_canonical(vm, gva + len - 1))
@@ -89,29 +137,23 @@ static bool access_range(struct vm *vm, uint64_t gva, void *buf, size_t len,
 	if (first > len)
 		first = len;
 	n = len - first;
-	p[0] = piece(vm, gva, first, access, true);
-	if (!p[0])
+	if (!piece(vm, gva, first, access, &p[0]))
 		return false;
-	p[1] = NULL;
 	if (n) {
 		if (n > 4096)
 			return false; /* callers never span three pages */
-		p[1] = piece(vm, gva + first, n, access, true);
-		if (!p[1])
+		if (!piece(vm, gva + first, n, access, &p[1]))
 			return false;
 	}
-	if (write) {
-		memcpy(p[0], b, first);
-		gpa_written(vm, p[0] - vm->ram, first);
-		if (n) {
-			memcpy(p[1], b + first, n);
-			gpa_written(vm, p[1] - vm->ram, n);
-		}
-	} else {
-		memcpy(b, p[0], first);
-		if (n)
-			memcpy(b + first, p[1], n);
+	/* Device registers take at most 8 bytes at a time (callers larger
+	 * than that are descriptor tables and frames, never in MMIO). */
+	if ((p[0].dev && first > 8) || (n && p[1].dev && n > 8)) {
+		no_device(vm, gva, p[0].gpa, access);
+		return false;
 	}
+	piece_copy(vm, &p[0], b, first, write);
+	if (n)
+		piece_copy(vm, &p[1], b + first, n, write);
 	return true;
 }
 

@@ -2,7 +2,8 @@
  * Virtual interrupts (see irq.h).
  *
  * The real CPU runs the guest with interrupts always enabled, so nothing
- * here is hardware: a device raises a line (pic.c), the vCPU's virtual IF
+ * here is hardware: a device raises a line (pic.c, ioapic.c) or the local
+ * APIC requests a vector (lapic.c: its timer, IPIs), the vCPU's virtual IF
  * decides whether it may be taken, and the monitor pushes the interrupt
  * frame itself (exception.c).  Delivery happens at the end of every trap,
  * which is exactly when the guest can have changed its mind: after sti,
@@ -22,6 +23,7 @@
 
 #include "trapeze/abi.h"
 
+#include "devices/lapic.h"
 #include "devices/pic.h"
 #include "devices/uart.h"
 #include "exception.h"
@@ -66,18 +68,31 @@ void irq_pv_timer(struct vm *vm, uint64_t period_ns, uint8_t vector)
 	vtimer_start(&vm->timers, &vm->irq.pv_timer, period_ns, period_ns);
 }
 
-static bool pending(const struct vm *vm)
+/* The 8259's INTR reaches the vCPU through the local APIC's LINT0 (or
+ * directly when the APIC is disabled). */
+static bool pic_pending(const struct vm *vm)
 {
-	return vm->irq.pv_timer_pending || pic_intr(vm->pic);
+	return lapic_accepts_pic(vm->lapic) && pic_intr(vm->pic);
 }
 
-/* The acknowledge cycle: the vector to deliver, highest source first. */
+static bool pending(const struct vm *vm)
+{
+	return vm->irq.pv_timer_pending || lapic_pending(vm->lapic) ||
+	       pic_pending(vm);
+}
+
+/* The acknowledge cycle: the vector to deliver, highest source first;
+ * the local APIC's fixed interrupts before ExtINT, as QEMU orders them. */
 static int take(struct vm *vm)
 {
 	if (vm->irq.pv_timer_pending) {
 		vm->irq.pv_timer_pending = false;
 		return vm->irq.pv_timer_vector;
 	}
+	if (lapic_pending(vm->lapic))
+		return lapic_ack(vm->lapic);
+	if (!pic_pending(vm))
+		return -1;
 	return pic_ack(vm->pic);
 }
 

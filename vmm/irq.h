@@ -1,6 +1,6 @@
 /*
- * Virtual interrupts: the sources (the PIC's INTR line, the paravirtual
- * timer), the conditions under which the vCPU takes one (its virtual IF,
+ * Virtual interrupts: the sources (the local APIC, the PIC's INTR line
+ * through it, the paravirtual timer), the conditions under which the vCPU takes one (its virtual IF,
  * the one-instruction shadow after sti, and for a paravirtual guest the
  * shared page's mask), delivery through the guest's IDT, and hlt.
  */

@@ -11,6 +11,7 @@
 
 #include "trapeze/abi.h"
 
+#include "devices/lapic.h"
 #include "emulate.h"
 #include "gmem.h"
 #include "hypercall.h"
@@ -162,11 +163,16 @@ static void describe_mov(struct vm *vm, const struct vcpu *b,
 
 	if (cr >= 0) {
 		const uint64_t *before[] = { &b->cr0, NULL, &b->cr2, &b->cr3,
-					     &b->cr4, NULL, NULL, NULL, &b->cr8 };
+					     &b->cr4 };
 		const uint64_t *after[] = { &a->cr0, NULL, &a->cr2, &a->cr3,
-					    &a->cr4, NULL, NULL, NULL, &a->cr8 };
+					    &a->cr4 };
 
-		if (cr > 8 || !before[cr])
+		if (cr == 8) {           /* the local APIC holds it */
+			OUT(e, "TPR -> 0x%llx",
+			    (unsigned long long)lapic_cr8(vm->lapic) << 4);
+			return;
+		}
+		if (cr > 4 || !before[cr])
 			return;
 		OUT(e, "0x%llx -> 0x%llx", (unsigned long long)*before[cr],
 		    (unsigned long long)*after[cr]);

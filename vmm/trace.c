@@ -15,6 +15,7 @@
 #include "decode.h"
 #include "emulate.h"
 #include "hypercall.h"
+#include "mmio.h"
 #include "symbols.h"
 #include "trace.h"
 #include "trace-internal.h"
@@ -26,6 +27,7 @@ static const char *const kind_names[TK_COUNT] = {
 	[TK_EXCEPTION] = "exception", [TK_INTERRUPT] = "interrupt",
 	[TK_SYSCALL] = "syscall", [TK_HYPERCALL] = "hypercall",
 	[TK_PTWRITE] = "ptwrite", [TK_SHADOW] = "shadow", [TK_SCAN] = "scan",
+	[TK_MMIO] = "mmio",
 };
 
 const char *trace_kind_name(enum trace_kind k)
@@ -51,7 +53,7 @@ static int add_kind(struct trace_options *o, const char *name, char *err,
 		}
 	snprintf(err, errlen, "-e trace=%s: unknown kind of event (priv, "
 		 "patched, exception, interrupt, syscall, hypercall, ptwrite, "
-		 "shadow, scan, all)", name);
+		 "shadow, scan, mmio, all)", name);
 	return -1;
 }
 
@@ -528,4 +530,24 @@ void trace_finish(struct vm *vm)
 	if (t->o.summary || t->o.summary_too)
 		print_summary(vm, t);
 	fflush(t->out);
+}
+
+void trace_mmio(struct vm *vm, uint64_t gpa, const struct mmio_region *dev,
+		unsigned size, bool write, uint64_t val)
+{
+	struct trace *t = vm->trace;
+	struct trace_event *e = trace_new_event(vm, TK_MMIO, t->before.rip,
+						vcpu_cpl(&t->before));
+
+	if (!e)
+		return;
+	if (!dev)
+		snprintf(e->effect, sizeof(e->effect), "%s of gpa 0x%llx: no "
+			 "RAM and no device there (guest #PF)",
+			 write ? "write" : "read", (unsigned long long)gpa);
+	else
+		snprintf(e->effect, sizeof(e->effect), "%s %s+0x%llx, %u "
+			 "byte%s: 0x%llx", write ? "write" : "read", dev->name,
+			 (unsigned long long)(gpa - dev->base), size,
+			 size == 1 ? "" : "s", (unsigned long long)val);
 }

@@ -30,6 +30,7 @@ enum trace_kind {
 	TK_PTWRITE,     /* a store to a guest page table, emulated */
 	TK_SHADOW,      /* a shadow-MMU fault, fixed by a new mapping */
 	TK_SCAN,        /* code pages scanned */
+	TK_MMIO,        /* a device-memory access, or one nothing answers */
 	TK_COUNT
 };
 
@@ -74,5 +75,10 @@ void trace_shadow(struct vm *vm, uint64_t gva, uint64_t gpa,
 		  unsigned access, uint32_t pf_err, bool to_guest);
 void trace_scan(struct vm *vm, uint64_t gva, uint64_t pages, uint64_t insns,
 		uint64_t patches);
+/* An emulated access to device memory at gpa; dev NULL: nothing there
+ * (the guest gets a #PF). */
+struct mmio_region;
+void trace_mmio(struct vm *vm, uint64_t gpa, const struct mmio_region *dev,
+		unsigned size, bool write, uint64_t val);
 
 #endif

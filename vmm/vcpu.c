@@ -81,7 +81,6 @@ void vcpu_reset_long(struct vcpu *v, uint64_t entry, uint64_t boot_info,
 	v->dr[6] = 0xffff0ff0ull;
 	v->dr[7] = 0x400;
 	v->xcr0 = 1;
-	v->apic_base = 0xfee00900ull;
 	v->misc_enable = 1;
 }
 

@@ -65,12 +65,12 @@ struct vcpu {
 	struct segment ldtr, tr;
 	struct dtable gdtr, idtr;
 
-	uint64_t cr0, cr2, cr3, cr4, cr8;
+	uint64_t cr0, cr2, cr3, cr4;      /* CR8: the local APIC's TPR */
 	uint64_t dr[8];           /* stored, not armed: see docs/limits */
 	uint64_t xcr0;
 	uint64_t efer, star, lstar, cstar, sfmask, kernel_gs_base;
 	uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
-	uint64_t tsc_aux, pat, misc_enable, apic_base;
+	uint64_t tsc_aux, pat, misc_enable;  /* IA32_APIC_BASE: lapic.c */
 	int64_t tsc_offset;       /* guest TSC = host TSC + tsc_offset */
 
 	bool halted;

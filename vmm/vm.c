@@ -20,9 +20,14 @@
 #include "trapeze/abi.h"
 
 #include "decode.h"
+#include "devices/acpi.h"
 #include "devices/debug-exit.h"
+#include "devices/fwcfg.h"
+#include "devices/ioapic.h"
+#include "devices/lapic.h"
 #include "devices/pic.h"
 #include "devices/pit.h"
+#include "devices/testdev.h"
 #include "devices/uart.h"
 #include "emulate.h"
 #include "exception.h"
@@ -102,25 +107,70 @@ static uint64_t host_xcr0(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
+void vm_set_irq(struct vm *vm, unsigned line, bool level)
+{
+	if (line < 16)
+		pic_set_irq(vm->pic, line, level);
+	ioapic_set_irq(vm->ioapic, line == 0 ? 2 : line, level);
+}
+
 static void com1_irq(void *opaque, bool level)
 {
-	struct vm *vm = opaque;
+	vm_set_irq(opaque, TRAPEZE_IRQ_COM1, level);
+}
 
-	pic_set_irq(vm->pic, TRAPEZE_IRQ_COM1, level);
+static void pit_irq(void *opaque, bool level)
+{
+	vm_set_irq(opaque, TRAPEZE_IRQ_PIT, level);
+}
+
+static void testdev_irq(void *opaque, unsigned line, bool level)
+{
+	vm_set_irq(opaque, line, level);
+}
+
+static uint64_t lapic_tsc(void *opaque)
+{
+	return vm_guest_tsc(opaque);
+}
+
+/* The APICs' pages must lie outside RAM: above 3.5 GiB of RAM they
+ * would hide it (a PC has a hole there; this RAM is one block). */
+static bool apics_fit(const struct vm *vm)
+{
+	return vm->ram_size <= 0xe0000000ull;
 }
 
 static int setup_devices(struct vm *vm)
 {
 	vm->com1 = uart_create(vm->opt.console_in, vm->opt.console_out);
 	vm->pic = pic_create();
-	vm->pit = vm->pic ? pit_create(&vm->timers, vm->pic) : NULL;
-	if (!vm->com1 || !vm->pit)
+	vm->pit = pit_create(&vm->timers, pit_irq, vm);
+	vm->lapic = lapic_create(&vm->timers, vm->host.tsc_khz, lapic_tsc, vm);
+	vm->ioapic = vm->lapic ? ioapic_create(vm->lapic) : NULL;
+	vm->fwcfg = fwcfg_create(vm->ram_size, 1);
+	vm->acpi_pm = acpi_pm_create();
+	vm->testdev = testdev_create(testdev_irq, vm);
+	if (!vm->com1 || !vm->pic || !vm->pit || !vm->ioapic || !vm->fwcfg ||
+	    !vm->acpi_pm || !vm->testdev)
 		return -1;
 	uart__register(vm->com1, &vm->io, TRAPEZE_PORT_COM1);
 	uart_set_irq(vm->com1, com1_irq, vm);
 	pic__register(vm->pic, &vm->io);
 	pit__register(vm->pit, &vm->io);
 	debug_exit__register(vm, &vm->io, TRAPEZE_PORT_DEBUG_EXIT);
+	fwcfg__register(vm->fwcfg, &vm->io);
+	acpi_pm__register(vm->acpi_pm, &vm->io);
+	if (apics_fit(vm)) {
+		lapic__register(vm->lapic, &vm->mmio);
+		ioapic__register(vm->ioapic, &vm->mmio);
+		lapic_set_eoi_hook(vm->lapic, ioapic_eoi, vm->ioapic);
+	} else {
+		/* No APIC: the 8259s are the only interrupt controllers. */
+		lapic_remove(vm->lapic);
+	}
+	testdev__register(vm->testdev, &vm->io,
+			  vm->ram_size <= TESTDEV_IOMEM ? &vm->mmio : NULL);
 	irq_init(vm);
 	return 0;
 }
@@ -170,6 +220,7 @@ void vm_boot(struct vm *vm, const struct boot_image *img)
 	struct paging pg;
 
 	loader_boot_setup(vm, img, vm->opt.append);
+	acpi_build_tables(vm->ram, apics_fit(vm));
 	vm_paging(vm, &pg);
 	shadow_reset(vm->mmu, &pg);
 }
@@ -339,6 +390,27 @@ static unsigned fault_access(uint32_t err)
 	return ACC_READ;
 }
 
+/*
+ * A guest access to device memory: the shadow never maps it, so every
+ * access faults here.  The instruction is decoded (cached by RIP) and
+ * emulated; its memory operand reaches the device through gmem.c.
+ */
+static void handle_mmio(struct vm *vm, uint64_t gva, uint64_t gpa)
+{
+	const struct mmio_region *r = mmio_find(&vm->mmio, gpa);
+
+	vm->last_insn = NULL;
+	if (vm_emulate_at_rip(vm) != EMU_NONE)
+		return;
+	vm_crash(vm, "cannot emulate %s%s%s on device memory at %#llx "
+		 "(%s+%#llx)", vm->last_insn ? vm->last_insn->mnemonic
+					      : "the instruction",
+		 vm->last_insn ? " " : "",
+		 vm->last_insn ? vm->last_insn->op_str : "",
+		 (unsigned long long)gva, r->name,
+		 (unsigned long long)(gpa - r->base));
+}
+
 static void handle_page_fault(struct vm *vm, const struct host_trap *t)
 {
 	struct vcpu *v = &vm->cpu;
@@ -379,6 +451,12 @@ static void handle_page_fault(struct vm *vm, const struct host_trap *t)
 		scan_code_written(vm, fi.gpa);
 		break;
 	case FAULT_BAD_GPA:
+		if (mmio_find(&vm->mmio, fi.gpa)) {
+			handle_mmio(vm, t->addr, fi.gpa);
+			break;
+		}
+		if (vm->trace)
+			trace_mmio(vm, fi.gpa, NULL, 0, access == ACC_WRITE, 0);
 		vcpu_raise_pf(v, t->addr, PFERR_P | PFERR_RSVD |
 					  (access == ACC_WRITE ? PFERR_W : 0) |
 					  (pg.cpl == 3 ? PFERR_U : 0));

@@ -16,11 +16,17 @@
 #include "hostcpu.h"
 #include "io.h"
 #include "irq.h"
+#include "mmio.h"
 #include "timer.h"
 #include "shadow.h"
 #include "vcpu.h"
 
+struct acpi_pm;
 struct decoder;
+struct fwcfg;
+struct ioapic;
+struct lapic;
+struct testdev;
 struct uart;
 struct scanner;
 struct trace;
@@ -97,9 +103,15 @@ struct vm {
 	struct decoder *dec;
 	struct scanner *scan;
 	struct io_bus io;
+	struct mmio_bus mmio;
 	struct uart *com1;
 	struct pic *pic;
 	struct pit *pit;
+	struct lapic *lapic;
+	struct ioapic *ioapic;
+	struct fwcfg *fwcfg;
+	struct acpi_pm *acpi_pm;
+	struct testdev *testdev;
 	struct timers timers;
 	struct irq_state irq;
 	struct trace *trace;
@@ -144,6 +156,10 @@ void vm_cpl_changed(struct vm *vm);
 void vm_paging_changed(struct vm *vm, bool flush);
 
 uint64_t vm_guest_tsc(const struct vm *vm);
+/* An ISA interrupt line (0-15) or I/O APIC pin (16-23) changed level:
+ * the 8259s see IRQ 0-15, the I/O APIC its pins, IRQ 0 on pin 2 as
+ * QEMU wires the PIT. */
+void vm_set_irq(struct vm *vm, unsigned line, bool level);
 bool msr_read(struct vm *vm, uint32_t msr, uint64_t *val);
 /* What this vCPU's cpuid answers (emu-query.c). */
 void vm_cpuid(const struct vm *vm, uint32_t leaf, uint32_t sub, uint32_t r[4]);

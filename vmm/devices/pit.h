@@ -9,11 +9,12 @@
 #include <stdint.h>
 
 struct io_bus;
-struct pic;
 struct pit;
 struct timers;
 
-struct pit *pit_create(struct timers *ts, struct pic *pic);
+/* irq(opaque, level) drives the line of channel 0 (IRQ 0). */
+struct pit *pit_create(struct timers *ts, void (*irq)(void *, bool),
+		       void *opaque);
 void pit_destroy(struct pit *p);
 void pit__register(struct pit *p, struct io_bus *bus);
 void pit_io(void *opaque, uint16_t port, unsigned size, bool write,
