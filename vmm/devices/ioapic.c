@@ -26,7 +26,7 @@
 #define RTE_LOGICAL    (1ull << 11)
 /* Writable: vector, delivery mode, destination mode, polarity, trigger,
  * mask and destination; delivery status and remote IRR are read-only. */
-#define RTE_WRITABLE   (0xff000000000127ffull | RTE_LEVEL | (1ull << 13))
+#define RTE_WRITABLE   (0xff00000000012fffull | RTE_LEVEL)
 
 struct ioapic {
 	uint32_t id;

@@ -328,10 +328,8 @@ static void send_ipi(struct lapic *l, uint32_t lo, uint32_t dest)
 	case 1: case 2: self = true; break;
 	default: self = false; break;                  /* all but self */
 	}
-	if ((dm == DM_FIXED || dm == DM_LOWEST) && vector < 16) {
-		l->esr_pending |= ESR_SEND_ILLEGAL;
-		return;
-	}
+	if ((dm == DM_FIXED || dm == DM_LOWEST) && vector < 16)
+		l->esr_pending |= ESR_SEND_ILLEGAL;   /* and receive, if self */
 	if (self && (dm == DM_FIXED || dm == DM_LOWEST))
 		lapic_accept(l, vector, false);
 	/* INIT and SIPI only ever address other processors, and there are
