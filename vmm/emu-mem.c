@@ -54,7 +54,7 @@ static uint64_t alu(struct vcpu *v, unsigned id, uint64_t a, uint64_t b,
 
 	a &= m, b &= m;
 	switch (id) {
-	case X86_INS_AND: r = a & b; break;
+	case X86_INS_AND: case X86_INS_TEST: r = a & b; break;
 	case X86_INS_OR: r = a | b; break;
 	case X86_INS_XOR: r = a ^ b; break;
 	case X86_INS_ADD: case X86_INS_ADC:
@@ -92,7 +92,7 @@ static enum emu_result emulate_alu(struct vm *vm, const cs_insn *insn)
 	if (src->type == X86_OP_IMM)
 		b = (uint64_t)src->imm;   /* sign-extended by the encoding */
 	r = alu(&vm->cpu, insn->id, a, b, dst->size);
-	if (insn->id == X86_INS_CMP)
+	if (insn->id == X86_INS_CMP || insn->id == X86_INS_TEST)
 		return EMU_NEXT;
 	return op_write(vm, insn, dst, r) ? EMU_NEXT : EMU_FAULT;
 }
@@ -109,6 +109,37 @@ static enum emu_result emulate_incdec(struct vm *vm, const cs_insn *insn)
 		dst->size);
 	v->rflags = (v->rflags & ~RFLAGS_CF) | cf;   /* CF is untouched */
 	return op_write(vm, insn, dst, r) ? EMU_NEXT : EMU_FAULT;
+}
+
+/* not (no flags) and neg (flags of 0 - x; CF unless x was 0). */
+static enum emu_result emulate_notneg(struct vm *vm, const cs_insn *insn)
+{
+	const cs_x86_op *dst = &x86(insn)->operands[0];
+	uint64_t a, r;
+
+	if (!op_read(vm, insn, dst, &a))
+		return EMU_FAULT;
+	if (insn->id == X86_INS_NOT)
+		r = ~a;
+	else
+		r = alu(&vm->cpu, X86_INS_SUB, 0, a, dst->size);
+	return op_write(vm, insn, dst, r & mask_of(dst->size)) ? EMU_NEXT
+							      : EMU_FAULT;
+}
+
+/* xadd: the destination gets the sum, the source its old value. */
+static enum emu_result emulate_xadd(struct vm *vm, const cs_insn *insn)
+{
+	const cs_x86_op *dst = &x86(insn)->operands[0];
+	const cs_x86_op *src = &x86(insn)->operands[1];
+	uint64_t a, b, r;
+
+	if (!op_read(vm, insn, dst, &a) || !op_read(vm, insn, src, &b))
+		return EMU_FAULT;
+	r = alu(&vm->cpu, X86_INS_ADD, a, b, dst->size);
+	if (!op_write(vm, insn, dst, r))
+		return EMU_FAULT;
+	return op_write(vm, insn, src, a) ? EMU_NEXT : EMU_FAULT;
 }
 
 static enum emu_result emulate_mov_mem(struct vm *vm, const cs_insn *insn)
@@ -291,6 +322,10 @@ const struct emu_entry emu_mem_table[] = {
 	{ X86_INS_SUB, emulate_alu },
 	{ X86_INS_SBB, emulate_alu },
 	{ X86_INS_CMP, emulate_alu },
+	{ X86_INS_TEST, emulate_alu },
+	{ X86_INS_NOT, emulate_notneg },
+	{ X86_INS_NEG, emulate_notneg },
+	{ X86_INS_XADD, emulate_xadd },
 	{ X86_INS_INC, emulate_incdec },
 	{ X86_INS_DEC, emulate_incdec },
 	{ X86_INS_BT, emulate_bt },

@@ -436,6 +436,16 @@ static void mmio_forms(void)
 	__asm__ volatile("movl $0xdeadbeef, 8(%0); notl %%eax; orl 8(%0), %%eax"
 			 : : "r"(m) : "rax", "memory", "cc");
 	printf("movl imm: 0x%llx\n", (unsigned long long)m[1]);
+	{
+		uint32_t old = 7;
+		uint8_t zf;
+
+		__asm__ volatile("notl 8(%2); negl 12(%2); lock xaddl %0, 8(%2);"
+				 "testl $0x100, 12(%2); setz %1"
+				 : "+r"(old), "=q"(zf) : "r"(m) : "memory", "cc");
+		printf("not, neg, lock xadd 7, test: 0x%llx (xadd got 0x%x, "
+		       "ZF %u)\n", (unsigned long long)m[1], old, zf);
+	}
 
 	d = (void *)(m + 4);
 	src = buf;

@@ -82,6 +82,29 @@ START_TEST(test_rep_stos_into_iomem)
 }
 END_TEST
 
+START_TEST(test_not_neg_xadd_test_on_device_memory)
+{
+	vm->cpu.gpr[RBX] = 0xff000000;
+	vm->cpu.gpr[RAX] = 5;
+	ck_assert_int_eq(RUN(vm, "\x89\x03"), EMU_NEXT);      /* = 5 */
+	at(CODE_GPA);
+	ck_assert_int_eq(RUN(vm, "\xf7\x1b"), EMU_NEXT);      /* neg: -5 */
+	ck_assert(vm->cpu.rflags & RFLAGS_CF);
+	at(CODE_GPA);
+	ck_assert_int_eq(RUN(vm, "\xf7\x13"), EMU_NEXT);      /* not: 4 */
+	at(CODE_GPA);
+	vm->cpu.gpr[RCX] = 3;
+	ck_assert_int_eq(RUN(vm, "\xf0\x0f\xc1\x0b"), EMU_NEXT); /* xadd */
+	ck_assert_uint_eq(vm->cpu.gpr[RCX], 4);
+	at(CODE_GPA);
+	ck_assert_int_eq(RUN(vm, "\xf7\x03\x07\x00\x00\x00"), EMU_NEXT);
+	ck_assert(!(vm->cpu.rflags & RFLAGS_ZF));               /* 7 & 7 */
+	at(CODE_GPA);
+	ck_assert_int_eq(RUN(vm, "\x8b\x13"), EMU_NEXT);
+	ck_assert_uint_eq(vm->cpu.gpr[RDX], 7);
+}
+END_TEST
+
 START_TEST(test_unclaimed_address_is_a_guest_page_fault)
 {
 	vm->cpu.gpr[RBX] = 0xfed00000;
@@ -153,6 +176,7 @@ static Suite *mmio_suite(void)
 	tcase_add_test(t, test_mov_store_reaches_the_tpr);
 	tcase_add_test(t, test_mov_load_and_imm_store);
 	tcase_add_test(t, test_rep_stos_into_iomem);
+	tcase_add_test(t, test_not_neg_xadd_test_on_device_memory);
 	tcase_add_test(t, test_unclaimed_address_is_a_guest_page_fault);
 	tcase_add_test(t, test_host_fault_on_the_apic_page_is_emulated_not_mapped);
 	tcase_add_test(t, test_x2apic_msrs_through_wrmsr);
