@@ -5,16 +5,12 @@
  * vector outranks the processor priority (SDM 11.8.3): PPR is the higher
  * of TPR and the class of the highest vector in service.
  *
- * The timer counts at 1 GHz before the divider, as QEMU's does, so one
- * tick of a divide-by-1 timer is one nanosecond of virtual time.  The
- * current count is computed from when the count began, never ticked;
- * only expiries are host timers (timer.c).  One-shot, periodic and
- * TSC-deadline modes (SDM 11.5.4).
+ * The timer is lapic-timer.c's.
  *
  * The APIC exists as firmware leaves it (QEMU's reset state): enabled
  * at 0xfee00000, software-disabled (SVR 0xff), LINT0 in ExtINT mode so
  * that the 8259's interrupts still reach the vCPU, LINT1 NMI (SeaBIOS
- * leaves 0x8700 and 0x400).
+ * leaves 0x8700 and 0x8400).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,73 +18,11 @@
 #include "../mmio.h"
 #include "../timer.h"
 #include "lapic.h"
-
-#define APIC_DEFAULT_BASE 0xfee00000ull
-#define BASE_BSP   (1ull << 8)
-#define BASE_EXTD  (1ull << 10)
-#define BASE_EN    (1ull << 11)
-
-#define APIC_VERSION 0x00050014u    /* version 0x14, 6 LVT entries */
-
-/* Register offsets >> 4 (the x2APIC MSR is 0x800 plus this). */
-enum {
-	R_ID = 0x2, R_LVR = 0x3, R_TPR = 0x8, R_APR = 0x9, R_PPR = 0xa,
-	R_EOI = 0xb, R_RRD = 0xc, R_LDR = 0xd, R_DFR = 0xe, R_SVR = 0xf,
-	R_ISR = 0x10, R_TMR = 0x18, R_IRR = 0x20, R_ESR = 0x28,
-	R_ICR = 0x30, R_ICR2 = 0x31, R_LVT_TIMER = 0x32, R_LVT_ERROR = 0x37,
-	R_TMICT = 0x38, R_TMCCT = 0x39, R_TDCR = 0x3e, R_SELF_IPI = 0x3f,
-};
-
-enum { LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERROR,
-       NR_LVT };
-
-#define LVT_MASKED   (1u << 16)
-#define LVT_DM(v)    (((v) >> 8) & 7)
-#define DM_FIXED  0
-#define DM_LOWEST 1
-#define DM_NMI    4
-#define DM_INIT   5
-#define DM_SIPI   6
-#define DM_EXTINT 7
-#define TIMER_MODE(v)  (((v) >> 17) & 3)
-#define TIMER_ONESHOT  0
-#define TIMER_PERIODIC 1
-#define TIMER_DEADLINE 2
-
-#define SVR_ENABLE (1u << 8)
-#define ESR_SEND_ILLEGAL 0x20
-#define ESR_RECV_ILLEGAL 0x40
+#include "lapic-internal.h"
 
 /* Which bits of each LVT entry software may write. */
 static const uint32_t lvt_writable[NR_LVT] = {
 	0x700ff, 0x107ff, 0x107ff, 0x1a7ff, 0x1a7ff, 0x100ff,
-};
-
-struct lapic {
-	uint64_t base;            /* IA32_APIC_BASE */
-	bool absent;
-	struct mmio_region *mmio;
-	uint32_t id;              /* APIC ID, 0 (x2APIC form) */
-	uint32_t xapic_id;        /* the xAPIC ID register's bits 31:24 */
-	uint32_t tpr, ldr, dfr, svr;
-	uint32_t esr, esr_pending;
-	uint32_t icr, icr2;
-	uint32_t lvt[NR_LVT];
-	uint32_t irr[8], isr[8], tmr[8];
-
-	/* timer */
-	uint32_t tmict, tdcr;
-	bool counting;            /* one-shot not yet expired, or periodic */
-	uint64_t start;           /* ns when the count was (re)based */
-	uint64_t deadline;        /* IA32_TSC_DEADLINE */
-	struct vtimer timer;
-	struct timers *ts;
-	uint64_t tsc_khz;
-	uint64_t (*tsc)(void *);
-	void *tsc_opaque;
-
-	void (*eoi_hook)(void *, uint8_t);
-	void *eoi_opaque;
 };
 
 /* ---- the 256-bit vector registers ---------------------------------- */
@@ -151,8 +85,6 @@ static void reset_registers(struct lapic *l)
 	vtimer_stop(l->ts, &l->timer);
 }
 
-static void timer_fire(void *opaque, uint64_t now);
-
 struct lapic *lapic_create(struct timers *ts, uint64_t tsc_khz,
 			   uint64_t (*tsc)(void *opaque), void *tsc_opaque)
 {
@@ -164,7 +96,7 @@ struct lapic *lapic_create(struct timers *ts, uint64_t tsc_khz,
 	l->tsc_khz = tsc_khz ? tsc_khz : 1000000;
 	l->tsc = tsc;
 	l->tsc_opaque = tsc_opaque;
-	l->timer.fire = timer_fire;
+	l->timer.fire = lapic_timer_fire;
 	l->timer.opaque = l;
 	timers_add(ts, &l->timer);
 	l->base = APIC_DEFAULT_BASE | BASE_BSP | BASE_EN;
@@ -336,154 +268,6 @@ static void send_ipi(struct lapic *l, uint32_t lo, uint32_t dest)
 	 * none; SMI and NMI are not modelled (docs/limits.md). */
 }
 
-/* ---- the timer -------------------------------------------------------- */
-
-static unsigned divide_shift(uint32_t tdcr)
-{
-	return ((((tdcr & 8) >> 1) | (tdcr & 3)) + 1) & 7;
-}
-
-static uint64_t ticks_ns(const struct lapic *l, uint64_t ticks)
-{
-	return ticks << divide_shift(l->tdcr);
-}
-
-static uint32_t timer_mode(const struct lapic *l)
-{
-	return TIMER_MODE(l->lvt[LVT_TIMER]);
-}
-
-/* The current count (TMCCT), from the time since the count began. */
-static uint32_t current_count(const struct lapic *l)
-{
-	uint64_t ticks;
-
-	if (!l->counting || !l->tmict || timer_mode(l) == TIMER_DEADLINE)
-		return 0;
-	ticks = (timer_now() - l->start) >> divide_shift(l->tdcr);
-	if (timer_mode(l) == TIMER_PERIODIC)
-		return l->tmict - (uint32_t)(ticks % l->tmict);
-	return ticks >= l->tmict ? 0 : l->tmict - (uint32_t)ticks;
-}
-
-/* Arm the host-side timer for the count as it stands.  A periodic
- * timer interrupts at most every MIN_PERIOD_NS, as KVM also limits it:
- * a host signal every few nanoseconds would starve the guest. */
-#define MIN_PERIOD_NS 50000ull
-
-static void timer_arm(struct lapic *l)
-{
-	uint32_t left = current_count(l);
-	uint64_t period = 0;
-
-	if (!l->counting || !left) {
-		vtimer_stop(l->ts, &l->timer);
-		return;
-	}
-	if (timer_mode(l) == TIMER_PERIODIC) {
-		period = ticks_ns(l, l->tmict);
-		if (period < MIN_PERIOD_NS)
-			period = MIN_PERIOD_NS;
-	}
-	vtimer_start(l->ts, &l->timer, ticks_ns(l, left), period);
-}
-
-/* Keep the current count across a change of divider or mode. */
-static void timer_rebase(struct lapic *l, uint32_t count)
-{
-	l->start = timer_now() - ticks_ns(l, l->tmict - count);
-}
-
-static void timer_fire(void *opaque, uint64_t now)
-{
-	struct lapic *l = opaque;
-
-	if (timer_mode(l) == TIMER_DEADLINE) {
-		if (!l->deadline)
-			return;
-		l->deadline = 0;
-	} else if (timer_mode(l) == TIMER_ONESHOT) {
-		l->counting = false;
-	}
-	if (!(l->lvt[LVT_TIMER] & LVT_MASKED))
-		lapic_accept(l, l->lvt[LVT_TIMER] & 0xff, false);
-}
-
-static void write_tmict(struct lapic *l, uint32_t val)
-{
-	if (timer_mode(l) == TIMER_DEADLINE)
-		return;                        /* ignored in that mode */
-	l->tmict = val;
-	l->start = timer_now();
-	l->counting = val != 0;
-	timer_arm(l);
-}
-
-static void write_tdcr(struct lapic *l, uint32_t val)
-{
-	uint32_t count = current_count(l);
-
-	l->tdcr = val & 0xb;
-	if (l->counting && count) {
-		timer_rebase(l, count);
-		timer_arm(l);
-	}
-}
-
-static void write_lvt_timer(struct lapic *l, uint32_t val)
-{
-	uint32_t old_mode = timer_mode(l), count = current_count(l);
-
-	l->lvt[LVT_TIMER] = val;
-	if (timer_mode(l) == old_mode)
-		return;
-	if (old_mode == TIMER_DEADLINE || timer_mode(l) == TIMER_DEADLINE) {
-		/* Entering or leaving TSC-deadline mode disarms the timer. */
-		l->counting = false;
-		l->tmict = 0;
-		l->deadline = 0;
-		vtimer_stop(l->ts, &l->timer);
-		return;
-	}
-	/* One-shot <-> periodic: the count goes on from where it is; an
-	 * expired one-shot stays at zero. */
-	if (l->counting && count) {
-		timer_rebase(l, count);
-		timer_arm(l);
-	} else {
-		l->counting = false;
-		vtimer_stop(l->ts, &l->timer);
-	}
-}
-
-uint64_t lapic_tsc_deadline(const struct lapic *l)
-{
-	return timer_mode(l) == TIMER_DEADLINE ? l->deadline : 0;
-}
-
-void lapic_set_tsc_deadline(struct lapic *l, uint64_t deadline)
-{
-	uint64_t now_tsc, delta;
-
-	if (timer_mode(l) != TIMER_DEADLINE)
-		return;                        /* writes are ignored (SDM) */
-	l->deadline = deadline;
-	if (!deadline) {
-		vtimer_stop(l->ts, &l->timer);
-		return;
-	}
-	now_tsc = l->tsc(l->tsc_opaque);
-	if (deadline <= now_tsc) {
-		vtimer_stop(l->ts, &l->timer);
-		timer_fire(l, 0);
-		return;
-	}
-	delta = deadline - now_tsc;
-	vtimer_start(l->ts, &l->timer,
-		     (uint64_t)((unsigned __int128)delta * 1000000 / l->tsc_khz),
-		     0);
-}
-
 /* ---- CR8 -------------------------------------------------------------- */
 
 uint64_t lapic_cr8(const struct lapic *l)
@@ -518,7 +302,7 @@ static bool reg_read(struct lapic *l, unsigned r, uint32_t *val)
 	case R_ICR: *val = l->icr; return true;
 	case R_ICR2: *val = l->icr2; return !x2;
 	case R_TMICT: *val = l->tmict; return true;
-	case R_TMCCT: *val = current_count(l); return true;
+	case R_TMCCT: *val = lapic_timer_count(l); return true;
 	case R_TDCR: *val = l->tdcr; return true;
 	}
 	if (r >= R_ISR && r < R_ISR + 8) {
@@ -557,7 +341,7 @@ static void write_lvt(struct lapic *l, unsigned i, uint32_t val)
 	if (!(l->svr & SVR_ENABLE))
 		val |= LVT_MASKED;
 	if (i == LVT_TIMER)
-		write_lvt_timer(l, val);
+		lapic_write_lvt_timer(l, val);
 	else
 		l->lvt[i] = val;
 }
@@ -605,8 +389,8 @@ static bool reg_write(struct lapic *l, unsigned r, uint32_t val)
 			return false;
 		l->icr2 = val & 0xff000000u;
 		return true;
-	case R_TMICT: write_tmict(l, val); return true;
-	case R_TDCR: write_tdcr(l, val); return true;
+	case R_TMICT: lapic_write_tmict(l, val); return true;
+	case R_TDCR: lapic_write_tdcr(l, val); return true;
 	case R_SELF_IPI:
 		if (!x2)
 			return true;
