@@ -541,6 +541,13 @@ void trace_mmio(struct vm *vm, uint64_t gpa, const struct mmio_region *dev,
 
 	if (!e)
 		return;
+	if (vm->last_insn && vm->last_insn->address == t->before.rip) {
+		e->insn_id = vm->last_insn->id;
+		snprintf(e->insn, sizeof(e->insn), "%.16s%s%.40s",
+			 vm->last_insn->mnemonic,
+			 vm->last_insn->op_str[0] ? " " : "",
+			 vm->last_insn->op_str);
+	}
 	if (!dev)
 		snprintf(e->effect, sizeof(e->effect), "%s of gpa 0x%llx: no "
 			 "RAM and no device there (guest #PF)",
