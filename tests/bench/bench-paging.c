@@ -5,13 +5,20 @@
  *   - one emulated store to a guest page table,
  *   - one demand fault (first touch of a page the guest mapped),
  *   - one cr3 switch between two address spaces of 64 touched pages,
- *     with the cache of shadows and without it.
+ *     with the cache of shadows and without it,
+ *   - one round trip user -> kernel -> user (int from CPL 3, iretq back:
+ *     two privilege switches) with few live mappings, and again after the
+ *     guest kernel touched TRIP_PAGES user pages, each a live mapping: the
+ *     switches should cost the same, since those pages have the same
+ *     rights in both modes.
  *
  *   bench-paging TRAPEZE GUEST
  */
 #include <stdio.h>
 
 #include "benchlib.h"
+
+#define TRIP_PAGES "16000"
 
 static double run(const char *trapeze, const char *opts, const char *guest,
 		  const char *cmd)
@@ -27,7 +34,7 @@ static double run(const char *trapeze, const char *opts, const char *guest,
 
 int main(int argc, char **argv)
 {
-	double bare[ROUNDS], mm[ROUNDS], mp[ROUNDS], b, pte, dem, c1, c0;
+	double bare[ROUNDS], mm[ROUNDS], mp[ROUNDS], b, pte, dem, c1, c0, t0, t1;
 	int i;
 
 	if (argc < 3) {
@@ -44,7 +51,9 @@ int main(int argc, char **argv)
 	dem = run(argv[1], "", argv[2], "demand 4096");
 	c1 = run(argv[1], "", argv[2], "cr3 2000");
 	c0 = run(argv[1], "--no-shadow-cache", argv[2], "cr3 2000");
-	if (pte < 0 || dem < 0 || c1 < 0 || c0 < 0) {
+	t0 = run(argv[1], "--mem=128M", argv[2], "trip 500 0");
+	t1 = run(argv[1], "--mem=128M", argv[2], "trip 500 " TRIP_PAGES);
+	if (pte < 0 || dem < 0 || c1 < 0 || c0 < 0 || t0 < 0 || t1 < 0) {
 		fprintf(stderr, "bench-paging: a guest run failed\n");
 		return 1;
 	}
@@ -64,6 +73,12 @@ int main(int argc, char **argv)
 	       "cr3 switch + 64 touches, shadow cache on", c1, c1 / b);
 	printf("  %-52s %9.0f %7.2f\n",
 	       "cr3 switch + 64 touches, shadow cache off", c0, c0 / b);
+	printf("  %-52s %9.0f %7.2f\n",
+	       "user->kernel->user round trip, few mappings", t0, t0 / b);
+	printf("  %-52s %9.0f %7.2f\n",
+	       "the same with " TRIP_PAGES " user pages mapped", t1, t1 / b);
 	printf("\n  the cache makes a switch %.1fx cheaper\n", c0 / c1);
+	printf("  " TRIP_PAGES " live user mappings make a user->kernel->user "
+	       "round trip %.2fx as dear\n", t1 / t0);
 	return 0;
 }
