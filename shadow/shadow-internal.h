@@ -13,6 +13,12 @@
  * translate: a store to entry i of that table can only change the
  * translations in [gva_base + i << entry_shift, +1 << entry_shift).
  *
+ * A mapping is "modal" when its host rights at CPL 3 differ from those at
+ * CPL 0 (or, with SMAP, from those with RFLAGS.AC set): a supervisor page,
+ * or a user page that WP=0, SMEP or SMAP treat differently.  Each space
+ * threads its modal mappings on a list of their own so that a privilege
+ * switch touches only them (see shadow_set_cpl).
+ *
  * Records live in fixed pools and are linked by 32-bit indexes; NIL ends a
  * list.
  */
@@ -32,8 +38,10 @@ struct mapping {
 	uint32_t space_prev, space_next; /* the space's list (free list) */
 	uint32_t hash_prev, hash_next;   /* by (space, gva page or block) */
 	uint32_t rmap_prev, rmap_next;   /* by guest-physical block */
+	uint32_t mode_prev, mode_next;   /* the space's modal list */
 	uint8_t prot;                    /* host rights of ordinary frames */
 	bool writable, user, exec, dirty; /* the guest's rights */
+	bool modal;                      /* rights differ by CPL or AC */
 	bool in_use;
 };
 
@@ -54,7 +62,10 @@ struct space {
 	uint64_t lo, hi;                 /* bounds of its mappings */
 	uint32_t maps;                   /* head of its mapping list */
 	uint32_t uses;                   /* head of its use list */
+	uint32_t modal, modal_tail;      /* its modal mappings, by address
+					    unless modal_unsorted */
 	unsigned nmaps;
+	bool modal_unsorted;
 	bool in_use;
 };
 
@@ -85,6 +96,8 @@ struct shadow {
 	uint32_t *block_special;         /* per 2 MiB of RAM: frames that
 					    are tables or scanned code */
 	uint32_t *scratch;               /* max_mappings indexes, for sorting */
+	uint64_t modal_key;              /* CR0.WP, CR4.SMEP/SMAP that the
+					    modal flags were computed for */
 	bool scanning;
 	bool host_error;                 /* a map/protect/unmap call failed */
 
