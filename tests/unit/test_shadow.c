@@ -2,7 +2,9 @@
  * The shadow MMU on synthetic page tables: no VM, no host mappings.  RAM
  * is a plain buffer; the backend's map/protect/unmap calls are recorded,
  * and the tests assert which host calls a guest fault, a page-table store,
- * an invlpg, a privilege change or a cr3 switch leads to.
+ * an invlpg, a privilege change or a cr3 switch leads to.  Below 2 GiB
+ * the calls also drive a model of the host's page rights, so that a test
+ * can ask what a page allows now, after any number of calls.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -28,8 +30,40 @@ static uint64_t next_table;
 static struct shadow *s;
 static struct paging pg;
 
+/* The host's rights per page below MODEL_TOP: -1 when nothing is mapped
+ * (the window's reservation).  Protecting a reserved page would hand the
+ * guest anonymous memory: the model flags it. */
+#define MODEL_TOP (1ull << 31)
+static int8_t host_prot[MODEL_TOP / 4096];
+static bool host_bad;
+
+static void model(char op, uint64_t gva, uint64_t len, int prot)
+{
+	uint64_t a;
+
+	for (a = gva; a < gva + len && a < MODEL_TOP; a += 4096) {
+		int8_t *p = &host_prot[a / 4096];
+
+		if (op == 'm')
+			*p = (int8_t)prot;
+		else if (op == 'u')
+			*p = -1;
+		else if (*p < 0)
+			host_bad = true;
+		else
+			*p = (int8_t)prot;
+	}
+}
+
+/* What the host lets the guest do at gva now. */
+static int rights(uint64_t gva)
+{
+	return host_prot[gva / 4096];
+}
+
 static int rec(char op, uint64_t gva, uint64_t gpa, uint64_t len, int prot)
 {
+	model(op, gva, len, prot);
 	if (ncalls < 256)
 		calls[ncalls++] = (struct call){ op, gva, gpa, len, prot };
 	return 0;
@@ -110,6 +144,8 @@ static void setup(void)
 
 	ram = calloc(1, RAM);
 	cfg.ram = ram;
+	memset(host_prot, 0xff, sizeof(host_prot));
+	host_bad = false;
 	next_table = ROOT + 4096;
 	memset(ram + ROOT, 0, 4096);
 	s = shadow_create(&cfg);
@@ -532,6 +568,234 @@ START_TEST(test_unscanned_code_is_not_executable_when_scanning)
 }
 END_TEST
 
+/* ---- privilege switches ---- */
+
+#define RWX (SHADOW_R | SHADOW_W | SHADOW_X)
+#define MANY 600
+#define MANY_VA 0x400000ull
+
+static void set_cpl(unsigned cpl, bool ac)
+{
+	pg.cpl = cpl;
+	pg.ac = ac;
+	shadow_set_cpl(s, &pg);
+}
+
+/* Pages 500-539 and every seventh page are supervisor-only. */
+static bool many_is_super(unsigned i)
+{
+	return i % 7 == 3 || (i >= 500 && i < 540);
+}
+
+START_TEST(test_many_mappings_keep_the_split_over_cpl_switches)
+{
+	struct fault_info fi;
+	unsigned i, k, round, runs = 0;
+
+	for (i = 0; i < MANY; i++) {
+		map_at(ROOT, MANY_VA + i * 4096, 0x200000 + i * 4096,
+		       PTE_P | PTE_W | PTE_D | (many_is_super(i) ? 0 : PTE_U),
+		       1);
+		runs += many_is_super(i) && (i == 0 || !many_is_super(i - 1));
+	}
+	/* Touched in a scattered order, as a kernel's pages are. */
+	for (k = 0; k < MANY; k++) {
+		i = k * 389 % MANY;
+		ck_assert_int_eq(shadow_fault(s, &pg, MANY_VA + i * 4096,
+					      ACC_READ, &fi), FAULT_FIXED);
+	}
+	for (round = 0; round < 6; round++) {
+		unsigned cpl = round % 2 ? 0 : 3;
+
+		ncalls = 0;
+		set_cpl(cpl, false);
+		/* One mprotect per run of supervisor pages, none for the
+		 * user pages: their rights are the same in both modes. */
+		ck_assert_uint_eq(ncalls, runs);
+		for (k = 0; k < ncalls; k++) {
+			ck_assert_int_eq(calls[k].op, 'p');
+			for (i = 0; i < calls[k].len / 4096; i++)
+				ck_assert(many_is_super((calls[k].gva - MANY_VA)
+							/ 4096 + i));
+		}
+		for (i = 0; i < MANY; i++)
+			ck_assert_int_eq(rights(MANY_VA + i * 4096),
+					 cpl == 3 && many_is_super(i) ? 0 : RWX);
+	}
+	ck_assert(!host_bad);
+}
+END_TEST
+
+START_TEST(test_supervisor_pages_touched_backwards_share_one_mprotect)
+{
+	struct fault_info fi;
+	unsigned i;
+
+	for (i = 0; i < 64; i++)
+		map_at(ROOT, MANY_VA + i * 4096, 0x200000 + i * 4096,
+		       PTE_P | PTE_W | PTE_D, 1);
+	for (i = 64; i-- > 0;)
+		shadow_fault(s, &pg, MANY_VA + i * 4096, ACC_READ, &fi);
+	ncalls = 0;
+	set_cpl(3, false);
+	ck_assert_uint_eq(ncalls, 1);
+	ck_assert_uint_eq(calls[0].gva, MANY_VA);
+	ck_assert_uint_eq(calls[0].len, 64 * 4096);
+	ck_assert_int_eq(calls[0].prot, 0);
+	/* One more in the middle of the range, after a hole. */
+	shadow_invlpg(s, MANY_VA + 10 * 4096);
+	set_cpl(0, false);
+	ck_assert_int_eq(rights(MANY_VA + 10 * 4096), -1);
+	ck_assert_int_eq(rights(MANY_VA + 9 * 4096), RWX);
+	ck_assert_int_eq(rights(MANY_VA + 11 * 4096), RWX);
+	shadow_fault(s, &pg, MANY_VA + 10 * 4096, ACC_READ, &fi);
+	ncalls = 0;
+	set_cpl(3, false);
+	ck_assert_uint_eq(ncalls, 1);
+	ck_assert_uint_eq(calls[0].len, 64 * 4096);
+	ck_assert(!host_bad);
+}
+END_TEST
+
+START_TEST(test_a_dropped_page_is_never_protected_again)
+{
+	struct fault_info fi;
+	unsigned i;
+
+	for (i = 0; i < 3; i++) {
+		map_at(ROOT, MANY_VA + i * 4096, 0x200000 + i * 4096,
+		       PTE_P | PTE_W | PTE_D, 1);
+		shadow_fault(s, &pg, MANY_VA + i * 4096, ACC_READ, &fi);
+	}
+	shadow_invlpg(s, MANY_VA + 4096);
+	set_cpl(3, false);
+	set_cpl(0, false);
+	ck_assert_int_eq(rights(MANY_VA), RWX);
+	ck_assert_int_eq(rights(MANY_VA + 4096), -1);
+	ck_assert_int_eq(rights(MANY_VA + 8192), RWX);
+	ck_assert(!host_bad);
+}
+END_TEST
+
+START_TEST(test_wp0_supervisor_writes_to_read_only_pages_stop_at_cpl3)
+{
+	struct fault_info fi;
+
+	pg.cr0 &= ~CR0_WP;
+	shadow_reset(s, &pg);
+	/* A read-only user page, clean: the same rights in both modes... */
+	map_at(ROOT, 0x400000, 0x200000, PTE_P | PTE_U, 1);
+	shadow_fault(s, &pg, 0x400000, ACC_READ, &fi);
+	ck_assert_int_eq(rights(0x400000), SHADOW_R | SHADOW_X);
+	/* ...until the kernel writes it (allowed with WP = 0) and sets D. */
+	ck_assert_int_eq(shadow_fault(s, &pg, 0x400000, ACC_WRITE, &fi),
+			 FAULT_FIXED);
+	ck_assert_int_eq(rights(0x400000), RWX);
+	set_cpl(3, false);
+	ck_assert_int_eq(rights(0x400000), SHADOW_R | SHADOW_X);
+	set_cpl(0, false);
+	ck_assert_int_eq(rights(0x400000), RWX);
+	ck_assert(!host_bad);
+}
+END_TEST
+
+START_TEST(test_smap_hides_user_pages_from_the_kernel_unless_ac)
+{
+	struct fault_info fi;
+
+	pg.cr4 |= CR4_SMAP;
+	shadow_reset(s, &pg);
+	map_at(ROOT, 0x400000, 0x200000, PTE_P | PTE_W | PTE_U | PTE_D, 1);
+	map_at(ROOT, 0x401000, 0x201000, PTE_P | PTE_W | PTE_D, 1);
+	set_cpl(0, true);
+	ck_assert_int_eq(shadow_fault(s, &pg, 0x400000, ACC_READ, &fi),
+			 FAULT_FIXED);
+	shadow_fault(s, &pg, 0x401000, ACC_READ, &fi);
+	ck_assert_int_eq(rights(0x400000), RWX);
+	set_cpl(0, false);                   /* clac */
+	ck_assert_int_eq(rights(0x400000), 0);
+	ck_assert_int_eq(rights(0x401000), RWX);
+	set_cpl(3, false);
+	ck_assert_int_eq(rights(0x400000), RWX);
+	ck_assert_int_eq(rights(0x401000), 0);
+	set_cpl(0, false);
+	ck_assert_int_eq(rights(0x400000), 0);
+	ck_assert_int_eq(rights(0x401000), RWX);
+	set_cpl(0, true);                    /* stac */
+	ck_assert_int_eq(rights(0x400000), RWX);
+	ck_assert(!host_bad);
+}
+END_TEST
+
+START_TEST(test_smep_keeps_user_code_from_running_at_cpl0)
+{
+	struct fault_info fi;
+
+	pg.cr4 |= CR4_SMEP;
+	shadow_reset(s, &pg);
+	map_at(ROOT, 0x400000, 0x200000, PTE_P | PTE_U, 1);
+	set_cpl(3, false);
+	shadow_fault(s, &pg, 0x400000, ACC_EXEC, &fi);
+	ck_assert_int_eq(rights(0x400000), SHADOW_R | SHADOW_X);
+	set_cpl(0, false);
+	ck_assert_int_eq(rights(0x400000), SHADOW_R);
+	set_cpl(3, false);
+	ck_assert_int_eq(rights(0x400000), SHADOW_R | SHADOW_X);
+	ck_assert(!host_bad);
+}
+END_TEST
+
+START_TEST(test_table_frames_stay_read_only_across_cpl_switches)
+{
+	struct fault_info fi;
+	uint64_t leaf = map_at(ROOT, 0x400000, 0x200000, PTE_P | PTE_W, 1);
+	uint64_t pt = leaf & ~0xfffull;
+
+	/* The leaf table seen through a supervisor 4 KiB page and through a
+	 * supervisor 2 MiB page that covers it. */
+	map_at(ROOT, 0x600000, pt, PTE_P | PTE_W | PTE_D, 1);
+	map_at(ROOT, 0x40000000, 0, PTE_P | PTE_W | PTE_D, 2);
+	shadow_fault(s, &pg, 0x400000, ACC_READ, &fi);
+	shadow_fault(s, &pg, 0x600000, ACC_READ, &fi);
+	shadow_fault(s, &pg, 0x40000000, ACC_READ, &fi);
+	ck_assert(shadow_is_page_table(s, pt));
+	set_cpl(3, false);
+	ck_assert_int_eq(rights(0x600000), 0);
+	ck_assert_int_eq(rights(0x40000000 + pt), 0);
+	set_cpl(0, false);
+	ck_assert_int_eq(rights(0x600000), SHADOW_R | SHADOW_X);
+	ck_assert_int_eq(rights(0x40000000 + pt), SHADOW_R | SHADOW_X);
+	ck_assert_int_eq(rights(0x40000000 + 0x100000), RWX);
+	ck_assert(!host_bad);
+}
+END_TEST
+
+START_TEST(test_a_cached_space_comes_back_with_the_current_split)
+{
+	struct fault_info fi;
+	uint64_t root2 = new_table();
+
+	map_at(ROOT, 0x400000, 0x200000, PTE_P | PTE_W | PTE_D, 1);
+	map_at(ROOT, 0x401000, 0x201000, PTE_P | PTE_W | PTE_U | PTE_D, 1);
+	map_at(root2, 0x400000, 0x300000, PTE_P | PTE_W | PTE_U | PTE_D, 1);
+	shadow_fault(s, &pg, 0x400000, ACC_READ, &fi);
+	shadow_fault(s, &pg, 0x401000, ACC_READ, &fi);
+	pg.cr3 = root2;
+	shadow_set_cr3(s, &pg);
+	set_cpl(3, false);
+	pg.cr3 = ROOT;
+	shadow_set_cr3(s, &pg);              /* back, at CPL 3 */
+	ck_assert_int_eq(rights(0x400000), 0);
+	ck_assert_int_eq(rights(0x401000), RWX);
+	set_cpl(0, false);
+	ck_assert_int_eq(rights(0x400000), RWX);
+	set_cpl(3, false);
+	ck_assert_int_eq(rights(0x400000), 0);
+	ck_assert_int_eq(rights(0x401000), RWX);
+	ck_assert(!host_bad);
+}
+END_TEST
+
 static Suite *shadow_suite(void)
 {
 	Suite *su = suite_create("shadow");
@@ -565,6 +829,18 @@ static Suite *shadow_suite(void)
 	tcase_add_test(t, test_a_store_to_a_cached_space_table_forgets_that_space);
 	tcase_add_test(t, test_addresses_outside_the_window_are_refused);
 	tcase_add_test(t, test_unscanned_code_is_not_executable_when_scanning);
+	suite_add_tcase(su, t);
+
+	t = tcase_create("privilege");
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_test(t, test_many_mappings_keep_the_split_over_cpl_switches);
+	tcase_add_test(t, test_supervisor_pages_touched_backwards_share_one_mprotect);
+	tcase_add_test(t, test_a_dropped_page_is_never_protected_again);
+	tcase_add_test(t, test_wp0_supervisor_writes_to_read_only_pages_stop_at_cpl3);
+	tcase_add_test(t, test_smap_hides_user_pages_from_the_kernel_unless_ac);
+	tcase_add_test(t, test_smep_keeps_user_code_from_running_at_cpl0);
+	tcase_add_test(t, test_table_frames_stay_read_only_across_cpl_switches);
+	tcase_add_test(t, test_a_cached_space_comes_back_with_the_current_split);
 	suite_add_tcase(su, t);
 	return su;
 }
