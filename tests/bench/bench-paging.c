@@ -8,9 +8,10 @@
  *     with the cache of shadows and without it,
  *   - one round trip user -> kernel -> user (int from CPL 3, iretq back:
  *     two privilege switches) with few live mappings, and again after the
- *     guest kernel touched TRIP_PAGES user pages, each a live mapping: the
- *     switches should cost the same, since those pages have the same
- *     rights in both modes.
+ *     guest kernel touched TRIP_PAGES user pages, at their user address
+ *     and through its own 2 MiB map of RAM: the switches should cost
+ *     about the same, since the user pages have the same rights in both
+ *     modes and the kernel's map changes rights as a few large mappings.
  *
  *   bench-paging TRAPEZE GUEST
  */
@@ -76,9 +77,9 @@ int main(int argc, char **argv)
 	printf("  %-52s %9.0f %7.2f\n",
 	       "user->kernel->user round trip, few mappings", t0, t0 / b);
 	printf("  %-52s %9.0f %7.2f\n",
-	       "the same with " TRIP_PAGES " user pages mapped", t1, t1 / b);
+	       "the same, " TRIP_PAGES " pages touched", t1, t1 / b);
 	printf("\n  the cache makes a switch %.1fx cheaper\n", c0 / c1);
-	printf("  " TRIP_PAGES " live user mappings make a user->kernel->user "
+	printf("  " TRIP_PAGES " touched pages make a user->kernel->user "
 	       "round trip %.2fx as dear\n", t1 / t0);
 	return 0;
 }

@@ -6,8 +6,11 @@
  *   cr3 N        a switch between two address spaces of 64 touched
  *                pages each, including the touches
  *   trip N PAGES a round trip user -> kernel -> user (int $0x40 from CPL 3,
- *                iretq back), after the kernel touched PAGES user pages
- *                (each a live shadow mapping during the round trips)
+ *                iretq back), after the kernel touched PAGES user pages,
+ *                at their user address and, as a kernel zeroing them
+ *                would, through its own map of RAM (so each is a live
+ *                shadow mapping, and its frame a live host PTE inside the
+ *                kernel's 2 MiB supervisor mappings)
  * and prints "OP N iterations: C cycles each, tsc K kHz".
  */
 #include "trapeze/desc.h"
@@ -131,8 +134,8 @@ static void on_trip_done(struct trap_frame *f)
 
 /* The boot map stays supervisor-only (the kernel's own pages change
  * rights at every switch, as a real kernel's do); PAGES user pages at VA
- * are touched by the kernel, so that each has a live mapping; the code
- * and stack pages at UVA are user pages too. */
+ * are touched by the kernel, at VA and in the boot map (below 64 MiB);
+ * the code and stack pages at UVA are user pages too. */
 static void trip(unsigned long n, unsigned long pages)
 {
 	unsigned i;
@@ -160,8 +163,13 @@ static void trip(unsigned long n, unsigned long pages)
 	idt_set_dpl(0x41, 3);
 	tss_set_rsp0(pa(kstack) + sizeof(kstack));
 	write_cr3(pa(pml4[0]));
-	for (i = 0; i < pages && i < TRIP_PAGES; i++)
+	for (i = 0; i < pages && i < TRIP_PAGES; i++) {
+		uint64_t frame = 0x1000000ull + i * 4096ull;
+
 		(void)*(volatile uint8_t *)(VA + i * 4096ull);
+		if (frame < (64ull << 20))
+			(void)*(volatile uint8_t *)(uintptr_t)frame;
+	}
 }
 
 int guest_main(const struct trapeze_boot_info *bi)
