@@ -803,13 +803,38 @@ void shadow_set_cr3(struct shadow *s, const struct paging *pg)
 }
 
 /*
+ * Give a run of modal mappings the rights prot.  A 4 KiB mapping has one
+ * host PTE, so an mprotect costs what its record does.  A larger one (a
+ * guest's 2 MiB page, say a kernel's map of all RAM) may have hundreds
+ * present, and mprotect would rewrite every one of them at every switch,
+ * however few the guest used since the last.  Such runs are mapped afresh
+ * instead (dropped when prot is 0): the host then only clears the PTEs
+ * touched since the last switch, and faults pages back in, without a
+ * signal, when the guest uses them again.
+ */
+static void set_run_prot(struct shadow *s, const struct mapping *m,
+			 uint64_t len, int prot)
+{
+	if (!map_is_large(m)) {
+		host(s, OPS(s)->protect(OPS(s)->ctx, m->gva, len, prot));
+		s->st.protects++;
+	} else if (prot) {
+		host(s, OPS(s)->map(OPS(s)->ctx, m->gva, m->gpa, len, prot));
+		s->st.maps++;
+	} else {
+		host(s, OPS(s)->unmap(OPS(s)->ctx, m->gva, len));
+		s->st.unmaps++;
+	}
+}
+
+/*
  * Entering or leaving user mode (or, with SMAP, flipping RFLAGS.AC)
  * changes the host rights of the modal mappings only.  They are visited
  * in address order, and runs of neighbours that get the same rights share
- * one mprotect, so the cost is one step per modal mapping and one host
- * call per run, whatever the number of other mappings.  The trap path
- * calls this: it allocates nothing (the sort, when needed, is in place in
- * the preallocated scratch array).
+ * one host call (set_run_prot), so the cost is one step per modal mapping
+ * and one call per run, whatever the number of other mappings.  The trap
+ * path calls this: it allocates nothing (the sort, when needed, is in
+ * place in the preallocated scratch array).
  */
 void shadow_set_cpl(struct shadow *s, const struct paging *pg)
 {
@@ -827,21 +852,24 @@ void shadow_set_cpl(struct shadow *s, const struct paging *pg)
 	for (i = sp->modal; i != NIL; i = j) {
 		struct mapping *m = &s->maps[i];
 		int base = plain_prot(s, mapping_prot(s, m));
+		bool large = map_is_large(m);
 		uint64_t len = m->len;
 
 		j = m->mode_next;
 		if (base == m->prot && !has_special_frames(s, m->gpa, m->len))
 			continue;
+		/* A run: contiguous, the same rights, the same kind; large
+		 * mappings also contiguous in guest RAM (one mmap). */
 		for (; j != NIL; j = s->maps[j].mode_next) {
 			struct mapping *o = &s->maps[j];
 
-			if (o->gva != m->gva + len ||
+			if (o->gva != m->gva + len || map_is_large(o) != large ||
+			    (large && o->gpa != m->gpa + len) ||
 			    plain_prot(s, mapping_prot(s, o)) != base)
 				break;
 			len += o->len;
 		}
-		host(s, OPS(s)->protect(OPS(s)->ctx, m->gva, len, base));
-		s->st.protects++;
+		set_run_prot(s, m, len, base);
 		for (; i != j; i = s->maps[i].mode_next) {
 			struct mapping *o = &s->maps[i];
 

@@ -31,7 +31,7 @@ static struct shadow *s;
 static struct paging pg;
 
 /* The host's rights per page below MODEL_TOP: -1 when nothing is mapped
- * (the window's reservation).  Protecting a reserved page would hand the
+ * (the window's reservation).  Opening up a reserved page would hand the
  * guest anonymous memory: the model flags it. */
 #define MODEL_TOP (1ull << 31)
 static int8_t host_prot[MODEL_TOP / 4096];
@@ -48,17 +48,22 @@ static void model(char op, uint64_t gva, uint64_t len, int prot)
 			*p = (int8_t)prot;
 		else if (op == 'u')
 			*p = -1;
-		else if (*p < 0)
-			host_bad = true;
-		else
+		else if (*p >= 0)
 			*p = (int8_t)prot;
+		else if (prot)
+			host_bad = true;
 	}
 }
 
-/* What the host lets the guest do at gva now. */
+/* What the host lets the guest do at gva now (nothing if unmapped). */
 static int rights(uint64_t gva)
 {
-	return host_prot[gva / 4096];
+	return host_prot[gva / 4096] < 0 ? 0 : host_prot[gva / 4096];
+}
+
+static bool mapped(uint64_t gva)
+{
+	return host_prot[gva / 4096] >= 0;
 }
 
 static int rec(char op, uint64_t gva, uint64_t gpa, uint64_t len, int prot)
@@ -645,7 +650,7 @@ START_TEST(test_supervisor_pages_touched_backwards_share_one_mprotect)
 	/* One more in the middle of the range, after a hole. */
 	shadow_invlpg(s, MANY_VA + 10 * 4096);
 	set_cpl(0, false);
-	ck_assert_int_eq(rights(MANY_VA + 10 * 4096), -1);
+	ck_assert(!mapped(MANY_VA + 10 * 4096));
 	ck_assert_int_eq(rights(MANY_VA + 9 * 4096), RWX);
 	ck_assert_int_eq(rights(MANY_VA + 11 * 4096), RWX);
 	shadow_fault(s, &pg, MANY_VA + 10 * 4096, ACC_READ, &fi);
@@ -671,7 +676,7 @@ START_TEST(test_a_dropped_page_is_never_protected_again)
 	set_cpl(3, false);
 	set_cpl(0, false);
 	ck_assert_int_eq(rights(MANY_VA), RWX);
-	ck_assert_int_eq(rights(MANY_VA + 4096), -1);
+	ck_assert(!mapped(MANY_VA + 4096));
 	ck_assert_int_eq(rights(MANY_VA + 8192), RWX);
 	ck_assert(!host_bad);
 }
@@ -770,6 +775,43 @@ START_TEST(test_table_frames_stay_read_only_across_cpl_switches)
 }
 END_TEST
 
+START_TEST(test_large_supervisor_mappings_are_dropped_and_mapped_afresh)
+{
+	struct fault_info fi;
+
+	/* Two 2 MiB supervisor pages, neighbours in guest RAM too, and a
+	 * 4 KiB one just below them. */
+	map_at(ROOT, 0x40000000, 0x400000, PTE_P | PTE_W | PTE_D, 2);
+	map_at(ROOT, 0x40200000, 0x600000, PTE_P | PTE_W | PTE_D, 2);
+	map_at(ROOT, 0x3ffff000, 0x300000, PTE_P | PTE_W | PTE_D, 1);
+	shadow_fault(s, &pg, 0x40000000, ACC_READ, &fi);
+	shadow_fault(s, &pg, 0x40200000, ACC_READ, &fi);
+	shadow_fault(s, &pg, 0x3ffff000, ACC_READ, &fi);
+	ncalls = 0;
+	set_cpl(3, false);
+	/* The 4 KiB page is re-protected; the large ones are dropped in one
+	 * call, so that the host keeps none of their PTEs. */
+	ck_assert_uint_eq(ncalls, 2);
+	ck_assert_int_eq(calls[0].op, 'p');
+	ck_assert_uint_eq(calls[0].gva, 0x3ffff000);
+	ck_assert_int_eq(calls[1].op, 'u');
+	ck_assert_uint_eq(calls[1].gva, 0x40000000);
+	ck_assert_uint_eq(calls[1].len, 4ull << 20);
+	ck_assert_int_eq(rights(0x40300000), 0);
+	ck_assert_int_eq(rights(0x3ffff000), 0);
+	ncalls = 0;
+	set_cpl(0, false);
+	ck_assert_uint_eq(ncalls, 2);
+	ck_assert_int_eq(calls[1].op, 'm');
+	ck_assert_uint_eq(calls[1].gva, 0x40000000);
+	ck_assert_uint_eq(calls[1].gpa, 0x400000);
+	ck_assert_uint_eq(calls[1].len, 4ull << 20);
+	ck_assert_int_eq(rights(0x40300000), RWX);
+	ck_assert_int_eq(rights(0x3ffff000), RWX);
+	ck_assert(!host_bad);
+}
+END_TEST
+
 START_TEST(test_a_cached_space_comes_back_with_the_current_split)
 {
 	struct fault_info fi;
@@ -840,6 +882,7 @@ static Suite *shadow_suite(void)
 	tcase_add_test(t, test_smap_hides_user_pages_from_the_kernel_unless_ac);
 	tcase_add_test(t, test_smep_keeps_user_code_from_running_at_cpl0);
 	tcase_add_test(t, test_table_frames_stay_read_only_across_cpl_switches);
+	tcase_add_test(t, test_large_supervisor_mappings_are_dropped_and_mapped_afresh);
 	tcase_add_test(t, test_a_cached_space_comes_back_with_the_current_split);
 	suite_add_tcase(su, t);
 	return su;
