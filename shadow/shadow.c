@@ -828,6 +828,39 @@ static void set_run_prot(struct shadow *s, const struct mapping *m,
 }
 
 /*
+ * A run of 4 KiB modal mappings from i: neighbours whose frames get the
+ * same final rights, page tables and scanned code included, share one
+ * mprotect; a run where every page already has them costs nothing.  So a
+ * kernel's code pages, or its tables, cost one call per stretch on every
+ * switch instead of one each.  Returns the first mapping after the run.
+ */
+static uint32_t small_run(struct shadow *s, uint32_t i)
+{
+	const struct mapping *m = &s->maps[i];
+	int p = frame_prot(s, mapping_prot(s, m), frame_of(m->gpa));
+	uint64_t len = SHADOW_PAGE;
+	bool stale = m->prot != p;
+	uint32_t j, k;
+
+	for (j = m->mode_next; j != NIL; j = s->maps[j].mode_next) {
+		const struct mapping *o = &s->maps[j];
+
+		if (map_is_large(o) || o->gva != m->gva + len ||
+		    frame_prot(s, mapping_prot(s, o), frame_of(o->gpa)) != p)
+			break;
+		stale |= o->prot != p;
+		len += SHADOW_PAGE;
+	}
+	if (stale) {
+		host(s, OPS(s)->protect(OPS(s)->ctx, m->gva, len, p));
+		s->st.protects++;
+	}
+	for (k = i; k != j; k = s->maps[k].mode_next)
+		s->maps[k].prot = (uint8_t)p;
+	return j;
+}
+
+/*
  * Entering or leaving user mode (or, with SMAP, flipping RFLAGS.AC)
  * changes the host rights of the modal mappings only.  They are visited
  * in address order, and runs of neighbours that get the same rights share
@@ -852,19 +885,22 @@ void shadow_set_cpl(struct shadow *s, const struct paging *pg)
 	for (i = sp->modal; i != NIL; i = j) {
 		struct mapping *m = &s->maps[i];
 		int base = plain_prot(s, mapping_prot(s, m));
-		bool large = map_is_large(m);
 		uint64_t len = m->len;
 
 		j = m->mode_next;
+		if (!map_is_large(m)) {
+			j = small_run(s, i);
+			continue;
+		}
 		if (base == m->prot && !has_special_frames(s, m->gpa, m->len))
 			continue;
-		/* A run: contiguous, the same rights, the same kind; large
-		 * mappings also contiguous in guest RAM (one mmap). */
+		/* A run of large mappings: contiguous in guest-virtual space
+		 * and in guest RAM (one mmap), with the same rights. */
 		for (; j != NIL; j = s->maps[j].mode_next) {
 			struct mapping *o = &s->maps[j];
 
-			if (o->gva != m->gva + len || map_is_large(o) != large ||
-			    (large && o->gpa != m->gpa + len) ||
+			if (o->gva != m->gva + len || !map_is_large(o) ||
+			    o->gpa != m->gpa + len ||
 			    plain_prot(s, mapping_prot(s, o)) != base)
 				break;
 			len += o->len;
@@ -1087,6 +1123,73 @@ static enum fault_result map_translation(struct shadow *s, uint64_t gva,
 	return FAULT_FIXED;
 }
 
+/*
+ * Fault-around: after a fault maps a 4 KiB guest page, map the pages
+ * after it in the same last-level table whose entries the guest has
+ * already marked accessed, as Linux and the toy kernel do when they make
+ * an entry for a page about to be used (and dirty, when it is writable).
+ * No guest-visible bit changes: it is what a fault on each would do
+ * later, minus the fault.  An entry without A, or one the current mode
+ * may not read, ends the stretch; so does an address already mapped.
+ * Neighbours with contiguous frames and the same rights go to the host in
+ * one call.
+ */
+#define FAULT_AROUND 64
+
+static void fault_around(struct shadow *s, const struct paging *pg,
+			 const struct walk *w)
+{
+	uint64_t a = w->page_base + SHADOW_PAGE;
+	uint64_t end = (w->page_base & ~(BLOCK_SIZE - 1)) + BLOCK_SIZE;
+	uint32_t idx[FAULT_AROUND];
+	int prot[FAULT_AROUND];
+	unsigned n = 0, i, j, k;
+
+	if (w->page_size != SHADOW_PAGE)
+		return;
+	if (end > w->page_base + FAULT_AROUND * SHADOW_PAGE)
+		end = w->page_base + FAULT_AROUND * SHADOW_PAGE;
+	if (end > s->cfg.gva_limit)
+		end = s->cfg.gva_limit;
+	for (; a < end; a += SHADOW_PAGE) {
+		struct walk nw;
+		struct mapping *m;
+
+		if (map_find(s, s->active, a) != NIL ||
+		    shadow_walk(s, pg, a, ACC_READ | ACC_PEEK, &nw) != WALK_OK ||
+		    !nw.accessed || nw.page_size != SHADOW_PAGE ||
+		    s->map_free == NIL)
+			break;
+		idx[n] = map_new(s, s->active);
+		m = &s->maps[idx[n]];
+		m->gva = a;
+		m->len = SHADOW_PAGE;
+		m->gpa = nw.page_gpa;
+		m->writable = nw.writable;
+		m->user = nw.user;
+		m->exec = nw.exec;
+		m->dirty = nw.dirty;
+		map_index(s, idx[n]);
+		modal_update(s, idx[n]);
+		prot[n] = frame_prot(s, mapping_prot(s, m), frame_of(m->gpa));
+		n++;
+	}
+	for (i = 0; i < n; i = j) {
+		const struct mapping *first = &s->maps[idx[i]];
+
+		for (j = i + 1; j < n && prot[j] == prot[i] &&
+		     s->maps[idx[j]].gpa == first->gpa + (j - i) * SHADOW_PAGE;
+		     j++)
+			;
+		host(s, OPS(s)->map(OPS(s)->ctx, first->gva, first->gpa,
+				    (j - i) * SHADOW_PAGE, prot[i]));
+		s->st.maps++;
+		s->st.pages_around += j - i;
+		for (k = i; k < j; k++)
+			s->maps[idx[k]].prot = (uint8_t)prot[k];
+	}
+}
+
 enum fault_result shadow_fault(struct shadow *s, const struct paging *pg,
 			       uint64_t gva, unsigned access,
 			       struct fault_info *fi)
@@ -1121,6 +1224,11 @@ enum fault_result shadow_fault(struct shadow *s, const struct paging *pg,
 		make_room(s);
 	}
 	if (r != FAULT_FIXED || s->host_error) {
+		s->host_error = false;
+		return FAULT_HOST_ERROR;
+	}
+	fault_around(s, pg, &fi->walk);
+	if (s->host_error) {
 		s->host_error = false;
 		return FAULT_HOST_ERROR;
 	}

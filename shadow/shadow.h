@@ -65,6 +65,7 @@ struct walk {
 	uint64_t page_gpa;      /* guest-physical base of the guest page */
 	bool writable, user, exec; /* effective rights over all levels */
 	bool dirty;             /* leaf D bit (set now or before) */
+	bool accessed;          /* leaf A bit as the walk found it */
 	uint32_t pf_err;        /* #PF error code when WALK_FAULT */
 	uint64_t leaf_gpa;      /* guest-physical address of the leaf entry */
 	/* The tables the walk read, root first: where each one lives and
@@ -170,6 +171,7 @@ struct shadow_stats {
 	uint64_t faults_fixed, faults_guest, pt_writes, invalidations;
 	uint64_t pages_dropped, maps, unmaps, protects, cr3_switches;
 	uint64_t cache_hits, cache_misses;
+	uint64_t pages_around;     /* mapped by fault-around, no fault of their own */
 	unsigned spaces, mappings, tables;
 };
 void shadow_get_stats(const struct shadow *s, struct shadow_stats *st);

@@ -235,6 +235,7 @@ enum walk_status shadow_walk(struct shadow *s, const struct paging *pg,
 			       PTE_A |
 			       ((access & 3) == ACC_WRITE ? PTE_D : 0));
 	w->dirty = (access & 3) == ACC_WRITE || (entry & PTE_D);
+	w->accessed = !!(entry & PTE_A);
 	w->leaf_gpa = entry_gpa;
 	return WALK_OK;
 }

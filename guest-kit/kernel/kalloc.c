@@ -31,9 +31,8 @@ static void zero_page(void *page)
 			 : "memory");
 }
 
-void *kalloc(void)
+static void *take(void)
 {
-	uint64_t flags = pv->irq_save();
 	void *page = NULL;
 
 	if (free_list) {
@@ -45,10 +44,31 @@ void *kalloc(void)
 	}
 	if (page)
 		free_pages--;
-	pv->irq_restore(flags);
-	if (page)
-		zero_page(page);
 	return page;
+}
+
+void *kalloc(void)
+{
+	void *page;
+
+	return kalloc_many(&page, 1) ? page : NULL;
+}
+
+/* Up to n pages, zeroed, under one irq_save(): the demand-zero path takes
+ * a batch per fault, and every call on it is a trap under Trapeze's
+ * scanner (returns and indirect calls are patched).  How many it got. */
+unsigned kalloc_many(void **pages, unsigned n)
+{
+	uint64_t flags = pv->irq_save();
+	unsigned i;
+
+	for (i = 0; i < n && (pages[i] = take()); i++)
+		;
+	pv->irq_restore(flags);
+	n = i;
+	for (i = 0; i < n; i++)
+		zero_page(pages[i]);
+	return n;
 }
 
 void kfree(void *page)

@@ -53,6 +53,7 @@ void pit_start(unsigned hz);
 /* kalloc.c: physical pages, zeroed */
 void kalloc_init(uint64_t start, uint64_t end);
 void *kalloc(void);
+unsigned kalloc_many(void **pages, unsigned n);
 void kfree(void *page);
 uint64_t kalloc_free_count(void);
 
@@ -60,7 +61,14 @@ uint64_t kalloc_free_count(void);
 #define PTE_P   0x1ull
 #define PTE_W   0x2ull
 #define PTE_U   0x4ull
+#define PTE_A   0x20ull
+#define PTE_D   0x40ull
 #define PTE_PS  0x80ull
+/* The kernel's own mappings and fresh user pages are made accessed and
+ * dirty at once, as Linux's PAGE_KERNEL and its anonymous write faults
+ * do: nothing here reads the bits, the CPU need not write them later, and
+ * a shadow MMU may map such entries before they are touched. */
+#define PTE_AD  (PTE_A | PTE_D)
 #define PTE_NX  (1ull << 63)
 #define PTE_ADDR 0x000ffffffffff000ull
 

@@ -58,13 +58,14 @@ static void map_identity_2m(uint64_t *pd, uint64_t pa, uint64_t ram_size,
 	uint64_t *pt, a;
 
 	if (pa && pa + (2ull << 20) <= ram_size) {
-		batch_set(b, &pd[(pa >> 21) & 511], pa | PTE_P | PTE_W | PTE_PS);
+		batch_set(b, &pd[(pa >> 21) & 511],
+			  pa | PTE_P | PTE_W | PTE_PS | PTE_AD);
 		return;
 	}
 	pt = new_table(&pd[(pa >> 21) & 511], PTE_P | PTE_W);
 	for (a = pa ? pa : PAGE_SIZE; a < pa + (2ull << 20) && a < ram_size;
 	     a += PAGE_SIZE)
-		batch_set(b, &pt[(a >> 12) & 511], a | PTE_P | PTE_W);
+		batch_set(b, &pt[(a >> 12) & 511], a | PTE_P | PTE_W | PTE_AD);
 }
 
 void vm_init(uint64_t ram_size)
@@ -165,7 +166,7 @@ static int is_demand_zero(uint64_t va)
  * after it in the same region and page table (fault-around).  A program
  * that walks its heap takes one fault per FAULT_AROUND pages, and under
  * Trapeze one page-table hypercall for all of them. */
-#define FAULT_AROUND 16
+#define FAULT_AROUND 64
 
 static uint64_t region_end(uint64_t va)
 {
@@ -178,37 +179,39 @@ static uint64_t region_end(uint64_t va)
 }
 
 /* A user touched an absent page: give it a zeroed one if the address is
- * heap or stack (and its neighbours, see FAULT_AROUND).  0, -1 for an
- * address that is neither, -2 for no memory.  No TLB flush: an absent
- * entry is never cached. */
+ * heap or stack (and its neighbours, see FAULT_AROUND: they share its
+ * last-level table, so the entries are written in place, in one batch).
+ * 0, -1 for an address that is neither, -2 for no memory.  No TLB flush:
+ * an absent entry is never cached. */
 int vm_demand_zero(uint64_t pml4, uint64_t va)
 {
 	struct pte_batch b = { .n = 0 };
-	uint64_t a, end;
-	void *page;
+	void *pages[FAULT_AROUND];
+	uint64_t *pte;
+	unsigned n, got, i;
 
 	va = ALIGN_DOWN(va, PAGE_SIZE);
 	if (!is_demand_zero(va))
 		return -1;
-	end = region_end(va);
-	for (a = va; a < end; a += PAGE_SIZE) {
-		uint64_t *pte = a == va ? NULL : walk(pml4, a, 0);
-
-		if (pte && (*pte & PTE_P))
-			break;
-		page = kalloc();
-		if (!page)
-			break;
-		/* The first entry is absent (the caller saw so): failing,
-		 * the tables could not grow. */
-		if (vm_map(pml4, a, (uint64_t)(uintptr_t)page,
-			   PTE_W | PTE_U | PTE_NX, &b) < 0) {
-			kfree(page);
-			break;
-		}
+	/* The entry is absent (the caller saw so): no entry, the tables
+	 * could not grow. */
+	pte = walk(pml4, va, 1);
+	if (!pte || (*pte & PTE_P))
+		return -2;
+	n = (unsigned)((region_end(va) - va) / PAGE_SIZE);
+	for (i = 1; i < n && !(pte[i] & PTE_P); i++)
+		;
+	got = kalloc_many(pages, i);
+	if (!got)
+		return -2;
+	for (i = 0; i < got; i++) {
+		b.req[i].ptr = (uint64_t)(uintptr_t)&pte[i];
+		b.req[i].val = (uint64_t)(uintptr_t)pages[i] | PTE_W | PTE_U |
+			       PTE_NX | PTE_P | PTE_AD;
 	}
+	b.n = got;
 	batch_flush(&b);
-	return a == va ? -2 : 0;
+	return 0;
 }
 
 /* Where the kernel reaches user address va, as the user could reach it

@@ -838,6 +838,112 @@ START_TEST(test_a_cached_space_comes_back_with_the_current_split)
 }
 END_TEST
 
+/* ---- fault-around ---- */
+
+START_TEST(test_fault_maps_accessed_neighbours_in_one_call)
+{
+	uint64_t flags = PTE_P | PTE_W | PTE_NX | PTE_A | PTE_D;
+	uint64_t first, i, clean;
+	struct fault_info fi;
+	const struct call *c;
+
+	first = map_at(ROOT, 0x400000, 0x200000, PTE_P | PTE_W | PTE_NX, 1);
+	for (i = 1; i < 6; i++)
+		map_at(ROOT, 0x400000 + i * 4096, 0x200000 + i * 4096, flags, 1);
+	/* Never touched by the guest: no A, so not mapped before its fault. */
+	clean = map_at(ROOT, 0x406000, 0x206000, PTE_P | PTE_W | PTE_NX, 1);
+	map_at(ROOT, 0x407000, 0x207000, flags, 1);
+	ck_assert_int_eq(shadow_fault(s, &pg, 0x400000, ACC_WRITE, &fi),
+			 FAULT_FIXED);
+	c = last('m');
+	ck_assert_uint_eq(c->gva, 0x401000);      /* the five after it, */
+	ck_assert_uint_eq(c->gpa, 0x201000);
+	ck_assert_uint_eq(c->len, 5 * 4096);       /* in one call */
+	ck_assert_int_eq(c->prot, SHADOW_R | SHADOW_W);
+	ck_assert(mapped(0x400000));
+	ck_assert(!mapped(0x406000));              /* the stretch ends at A=0 */
+	ck_assert(!mapped(0x407000));
+	ck_assert_uint_eq(*at(clean) & (PTE_A | PTE_D), 0);
+	ck_assert_uint_eq(*at(first) & (PTE_A | PTE_D), PTE_A | PTE_D);
+	ck_assert(!host_bad);
+}
+END_TEST
+
+START_TEST(test_fault_around_maps_a_clean_neighbour_read_only)
+{
+	struct fault_info fi;
+	uint64_t leaf;
+
+	map_at(ROOT, 0x400000, 0x200000, PTE_P | PTE_W | PTE_A | PTE_D, 1);
+	leaf = map_at(ROOT, 0x401000, 0x201000, PTE_P | PTE_W | PTE_A, 1);
+	shadow_fault(s, &pg, 0x400000, ACC_READ, &fi);
+	/* Accessed but clean: readable now, and its first store still
+	 * faults so that D is set as the CPU would. */
+	ck_assert_int_eq(rights(0x401000), SHADOW_R | SHADOW_X);
+	ck_assert(!(*at(leaf) & PTE_D));
+	ck_assert_int_eq(shadow_fault(s, &pg, 0x401000, ACC_WRITE, &fi),
+			 FAULT_FIXED);
+	ck_assert(*at(leaf) & PTE_D);
+	ck_assert_int_eq(rights(0x401000), RWX);
+}
+END_TEST
+
+START_TEST(test_fault_around_at_cpl3_leaves_supervisor_neighbours)
+{
+	struct fault_info fi;
+
+	map_at(ROOT, 0x400000, 0x200000, PTE_P | PTE_U | PTE_A, 1);
+	map_at(ROOT, 0x401000, 0x201000, PTE_P | PTE_A, 1);    /* supervisor */
+	map_at(ROOT, 0x402000, 0x202000, PTE_P | PTE_U | PTE_A, 1);
+	set_cpl(3, false);
+	ck_assert_int_eq(shadow_fault(s, &pg, 0x400000, ACC_READ, &fi),
+			 FAULT_FIXED);
+	ck_assert(!mapped(0x401000));
+	ck_assert(!mapped(0x402000));
+	ck_assert_int_eq(shadow_fault(s, &pg, 0x401000, ACC_READ, &fi),
+			 FAULT_GUEST_PF);
+}
+END_TEST
+
+START_TEST(test_code_and_table_pages_cost_one_call_per_stretch)
+{
+	struct fault_info fi;
+	uint64_t i, pt, leaf;
+	unsigned before, protects = 0;
+
+	/* Four supervisor pages whose frames are the first level tables of
+	 * four user pages: one stretch of read-only frames. */
+	uint64_t pts[4];
+
+	for (i = 0; i < 4; i++) {
+		leaf = map_at(ROOT, 0x10000000 + i * 0x200000, 0x300000 + i * 4096,
+			      PTE_P | PTE_U | PTE_W, 1);
+		pts[i] = leaf & ~0xfffull;
+		shadow_fault(s, &pg, 0x10000000 + i * 0x200000, ACC_READ, &fi);
+	}
+	for (i = 0; i < 4; i++) {
+		pt = pts[i];
+		map_at(ROOT, 0x500000 + i * 4096, pt, PTE_P | PTE_W | PTE_D, 1);
+		shadow_fault(s, &pg, 0x500000 + i * 4096, ACC_READ, &fi);
+		ck_assert(shadow_is_page_table(s, pt));
+	}
+	set_cpl(3, false);
+	before = ncalls;
+	set_cpl(0, false);
+	for (i = before; i < ncalls; i++)
+		if (calls[i].op == 'p' && calls[i].gva >= 0x500000 &&
+		    calls[i].gva < 0x504000) {
+			protects++;
+			ck_assert_uint_eq(calls[i].gva, 0x500000);
+			ck_assert_uint_eq(calls[i].len, 4 * 4096);
+		}
+	ck_assert_uint_eq(protects, 1);
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(rights(0x500000 + i * 4096), SHADOW_R | SHADOW_X);
+	ck_assert(!host_bad);
+}
+END_TEST
+
 static Suite *shadow_suite(void)
 {
 	Suite *su = suite_create("shadow");
@@ -884,6 +990,10 @@ static Suite *shadow_suite(void)
 	tcase_add_test(t, test_table_frames_stay_read_only_across_cpl_switches);
 	tcase_add_test(t, test_large_supervisor_mappings_are_dropped_and_mapped_afresh);
 	tcase_add_test(t, test_a_cached_space_comes_back_with_the_current_split);
+	tcase_add_test(t, test_fault_maps_accessed_neighbours_in_one_call);
+	tcase_add_test(t, test_fault_around_maps_a_clean_neighbour_read_only);
+	tcase_add_test(t, test_fault_around_at_cpl3_leaves_supervisor_neighbours);
+	tcase_add_test(t, test_code_and_table_pages_cost_one_call_per_stretch);
 	suite_add_tcase(su, t);
 	return su;
 }
