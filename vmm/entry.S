@@ -8,6 +8,13 @@
  * the monitor's FS base, calls trap_handle(sig, info, ucontext) in C, and
  * on the way out loads the bases the vCPU says the guest has.
  *
+ * On the way out it also loads DS and ES with the host's flat user data
+ * selector (0x2b).  64-bit code ignores them, but a guest in 32-bit
+ * protected or compatibility mode runs natively on the host's 32-bit
+ * code segment, where a null DS (a 64-bit process's usual) would fault
+ * on every access; sigreturn restores neither register, and a guest's
+ * native load of one (possible under --cpu=trap) is undone here.
+ *
  * trap_fs_mode 0: FSGSBASE is enabled, rd/wr{fs,gs}base work (a few ns).
  * trap_fs_mode 1: no FSGSBASE: arch_prctl(ARCH_SET_FS) on every entry
  *                 (a guest selector load may have reset the base, and
@@ -41,6 +48,9 @@ trap_entry:
 2:	subq	$8, %rsp                /* align the stack for the call */
 	call	trap_handle
 	addq	$8, %rsp
+	movl	$0x2b, %eax             /* Linux's __USER_DS */
+	movl	%eax, %ds
+	movl	%eax, %es
 	cmpl	$0, trap_fs_mode(%rip)
 	jne	3f
 	movq	trap_guest_gs(%rip), %rax

@@ -29,6 +29,7 @@
 #include "gmem.h"
 #include "loader.h"
 #include "memory.h"
+#include "multiboot.h"
 #include "report.h"
 #include "scan.h"
 #include "trace.h"
@@ -169,7 +170,11 @@ void vm_boot(struct vm *vm, const struct boot_image *img)
 {
 	struct paging pg;
 
-	loader_boot_setup(vm, img, vm->opt.append);
+	if (img->proto == BOOT_MULTIBOOT)
+		multiboot_boot_setup(vm, img, vm->opt.guest_path,
+				     vm->opt.append, vm->opt.initrd);
+	else
+		loader_boot_setup(vm, img, vm->opt.append);
 	vm_paging(vm, &pg);
 	shadow_reset(vm->mmu, &pg);
 }
@@ -181,6 +186,9 @@ int vm_create(struct vm *vm, const struct vm_options *opt, char *err,
 
 	if (vm_init(vm, opt, NULL, err, errlen) ||
 	    loader_load_file(vm, opt->guest_path, &img, err, errlen))
+		return -1;
+	if (opt->initrd &&
+	    multiboot_load_module(vm, opt->initrd, &img, err, errlen))
 		return -1;
 	vm_boot(vm, &img);
 	return 0;
