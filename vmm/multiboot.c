@@ -228,15 +228,16 @@ int multiboot_load_module(struct vm *vm, const char *path,
 			  struct boot_image *img, char *err, size_t errlen)
 {
 	uint64_t start = (img->end + 4095) & ~4095ull;
+	char why[256];
 	size_t len = 0;
 	uint8_t *buf;
 
 	if (img->proto != BOOT_MULTIBOOT)
 		return loader_fail(err, errlen, "--initrd needs a multiboot "
 				   "image (modules are multiboot's)");
-	buf = loader_read_file(path, &len, err, errlen);
+	buf = loader_read_file(path, &len, why, sizeof(why));
 	if (!buf)
-		return -1;
+		return loader_fail(err, errlen, "--initrd %s: %s", path, why);
 	if (start > vm->ram_size || len > vm->ram_size - start) {
 		free(buf);
 		return loader_fail(err, errlen, "--initrd %s: %zu bytes do not "

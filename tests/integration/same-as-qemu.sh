@@ -2,7 +2,8 @@
 # Guests print the same transcript and exit with the same status under
 # QEMU (real CPL-0 semantics, emulated) and under Trapeze: the examples,
 # the toy kernel (guest-kit/kernel, paravirtualized under Trapeze),
-# and the paging guest (shadow paging against QEMU's page walker).
+# the paging guest (shadow paging against QEMU's page walker), and a
+# 32-bit multiboot kernel that switches to long mode by itself.
 # Skipped (77) when QEMU is not installed.
 set -u
 builddir=${builddir:-.}
@@ -13,7 +14,8 @@ trap 'rm -rf "$tmp"' EXIT
 fail=0
 for image in guest-kit/examples/hello.elf guest-kit/examples/tour.elf \
 	tests/guests/paging.elf tests/guests/scanner.elf \
-	tests/guests/interrupts.elf guest-kit/kernel/kernel.elf; do
+	tests/guests/interrupts.elf guest-kit/kernel/kernel.elf \
+	tests/guests/mb32.elf; do
 	g=$(basename "$image" .elf)
 	image=$builddir/$image
 	"$srcdir/scripts/qemu-run" --append "from both" "$image" > "$tmp/qemu"
