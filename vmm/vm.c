@@ -393,10 +393,17 @@ static void handle_page_fault(struct vm *vm, const struct host_trap *t)
 		break;
 	case FAULT_OUTSIDE:
 		/* Outside the window nothing can be mapped for the guest:
-		 * a fault its own tables explain, else one with RSVD set. */
+		 * a fault its own tables explain; below it (page 0, which no
+		 * host process can map, and kvm-unit-tests writes its AP
+		 * trampoline there) a data access to RAM is emulated; else a
+		 * fault with RSVD set. */
 		if (shadow_walk(vm->mmu, &pg, t->addr, access, &w) ==
 		    WALK_FAULT)
 			vcpu_raise_pf(v, t->addr, w.pf_err);
+		else if (t->addr < vm->window_lo && access != ACC_EXEC &&
+			 w.gpa < vm->ram_size &&
+			 vm_emulate_at_rip(vm) != EMU_NONE)
+			break;
 		else
 			vcpu_raise_pf(v, t->addr,
 				      PFERR_P | PFERR_RSVD |

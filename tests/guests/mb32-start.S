@@ -103,6 +103,14 @@ mb64_entry:
 	jne	5f
 	movl	$msg_wide_ok, %esi
 5:	call	puts64
+	/* Page 0 through the guest's own tables, from 64-bit code. */
+	movl	$0x7f8, %edi
+	movq	%rax, (%rdi)
+	cmpq	(%rdi), %rax
+	movl	$msg_page0_bad, %esi
+	jne	6f
+	movl	$msg_page0_ok, %esi
+6:	call	puts64
 	movw	$0xf4, %dx               /* isa-debug-exit: status 1 */
 	xorl	%eax, %eax
 	outb	%al, %dx
@@ -126,6 +134,8 @@ msg_efer_ok:	.asciz	"mb64: EFER has LME and LMA, not SCE or NXE\n"
 msg_efer_bad:	.asciz	"mb64: EFER is not LME|LMA\n"
 msg_wide_ok:	.asciz	"mb64: 64-bit registers hold 64 bits\n"
 msg_wide_bad:	.asciz	"mb64: a 64-bit register lost its upper half\n"
+msg_page0_ok:	.asciz	"mb64: page 0 holds a 64-bit store\n"
+msg_page0_bad:	.asciz	"mb64: page 0 lost a 64-bit store\n"
 
 	.balign	8
 mb32_gdt:

@@ -107,6 +107,21 @@ static void modules(const struct mb_info *mbi)
 	}
 }
 
+/* Page 0 is RAM like any other (a host process cannot map it: Trapeze
+ * emulates each access there). */
+static int page0_is_ram(void)
+{
+	uintptr_t a = 0x7f0;
+	volatile uint32_t *p;
+
+	__asm__("" : "+r"(a));     /* an address, not a bounds puzzle */
+	p = (volatile uint32_t *)a;
+
+	*p = 0x5a5aa5a5;
+	p[1] = *p + 1;
+	return p[1] == 0x5a5aa5a6;
+}
+
 void mb32_main(uint32_t magic, const struct mb_info *mbi)
 {
 	uint32_t cr0, eflags;
@@ -130,6 +145,7 @@ void mb32_main(uint32_t magic, const struct mb_info *mbi)
 	line("upper memory (MiB, rounded up)", (mbi->mem_upper + 1023) / 1024,
 	     0);
 	line("memory map covers it", mmap_has_upper(mbi), 0);
+	line("page 0 is RAM", page0_is_ram(), 0);
 	puts32("mb32: arguments \"");
 	puts32(arguments((const char *)mbi->cmdline));
 	puts32("\"\n");
