@@ -53,7 +53,7 @@
 void trap_entry(int sig, siginfo_t *si, void *uc);
 void trap_handle(int sig, siginfo_t *si, ucontext_t *uc);
 extern uint64_t trap_guest_fs, trap_guest_gs, trap_monitor_fs;
-extern uint32_t trap_fs_mode;
+extern uint32_t trap_fs_mode, trap_data32;
 
 static const int trap_signals[] = { SIGSEGV, SIGILL, SIGTRAP, SIGBUS,
 				    SIGFPE, SIGSYS };
@@ -112,6 +112,7 @@ static void regs_out(const struct vcpu *v, mcontext_t *mc)
 	mc->gregs[REG_EFL] = fl | RFLAGS_IF | RFLAGS_FIXED;
 	mc->gregs[REG_CSGSFS] = (mc->gregs[REG_CSGSFS] & 0x0000ffffffff0000ll) |
 				cs | ((long long)HOST_SS << 48);
+	trap_data32 = cs == HOST_CS32;   /* entry.S loads DS and ES */
 	trap_guest_fs = v->seg[SR_FS].base;
 	if (trap_fs_mode == 0) {
 		trap_guest_gs = v->seg[SR_GS].base;

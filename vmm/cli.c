@@ -50,7 +50,9 @@ void cli_run_usage(FILE *f)
 {
 	fputs("Usage: trapeze run [OPTIONS] [GUEST.elf]\n"
 	      "Boot GUEST.elf, a static ELF64 x86-64 image "
-	      "(docs/guest-abi.md), and run it;\n"
+	      "(docs/guest-abi.md) or a\n"
+	      "multiboot kernel (ELF32, ELF64 or flat with address fields), "
+	      "and run it;\n"
 	      "with no GUEST.elf, the built-in toy kernel "
 	      "(guest-kit/kernel).\n"
 	      "Its COM1 serial port is this terminal: output to stdout, "
@@ -60,6 +62,7 @@ void cli_run_usage(FILE *f)
 	      "                         from 4 MiB to 64 GiB\n"
 	      "  -a, --append=STRING    the guest's command line (in its "
 	      "boot info)\n"
+	      "      --initrd=FILE      a multiboot kernel's module 0\n"
 	      "      --cpu=MODE         scan (default): patch the sensitive "
 	      "instructions that\n"
 	      "                         do not trap before they run; trap: "
@@ -206,10 +209,12 @@ static int parse_trace_opt(int c, const char *arg, struct trace_options *t)
 enum cli_result cli_parse_run(int argc, char **argv, struct vm_options *opt,
 			      struct trace_options *topt)
 {
-	enum { OPT_TIMEOUT = 256, OPT_NO_CACHE, OPT_STATS, OPT_CPU };
+	enum { OPT_TIMEOUT = 256, OPT_NO_CACHE, OPT_STATS, OPT_CPU,
+	       OPT_INITRD };
 #define RUN_OPTIONS \
 		{ "mem", required_argument, NULL, 'm' }, \
 		{ "append", required_argument, NULL, 'a' }, \
+		{ "initrd", required_argument, NULL, OPT_INITRD }, \
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT }, \
 		{ "cpu", required_argument, NULL, OPT_CPU }, \
 		{ "no-shadow-cache", no_argument, NULL, OPT_NO_CACHE }, \
@@ -255,6 +260,9 @@ enum cli_result cli_parse_run(int argc, char **argv, struct vm_options *opt,
 				return error("--append: the command line is "
 					     "longer than %s bytes", "2047");
 			opt->append = optarg;
+			break;
+		case OPT_INITRD:
+			opt->initrd = optarg;
 			break;
 		case OPT_TIMEOUT:
 			if (parse_timeout(optarg, opt))

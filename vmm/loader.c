@@ -5,6 +5,7 @@
  */
 #include <elf.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,16 +16,14 @@
 
 #include "gmem.h"
 #include "loader.h"
+#include "multiboot.h"
 #include "trapeze/abi.h"
 #include "trapeze/bootstate.h"
 #include "vm.h"
 
 #define MAX_IMAGE (1ull << 32)
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+int loader_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -74,65 +73,101 @@ static int check_header(const Elf64_Ehdr *eh, size_t len, char *err,
 			size_t errlen)
 {
 	if (len < EI_NIDENT || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0)
-		return fail(err, errlen, "not an ELF file");
+		return loader_fail(err, errlen, "not an ELF file");
 	if (eh->e_ident[EI_CLASS] != ELFCLASS64)
-		return fail(err, errlen, "32-bit ELF: Trapeze boots ELF64 "
-			    "x86-64 guests");
+		return loader_fail(err, errlen, "32-bit ELF without a multiboot "
+			    "header: Trapeze boots ELF64 x86-64 guests and "
+			    "multiboot kernels");
 	if (len < sizeof(*eh))
-		return fail(err, errlen, "truncated ELF header");
+		return loader_fail(err, errlen, "truncated ELF header");
 	if (eh->e_ident[EI_DATA] != ELFDATA2LSB || eh->e_machine != EM_X86_64)
-		return fail(err, errlen, "not an x86-64 ELF file (machine %u)",
+		return loader_fail(err, errlen, "not an x86-64 ELF file (machine %u)",
 			    eh->e_machine);
 	if (eh->e_type == ET_DYN)
-		return fail(err, errlen, "dynamic ELF (ET_DYN): guests must be "
+		return loader_fail(err, errlen, "dynamic ELF (ET_DYN): guests must be "
 			    "static executables (ET_EXEC)");
 	if (eh->e_type != ET_EXEC)
-		return fail(err, errlen, "ELF type %u is not an executable",
+		return loader_fail(err, errlen, "ELF type %u is not an executable",
 			    eh->e_type);
 	if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phnum == 0 ||
 	    eh->e_phoff > len ||
 	    (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > len - eh->e_phoff)
-		return fail(err, errlen, "bad or truncated program header "
+		return loader_fail(err, errlen, "bad or truncated program header "
 			    "table");
 	return 0;
 }
 
-static int check_load(const Elf64_Phdr *ph, unsigned i, size_t len,
-		      uint64_t ram_size, char *err, size_t errlen)
+int loader_add_segment(struct boot_image *img, const struct image_segment *s,
+		       unsigned i, size_t len, uint64_t ram_size, char *err,
+		       size_t errlen)
 {
-	if (ph->p_filesz > ph->p_memsz)
-		return fail(err, errlen, "segment %u: file size exceeds memory "
-			    "size", i);
-	if (ph->p_offset > len || ph->p_filesz > len - ph->p_offset)
-		return fail(err, errlen, "segment %u lies past the end of the "
-			    "file (truncated?)", i);
-	if (ph->p_paddr < TRAPEZE_LOAD_MIN)
-		return fail(err, errlen, "segment %u at %#llx overlaps the boot "
-			    "area below 1 MiB", i,
-			    (unsigned long long)ph->p_paddr);
-	if (ph->p_paddr >= ram_size || ph->p_memsz > ram_size - ph->p_paddr)
-		return fail(err, errlen, "segment %u ends past guest RAM (%s)",
-			    i, mib(ram_size));
+	if (s->filesz > s->memsz)
+		return loader_fail(err, errlen, "segment %u: file size exceeds "
+				   "memory size", i);
+	if (s->offset > len || s->filesz > len - s->offset)
+		return loader_fail(err, errlen, "segment %u lies past the end "
+				   "of the file (truncated?)", i);
+	if (s->paddr < TRAPEZE_LOAD_MIN)
+		return loader_fail(err, errlen, "segment %u at %#llx overlaps "
+				   "the boot area below 1 MiB", i,
+				   (unsigned long long)s->paddr);
+	if (s->paddr >= ram_size || s->memsz > ram_size - s->paddr)
+		return loader_fail(err, errlen, "segment %u ends past guest RAM "
+				   "(%s)", i, mib(ram_size));
+	if (img->nseg == LOADER_MAX_SEGMENTS)
+		return loader_fail(err, errlen, "more than %d loadable "
+				   "segments", LOADER_MAX_SEGMENTS);
+	img->seg[img->nseg++] = *s;
+	if (img->nseg == 1 || s->paddr < img->start)
+		img->start = s->paddr;
+	if (s->paddr + s->memsz > img->end)
+		img->end = s->paddr + s->memsz;
 	return 0;
 }
 
-int loader_parse(const uint8_t *buf, size_t len, uint64_t ram_size,
-		 struct boot_image *img, char *err, size_t errlen)
+/* The boot map is the identity (and multiboot runs with paging off): the
+ * entry must be in a segment linked where it is loaded (others may be
+ * linked elsewhere, for the guest's own page tables to map later). */
+int loader_check_entry(const struct boot_image *img, char *err,
+		       size_t errlen)
+{
+	int in_segment = 0;
+	unsigned i;
+
+	if (!img->nseg)
+		return loader_fail(err, errlen, "no loadable segment");
+	for (i = 0; i < img->nseg; i++)
+		if (img->entry >= img->seg[i].paddr &&
+		    img->entry < img->seg[i].paddr + img->seg[i].memsz)
+			in_segment = img->seg[i].vaddr == img->seg[i].paddr ? 1 : 2;
+	if (!in_segment)
+		return loader_fail(err, errlen, "entry point %#llx is outside "
+				   "every loaded segment",
+				   (unsigned long long)img->entry);
+	if (in_segment == 2)
+		return loader_fail(err, errlen, "entry point %#llx is in a "
+				   "segment linked at another address than it "
+				   "is loaded at",
+				   (unsigned long long)img->entry);
+	return 0;
+}
+
+/* A Trapeze ELF64 image (issue 2's protocol). */
+static int parse_elf64(const uint8_t *buf, size_t len, uint64_t ram_size,
+		       struct boot_image *img, char *err, size_t errlen)
 {
 	const Elf64_Ehdr *eh = (const void *)buf;
 	const Elf64_Phdr *ph;
 	unsigned i;
-	int in_segment = 0;
 
-	memset(img, 0, sizeof(*img));
 	if (check_header(eh, len, err, errlen))
 		return -1;
 	ph = (const void *)(buf + eh->e_phoff);
 	img->entry = eh->e_entry;
 	for (i = 0; i < eh->e_phnum; i++) {
 		if (ph[i].p_type == PT_INTERP || ph[i].p_type == PT_DYNAMIC)
-			return fail(err, errlen, "dynamic ELF (has %s): guests "
-				    "must be static",
+			return loader_fail(err, errlen, "dynamic ELF (has %s): "
+				    "guests must be static",
 				    ph[i].p_type == PT_INTERP ? "PT_INTERP"
 							      : "PT_DYNAMIC");
 		if (ph[i].p_type == PT_NOTE &&
@@ -140,40 +175,58 @@ int loader_parse(const uint8_t *buf, size_t len, uint64_t ram_size,
 			find_note(buf, &ph[i], img);
 		if (ph[i].p_type != PT_LOAD || ph[i].p_memsz == 0)
 			continue;
-		if (check_load(&ph[i], i, len, ram_size, err, errlen))
+		if (loader_add_segment(img, &(struct image_segment){
+				ph[i].p_paddr, ph[i].p_memsz, ph[i].p_filesz,
+				ph[i].p_offset, ph[i].p_vaddr },
+				i, len, ram_size, err, errlen))
 			return -1;
-		if (img->nseg == LOADER_MAX_SEGMENTS)
-			return fail(err, errlen, "more than %d loadable segments",
-				    LOADER_MAX_SEGMENTS);
-		img->seg[img->nseg++] = (struct image_segment){
-			ph[i].p_paddr, ph[i].p_memsz, ph[i].p_filesz,
-			ph[i].p_offset, ph[i].p_vaddr };
-		if (img->nseg == 1 || ph[i].p_paddr < img->start)
-			img->start = ph[i].p_paddr;
-		if (ph[i].p_paddr + ph[i].p_memsz > img->end)
-			img->end = ph[i].p_paddr + ph[i].p_memsz;
 	}
-	if (!img->nseg)
-		return fail(err, errlen, "no loadable segment");
-	/* The boot map is the identity: the entry must be in a segment
-	 * linked where it is loaded (others may be linked elsewhere, for the
-	 * guest's own page tables to map later). */
-	for (i = 0; i < img->nseg; i++)
-		if (img->entry >= img->seg[i].paddr &&
-		    img->entry < img->seg[i].paddr + img->seg[i].memsz)
-			in_segment = img->seg[i].vaddr == img->seg[i].paddr ? 1 : 2;
-	if (!in_segment)
-		return fail(err, errlen, "entry point %#llx is outside every "
-			    "loaded segment", (unsigned long long)img->entry);
-	if (in_segment == 2)
-		return fail(err, errlen, "entry point %#llx is in a segment "
-			    "linked at another address than it is loaded at",
-			    (unsigned long long)img->entry);
-	return 0;
+	return loader_check_entry(img, err, errlen);
 }
 
-static uint8_t *read_file(const char *path, size_t *len, char *err,
-			  size_t errlen)
+/* Does an ELF64 image carry our entry note?  Asked before the image is
+ * checked (a Trapeze image with a fault is reported as one, not booted
+ * through its multiboot header), so only the program header table's
+ * bounds are trusted here. */
+static bool has_trapeze_note(const uint8_t *buf, size_t len)
+{
+	const Elf64_Ehdr *eh = (const void *)buf;
+	const Elf64_Phdr *ph;
+	struct boot_image probe;
+	unsigned i;
+
+	if (len < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 ||
+	    eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phoff > len ||
+	    (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > len - eh->e_phoff)
+		return false;
+	ph = (const void *)(buf + eh->e_phoff);
+	memset(&probe, 0, sizeof(probe));
+	for (i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_NOTE && ph[i].p_offset <= len &&
+		    ph[i].p_filesz <= len - ph[i].p_offset)
+			find_note(buf, &ph[i], &probe);
+	return probe.entry_from_note;
+}
+
+int loader_parse(const uint8_t *buf, size_t len, uint64_t ram_size,
+		 struct boot_image *img, char *err, size_t errlen)
+{
+	int r;
+
+	memset(img, 0, sizeof(*img));
+	if (!has_trapeze_note(buf, len)) {
+		r = multiboot_parse(buf, len, ram_size, img, err, errlen);
+		if (r <= 0)
+			return r;
+		memset(img, 0, sizeof(*img));
+	}
+	img->proto = BOOT_TRAPEZE;
+	return parse_elf64(buf, len, ram_size, img, err, errlen);
+}
+
+uint8_t *loader_read_file(const char *path, size_t *len, char *err,
+			 size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
@@ -181,16 +234,16 @@ static uint8_t *read_file(const char *path, size_t *len, char *err,
 	size_t done = 0;
 
 	if (fd < 0) {
-		fail(err, errlen, "%s", strerror(errno));
+		loader_fail(err, errlen, "%s", strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		fail(err, errlen, "not a regular file");
+		loader_fail(err, errlen, "not a regular file");
 		close(fd);
 		return NULL;
 	}
 	if ((uint64_t)st.st_size > MAX_IMAGE) {
-		fail(err, errlen, "larger than 4 GiB");
+		loader_fail(err, errlen, "larger than 4 GiB");
 		close(fd);
 		return NULL;
 	}
@@ -199,7 +252,7 @@ static uint8_t *read_file(const char *path, size_t *len, char *err,
 		ssize_t n = read(fd, buf + done, st.st_size - done);
 
 		if (n <= 0) {
-			fail(err, errlen, "read error: %s",
+			loader_fail(err, errlen, "read error: %s",
 			     n ? strerror(errno) : "file shrank");
 			free(buf);
 			buf = NULL;
@@ -216,7 +269,7 @@ int loader_load_file(struct vm *vm, const char *path, struct boot_image *img,
 		     char *err, size_t errlen)
 {
 	size_t len = 0;
-	uint8_t *buf = read_file(path, &len, err, errlen);
+	uint8_t *buf = loader_read_file(path, &len, err, errlen);
 	unsigned i;
 
 	if (!buf)

@@ -52,7 +52,7 @@ struct code_frame {
 	uint8_t hints[PAGE / 8];        /* vetted before the last rewrite */
 	uint32_t patches;               /* its patch list */
 	uint32_t hash_next;
-	uint8_t mode;                   /* cpu_mode it was decoded in */
+	uint8_t mode;                   /* code width it was decoded for */
 	bool ready, straddles_next, in_use;
 };
 
@@ -383,6 +383,12 @@ static size_t read_code(struct vm *vm, const struct code_frame *cf,
 	return got;
 }
 
+/* 64 or 32: protected and compatibility mode decode alike. */
+static uint8_t code_width(const struct vm *vm)
+{
+	return vcpu_mode(&vm->cpu) == MODE_LONG64 ? 64 : 32;
+}
+
 static void push(struct scanner *sc, uint64_t gva)
 {
 	if (sc->nwork < WORKLIST)
@@ -491,7 +497,7 @@ void scan_from(struct vm *vm, uint64_t gva)
 	uint64_t t0 = now_ns(), touched[64];
 	struct scan_stats was = sc->st;
 	unsigned ntouched = 0, off;
-	uint8_t mode = (uint8_t)vcpu_mode(&vm->cpu);
+	uint8_t mode = code_width(vm);
 	bool entry = true;
 
 	sc->nwork = 0;
@@ -505,8 +511,14 @@ void scan_from(struct vm *vm, uint64_t gva)
 		if (!translate(vm, g, &gpa))
 			continue;       /* it will fault when it runs */
 		cf = get_frame(vm, gpa >> 12);
-		if (cf->ready && cf->mode != mode)
+		if (cf->ready && cf->mode != mode) {
+			/* Code for the other mode (a 32-bit kernel's switch to
+			 * long mode shares pages with its 64-bit code): its
+			 * instruction starts mean nothing in this mode, and a
+			 * patch planted at one could split a real instruction. */
 			unscan_frame(vm, cf);
+			memset(cf->hints, 0, sizeof(cf->hints));
+		}
 		if (!cf->ready && !entry &&
 		    !in_list(touched, ntouched, cf->frame)) {
 			set_bit(cf->hints, gpa & (PAGE - 1));
@@ -584,7 +596,7 @@ void scan_check_rip(struct vm *vm)
 	if (!cf || !cf->ready)
 		return;         /* not executable: the fetch faults and scans */
 	if (bit(cf->vetted, gpa & (PAGE - 1)) &&
-	    cf->mode == (uint8_t)vcpu_mode(&vm->cpu))
+	    cf->mode == code_width(vm))
 		return;
 	sc->st.rescans_at_rip++;
 	scan_from(vm, vm->cpu.rip);

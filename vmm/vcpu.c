@@ -5,6 +5,7 @@
 
 #include "trapeze/abi.h"
 #include "trapeze/bootstate.h"
+#include "multiboot.h"
 #include "vcpu.h"
 
 void vcpu_raise(struct vcpu *v, unsigned vector, bool has_err, uint32_t err)
@@ -46,6 +47,22 @@ static void flat(struct segment *s, uint16_t sel, uint16_t attr)
 	s->attr = attr;
 }
 
+/* What both boot states share: the rest of the SDM's reset values
+ * (vol. 3A 10.1.1) and an empty TR and LDTR. */
+static void reset_common(struct vcpu *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->rflags = RFLAGS_FIXED;
+	v->tr.attr = SEG_P | SYS_TSS_BUSY;
+	v->tr.limit = 0xffff;
+	v->ldtr.limit = 0xffff;
+	v->pat = 0x0007040600070406ull;
+	v->dr[6] = 0xffff0ff0ull;
+	v->dr[7] = 0x400;
+	v->xcr0 = 1;
+	v->misc_enable = 1;
+}
+
 void vcpu_reset_long(struct vcpu *v, uint64_t entry, uint64_t boot_info,
 		     uint64_t cr3)
 {
@@ -55,11 +72,10 @@ void vcpu_reset_long(struct vcpu *v, uint64_t entry, uint64_t boot_info,
 			      SEG_DB | SEG_G;
 	unsigned i;
 
-	memset(v, 0, sizeof(*v));
+	reset_common(v);
 	v->rip = entry;
 	v->gpr[RDI] = boot_info;
 	v->gpr[RSP] = TRAPEZE_BOOT_STACK_TOP;
-	v->rflags = RFLAGS_FIXED;
 	flat(&v->seg[SR_CS], TRAPEZE_BOOT_CS, code);
 	for (i = 0; i < NR_SREGS; i++)
 		if (i != SR_CS)
@@ -67,9 +83,6 @@ void vcpu_reset_long(struct vcpu *v, uint64_t entry, uint64_t boot_info,
 	/* FS and GS hold the null selector; their bases are theirs. */
 	v->seg[SR_FS] = (struct segment){ 0 };
 	v->seg[SR_GS] = (struct segment){ 0 };
-	v->tr.attr = SEG_P | SYS_TSS_BUSY;
-	v->tr.limit = 0xffff;
-	v->ldtr.limit = 0xffff;
 	v->gdtr.base = TRAPEZE_BOOT_GDT_GPA;
 	v->gdtr.limit = TRAPEZE_BOOT_GDT_LIMIT;
 	v->idtr.limit = 0;
@@ -77,11 +90,38 @@ void vcpu_reset_long(struct vcpu *v, uint64_t entry, uint64_t boot_info,
 	v->cr3 = cr3;
 	v->cr4 = TRAPEZE_BOOT_CR4;
 	v->efer = EFER_LME | EFER_LMA;
-	v->pat = 0x0007040600070406ull;
-	v->dr[6] = 0xffff0ff0ull;
-	v->dr[7] = 0x400;
-	v->xcr0 = 1;
-	v->misc_enable = 1;
+}
+
+/*
+ * The multiboot entry state (Multiboot 0.6.96, 3.2): 32-bit protected
+ * mode, paging off, flat 4 GiB code and data segments, IF and VM clear.
+ * The selectors and GDT are the ones QEMU's multiboot option ROM leaves
+ * (code 0x08, data 0x10); the GDT lives in guest RAM at 0x3000, so a
+ * guest that reloads a selector before its own lgdt finds it there.
+ */
+void vcpu_reset_prot32(struct vcpu *v, uint32_t entry, uint32_t eax,
+		       uint32_t ebx)
+{
+	const uint16_t code = SEG_P | SEG_S | SEG_TYPE_CODE | SEG_TYPE_RW |
+			      SEG_TYPE_ACCESSED | SEG_DB | SEG_G;
+	const uint16_t data = SEG_P | SEG_S | SEG_TYPE_RW | SEG_TYPE_ACCESSED |
+			      SEG_DB | SEG_G;
+	unsigned i;
+
+	reset_common(v);
+	v->rip = entry;
+	v->gpr[RAX] = eax;
+	v->gpr[RBX] = ebx;
+	/* Multiboot leaves ESP undefined; a stack that works is kinder
+	 * than one that faults. */
+	v->gpr[RSP] = TRAPEZE_BOOT_STACK_TOP;
+	flat(&v->seg[SR_CS], MB_BOOT_CS, code);
+	for (i = 0; i < NR_SREGS; i++)
+		if (i != SR_CS)
+			flat(&v->seg[i], MB_BOOT_DS, data);
+	v->gdtr.base = MB_GDT_GPA;
+	v->gdtr.limit = 3 * 8 - 1;
+	v->cr0 = CR0_PE | CR0_ET;
 }
 
 const char *sreg_name(enum sreg sr)

@@ -124,6 +124,10 @@ void vcpu_raise_pf(struct vcpu *v, uint64_t cr2, uint32_t err);
 void vcpu_reset_long(struct vcpu *v, uint64_t entry, uint64_t boot_info,
 		     uint64_t cr3);
 
+/* Reset to the multiboot entry state: protected mode, paging off. */
+void vcpu_reset_prot32(struct vcpu *v, uint32_t entry, uint32_t eax,
+		       uint32_t ebx);
+
 /* Load a segment register's hidden part from a descriptor's two dwords. */
 void segment_from_descriptor(struct segment *s, uint16_t sel, uint32_t lo,
 			     uint32_t hi);

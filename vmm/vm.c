@@ -34,6 +34,7 @@
 #include "gmem.h"
 #include "loader.h"
 #include "memory.h"
+#include "multiboot.h"
 #include "report.h"
 #include "scan.h"
 #include "trace.h"
@@ -219,7 +220,11 @@ void vm_boot(struct vm *vm, const struct boot_image *img)
 {
 	struct paging pg;
 
-	loader_boot_setup(vm, img, vm->opt.append);
+	if (img->proto == BOOT_MULTIBOOT)
+		multiboot_boot_setup(vm, img, vm->opt.guest_path,
+				     vm->opt.append, vm->opt.initrd);
+	else
+		loader_boot_setup(vm, img, vm->opt.append);
 	acpi_build_tables(vm->ram, apics_fit(vm));
 	vm_paging(vm, &pg);
 	shadow_reset(vm->mmu, &pg);
@@ -232,6 +237,9 @@ int vm_create(struct vm *vm, const struct vm_options *opt, char *err,
 
 	if (vm_init(vm, opt, NULL, err, errlen) ||
 	    loader_load_file(vm, opt->guest_path, &img, err, errlen))
+		return -1;
+	if (opt->initrd &&
+	    multiboot_load_module(vm, opt->initrd, &img, err, errlen))
 		return -1;
 	vm_boot(vm, &img);
 	return 0;
@@ -463,10 +471,17 @@ static void handle_page_fault(struct vm *vm, const struct host_trap *t)
 		break;
 	case FAULT_OUTSIDE:
 		/* Outside the window nothing can be mapped for the guest:
-		 * a fault its own tables explain, else one with RSVD set. */
+		 * a fault its own tables explain; below it (page 0, which no
+		 * host process can map, and kvm-unit-tests writes its AP
+		 * trampoline there) a data access to RAM is emulated; else a
+		 * fault with RSVD set. */
 		if (shadow_walk(vm->mmu, &pg, t->addr, access, &w) ==
 		    WALK_FAULT)
 			vcpu_raise_pf(v, t->addr, w.pf_err);
+		else if (t->addr < vm->window_lo && access != ACC_EXEC &&
+			 w.gpa < vm->ram_size &&
+			 vm_emulate_at_rip(vm) != EMU_NONE)
+			break;
 		else
 			vcpu_raise_pf(v, t->addr,
 				      PFERR_P | PFERR_RSVD |

@@ -39,6 +39,7 @@ enum exec_mode {
 struct vm_options {
 	const char *guest_path;
 	const char *append;        /* guest command line */
+	const char *initrd;        /* multiboot module 0, or NULL */
 	uint64_t mem_size;
 	enum exec_mode exec;
 	double timeout;            /* seconds, 0 = none */

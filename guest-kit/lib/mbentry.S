@@ -10,16 +10,17 @@
  * mode on a throw-away identity map of the first GiB, then multiboot_boot()
  * (multiboot.c; this file is the assembly half) builds the Trapeze boot state and jumps to _start.
  */
-#define MB_MAGIC 0x1badb002
-#define MB_FLAGS 0x00010002   /* memory information; address fields */
+#include "trapeze/multiboot.h"
+
+#define MB_FLAGS (MB_HDR_MEMORY | MB_HDR_ADDRESS)
 
 	.section .multiboot, "a"
 	.balign	4
 	.globl	multiboot_header
 multiboot_header:
-	.long	MB_MAGIC
+	.long	MB_HEADER_MAGIC
 	.long	MB_FLAGS
-	.long	-(MB_MAGIC + MB_FLAGS)
+	.long	-(MB_HEADER_MAGIC + MB_FLAGS)
 	.long	multiboot_header      /* header_addr */
 	.long	__image_start         /* load_addr */
 	.long	__data_end            /* load_end_addr */
@@ -31,7 +32,7 @@ multiboot_header:
 	.globl	mb_entry32
 mb_entry32:
 	cli
-	cmpl	$0x2badb002, %eax
+	cmpl	$MB_BOOT_MAGIC, %eax
 	jne	mb_hang
 	movl	%ebx, mb_info
 

@@ -12,13 +12,7 @@
  */
 #include "trapeze/bootstate.h"
 #include "trapeze/guest.h"
-
-struct multiboot_info {
-	uint32_t flags;
-	uint32_t mem_lower, mem_upper;     /* KiB, flag 0 */
-	uint32_t boot_device;
-	uint32_t cmdline;                  /* flag 2 */
-};
+#include "trapeze/multiboot.h"
 
 void _start(void);
 void mb_enter(uint64_t entry) __attribute__((noreturn));
@@ -53,8 +47,7 @@ static uint64_t tsc_khz_from_pit(void)
 
 void multiboot_boot(uint32_t info)
 {
-	const struct multiboot_info *mbi =
-		(const struct multiboot_info *)(uintptr_t)info;
+	const struct mb_info *mbi = (const struct mb_info *)(uintptr_t)info;
 	static char cmdline[TRAPEZE_CMDLINE_MAX];
 	uint64_t ram = 64ull << 20;
 	struct trapeze_boot_info *bi;
@@ -64,14 +57,14 @@ void multiboot_boot(uint32_t info)
 	 * may overwrite it. */
 	/* Loaders count RAM above 1 MiB minus what firmware reserves at its
 	 * top; the boot map covers whole 2 MiB pages, so round up. */
-	if (mbi->flags & 1)
+	if (mbi->flags & MB_INFO_MEMORY)
 		ram = ((uint64_t)mbi->mem_upper << 10) + (1ull << 20);
 	ram = (ram + (2ull << 20) - 1) & ~((2ull << 20) - 1);
 	if (ram > (1ull << 30))
 		ram = 1ull << 30;    /* the throw-away map covers 1 GiB */
 	/* The first word of a multiboot command line is the kernel's own
 	 * name (QEMU and GRUB put it there): the guest's arguments follow. */
-	if (mbi->flags & 4) {
+	if (mbi->flags & MB_INFO_CMDLINE) {
 		const char *s = (const char *)(uintptr_t)mbi->cmdline;
 
 		while (*s && *s != ' ')

@@ -2,8 +2,9 @@
 # Guests print the same transcript and exit with the same status under
 # QEMU (real CPL-0 semantics, emulated) and under Trapeze: the examples,
 # the toy kernel (guest-kit/kernel, paravirtualized under Trapeze),
-# the paging guest (shadow paging against QEMU's page walker) and the
-# devices guest (APICs, fw_cfg, ACPI, pc-testdev against QEMU's).
+# the paging guest (shadow paging against QEMU's page walker), the
+# devices guest (APICs, fw_cfg, ACPI, pc-testdev against QEMU's) and a
+# 32-bit multiboot kernel that switches to long mode by itself.
 # Skipped (77) when QEMU is not installed.
 set -u
 builddir=${builddir:-.}
@@ -15,7 +16,7 @@ fail=0
 for image in guest-kit/examples/hello.elf guest-kit/examples/tour.elf \
 	tests/guests/paging.elf tests/guests/scanner.elf \
 	tests/guests/interrupts.elf tests/guests/devices.elf \
-	guest-kit/kernel/kernel.elf; do
+	guest-kit/kernel/kernel.elf tests/guests/mb32.elf; do
 	g=$(basename "$image" .elf)
 	image=$builddir/$image
 	"$srcdir/scripts/qemu-run" --append "from both" "$image" > "$tmp/qemu"

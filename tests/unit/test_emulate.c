@@ -10,6 +10,7 @@
 #include "check-main.h"
 #include "harness.h"
 #include "trapeze/abi.h"
+#include "trapeze/multiboot.h"
 
 #define RUN(vm, bytes) harness_run(vm, bytes, sizeof(bytes) - 1)
 
@@ -727,6 +728,138 @@ START_TEST(test_noncanonical_operand_raises_gp)
 }
 END_TEST
 
+/* ---- 32-bit protected mode (a multiboot entry) ---- */
+
+/* The multiboot entry state at CODE_GPA, with a GDT of our own: 0x08
+ * flat 32-bit code, 0x10 flat data, 0x18 64-bit code. */
+static void setup32(void)
+{
+	static const uint64_t gdt[] = { 0, 0x00cf9b000000ffffull,
+					0x00cf93000000ffffull,
+					0x00af9b000000ffffull };
+
+	vm = harness_vm();
+	harness_poke(vm, GDT_GPA, gdt, sizeof(gdt));
+	vcpu_reset_prot32(&vm->cpu, CODE_GPA, MB_BOOT_MAGIC, 0x9000);
+	vm->cpu.gdtr.base = GDT_GPA;
+	vm->cpu.gdtr.limit = sizeof(gdt) - 1;
+	vm->cpu.gpr[RSP] = STACK_TOP;
+	vm_paging_changed(vm, true);
+}
+
+START_TEST(test_lgdt_in_32bit_mode_reads_a_6_byte_operand)
+{
+	uint8_t m[10] = { 0x1f, 0x00, 0x00, 0x10, 0x30, 0x00,
+			  0xff, 0xff, 0xff, 0xff };
+
+	ck_assert_int_eq(vcpu_mode(&vm->cpu), MODE_PROT32);
+	harness_poke(vm, DATA_GPA, m, sizeof(m));
+	vm->cpu.gpr[RAX] = DATA_GPA;
+	ck_assert_int_eq(RUN(vm, "\x0f\x01\x10"), EMU_NEXT);  /* lgdt [eax] */
+	ck_assert_uint_eq(vm->cpu.gdtr.base, 0x301000);
+	ck_assert_uint_eq(vm->cpu.gdtr.limit, 0x1f);
+	ck_assert_uint_eq(vm->cpu.rip, CODE_GPA + 3);
+}
+END_TEST
+
+START_TEST(test_pushfd_in_32bit_mode_pushes_4_bytes_with_the_virtual_if)
+{
+	vm->cpu.rflags |= RFLAGS_IF;
+	vm->cpu.gpr[RSP] = STACK_TOP;
+	harness_poke(vm, STACK_TOP - 8, "\xaa\xaa\xaa\xaa\xaa\xaa\xaa\xaa", 8);
+	ck_assert_int_eq(RUN(vm, "\x9c"), EMU_NEXT);
+	ck_assert_uint_eq(vm->cpu.gpr[RSP], STACK_TOP - 4);
+	ck_assert_uint_eq(harness_peek64(vm, STACK_TOP - 8) >> 32,
+			  RFLAGS_IF | RFLAGS_FIXED);
+	ck_assert_uint_eq(harness_peek64(vm, STACK_TOP - 8) & 0xffffffff,
+			  0xaaaaaaaa);
+}
+END_TEST
+
+START_TEST(test_iretd_in_32bit_mode_pops_eip_cs_eflags_only)
+{
+	uint32_t frame[3] = { CODE_GPA + 0x80, 0x08,
+			      (uint32_t)(RFLAGS_IF | RFLAGS_FIXED) };
+
+	harness_poke(vm, STACK_TOP - 12, frame, sizeof(frame));
+	vm->cpu.gpr[RSP] = STACK_TOP - 12;
+	ck_assert_int_eq(RUN(vm, "\xcf"), EMU_JUMP);
+	ck_assert_uint_eq(vm->cpu.rip, CODE_GPA + 0x80);
+	ck_assert_uint_eq(vm->cpu.gpr[RSP], STACK_TOP);
+	ck_assert(vm->cpu.rflags & RFLAGS_IF);
+	ck_assert_int_eq(vcpu_mode(&vm->cpu), MODE_PROT32);
+}
+END_TEST
+
+START_TEST(test_lret_in_32bit_mode_pops_4_byte_eip_and_cs)
+{
+	uint32_t frame[2] = { CODE_GPA + 0x40, 0x08 };
+
+	harness_poke(vm, STACK_TOP - 8, frame, sizeof(frame));
+	vm->cpu.gpr[RSP] = STACK_TOP - 8;
+	ck_assert_int_eq(RUN(vm, "\xcb"), EMU_JUMP);
+	ck_assert_uint_eq(vm->cpu.rip, CODE_GPA + 0x40);
+	ck_assert_uint_eq(vm->cpu.gpr[RSP], STACK_TOP);
+	ck_assert_uint_eq(vm->cpu.seg[SR_CS].sel, 0x08);
+}
+END_TEST
+
+/* Identity map of the first GiB in 2 MiB pages, at 0x310000. */
+static void identity_tables(void)
+{
+	uint64_t pml4 = 0x310000, pdpt = 0x311000, pd = 0x312000, i;
+
+	memset(vm->ram + pml4, 0, 3 * 4096);
+	*(uint64_t *)(vm->ram + pml4) = pdpt | 3;
+	*(uint64_t *)(vm->ram + pdpt) = pd | 3;
+	for (i = 0; i < 512; i++)
+		*(uint64_t *)(vm->ram + pd + 8 * i) = (i << 21) | 0x83;
+}
+
+START_TEST(test_32bit_code_switches_to_long_mode_step_by_step)
+{
+	identity_tables();
+	vm->cpu.gpr[RAX] = CR4_PAE;
+	ck_assert_int_eq(RUN(vm, "\x0f\x22\xe0"), EMU_NEXT);  /* mov cr4, eax */
+	vm->cpu.gpr[RAX] = 0x310000;
+	ck_assert_int_eq(RUN(vm, "\x0f\x22\xd8"), EMU_NEXT);  /* mov cr3, eax */
+	vm->cpu.gpr[RCX] = MSR_EFER;
+	vm->cpu.gpr[RAX] = EFER_LME;
+	vm->cpu.gpr[RDX] = 0;
+	ck_assert_int_eq(RUN(vm, "\x0f\x30"), EMU_NEXT);       /* wrmsr */
+	ck_assert_int_eq(vcpu_mode(&vm->cpu), MODE_PROT32);
+	vm->cpu.gpr[RAX] = CR0_PE | CR0_ET | CR0_PG;
+	ck_assert_int_eq(RUN(vm, "\x0f\x22\xc0"), EMU_NEXT);  /* mov cr0, eax */
+	ck_assert(vm->cpu.efer & EFER_LMA);
+	ck_assert_int_eq(vcpu_mode(&vm->cpu), MODE_COMPAT);
+	/* ljmp $0x18, $CODE_GPA + 0x100 */
+	ck_assert_int_eq(RUN(vm, "\xea\x00\x01\x20\x00\x18\x00"), EMU_JUMP);
+	ck_assert_int_eq(vcpu_mode(&vm->cpu), MODE_LONG64);
+	ck_assert_uint_eq(vm->cpu.seg[SR_CS].sel, 0x18);
+	ck_assert_uint_eq(vm->cpu.rip, CODE_GPA + 0x100);
+}
+END_TEST
+
+START_TEST(test_cr0_pg_with_lme_but_no_pae_raises_gp)
+{
+	vm->cpu.efer = EFER_LME;
+	vm->cpu.gpr[RAX] = CR0_PE | CR0_ET | CR0_PG;
+	ck_assert_int_eq(RUN(vm, "\x0f\x22\xc0"), EMU_FAULT);
+	assert_gp(0);
+	ck_assert(!(vm->cpu.efer & EFER_LMA));
+}
+END_TEST
+
+START_TEST(test_in_32bit_mode_reads_the_port_into_al)
+{
+	vm->cpu.gpr[RAX] = 0x12345678;
+	vm->cpu.gpr[RDX] = 0x3fd;                         /* COM1 LSR */
+	ck_assert_int_eq(RUN(vm, "\xec"), EMU_NEXT);      /* in al, dx */
+	ck_assert_uint_eq(vm->cpu.gpr[RAX] & 0xffffff00, 0x12345600);
+	ck_assert(vm->cpu.gpr[RAX] & 0x20);                /* THR empty */
+}
+END_TEST
+
 static Suite *emulate_suite(void)
 {
 	Suite *s = suite_create("emulate");
@@ -782,6 +915,17 @@ static Suite *emulate_suite(void)
 	tcase_add_test(t, test_lretq_reloads_cs_from_the_guest_gdt);
 	tcase_add_test(t, test_iretq_to_user_mode_changes_cpl_and_stack);
 	tcase_add_test(t, test_iretq_to_a_more_privileged_level_raises_gp);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("32-bit protected mode");
+	tcase_add_checked_fixture(t, setup32, NULL);
+	tcase_add_test(t, test_lgdt_in_32bit_mode_reads_a_6_byte_operand);
+	tcase_add_test(t, test_pushfd_in_32bit_mode_pushes_4_bytes_with_the_virtual_if);
+	tcase_add_test(t, test_iretd_in_32bit_mode_pops_eip_cs_eflags_only);
+	tcase_add_test(t, test_lret_in_32bit_mode_pops_4_byte_eip_and_cs);
+	tcase_add_test(t, test_32bit_code_switches_to_long_mode_step_by_step);
+	tcase_add_test(t, test_cr0_pg_with_lme_but_no_pae_raises_gp);
+	tcase_add_test(t, test_in_32bit_mode_reads_the_port_into_al);
 	suite_add_tcase(s, t);
 
 	t = tcase_create("msr");

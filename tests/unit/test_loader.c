@@ -1,8 +1,9 @@
 /*
- * The guest loader: ELF64 images built in memory by each test, accepted
- * or refused with the one line the user would see; the size parser of
- * --mem; and the boot state of the Trapeze ABI (boot info, identity map)
- * checked through the shadow MMU's walker on a test VM.
+ * The guest loader: ELF64, ELF32 and multiboot images built in memory by
+ * each test, accepted or refused with the one line the user would see;
+ * the size parser of --mem; and the boot states (the Trapeze ABI's boot
+ * info and identity map, checked through the shadow MMU's walker, and
+ * multiboot's protected-mode entry and information block) on a test VM.
  */
 #include <check.h>
 #include <elf.h>
@@ -15,6 +16,7 @@
 #include "harness.h"
 #include "loader.h"
 #include "trapeze/abi.h"
+#include "trapeze/multiboot.h"
 
 #define RAM      (64ull << 20)
 #define TEXT     0x200000ull
@@ -371,6 +373,158 @@ START_TEST(test_note_entry_outside_every_segment_is_refused)
 }
 END_TEST
 
+/* ---- multiboot ---- */
+
+/* A multiboot header at file offset off. */
+static struct mb_header *put_mb(size_t off, uint32_t flags)
+{
+	struct mb_header *h = (struct mb_header *)(buf + off);
+
+	h->magic = MB_HEADER_MAGIC;
+	h->flags = flags;
+	h->checksum = -(MB_HEADER_MAGIC + flags);
+	return h;
+}
+
+/* A flat image with the address fields: header at 0x40 of a file loaded
+ * at 2 MiB, 4 KiB from the file, 4 KiB more of bss. */
+static void flat_image(void)
+{
+	struct mb_header *h;
+
+	memset(buf, 0, sizeof(buf));
+	h = put_mb(0x40, MB_HDR_ADDRESS);
+	h->header_addr = TEXT + 0x40;
+	h->load_addr = TEXT;
+	h->load_end_addr = TEXT + 0x1000;
+	h->bss_end_addr = TEXT + 0x2000;
+	h->entry_addr = TEXT + 0x100;
+}
+
+START_TEST(test_address_fields_give_one_segment_and_the_entry)
+{
+	flat_image();
+	assert_accepted();
+	ck_assert_int_eq(img.proto, BOOT_MULTIBOOT);
+	ck_assert_uint_eq(img.nseg, 1);
+	ck_assert_uint_eq(img.seg[0].paddr, TEXT);
+	ck_assert_uint_eq(img.seg[0].offset, 0);
+	ck_assert_uint_eq(img.seg[0].filesz, 0x1000);
+	ck_assert_uint_eq(img.seg[0].memsz, 0x2000);
+	ck_assert_uint_eq(img.entry, TEXT + 0x100);
+}
+END_TEST
+
+START_TEST(test_address_fields_with_load_end_zero_load_the_rest_of_the_file)
+{
+	flat_image();
+	((struct mb_header *)(buf + 0x40))->load_end_addr = 0;
+	((struct mb_header *)(buf + 0x40))->bss_end_addr = 0;
+	assert_accepted();
+	ck_assert_uint_eq(img.seg[0].filesz, IMG_LEN);
+	ck_assert_uint_eq(img.seg[0].memsz, IMG_LEN);
+}
+END_TEST
+
+START_TEST(test_address_fields_past_the_file_are_refused)
+{
+	flat_image();
+	((struct mb_header *)(buf + 0x40))->load_end_addr = TEXT + 0x10000;
+	((struct mb_header *)(buf + 0x40))->bss_end_addr = 0;
+	assert_refused("past the end of the file");
+}
+END_TEST
+
+START_TEST(test_multiboot_header_with_a_bad_checksum_is_refused)
+{
+	flat_image();
+	((struct mb_header *)(buf + 0x40))->checksum++;
+	assert_refused("multiboot header at file offset 0x40 has a bad "
+		       "checksum");
+}
+END_TEST
+
+START_TEST(test_multiboot_video_mode_is_refused)
+{
+	flat_image();
+	put_mb(0x40, MB_HDR_ADDRESS | MB_HDR_VIDEO);
+	assert_refused("video mode (flag 2)");
+}
+END_TEST
+
+START_TEST(test_unknown_required_multiboot_flag_is_refused)
+{
+	flat_image();
+	put_mb(0x40, MB_HDR_ADDRESS | (1u << 15));
+	assert_refused("requires flag 15");
+}
+END_TEST
+
+START_TEST(test_unknown_optional_multiboot_flag_is_ignored)
+{
+	flat_image();
+	put_mb(0x40, MB_HDR_ADDRESS | (1u << 20));
+	assert_accepted();
+	ck_assert_int_eq(img.proto, BOOT_MULTIBOOT);
+}
+END_TEST
+
+START_TEST(test_elf64_with_a_multiboot_header_and_no_note_is_multiboot)
+{
+	put_mb(DATA_OFF, 0);
+	assert_accepted();
+	ck_assert_int_eq(img.proto, BOOT_MULTIBOOT);
+	ck_assert_uint_eq(img.entry, ENTRY);
+	ck_assert_uint_eq(img.seg[0].paddr, TEXT);
+}
+END_TEST
+
+START_TEST(test_the_trapeze_note_wins_over_a_multiboot_header)
+{
+	size_t n = put_note(0, "Trapeze", 8, TRAPEZE_NOTE_ENTRY64, ENTRY + 4);
+
+	add_phdr(PT_NOTE, NOTE_OFF, 0, n, n);
+	put_mb(DATA_OFF, MB_HDR_VIDEO)->checksum++;   /* bad twice over */
+	assert_accepted();
+	ck_assert_int_eq(img.proto, BOOT_TRAPEZE);
+	ck_assert_uint_eq(img.entry, ENTRY + 4);
+}
+END_TEST
+
+START_TEST(test_elf32_multiboot_kernel_loads_at_paddr_and_enters_physically)
+{
+	Elf32_Ehdr *e = (Elf32_Ehdr *)buf;
+	Elf32_Phdr *p = (Elf32_Phdr *)(buf + sizeof(*e));
+
+	memset(buf, 0, sizeof(buf));
+	memcpy(e->e_ident, ELFMAG, SELFMAG);
+	e->e_ident[EI_CLASS] = ELFCLASS32;
+	e->e_ident[EI_DATA] = ELFDATA2LSB;
+	e->e_type = ET_EXEC;
+	e->e_machine = EM_386;
+	e->e_entry = 0xc0000010;          /* linked high, loaded at 2 MiB */
+	e->e_phoff = sizeof(*e);
+	e->e_phentsize = sizeof(*p);
+	e->e_phnum = 1;
+	*p = (Elf32_Phdr){ .p_type = PT_LOAD, .p_offset = DATA_OFF,
+			   .p_vaddr = 0xc0000000, .p_paddr = TEXT,
+			   .p_filesz = 0x1000, .p_memsz = 0x3000 };
+	put_mb(DATA_OFF, MB_HDR_PAGE_ALIGN | MB_HDR_MEMORY);
+	assert_accepted();
+	ck_assert_int_eq(img.proto, BOOT_MULTIBOOT);
+	ck_assert_uint_eq(img.entry, TEXT + 0x10);
+	ck_assert_uint_eq(img.seg[0].memsz, 0x3000);
+	ck_assert_uint_eq(img.end, TEXT + 0x3000);
+}
+END_TEST
+
+START_TEST(test_elf32_without_a_multiboot_header_is_refused)
+{
+	eh->e_ident[EI_CLASS] = ELFCLASS32;
+	assert_refused("32-bit ELF without a multiboot header");
+}
+END_TEST
+
 /* ---- sizes ---- */
 
 START_TEST(test_parse_size_understands_units)
@@ -567,10 +721,86 @@ START_TEST(test_boot_enters_at_the_image_entry_with_boot_info_in_rdi)
 }
 END_TEST
 
+static const struct boot_image mb_img = {
+	.proto = BOOT_MULTIBOOT, .entry = CODE_GPA + 0x40, .start = CODE_GPA,
+	.end = CODE_GPA + 0x5000, .nseg = 1,
+	.mod_start = CODE_GPA + 0x5000, .mod_end = CODE_GPA + 0x5123,
+};
+
+START_TEST(test_multiboot_entry_is_protected_mode_with_paging_off)
+{
+	const struct vcpu *v = &vm->cpu;
+
+	vm->opt.guest_path = "kernel.elf";
+	vm_boot(vm, &mb_img);
+	ck_assert_int_eq(vcpu_mode(v), MODE_PROT32);
+	ck_assert_uint_eq(v->rip, CODE_GPA + 0x40);
+	ck_assert_uint_eq(v->gpr[RAX], MB_BOOT_MAGIC);
+	ck_assert_uint_eq(v->gpr[RBX], 0x9000);
+	ck_assert_uint_eq(v->cr0 & (CR0_PE | CR0_PG), CR0_PE);
+	ck_assert_uint_eq(v->efer, 0);
+	ck_assert_uint_eq(v->cr4, 0);
+	ck_assert(v->seg[SR_CS].attr & SEG_DB);
+	ck_assert_uint_eq(v->seg[SR_CS].limit, 0xffffffff);
+	ck_assert_uint_eq(v->seg[SR_CS].base, 0);
+	ck_assert_uint_eq(v->seg[SR_DS].sel, 0x10);
+	ck_assert(!(v->rflags & RFLAGS_IF));
+	/* The boot GDT the selectors come from is in guest RAM. */
+	ck_assert_uint_eq(harness_peek64(vm, v->gdtr.base + 8),
+			  0x00cf9b000000ffffull);
+}
+END_TEST
+
+START_TEST(test_multiboot_info_has_memory_map_command_line_and_module)
+{
+	const struct mb_info *mbi = (const void *)(vm->ram + 0x9000);
+	const struct mb_mmap_entry *mm;
+	const struct mb_module *mod;
+
+	vm->opt.guest_path = "kernel.elf";
+	vm->opt.append = "a=1 b";
+	vm->opt.initrd = "env.txt";
+	vm_boot(vm, &mb_img);
+	ck_assert(mbi->flags & MB_INFO_MEMORY);
+	ck_assert_uint_eq(mbi->mem_lower, 639);
+	ck_assert_uint_eq(mbi->mem_upper, (16 << 10) - 1024);
+	ck_assert_str_eq((const char *)vm->ram + mbi->cmdline,
+			 "kernel.elf a=1 b");
+	ck_assert(mbi->flags & MB_INFO_MMAP);
+	mm = (const struct mb_mmap_entry *)(vm->ram + mbi->mmap_addr +
+					     mbi->mmap_length) - 1;
+	ck_assert_uint_eq(mm->addr, 0x100000);
+	ck_assert_uint_eq(mm->addr + mm->len, 16ull << 20);
+	ck_assert_uint_eq(mm->type, MB_MMAP_AVAILABLE);
+	ck_assert_uint_eq(mbi->mods_count, 1);
+	mod = (const void *)(vm->ram + mbi->mods_addr);
+	ck_assert_uint_eq(mod->mod_start, CODE_GPA + 0x5000);
+	ck_assert_uint_eq(mod->mod_end, CODE_GPA + 0x5123);
+	ck_assert_str_eq((const char *)vm->ram + mod->string, "env.txt");
+	ck_assert_str_eq((const char *)vm->ram + mbi->boot_loader_name,
+			 "trapeze");
+}
+END_TEST
+
 static Suite *loader_suite(void)
 {
 	Suite *s = suite_create("loader");
 	TCase *t;
+
+	t = tcase_create("multiboot");
+	tcase_add_checked_fixture(t, setup, NULL);
+	tcase_add_test(t, test_address_fields_give_one_segment_and_the_entry);
+	tcase_add_test(t, test_address_fields_with_load_end_zero_load_the_rest_of_the_file);
+	tcase_add_test(t, test_address_fields_past_the_file_are_refused);
+	tcase_add_test(t, test_multiboot_header_with_a_bad_checksum_is_refused);
+	tcase_add_test(t, test_multiboot_video_mode_is_refused);
+	tcase_add_test(t, test_unknown_required_multiboot_flag_is_refused);
+	tcase_add_test(t, test_unknown_optional_multiboot_flag_is_ignored);
+	tcase_add_test(t, test_elf64_with_a_multiboot_header_and_no_note_is_multiboot);
+	tcase_add_test(t, test_the_trapeze_note_wins_over_a_multiboot_header);
+	tcase_add_test(t, test_elf32_multiboot_kernel_loads_at_paddr_and_enters_physically);
+	tcase_add_test(t, test_elf32_without_a_multiboot_header_is_refused);
+	suite_add_tcase(s, t);
 
 	t = tcase_create("accepted images");
 	tcase_add_checked_fixture(t, setup, NULL);
@@ -636,6 +866,8 @@ static Suite *loader_suite(void)
 	tcase_add_test(t, test_long_command_line_is_cut_to_the_abi_maximum);
 	tcase_add_test(t,
 		test_boot_enters_at_the_image_entry_with_boot_info_in_rdi);
+	tcase_add_test(t, test_multiboot_entry_is_protected_mode_with_paging_off);
+	tcase_add_test(t, test_multiboot_info_has_memory_map_command_line_and_module);
 	suite_add_tcase(s, t);
 	return s;
 }

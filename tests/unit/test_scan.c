@@ -234,6 +234,34 @@ START_TEST(test_a_frame_scanned_in_another_mode_is_rescanned)
 }
 END_TEST
 
+/*
+ * A 32-bit kernel's long-mode switch often shares a page with its 64-bit
+ * code.  Instruction starts vetted in 32-bit mode are no hints for the
+ * 64-bit rescan: decoded as 64-bit code, the pushf at offset 6 (inside
+ * the movabs immediate) would be patched and corrupt the immediate.
+ */
+START_TEST(test_starts_vetted_in_32bit_mode_are_not_rescanned_in_64bit_mode)
+{
+	struct segment cs64 = vm->cpu.seg[SR_CS], cs32 = cs64;
+	/* 32-bit: dec eax; mov eax, 0x9090909c; pushf; nop x3; ret.
+	 * 64-bit: movabs rax, 0x9090909c9090909c; ret. */
+	static const char code[] = "\x48\xb8\x9c\x90\x90\x90\x9c\x90\x90\x90"
+				   "\xc3";
+
+	put(CODE_GPA, code, sizeof(code) - 1);
+	cs32.attr = (cs32.attr & ~SEG_L) | SEG_DB;
+	vm->cpu.seg[SR_CS] = cs32;
+	scan_from(vm, CODE_GPA);
+	ck_assert_uint_eq(vm->ram[CODE_GPA + 6], 0xcc);      /* pushfd */
+	vm->cpu.seg[SR_CS] = cs64;
+	vm->cpu.rip = CODE_GPA;
+	scan_check_rip(vm);
+	ck_assert_uint_eq(vm->ram[CODE_GPA + 6], 0x9c);      /* immediate */
+	ck_assert_uint_eq(vm->ram[CODE_GPA + 10], 0xcc);     /* ret */
+	ck_assert_ptr_null(scan_patched_insn(vm, CODE_GPA + 6));
+}
+END_TEST
+
 static Suite *scan_suite(void)
 {
 	Suite *s = suite_create("scan");
@@ -254,6 +282,7 @@ static Suite *scan_suite(void)
 	tcase_add_test(t, test_an_unvetted_offset_in_an_open_frame_is_scanned_at_resume);
 	tcase_add_test(t, test_a_write_restores_the_frame_and_the_rescan_covers_old_entries);
 	tcase_add_test(t, test_a_frame_scanned_in_another_mode_is_rescanned);
+	tcase_add_test(t, test_starts_vetted_in_32bit_mode_are_not_rescanned_in_64bit_mode);
 	suite_add_tcase(s, t);
 	return s;
 }
