@@ -11,6 +11,7 @@
  * belong to devices/lapic.c.  An MSR this vCPU does not
  * implement raises #GP(0), as on hardware.
  */
+#include <string.h>
 #include <x86intrin.h>
 
 #include "devices/lapic.h"
@@ -59,6 +60,26 @@ uint64_t vm_guest_tsc(const struct vm *vm)
 	return __rdtsc() + (uint64_t)vm->cpu.tsc_offset;
 }
 
+/*
+ * The legacy performance counters, Intel's (event selects 0x186-0x189,
+ * counters 0xc1-0xc4) and AMD's (0xc0010000-3 and 0xc0010004-7), as the
+ * guest's vendor names them: they hold what is written and never count,
+ * a PMU on which no event fires.  Kernels (and kvm-unit-tests' start-up)
+ * clear them at boot; a #GP there would end them.  NULL: not one of them.
+ */
+static uint64_t *pmc_reg(struct vcpu *v, bool amd, uint32_t msr)
+{
+	if (amd && msr >= 0xc0010000 && msr < 0xc0010004)
+		return &v->pmc_select[msr - 0xc0010000];
+	if (amd && msr >= 0xc0010004 && msr < 0xc0010008)
+		return &v->pmc_count[msr - 0xc0010004];
+	if (!amd && msr >= 0x186 && msr < 0x18a)
+		return &v->pmc_select[msr - 0x186];
+	if (!amd && msr >= 0xc1 && msr < 0xc5)
+		return &v->pmc_count[msr - 0xc1];
+	return NULL;
+}
+
 bool msr_read(struct vm *vm, uint32_t msr, uint64_t *val)
 {
 	const struct vcpu *v = &vm->cpu;
@@ -82,6 +103,10 @@ bool msr_read(struct vm *vm, uint32_t msr, uint64_t *val)
 	case MSR_IA32_SYSENTER_ESP: *val = v->sysenter_esp; break;
 	case MSR_IA32_SYSENTER_EIP: *val = v->sysenter_eip; break;
 	default:
+		if (pmc_reg(&vm->cpu, !strcmp(vm->host.vendor, "AuthenticAMD"), msr)) {
+			*val = *pmc_reg(&vm->cpu, !strcmp(vm->host.vendor, "AuthenticAMD"), msr);
+			return true;
+		}
 		/* x2APIC registers: #GP unless in x2APIC mode. */
 		return lapic_msr_read(vm->lapic, msr, val);
 	}
@@ -139,6 +164,10 @@ bool msr_write(struct vm *vm, uint32_t msr, uint64_t val)
 		return true;
 	case MSR_IA32_MISC_ENABLE: v->misc_enable = val; return true;
 	case MSR_IA32_SYSENTER_CS: v->sysenter_cs = val & 0xffff; return true;
+	}
+	if (pmc_reg(v, !strcmp(vm->host.vendor, "AuthenticAMD"), msr)) {
+		*pmc_reg(v, !strcmp(vm->host.vendor, "AuthenticAMD"), msr) = val;
+		return true;
 	}
 	return lapic_msr_write(vm->lapic, msr, val);
 }

@@ -71,6 +71,7 @@ struct vcpu {
 	uint64_t efer, star, lstar, cstar, sfmask, kernel_gs_base;
 	uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
 	uint64_t tsc_aux, pat, misc_enable;  /* IA32_APIC_BASE: lapic.c */
+	uint64_t pmc_select[4], pmc_count[4]; /* a PMU that never counts */
 	int64_t tsc_offset;       /* guest TSC = host TSC + tsc_offset */
 
 	bool halted;
