@@ -48,6 +48,14 @@ static void pv_timer_fire(void *opaque, uint64_t now)
 	shared(vm)->timer_ticks++;
 }
 
+void irq_set_line(void *opaque, unsigned line, bool level)
+{
+	struct vm *vm = opaque;
+
+	if (line < 16)
+		pic_set_irq(vm->pic, line, level);
+}
+
 void irq_init(struct vm *vm)
 {
 	vm->irq.pv_timer.fire = pv_timer_fire;

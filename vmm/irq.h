@@ -25,6 +25,11 @@ struct irq_state {
 };
 
 void irq_init(struct vm *vm);
+/* ISA interrupt line `line` (0-15) of some device goes up or down: the one
+ * place where lines are routed to interrupt controllers (today the
+ * 8259s; an I/O APIC would be fed here too).  The void * is the vm, so
+ * that this is an irq_line_fn a device can be given as it is. */
+void irq_set_line(void *vm, unsigned line, bool level);
 /* Deliver one interrupt if one is pending and the vCPU takes it now. */
 void irq_deliver(struct vm *vm);
 /* The vCPU halted: sleep until an interrupt wakes it (delivered on

@@ -106,14 +106,14 @@ static void com1_irq(void *opaque, bool level)
 {
 	struct vm *vm = opaque;
 
-	pic_set_irq(vm->pic, TRAPEZE_IRQ_COM1, level);
+	irq_set_line(vm, TRAPEZE_IRQ_COM1, level);
 }
 
 static int setup_devices(struct vm *vm)
 {
 	vm->com1 = uart_create(vm->opt.console_in, vm->opt.console_out);
 	vm->pic = pic_create();
-	vm->pit = vm->pic ? pit_create(&vm->timers, vm->pic) : NULL;
+	vm->pit = vm->pic ? pit_create(&vm->timers, irq_set_line, vm) : NULL;
 	if (!vm->com1 || !vm->pit)
 		return -1;
 	uart__register(vm->com1, &vm->io, TRAPEZE_PORT_COM1);

@@ -13,7 +13,6 @@
 
 #include "../io.h"
 #include "../timer.h"
-#include "pic.h"
 #include "pit.h"
 
 #define PIT_HZ 1193182ull
@@ -33,7 +32,8 @@ struct pit {
 	uint8_t port61;
 	struct vtimer tick;       /* channel 0's IRQ 0 edges */
 	struct timers *ts;
-	struct pic *pic;
+	irq_line_fn irq;
+	void *irq_opaque;
 };
 
 static uint64_t ticks_to_ns(uint64_t ticks)
@@ -45,18 +45,19 @@ static void fire(void *opaque, uint64_t now)
 {
 	struct pit *p = opaque;
 
-	pic_set_irq(p->pic, 0, true);
-	pic_set_irq(p->pic, 0, false);
+	p->irq(p->irq_opaque, 0, true);
+	p->irq(p->irq_opaque, 0, false);
 }
 
-struct pit *pit_create(struct timers *ts, struct pic *pic)
+struct pit *pit_create(struct timers *ts, irq_line_fn irq, void *opaque)
 {
 	struct pit *p = calloc(1, sizeof(*p));
 
 	if (!p)
 		return NULL;
 	p->ts = ts;
-	p->pic = pic;
+	p->irq = irq;
+	p->irq_opaque = opaque;
 	p->tick.fire = fire;
 	p->tick.opaque = p;
 	timers_add(ts, &p->tick);
