@@ -21,6 +21,7 @@
 
 #include "decode.h"
 #include "devices/debug-exit.h"
+#include "devices/ide.h"
 #include "devices/pic.h"
 #include "devices/pit.h"
 #include "devices/uart.h"
@@ -109,18 +110,27 @@ static void com1_irq(void *opaque, bool level)
 	irq_set_line(vm, TRAPEZE_IRQ_COM1, level);
 }
 
+_Static_assert(VM_DRIVES == IDE_DRIVES, "one --drive index per IDE drive");
+
 static int setup_devices(struct vm *vm)
 {
+	unsigned i;
+
 	vm->com1 = uart_create(vm->opt.console_in, vm->opt.console_out);
 	vm->pic = pic_create();
 	vm->pit = vm->pic ? pit_create(&vm->timers, irq_set_line, vm) : NULL;
-	if (!vm->com1 || !vm->pit)
+	vm->ide = ide_create(irq_set_line, vm);
+	if (!vm->com1 || !vm->pit || !vm->ide)
 		return -1;
 	uart__register(vm->com1, &vm->io, TRAPEZE_PORT_COM1);
 	uart_set_irq(vm->com1, com1_irq, vm);
 	pic__register(vm->pic, &vm->io);
 	pit__register(vm->pit, &vm->io);
 	debug_exit__register(vm, &vm->io, TRAPEZE_PORT_DEBUG_EXIT);
+	for (i = 0; i < VM_DRIVES; i++)
+		if (vm->opt.drive[i].disk)
+			ide_attach(vm->ide, i, vm->opt.drive[i].disk);
+	ide__register(vm->ide, &vm->io);
 	irq_init(vm);
 	return 0;
 }

@@ -21,6 +21,8 @@
 #include "vcpu.h"
 
 struct decoder;
+struct disk;
+struct ide;
 struct uart;
 struct scanner;
 struct trace;
@@ -28,6 +30,14 @@ struct trace;
 enum exec_mode {
 	EXEC_TRAP,  /* pure trap-and-emulate: sensitive instructions leak */
 	EXEC_SCAN,  /* the scanner patches them before they run (default) */
+};
+
+/* A disk in one of the IDE controller's four drive positions. */
+#define VM_DRIVES 4
+struct vm_drive {
+	const char *path;          /* NULL: no drive at this index */
+	bool snapshot;             /* writes stay in memory */
+	struct disk *disk;         /* opened before the VM is built */
 };
 
 struct vm_options {
@@ -40,6 +50,7 @@ struct vm_options {
 	bool quiet;                /* no monitor messages on stderr */
 	bool stats;                /* a summary of the traps at exit */
 	int console_in, console_out; /* COM1's file descriptors */
+	struct vm_drive drive[VM_DRIVES]; /* --drive, by index */
 };
 
 /* Exit statuses of the monitor (the guest's own are (v << 1) | 1). */
@@ -100,6 +111,7 @@ struct vm {
 	struct uart *com1;
 	struct pic *pic;
 	struct pit *pit;
+	struct ide *ide;
 	struct timers timers;
 	struct irq_state irq;
 	struct trace *trace;
