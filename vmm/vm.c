@@ -21,6 +21,8 @@
 
 #include "decode.h"
 #include "devices/debug-exit.h"
+#include "devices/crtc.h"
+#include "devices/i8042.h"
 #include "devices/ide.h"
 #include "devices/pic.h"
 #include "devices/pit.h"
@@ -110,6 +112,19 @@ static void com1_irq(void *opaque, bool level)
 	irq_set_line(vm, TRAPEZE_IRQ_COM1, level);
 }
 
+/* The guest pulsed the CPU's reset line through the 8042.  A PC would
+ * reboot; Trapeze ends the run, as QEMU does with -no-reboot. */
+static void guest_reset(void *opaque)
+{
+	struct vm *vm = opaque;
+
+	uart_flush(vm->com1);
+	if (!vm->opt.quiet)
+		fprintf(stderr, "trapeze: the guest reset the machine (8042 "
+			"keyboard controller); ending the run\n");
+	vm_exit(vm, EXIT_HALTED);
+}
+
 _Static_assert(VM_DRIVES == IDE_DRIVES, "one --drive index per IDE drive");
 
 static int setup_devices(struct vm *vm)
@@ -120,7 +135,9 @@ static int setup_devices(struct vm *vm)
 	vm->pic = pic_create();
 	vm->pit = vm->pic ? pit_create(&vm->timers, irq_set_line, vm) : NULL;
 	vm->ide = ide_create(irq_set_line, vm);
-	if (!vm->com1 || !vm->pit || !vm->ide)
+	vm->kbd = i8042_create(irq_set_line, guest_reset, vm);
+	vm->crtc = crtc_create();
+	if (!vm->com1 || !vm->pit || !vm->ide || !vm->kbd || !vm->crtc)
 		return -1;
 	uart__register(vm->com1, &vm->io, TRAPEZE_PORT_COM1);
 	uart_set_irq(vm->com1, com1_irq, vm);
@@ -131,6 +148,8 @@ static int setup_devices(struct vm *vm)
 		if (vm->opt.drive[i].disk)
 			ide_attach(vm->ide, i, vm->opt.drive[i].disk);
 	ide__register(vm->ide, &vm->io);
+	i8042__register(vm->kbd, &vm->io);
+	crtc__register(vm->crtc, &vm->io);
 	irq_init(vm);
 	return 0;
 }

@@ -20,8 +20,10 @@
 #include "shadow.h"
 #include "vcpu.h"
 
+struct crtc;
 struct decoder;
 struct disk;
+struct i8042;
 struct ide;
 struct uart;
 struct scanner;
@@ -112,6 +114,8 @@ struct vm {
 	struct pic *pic;
 	struct pit *pit;
 	struct ide *ide;
+	struct i8042 *kbd;
+	struct crtc *crtc;
 	struct timers timers;
 	struct irq_state irq;
 	struct trace *trace;
