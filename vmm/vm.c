@@ -12,6 +12,7 @@
  *
  * Nothing on this road allocates memory or takes a lock.
  */
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@
 #include "gmem.h"
 #include "loader.h"
 #include "memory.h"
+#include "mptable.h"
 #include "report.h"
 #include "scan.h"
 #include "trace.h"
@@ -194,11 +196,33 @@ int vm_init(struct vm *vm, const struct vm_options *opt,
 	return 0;
 }
 
+/* The tables a PC's firmware leaves in low memory, for kernels written
+ * for PCs (xv6 finds its CPU and I/O APIC in the MP tables).  They sit
+ * in RAM no guest-kit guest uses (docs/guest-abi.md), so every guest
+ * gets them.  The APIC addresses and the I/O APIC's id are the PC's. */
+static void bios_tables(struct vm *vm)
+{
+	struct mptable_config mp = {
+		.lapic_addr = 0xfee00000u, .ioapic_addr = 0xfec00000u,
+		.ioapic_id = 1,
+	};
+	uint32_t r[4];
+	int rc;
+
+	vm_cpuid(vm, 1, 0, r);
+	mp.cpu_signature = r[0];
+	mp.cpu_features = r[3];
+	rc = mptable_build(vm->ram, vm->ram_size, TRAPEZE_MPTABLE_GPA, &mp);
+	assert(rc == 0);   /* RAM is at least 4 MiB: it always fits */
+	(void)rc;
+}
+
 void vm_boot(struct vm *vm, const struct boot_image *img)
 {
 	struct paging pg;
 
 	loader_boot_setup(vm, img, vm->opt.append);
+	bios_tables(vm);
 	vm_paging(vm, &pg);
 	shadow_reset(vm->mmu, &pg);
 }
