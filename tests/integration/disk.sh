@@ -78,11 +78,11 @@ st=$?
 
 fresh
 "$trapeze" run --append spin --drive file="$tmp/disk.img",index=1 "$guest" \
-	> "$tmp/out" 2>&1 < /dev/null &
+	> "$tmp/term" 2>&1 < /dev/null &
 pid=$!
-for i in 1 2 3 4 5 6 7 8 9 10; do
-	grep -q 'write of sector 2: done' "$tmp/out" && break
-	sleep 0.2
+for i in $(seq 50); do
+	grep -q 'write of sector 2: done' "$tmp/term" && break
+	sleep 0.1
 done
 kill -TERM $pid
 wait $pid
