@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "trapeze/abi.h"
 
@@ -36,6 +37,7 @@
 #include "mptable.h"
 #include "report.h"
 #include "scan.h"
+#include "terminal.h"
 #include "trace.h"
 #include "vm.h"
 
@@ -114,6 +116,31 @@ static void com1_irq(void *opaque, bool level)
 	irq_set_line(vm, TRAPEZE_IRQ_COM1, level);
 }
 
+/* What the user types on a terminal in raw mode: Ctrl-A escapes are the
+ * monitor's, the rest the guest's.  Ctrl-A x ends the run as Ctrl-C did
+ * before the terminal was raw. */
+static size_t console_input(void *opaque, uint8_t *buf, size_t n)
+{
+	struct vm *vm = opaque;
+	enum terminal_action act;
+
+	if (!terminal_is_raw())
+		return n;
+	n = terminal_escapes(&vm->escape_armed, buf, n, &act);
+	if (act == TERM_HELP &&
+	    write(2, TERMINAL_HELP, sizeof(TERMINAL_HELP) - 1) < 0)
+		act = TERM_NONE;
+	if (act == TERM_QUIT) {
+		uart_flush(vm->com1);
+		fprintf(stderr, "\ntrapeze: quit (Ctrl-A x) at ");
+		report_where(vm, stderr);
+		fprintf(stderr, " after %llu traps\n",
+			(unsigned long long)vm->stats.traps);
+		vm_exit(vm, EXIT_INTERRUPTED);
+	}
+	return n;
+}
+
 /* The guest pulsed the CPU's reset line through the 8042.  A PC would
  * reboot; Trapeze ends the run, as QEMU does with -no-reboot. */
 static void guest_reset(void *opaque)
@@ -143,6 +170,7 @@ static int setup_devices(struct vm *vm)
 		return -1;
 	uart__register(vm->com1, &vm->io, TRAPEZE_PORT_COM1);
 	uart_set_irq(vm->com1, com1_irq, vm);
+	uart_set_input_filter(vm->com1, console_input, vm);
 	pic__register(vm->pic, &vm->io);
 	pit__register(vm->pit, &vm->io);
 	debug_exit__register(vm, &vm->io, TRAPEZE_PORT_DEBUG_EXIT);

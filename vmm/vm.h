@@ -120,6 +120,7 @@ struct vm {
 	struct irq_state irq;
 	struct trace *trace;
 
+	bool escape_armed;         /* a Ctrl-A from the terminal, pending */
 	const cs_insn *last_insn;  /* the one emulate_insn() last ran */
 	struct vm_stats stats;
 };
