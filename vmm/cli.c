@@ -43,7 +43,9 @@ void cli_usage(FILE *f)
 	      "0 when it halts for good, 2 for a usage or image error, 4 "
 	      "when the guest\n"
 	      "crashes (triple fault), 124 on --timeout, 126 on an internal "
-	      "error, 130 on Ctrl-C.\n", f);
+	      "error, 130 on\n"
+	      "Ctrl-A x (on a terminal Ctrl-C belongs to the guest), SIGINT "
+	      "or SIGTERM.\n", f);
 }
 
 void cli_run_usage(FILE *f)
