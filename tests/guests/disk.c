@@ -3,10 +3,11 @@
  * primary slave) by selecting it and polling status, reads its size with
  * IDENTIFY, reads a sector, writes one and reads it back, each waiting
  * for IRQ 14 through the 8259s with sti; hlt, and reads past the end of
- * the disk (ERR, IDNF).  Run with --drive file=IMG,index=1 on a 16-sector
- * image whose sector 1 begins with a line of text.  With "spin" or
- * "crash" on the command line it stops after the write, so the test can
- * check the write reached the image whatever ends the run.
+ * the disk (ERR, with ABRT as QEMU says).  Run with --drive
+ * file=IMG,index=1 on a 16-sector image whose sector 1 begins with a line
+ * of text.  With "spin" or "crash" on the command line it stops after the
+ * write, so the test can check the write reached the image whatever ends
+ * the run.  The transcript and the image afterwards match QEMU's.
  */
 #include "trapeze/desc.h"
 #include "trapeze/guest.h"

@@ -29,9 +29,9 @@ sector 1: hello from sector 1
 write of sector 2: done
 sector 2 reads back: written by the guest
 and the rest of it: the same
-read of sector 16: status 0x51, error 0x10
+read of sector 16: status 0x41, error 0x4
 disk 0 (absent) refuses: ABRT
-IRQ 14 taken 6 times, status in the handler 0x51
+IRQ 14 taken 6 times, status in the handler 0x41
 END
 
 # ---- the write reaches the image --------------------------------------

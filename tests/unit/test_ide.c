@@ -24,7 +24,6 @@ enum { DATA = 0, ERROR = 1, COUNT = 2, LBA0 = 3, LBA1 = 4, LBA2 = 5,
 #define DRQ  0x08
 #define ERR  0x01
 #define ABRT 0x04
-#define IDNF 0x10
 #define NIEN 0x02
 #define SRST 0x04
 
@@ -197,7 +196,7 @@ START_TEST(test_only_disk1_master_reads_ready_and_refuses_commands)
 	outb(P + DEVICE, 0xe0 | 1 << 4);
 	ck_assert_uint_ne(inb(P + STATUS), 0);
 	issue(P, 0, 0, 1, 0x20);
-	ck_assert_uint_eq(inb(P + STATUS), DRDY | 0x10 | ERR);
+	ck_assert_uint_eq(inb(P + STATUS), DRDY | ERR);
 	ck_assert_uint_eq(inb(P + ERROR), ABRT);
 }
 END_TEST
@@ -261,13 +260,13 @@ START_TEST(test_sector_count_zero_reads_256_sectors)
 }
 END_TEST
 
-START_TEST(test_read_past_end_is_err_idnf)
+START_TEST(test_read_past_end_is_err_abrt)
 {
 	make_image(1, 8, false);
 	issue(P, 1, 8, 1, 0x20);
 	ck_assert_uint_eq(irq.raises[14], 1);
-	ck_assert_uint_eq(inb(P + STATUS), DRDY | 0x10 | ERR);
-	ck_assert_uint_eq(inb(P + ERROR), IDNF);
+	ck_assert_uint_eq(inb(P + STATUS), DRDY | ERR);
+	ck_assert_uint_eq(inb(P + ERROR), ABRT);
 	ck_assert_uint_eq(in(P + DATA, 4), 0);  /* no data to take */
 	issue(P, 1, 0x0fffffff, 1, 0x20);
 	ck_assert_uint_eq(inb(P + STATUS) & ERR, ERR);
@@ -284,7 +283,7 @@ START_TEST(test_read_across_the_end_stops_at_the_first_missing_sector)
 	insl(P, buf);
 	ck_assert(all(buf, pattern(7)));
 	ck_assert_uint_eq(inb(P + STATUS) & (DRQ | ERR), ERR);
-	ck_assert_uint_eq(inb(P + ERROR), IDNF);
+	ck_assert_uint_eq(inb(P + ERROR), ABRT);
 	ck_assert_uint_eq(inb(P + LBA0), 8);    /* the failing sector */
 	ck_assert_uint_eq(inb(P + COUNT), 1);
 }
@@ -307,7 +306,7 @@ START_TEST(test_chs_address_is_translated)
 	ck_assert_uint_eq(inb(P + LBA0), 5);
 	outb(P + LBA0, 0);                      /* sector numbers start at 1 */
 	outb(P + COMMAND, 0x20);
-	ck_assert_uint_eq(inb(P + ERROR), IDNF);
+	ck_assert_uint_eq(inb(P + ERROR), ABRT);
 }
 END_TEST
 
@@ -353,14 +352,14 @@ START_TEST(test_multi_sector_write_interrupts_after_each_sector)
 }
 END_TEST
 
-START_TEST(test_write_past_end_is_err_idnf_and_file_unchanged)
+START_TEST(test_write_past_end_is_err_abrt_and_file_unchanged)
 {
 	uint8_t got[512];
 
 	make_image(0, 8, false);
 	issue(P, 0, 9, 1, 0x30);
 	ck_assert_uint_eq(inb(P + STATUS) & (DRQ | ERR), ERR);
-	ck_assert_uint_eq(inb(P + ERROR), IDNF);
+	ck_assert_uint_eq(inb(P + ERROR), ABRT);
 	out(P + DATA, 4, 0x12345678);           /* ignored */
 	file_sector(0, 7, got);
 	ck_assert(all(got, pattern(7)));
@@ -497,12 +496,12 @@ static Suite *ide_suite(void)
 	tcase_add_test(t, test_read_sector_with_insl_and_irq14);
 	tcase_add_test(t, test_multi_sector_read_interrupts_per_sector);
 	tcase_add_test(t, test_sector_count_zero_reads_256_sectors);
-	tcase_add_test(t, test_read_past_end_is_err_idnf);
+	tcase_add_test(t, test_read_past_end_is_err_abrt);
 	tcase_add_test(t, test_read_across_the_end_stops_at_the_first_missing_sector);
 	tcase_add_test(t, test_chs_address_is_translated);
 	tcase_add_test(t, test_write_reaches_the_file_when_the_sector_completes);
 	tcase_add_test(t, test_multi_sector_write_interrupts_after_each_sector);
-	tcase_add_test(t, test_write_past_end_is_err_idnf_and_file_unchanged);
+	tcase_add_test(t, test_write_past_end_is_err_abrt_and_file_unchanged);
 	tcase_add_test(t, test_snapshot_keeps_the_file_and_reads_back_writes);
 	tcase_add_test(t, test_nien_holds_the_interrupt_line_down);
 	tcase_add_test(t, test_secondary_channel_uses_irq15);

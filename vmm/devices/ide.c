@@ -12,7 +12,9 @@
  * goes to the image (disk.c) before the drive asks for more or says it is
  * done.  Status and error registers say what ATA says they do: BSY never
  * shows, DRDY when ready, DRQ while data is due, ERR with the reason in
- * the error register (IDNF: no such sector; ABRT: command refused).
+ * the error register: ABRT for a command refused or an address past the
+ * end (ATA allows ABRT or IDNF there; QEMU says ABRT, so guests see the
+ * same on both), UNC for a sector the host could not read.
  *
  * The interrupt (INTRQ) is pending from a data request or completion
  * until the guest reads the status register or writes a command; it
@@ -36,7 +38,6 @@
 #define ST_DRDY 0x40
 #define ST_BSY  0x80
 #define ER_ABRT 0x04
-#define ER_IDNF 0x10
 #define ER_UNC  0x40
 #define DEV_DRV 0x10
 #define DEV_LBA 0x40
@@ -149,11 +150,12 @@ static void interrupt(struct ide_channel *ch, struct ide_drive *d)
 	update_line(ch);
 }
 
-/* The command ends with an error: ERR, the reason, an interrupt. */
+/* The command ends with an error: ERR, the reason, an interrupt.  DSC
+ * (obsolete since ATA-4) is left clear, as QEMU's drives leave it. */
 static void fail(struct ide_channel *ch, struct ide_drive *d, uint8_t why)
 {
 	d->error = why;
-	d->status = ST_DRDY | ST_DSC | ST_ERR;
+	d->status = ST_DRDY | ST_ERR;
 	d->xfer = XFER_NONE;
 	interrupt(ch, d);
 }
@@ -222,7 +224,7 @@ static void advance(struct ide_channel *ch, struct ide_drive *d)
 static void read_sector(struct ide_channel *ch, struct ide_drive *d)
 {
 	if (d->lba >= d->sectors || d->lba > LBA28_MAX) {
-		fail(ch, d, ER_IDNF);
+		fail(ch, d, ER_ABRT);
 		return;
 	}
 	if (disk_read(d->disk, d->lba, d->buf)) {
@@ -240,7 +242,7 @@ static void want_sector(struct ide_channel *ch, struct ide_drive *d,
 			bool first)
 {
 	if (d->lba >= d->sectors || d->lba > LBA28_MAX) {
-		fail(ch, d, ER_IDNF);
+		fail(ch, d, ER_ABRT);
 		return;
 	}
 	d->pos = 0;
@@ -254,7 +256,7 @@ static void start_rw(struct ide_channel *ch, struct ide_drive *d, bool write)
 	uint64_t lba;
 
 	if (!get_lba(ch, d, &lba)) {
-		fail(ch, d, ER_IDNF);
+		fail(ch, d, ER_ABRT);
 		return;
 	}
 	d->lba = lba;
@@ -411,7 +413,7 @@ static void command(struct ide_channel *ch, uint8_t cmd)
 	case 0x40: case 0x41:           /* READ VERIFY SECTORS */
 		if (!get_lba(ch, d, &lba) || lba + (ch->count ? ch->count : 256)
 						     > d->sectors)
-			fail(ch, d, ER_IDNF);
+			fail(ch, d, ER_ABRT);
 		else
 			done(ch, d);
 		break;
