@@ -190,6 +190,7 @@ static uint8_t uart_read(struct uart *u, unsigned reg)
 	case 1:
 		return (u->lcr & LCR_DLAB) ? u->dlm : u->ier;
 	case 2:
+		uart_poll_input(u);   /* IIR says what has arrived, as LSR does */
 		v = iir(u);
 		/* Reading IIR acknowledges a THR-empty interrupt. */
 		if ((v & 0x0f) == IIR_THRI) {
