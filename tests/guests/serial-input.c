@@ -42,18 +42,21 @@ static void pic_init(void)
 
 int guest_main(const struct trapeze_boot_info *bi)
 {
+	int reported = 0;
+
 	gdt_init();
 	idt_init();
 	idt_set_handler(VECTOR_BASE + IRQ_COM1, on_com1);
 	pic_init();
 	outb(COM1 + 2, 0);                    /* no FIFO, as xv6 */
 	outb(COM1 + 1, 0x01);                 /* received-data interrupt */
-	printf("IIR with no input: 0x%x\n", inb(COM1 + 2));
 	for (;;) {
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
-		if (irqs == 1 && rx_tail == 0)
+		if (irqs && !reported) {
 			printf("IRQ 4: IIR 0x%x, LSR 0x%x\n", first_iir,
 			       first_lsr);
+			reported = 1;
+		}
 		while (rx_tail != rx_head) {
 			uint8_t c = rx[rx_tail++ % 256];
 
