@@ -401,6 +401,27 @@ START_TEST(test_nien_holds_the_interrupt_line_down)
 }
 END_TEST
 
+/* A driver that never reads status after a write (xv6's ideintr does
+ * not) still gets an interrupt edge for its next command: writing the
+ * command register acknowledges the old one. */
+START_TEST(test_command_acknowledges_so_each_command_interrupts)
+{
+	uint8_t buf[512];
+
+	make_image(0, 8, false);
+	memset(buf, 0x33, sizeof(buf));
+	issue(P, 0, 1, 1, 0x30);
+	outsw(P, buf);
+	ck_assert_uint_eq(irq.raises[14], 1);
+	ck_assert(irq.level[14]);                 /* not acknowledged */
+	issue(P, 0, 1, 1, 0x20);
+	ck_assert_uint_eq(irq.raises[14], 2);
+	ck_assert_uint_eq(irq.lowers[14], 1);
+	insl(P, buf);
+	ck_assert(all(buf, 0x33));
+}
+END_TEST
+
 START_TEST(test_secondary_channel_uses_irq15)
 {
 	uint8_t buf[512];
@@ -545,6 +566,7 @@ static Suite *ide_suite(void)
 	tcase_add_test(t, test_write_past_end_is_err_abrt_and_file_unchanged);
 	tcase_add_test(t, test_snapshot_keeps_the_file_and_reads_back_writes);
 	tcase_add_test(t, test_nien_holds_the_interrupt_line_down);
+	tcase_add_test(t, test_command_acknowledges_so_each_command_interrupts);
 	tcase_add_test(t, test_secondary_channel_uses_irq15);
 	tcase_add_test(t, test_identify_gives_size_and_lba_capability);
 	tcase_add_test(t, test_unknown_command_is_aborted);

@@ -394,6 +394,7 @@ static void command(struct ide_channel *ch, uint8_t cmd)
 	if (!answers(ch, d))
 		return;
 	d->irq_pending = false;         /* writing a command acknowledges */
+	update_line(ch);                /* so its own interrupt is an edge */
 	d->xfer = XFER_NONE;
 	d->error = 0;
 	if (!d->disk) {
