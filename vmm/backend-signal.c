@@ -33,6 +33,7 @@
 #include "backend.h"
 #include "devices/uart.h"
 #include "report.h"
+#include "terminal.h"
 #include "vm.h"
 
 #ifndef PR_SET_SYSCALL_USER_DISPATCH
@@ -186,6 +187,7 @@ static void monitor_fault(struct vm *vm, int sig, ucontext_t *uc)
 			fprintf(stderr, "    %#lx %s+%#lx\n", (unsigned long)ip,
 				name, (unsigned long)off);
 		} while (unw_step(&c) > 0);
+	terminal_restore();
 	_exit(EXIT_INTERNAL);
 }
 
@@ -331,6 +333,8 @@ int backend_signal_run(struct vm *vm)
 	if (vm->host.cpuid_faulting)
 		syscall(SYS_arch_prctl, ARCH_SET_CPUID, 0);
 	arm_timeout(vm->opt.timeout);
+	/* Last, so that every earlier failure leaves the terminal alone. */
+	terminal_raw(vm->opt.console_in);
 	/* The handler for this signal loads the guest's registers into the
 	 * signal frame: its sigreturn is the first entry into the guest. */
 	raise(SIGUSR1);

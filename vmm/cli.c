@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "disk.h"
 #include "trace.h"
 #include "loader.h"
 
@@ -43,7 +44,9 @@ void cli_usage(FILE *f)
 	      "0 when it halts for good, 2 for a usage or image error, 4 "
 	      "when the guest\n"
 	      "crashes (triple fault), 124 on --timeout, 126 on an internal "
-	      "error, 130 on Ctrl-C.\n", f);
+	      "error, 130 on\n"
+	      "Ctrl-A x (on a terminal Ctrl-C belongs to the guest), SIGINT "
+	      "or SIGTERM.\n", f);
 }
 
 void cli_run_usage(FILE *f)
@@ -71,19 +74,42 @@ void cli_run_usage(FILE *f)
 	      "host's state\n"
 	      "      --timeout=SECONDS  stop the guest after SECONDS "
 	      "(exit status 124)\n"
+	      "      --drive=file=PATH[,index=N][,snapshot=on][,format=raw]"
+	      "[,media=disk]\n"
+	      "                         a raw disk image (a whole number of "
+	      "512-byte sectors)\n"
+	      "                         on the IDE controller: index 0-3 is "
+	      "primary master,\n"
+	      "                         primary slave, secondary master, "
+	      "secondary slave\n"
+	      "                         (default: the first free); every "
+	      "write the guest\n"
+	      "                         completes is in the file at once; "
+	      "snapshot=on leaves\n"
+	      "                         the file untouched (writes stay in "
+	      "memory); repeatable\n"
 	      "      --no-shadow-cache  rebuild the shadow page tables on "
 	      "every cr3 switch\n"
 	      "      --stats            at exit, count the traps by kind and "
 	      "instruction\n"
 	      "  -q, --quiet            no monitor messages on stderr\n"
 	      "  -h, --help             show this help\n\n"
+	      "The terminal: when stdin is a terminal it is put in raw mode "
+	      "while the guest\n"
+	      "runs (no echo, no line editing; Ctrl-C goes to the guest) and "
+	      "restored at exit.\n"
+	      "Ctrl-A x ends the run (exit status 130), Ctrl-A Ctrl-A sends "
+	      "one Ctrl-A,\n"
+	      "Ctrl-A h lists these.  Input from a pipe or a file is passed "
+	      "as it is.\n\n"
 	      "Examples:\n"
 	      "  trapeze run                           the toy kernel\n"
 	      "  trapeze run --append=pv=off           the same, every "
 	      "privileged operation\n"
 	      "                                        trapped instead of "
 	      "paravirtualized\n"
-	      "  trapeze run --mem=128M --append='verbose' guest.elf\n", f);
+	      "  trapeze run --mem=128M --append='verbose' guest.elf\n"
+	      "  trapeze run --drive file=fs.img,index=1 kernel\n", f);
 }
 
 void cli_trace_usage(FILE *f)
@@ -168,6 +194,107 @@ static int parse_timeout(const char *arg, struct vm_options *opt)
 	return CLI_OK;
 }
 
+/* One key=value of --drive into d; the value ends at a single comma
+ * (",," is a comma in a file name, as QEMU spells it). */
+static int drive_key(struct vm_drive *d, const char *key, const char *val,
+		     long *index)
+{
+	char *end;
+
+	if (!strcmp(key, "file")) {
+		d->path = val;
+	} else if (!strcmp(key, "index")) {
+		*index = strtol(val, &end, 10);
+		if (!*val || *end || *index < 0 || *index >= VM_DRIVES)
+			return error("--drive: 'index=%s': the index is 0-3 "
+				     "(primary master, primary slave, "
+				     "secondary master, secondary slave)", val);
+	} else if (!strcmp(key, "snapshot")) {
+		if (strcmp(val, "on") && strcmp(val, "off"))
+			return error("--drive: 'snapshot=%s': on or off", val);
+		d->snapshot = !strcmp(val, "on");
+	} else if (!strcmp(key, "format")) {
+		if (strcmp(val, "raw"))
+			return error("--drive: 'format=%s': only raw images "
+				     "are supported", val);
+	} else if (!strcmp(key, "media")) {
+		if (strcmp(val, "disk"))
+			return error("--drive: 'media=%s': only disks are "
+				     "supported", val);
+	} else if (!strcmp(key, "if")) {
+		if (strcmp(val, "ide"))
+			return error("--drive: 'if=%s': only ide is "
+				     "supported", val);
+	} else {
+		return error("--drive: unknown key '%s' (keys: file, index, "
+			     "snapshot, format, media, if)", key);
+	}
+	return CLI_OK;
+}
+
+/* --drive file=PATH,index=N,...: split at commas, each part key=value. */
+static int parse_drive(const char *arg, struct vm_options *opt)
+{
+	struct vm_drive d = { NULL, false, NULL };
+	char *copy = malloc(strlen(arg) + 1), *key = copy, *w;
+	const char *r = arg;
+	long index = -1;
+
+	if (!copy)
+		return error("--drive: %s", "out of memory");
+	while (key) {
+		char *val;
+
+		for (w = key; *r && !(r[0] == ',' && r[1] != ','); r++)
+			*w++ = (*r == ',') ? *r++ : *r;
+		*w = 0;
+		if (!(val = strchr(key, '=')))
+			return error("--drive: '%s' is not key=value", key);
+		*val++ = 0;
+		if (drive_key(&d, key, val, &index))
+			return CLI_ERROR;
+		key = *r ? w + 1 : NULL;
+		if (*r)
+			r++;
+	}
+	if (!d.path || !*d.path)
+		return error("--drive: '%s' names no file (file=PATH)", arg);
+	if (index < 0)
+		for (index = 0; index < VM_DRIVES && opt->drive[index].path;
+		     index++)
+			;
+	if (index >= VM_DRIVES)
+		return error("--drive: %s", "all four drive indexes (0-3) are "
+			     "taken");
+	if (opt->drive[index].path) {
+		char n[4] = { (char)('0' + index), 0 };
+
+		return error("--drive: index %s is given twice", n);
+	}
+	opt->drive[index] = d;
+	return CLI_OK;
+}
+
+int cli_open_drives(struct vm_options *opt)
+{
+	char err[256];
+	unsigned i;
+
+	for (i = 0; i < VM_DRIVES; i++) {
+		struct vm_drive *d = &opt->drive[i];
+
+		if (!d->path)
+			continue;
+		d->disk = disk_open(d->path, d->snapshot, err, sizeof(err));
+		if (!d->disk) {
+			fprintf(stderr, "trapeze: --drive file=%s: %s\n",
+				d->path, err);
+			return CLI_ERROR;
+		}
+	}
+	return CLI_OK;
+}
+
 static int parse_trace_opt(int c, const char *arg, struct trace_options *t)
 {
 	char err[256];
@@ -210,11 +337,12 @@ enum cli_result cli_parse_run(int argc, char **argv, struct vm_options *opt,
 			      struct trace_options *topt)
 {
 	enum { OPT_TIMEOUT = 256, OPT_NO_CACHE, OPT_STATS, OPT_CPU,
-	       OPT_INITRD };
+	       OPT_INITRD, OPT_DRIVE };
 #define RUN_OPTIONS \
 		{ "mem", required_argument, NULL, 'm' }, \
 		{ "append", required_argument, NULL, 'a' }, \
 		{ "initrd", required_argument, NULL, OPT_INITRD }, \
+		{ "drive", required_argument, NULL, OPT_DRIVE }, \
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT }, \
 		{ "cpu", required_argument, NULL, OPT_CPU }, \
 		{ "no-shadow-cache", no_argument, NULL, OPT_NO_CACHE }, \
@@ -276,6 +404,10 @@ enum cli_result cli_parse_run(int argc, char **argv, struct vm_options *opt,
 			else
 				return error("--cpu: '%s' is not a mode (trap or "
 					     "scan)", optarg);
+			break;
+		case OPT_DRIVE:
+			if (parse_drive(optarg, opt))
+				return CLI_ERROR;
 			break;
 		case OPT_NO_CACHE:
 			opt->shadow_cache = false;

@@ -13,6 +13,11 @@
 typedef void (*io_fn)(void *opaque, uint16_t port, unsigned size, bool write,
 		      uint32_t *val);
 
+/* A device's ISA interrupt line (IRQ 0-15) goes up or down.  Devices get
+ * one of these with an opaque pointer and never learn where the line
+ * goes: the VM routes every line in one place (irq_set_line in irq.c). */
+typedef void (*irq_line_fn)(void *opaque, unsigned line, bool level);
+
 #define IO_MAX_DEVICES 32
 
 struct io_range {

@@ -23,6 +23,7 @@
 
 #include "trapeze/abi.h"
 
+#include "devices/ioapic.h"
 #include "devices/lapic.h"
 #include "devices/pic.h"
 #include "devices/uart.h"
@@ -48,6 +49,17 @@ static void pv_timer_fire(void *opaque, uint64_t now)
 
 	vm->irq.pv_timer_pending = true;
 	shared(vm)->timer_ticks++;
+}
+
+void irq_set_line(void *opaque, unsigned line, bool level)
+{
+	struct vm *vm = opaque;
+
+	if (line < 16)
+		pic_set_irq(vm->pic, line, level);
+	/* IRQ 0 on pin 2, as QEMU wires the PIT (and as the MP and ACPI
+	 * tables say). */
+	ioapic_set_irq(vm->ioapic, line == 0 ? 2 : line, level);
 }
 
 void irq_init(struct vm *vm)

@@ -25,6 +25,12 @@ struct irq_state {
 };
 
 void irq_init(struct vm *vm);
+/* Interrupt line `line` of some device goes up or down (ISA IRQ 0-15, or
+ * an I/O APIC pin 16-23): the one place where lines are routed to the
+ * interrupt controllers, the 8259s for 0-15 and the I/O APIC for all, IRQ
+ * 0 on pin 2.  The void * is the vm, so that this is an irq_line_fn a
+ * device can be given as it is. */
+void irq_set_line(void *vm, unsigned line, bool level);
 /* Deliver one interrupt if one is pending and the vCPU takes it now. */
 void irq_deliver(struct vm *vm);
 /* The vCPU halted: sleep until an interrupt wakes it (delivered on

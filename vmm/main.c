@@ -32,6 +32,8 @@ static int cmd_run(int argc, char **argv, bool trace)
 	case CLI_OK:
 		break;
 	}
+	if (cli_open_drives(&opt))
+		return EXIT_USAGE;
 	if (!opt.guest_path) {
 		if (embedded_path(EMBEDDED_KERNEL, builtin, sizeof(builtin))) {
 			fprintf(stderr, "trapeze: cannot hold the built-in "

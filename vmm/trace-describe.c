@@ -28,6 +28,12 @@ static const char *const uart_regs_out[8] = {
 	"THR", "IER", "FCR", "LCR", "MCR", "LSR", "MSR", "SCR" };
 static const char *const uart_regs_in[8] = {
 	"RBR", "IER", "IIR", "LCR", "MCR", "LSR", "MSR", "SCR" };
+static const char *const ide_regs_out[8] = {
+	"data", "features", "count", "LBA low", "LBA mid", "LBA high",
+	"device", "command" };
+static const char *const ide_regs_in[8] = {
+	"data", "error", "count", "LBA low", "LBA mid", "LBA high",
+	"device", "status" };
 static const char *const pit_regs[4] = {
 	"counter 0", "counter 1", "counter 2", "control" };
 
@@ -41,6 +47,9 @@ static void port_name(struct vm *vm, uint16_t port, bool out, char *buf,
 			 (out ? uart_regs_out : uart_regs_in)[port & 7]);
 	else if (port >= 0x40 && port <= 0x43)
 		snprintf(buf, len, "PIT %s", pit_regs[port & 3]);
+	else if (dev && ((port & ~7) == 0x1f0 || (port & ~7) == 0x170))
+		snprintf(buf, len, "%s %s", dev,
+			 (out ? ide_regs_out : ide_regs_in)[port & 7]);
 	else if (port == 0x20 || port == 0xa0)
 		snprintf(buf, len, "%s command", dev);
 	else if (port == 0x21 || port == 0xa1)

@@ -12,10 +12,12 @@
  *
  * Nothing on this road allocates memory or takes a lock.
  */
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "trapeze/abi.h"
 
@@ -25,6 +27,9 @@
 #include "devices/fwcfg.h"
 #include "devices/ioapic.h"
 #include "devices/lapic.h"
+#include "devices/crtc.h"
+#include "devices/i8042.h"
+#include "devices/ide.h"
 #include "devices/pic.h"
 #include "devices/pit.h"
 #include "devices/testdev.h"
@@ -35,8 +40,10 @@
 #include "loader.h"
 #include "memory.h"
 #include "multiboot.h"
+#include "mptable.h"
 #include "report.h"
 #include "scan.h"
+#include "terminal.h"
 #include "trace.h"
 #include "vm.h"
 
@@ -108,26 +115,9 @@ static uint64_t host_xcr0(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
-void vm_set_irq(struct vm *vm, unsigned line, bool level)
-{
-	if (line < 16)
-		pic_set_irq(vm->pic, line, level);
-	ioapic_set_irq(vm->ioapic, line == 0 ? 2 : line, level);
-}
-
 static void com1_irq(void *opaque, bool level)
 {
-	vm_set_irq(opaque, TRAPEZE_IRQ_COM1, level);
-}
-
-static void pit_irq(void *opaque, bool level)
-{
-	vm_set_irq(opaque, TRAPEZE_IRQ_PIT, level);
-}
-
-static void testdev_irq(void *opaque, unsigned line, bool level)
-{
-	vm_set_irq(opaque, line, level);
+	irq_set_line(opaque, TRAPEZE_IRQ_COM1, level);
 }
 
 static uint64_t lapic_tsc(void *opaque)
@@ -137,32 +127,78 @@ static uint64_t lapic_tsc(void *opaque)
 
 /* The APICs' pages must lie outside RAM: above 3.5 GiB of RAM they
  * would hide it (a PC has a hole there; this RAM is one block). */
-static bool apics_fit(const struct vm *vm)
+static bool vm_apics_fit(const struct vm *vm)
 {
 	return vm->ram_size <= 0xe0000000ull;
 }
 
+/* What the user types on a terminal in raw mode: Ctrl-A escapes are the
+ * monitor's, the rest the guest's.  Ctrl-A x ends the run as Ctrl-C did
+ * before the terminal was raw. */
+static size_t console_input(void *opaque, uint8_t *buf, size_t n)
+{
+	struct vm *vm = opaque;
+	enum terminal_action act;
+
+	if (!terminal_is_raw())
+		return n;
+	n = terminal_escapes(&vm->escape_armed, buf, n, &act);
+	if (act == TERM_HELP &&
+	    write(2, TERMINAL_HELP, sizeof(TERMINAL_HELP) - 1) < 0)
+		act = TERM_NONE;
+	if (act == TERM_QUIT) {
+		uart_flush(vm->com1);
+		fprintf(stderr, "\ntrapeze: quit (Ctrl-A x) at ");
+		report_where(vm, stderr);
+		fprintf(stderr, " after %llu traps\n",
+			(unsigned long long)vm->stats.traps);
+		vm_exit(vm, EXIT_INTERRUPTED);
+	}
+	return n;
+}
+
+/* The guest pulsed the CPU's reset line through the 8042.  A PC would
+ * reboot; Trapeze ends the run, as QEMU does with -no-reboot. */
+static void guest_reset(void *opaque)
+{
+	struct vm *vm = opaque;
+
+	uart_flush(vm->com1);
+	if (!vm->opt.quiet)
+		fprintf(stderr, "trapeze: the guest reset the machine (8042 "
+			"keyboard controller); ending the run\n");
+	vm_exit(vm, EXIT_HALTED);
+}
+
+_Static_assert(VM_DRIVES == IDE_DRIVES, "one --drive index per IDE drive");
+
 static int setup_devices(struct vm *vm)
 {
+	unsigned i;
+
 	vm->com1 = uart_create(vm->opt.console_in, vm->opt.console_out);
 	vm->pic = pic_create();
-	vm->pit = pit_create(&vm->timers, pit_irq, vm);
+	vm->pit = pit_create(&vm->timers, irq_set_line, vm);
 	vm->lapic = lapic_create(&vm->timers, vm->host.tsc_khz, lapic_tsc, vm);
 	vm->ioapic = vm->lapic ? ioapic_create(vm->lapic) : NULL;
 	vm->fwcfg = fwcfg_create(vm->ram_size, 1);
 	vm->acpi_pm = acpi_pm_create();
-	vm->testdev = testdev_create(testdev_irq, vm);
+	vm->testdev = testdev_create(irq_set_line, vm);
+	vm->ide = ide_create(irq_set_line, vm);
+	vm->kbd = i8042_create(irq_set_line, guest_reset, vm);
+	vm->crtc = crtc_create();
 	if (!vm->com1 || !vm->pic || !vm->pit || !vm->ioapic || !vm->fwcfg ||
-	    !vm->acpi_pm || !vm->testdev)
+	    !vm->acpi_pm || !vm->testdev || !vm->ide || !vm->kbd || !vm->crtc)
 		return -1;
 	uart__register(vm->com1, &vm->io, TRAPEZE_PORT_COM1);
 	uart_set_irq(vm->com1, com1_irq, vm);
+	uart_set_input_filter(vm->com1, console_input, vm);
 	pic__register(vm->pic, &vm->io);
 	pit__register(vm->pit, &vm->io);
 	debug_exit__register(vm, &vm->io, TRAPEZE_PORT_DEBUG_EXIT);
 	fwcfg__register(vm->fwcfg, &vm->io);
 	acpi_pm__register(vm->acpi_pm, &vm->io);
-	if (apics_fit(vm)) {
+	if (vm_apics_fit(vm)) {
 		lapic__register(vm->lapic, &vm->mmio);
 		ioapic__register(vm->ioapic, &vm->mmio);
 		lapic_set_eoi_hook(vm->lapic, ioapic_eoi, vm->ioapic);
@@ -172,6 +208,12 @@ static int setup_devices(struct vm *vm)
 	}
 	testdev__register(vm->testdev, &vm->io,
 			  vm->ram_size <= TESTDEV_IOMEM ? &vm->mmio : NULL);
+	for (i = 0; i < VM_DRIVES; i++)
+		if (vm->opt.drive[i].disk)
+			ide_attach(vm->ide, i, vm->opt.drive[i].disk);
+	ide__register(vm->ide, &vm->io);
+	i8042__register(vm->kbd, &vm->io);
+	crtc__register(vm->crtc, &vm->io);
 	irq_init(vm);
 	return 0;
 }
@@ -216,6 +258,27 @@ int vm_init(struct vm *vm, const struct vm_options *opt,
 	return 0;
 }
 
+/* The tables a PC's firmware leaves in low memory, for kernels written
+ * for PCs (xv6 finds its CPU and I/O APIC in the MP tables).  They sit
+ * in RAM no guest-kit guest uses (docs/guest-abi.md), so every guest
+ * gets them.  The APIC addresses and the I/O APIC's id are the PC's. */
+static void bios_tables(struct vm *vm)
+{
+	struct mptable_config mp = {
+		.lapic_addr = 0xfee00000u, .ioapic_addr = 0xfec00000u,
+		.ioapic_id = 0,   /* the I/O APIC's ID register after reset */
+	};
+	uint32_t r[4];
+	int rc;
+
+	vm_cpuid(vm, 1, 0, r);
+	mp.cpu_signature = r[0];
+	mp.cpu_features = r[3];
+	rc = mptable_build(vm->ram, vm->ram_size, TRAPEZE_MPTABLE_GPA, &mp);
+	assert(rc == 0);   /* RAM is at least 4 MiB: it always fits */
+	(void)rc;
+}
+
 void vm_boot(struct vm *vm, const struct boot_image *img)
 {
 	struct paging pg;
@@ -225,7 +288,8 @@ void vm_boot(struct vm *vm, const struct boot_image *img)
 				     vm->opt.append, vm->opt.initrd);
 	else
 		loader_boot_setup(vm, img, vm->opt.append);
-	acpi_build_tables(vm->ram, apics_fit(vm));
+	bios_tables(vm);
+	acpi_build_tables(vm->ram, vm_apics_fit(vm));
 	vm_paging(vm, &pg);
 	shadow_reset(vm->mmu, &pg);
 }

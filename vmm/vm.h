@@ -22,8 +22,12 @@
 #include "vcpu.h"
 
 struct acpi_pm;
+struct crtc;
 struct decoder;
+struct disk;
 struct fwcfg;
+struct i8042;
+struct ide;
 struct ioapic;
 struct lapic;
 struct testdev;
@@ -34,6 +38,14 @@ struct trace;
 enum exec_mode {
 	EXEC_TRAP,  /* pure trap-and-emulate: sensitive instructions leak */
 	EXEC_SCAN,  /* the scanner patches them before they run (default) */
+};
+
+/* A disk in one of the IDE controller's four drive positions. */
+#define VM_DRIVES 4
+struct vm_drive {
+	const char *path;          /* NULL: no drive at this index */
+	bool snapshot;             /* writes stay in memory */
+	struct disk *disk;         /* opened before the VM is built */
 };
 
 struct vm_options {
@@ -47,6 +59,7 @@ struct vm_options {
 	bool quiet;                /* no monitor messages on stderr */
 	bool stats;                /* a summary of the traps at exit */
 	int console_in, console_out; /* COM1's file descriptors */
+	struct vm_drive drive[VM_DRIVES]; /* --drive, by index */
 };
 
 /* Exit statuses of the monitor (the guest's own are (v << 1) | 1). */
@@ -113,10 +126,14 @@ struct vm {
 	struct fwcfg *fwcfg;
 	struct acpi_pm *acpi_pm;
 	struct testdev *testdev;
+	struct ide *ide;
+	struct i8042 *kbd;
+	struct crtc *crtc;
 	struct timers timers;
 	struct irq_state irq;
 	struct trace *trace;
 
+	bool escape_armed;         /* a Ctrl-A from the terminal, pending */
 	const cs_insn *last_insn;  /* the one emulate_insn() last ran */
 	struct vm_stats stats;
 };
@@ -157,10 +174,6 @@ void vm_cpl_changed(struct vm *vm);
 void vm_paging_changed(struct vm *vm, bool flush);
 
 uint64_t vm_guest_tsc(const struct vm *vm);
-/* An ISA interrupt line (0-15) or I/O APIC pin (16-23) changed level:
- * the 8259s see IRQ 0-15, the I/O APIC its pins, IRQ 0 on pin 2 as
- * QEMU wires the PIT. */
-void vm_set_irq(struct vm *vm, unsigned line, bool level);
 bool msr_read(struct vm *vm, uint32_t msr, uint64_t *val);
 /* What this vCPU's cpuid answers (emu-query.c). */
 void vm_cpuid(const struct vm *vm, uint32_t leaf, uint32_t sub, uint32_t r[4]);

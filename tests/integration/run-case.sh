@@ -10,6 +10,8 @@
 #   mangle    an elfmangle mutation applied to the guest first (optional)
 #   stdin     text for the guest's serial input (optional)
 #   cmd       the trapeze command, default "run"
+#   stderr_lines  the number of lines stderr must have (optional)
+# The case is sourced with $tmp set: it may make files there first.
 # NAME.stdout holds the expected stdout (absent: stdout must be empty);
 # NAME.stderr holds lines that must appear on stderr (absent: anything);
 # NAME.stdout-has lines that must appear on stdout (instead of .stdout).
@@ -22,7 +24,7 @@ trapeze=${TRAPEZE:-$builddir/trapeze}
 tmp=$(mktemp -d) || exit 99
 trap 'rm -rf "$tmp"' EXIT
 
-guest= args= status=0 mangle= stdin= cmd=run
+guest= args= status=0 mangle= stdin= cmd=run stderr_lines=
 . "$case_file"
 
 case $guest in
@@ -70,6 +72,11 @@ elif [ -s "$tmp/stdout" ]; then
 fi
 if [ -f "$dir/$name.stderr" ]; then
 	must_contain "$tmp/stderr" "$dir/$name.stderr" stderr
+fi
+if [ -n "$stderr_lines" ] &&
+   [ "$(wc -l < "$tmp/stderr")" -ne "$stderr_lines" ]; then
+	echo "FAIL $name: stderr has $(wc -l < "$tmp/stderr") lines, expected $stderr_lines"
+	fail=1
 fi
 if [ "$fail" -ne 0 ]; then
 	echo "--- stderr of $name:"

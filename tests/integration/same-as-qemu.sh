@@ -3,8 +3,9 @@
 # QEMU (real CPL-0 semantics, emulated) and under Trapeze: the examples,
 # the toy kernel (guest-kit/kernel, paravirtualized under Trapeze),
 # the paging guest (shadow paging against QEMU's page walker), the
-# devices guest (APICs, fw_cfg, ACPI, pc-testdev against QEMU's) and a
-# 32-bit multiboot kernel that switches to long mode by itself.
+# devices guest (APICs, fw_cfg, ACPI, pc-testdev against QEMU's), a
+# 32-bit multiboot kernel that switches to long mode by itself, the IDE
+# disk guest (and the image it leaves), and COM1 input from a pipe.
 # Skipped (77) when QEMU is not installed.
 set -u
 builddir=${builddir:-.}
@@ -30,4 +31,39 @@ for image in guest-kit/examples/hello.elf guest-kit/examples/tour.elf \
 		echo "ok $g: same transcript, exit $ts"
 	fi
 done
+
+# The disk guest on fresh images: the same transcript and the same image.
+for vm in qemu trapeze; do
+	dd if=/dev/zero of="$tmp/$vm.img" bs=512 count=16 2>/dev/null
+	printf 'hello from sector 1\n\0' |
+		dd of="$tmp/$vm.img" bs=1 seek=512 conv=notrunc 2>/dev/null
+done
+drive=index=1,media=disk,format=raw
+"$srcdir/scripts/qemu-run" --drive "file=$tmp/qemu.img,$drive" \
+	"$builddir/tests/guests/disk.elf" > "$tmp/qemu"
+qs=$?
+"$builddir/trapeze" run --drive "file=$tmp/trapeze.img,$drive" \
+	"$builddir/tests/guests/disk.elf" > "$tmp/trapeze" < /dev/null
+ts=$?
+if [ "$qs" -ne "$ts" ] || ! diff -u "$tmp/qemu" "$tmp/trapeze" ||
+   ! cmp "$tmp/qemu.img" "$tmp/trapeze.img"; then
+	echo "FAIL disk: QEMU exit $qs, Trapeze exit $ts"
+	fail=1
+else
+	echo "ok disk: same transcript, same image, exit $ts"
+fi
+
+# COM1's receive interrupt with input from a pipe (the guest stops at 'q').
+printf 'hi\003\001q' | "$srcdir/scripts/qemu-run" --stdin \
+	"$builddir/tests/guests/serial-input.elf" > "$tmp/qemu"
+qs=$?
+printf 'hi\003\001q' | "$builddir/trapeze" run \
+	"$builddir/tests/guests/serial-input.elf" > "$tmp/trapeze"
+ts=$?
+if [ "$qs" -ne "$ts" ] || ! diff -u "$tmp/qemu" "$tmp/trapeze"; then
+	echo "FAIL serial-input: QEMU exit $qs, Trapeze exit $ts"
+	fail=1
+else
+	echo "ok serial-input: same transcript, exit $ts"
+fi
 exit $fail

@@ -295,6 +295,38 @@ START_TEST(test_irq_stays_low_on_input_without_rdi)
 }
 END_TEST
 
+START_TEST(test_iir_read_alone_sees_input_that_arrived)
+{
+	uart_set_irq(u, record_irq, &irq);
+	reg_write(IER, IER_RDI);
+	send_input("z");
+	ck_assert_uint_eq(reg_read(IIR), IIR_RDI);   /* no LSR read first */
+	ck_assert_uint_eq(irq.raises, 1);
+	ck_assert_uint_eq(reg_read(RBR), 'z');
+}
+END_TEST
+
+/* A filter sees what was read before the guest does, and may drop it. */
+static size_t drop_x(void *opaque, uint8_t *buf, size_t n)
+{
+	size_t i, out = 0;
+
+	for (i = 0; i < n; i++)
+		if (buf[i] != 'x')
+			buf[out++] = buf[i];
+	return out;
+}
+
+START_TEST(test_input_filter_can_drop_bytes)
+{
+	uart_set_input_filter(u, drop_x, NULL);
+	send_input("axbx");
+	ck_assert_uint_eq(reg_read(RBR), 'a');
+	ck_assert_uint_eq(reg_read(RBR), 'b');
+	ck_assert_uint_eq(reg_read(LSR) & LSR_DR, 0);
+}
+END_TEST
+
 /* ---- the port bus ---- */
 
 static unsigned spy_calls;
@@ -405,6 +437,8 @@ static Suite *uart_suite(void)
 	tcase_add_test(t,
 		test_irq_rises_on_input_with_rdi_and_falls_when_rbr_is_drained);
 	tcase_add_test(t, test_irq_stays_low_on_input_without_rdi);
+	tcase_add_test(t, test_iir_read_alone_sees_input_that_arrived);
+	tcase_add_test(t, test_input_filter_can_drop_bytes);
 	suite_add_tcase(s, t);
 
 	t = tcase_create("port bus");

@@ -32,7 +32,7 @@ struct pit {
 	uint8_t port61;
 	struct vtimer tick;       /* channel 0's IRQ 0 edges */
 	struct timers *ts;
-	void (*irq)(void *, bool);   /* IRQ 0: the PIC and the I/O APIC */
+	irq_line_fn irq;
 	void *irq_opaque;
 };
 
@@ -45,12 +45,11 @@ static void fire(void *opaque, uint64_t now)
 {
 	struct pit *p = opaque;
 
-	p->irq(p->irq_opaque, true);
-	p->irq(p->irq_opaque, false);
+	p->irq(p->irq_opaque, 0, true);
+	p->irq(p->irq_opaque, 0, false);
 }
 
-struct pit *pit_create(struct timers *ts, void (*irq)(void *, bool),
-		       void *opaque)
+struct pit *pit_create(struct timers *ts, irq_line_fn irq, void *opaque)
 {
 	struct pit *p = calloc(1, sizeof(*p));
 

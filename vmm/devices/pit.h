@@ -8,13 +8,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct io_bus;
+#include "../io.h"
+
 struct pit;
 struct timers;
 
-/* irq(opaque, level) drives the line of channel 0 (IRQ 0). */
-struct pit *pit_create(struct timers *ts, void (*irq)(void *, bool),
-		       void *opaque);
+/* Channel 0's output edges go to irq(opaque, 0, level). */
+struct pit *pit_create(struct timers *ts, irq_line_fn irq, void *opaque);
 void pit_destroy(struct pit *p);
 void pit__register(struct pit *p, struct io_bus *bus);
 void pit_io(void *opaque, uint16_t port, unsigned size, bool write,

@@ -47,6 +47,8 @@ struct uart {
 	uart_irq_fn irq;
 	void *irq_opaque;
 	bool irq_level;
+	uart_input_fn filter;
+	void *filter_opaque;
 };
 
 struct uart *uart_create(int in_fd, int out_fd)
@@ -73,6 +75,12 @@ void uart_set_irq(struct uart *u, uart_irq_fn fn, void *opaque)
 {
 	u->irq = fn;
 	u->irq_opaque = opaque;
+}
+
+void uart_set_input_filter(struct uart *u, uart_input_fn fn, void *opaque)
+{
+	u->filter = fn;
+	u->filter_opaque = opaque;
 }
 
 void uart_flush(struct uart *u)
@@ -156,6 +164,8 @@ void uart_poll_input(struct uart *u)
 			u->in_eof = true;
 		return;
 	}
+	if (u->filter)
+		n = (ssize_t)u->filter(u->filter_opaque, buf, (size_t)n);
 	for (i = 0; i < n; i++)
 		rx_push(u, buf[i]);
 	update_irq(u);
@@ -180,6 +190,7 @@ static uint8_t uart_read(struct uart *u, unsigned reg)
 	case 1:
 		return (u->lcr & LCR_DLAB) ? u->dlm : u->ier;
 	case 2:
+		uart_poll_input(u);   /* IIR says what has arrived, as LSR does */
 		v = iir(u);
 		/* Reading IIR acknowledges a THR-empty interrupt. */
 		if ((v & 0x0f) == IIR_THRI) {

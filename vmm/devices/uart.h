@@ -18,6 +18,11 @@ struct uart *uart_create(int in_fd, int out_fd);
 void uart_destroy(struct uart *u);
 void uart__register(struct uart *u, struct io_bus *bus, uint16_t base);
 void uart_set_irq(struct uart *u, uart_irq_fn fn, void *opaque);
+/* Bytes read from the input descriptor pass through fn before the guest
+ * sees them: it may drop some (the terminal's escapes) and returns how
+ * many are left in buf. */
+typedef size_t (*uart_input_fn)(void *opaque, uint8_t *buf, size_t n);
+void uart_set_input_filter(struct uart *u, uart_input_fn fn, void *opaque);
 
 /* Bytes the guest sends through a paravirtual console: same stream. */
 void uart_output(struct uart *u, const void *buf, size_t len);

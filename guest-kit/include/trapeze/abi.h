@@ -44,6 +44,10 @@
 #define TRAPEZE_BOOT_GDT_GPA     0x3000ull
 #define TRAPEZE_BOOT_PT_GPA      0x8000ull  /* identity tables start here */
 #define TRAPEZE_BOOT_STACK_TOP   0x80000ull
+/* What a PC BIOS leaves for kernels that look for it: the base memory
+ * size in the BIOS data area (0x413) and the Intel MP tables (floating
+ * pointer, then configuration table, 256 bytes). */
+#define TRAPEZE_MPTABLE_GPA      0xf1000ull
 #define TRAPEZE_LOAD_MIN         0x100000ull
 
 /* Guest virtual addresses live below this bound (the reserved window). */
