@@ -201,7 +201,8 @@ static void stop_guest(struct vm *vm, int sig)
 	report_where(vm, stderr);
 	fprintf(stderr, " after %llu traps\n",
 		(unsigned long long)vm->stats.traps);
-	exit(sig == SIGALRM ? EXIT_TIMEOUT : EXIT_INTERRUPTED);
+	/* The trace's -c table and --stats are owed on this exit too. */
+	vm_exit(vm, sig == SIGALRM ? EXIT_TIMEOUT : EXIT_INTERRUPTED);
 }
 
 void trap_handle(int sig, siginfo_t *si, ucontext_t *uc)

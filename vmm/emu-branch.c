@@ -58,9 +58,11 @@ static enum emu_result emulate_jmp_call(struct vm *vm, const cs_insn *insn)
 	unsigned size = near_size(vm, insn);
 	uint64_t target, rsp = v->gpr[RSP];
 
+	/* A direct call traps only when its stack is on a scanned code
+	 * page (gmem.c sees whether the push overwrites code). */
 	if (op->type == X86_OP_IMM)
-		return EMU_NONE;
-	if (!op_read(vm, insn, op, &target))
+		target = (uint64_t)op->imm;
+	else if (!op_read(vm, insn, op, &target))
 		return EMU_FAULT;
 	if (insn->id == X86_INS_CALL &&
 	    !stack_push(vm, v->rip + insn->size, size))

@@ -180,15 +180,27 @@ static unsigned stack_opsize(struct vm *vm, const cs_insn *insn)
 	return vcpu_mode(&vm->cpu) == MODE_LONG64 && size == 4 ? 8 : size;
 }
 
+/* push and pop of a segment register, which the scanner patches (their
+ * selector, or the load, is sensitive); and of anything else, which only
+ * traps when its stack is on a scanned code page (gmem.c sees whether it
+ * overwrites code). */
 static enum emu_result emulate_pop_sreg(struct vm *vm, const cs_insn *insn)
 {
 	const cs_x86_op *op = &x86(insn)->operands[0];
 	unsigned size = stack_opsize(vm, insn);
-	uint64_t sel;
+	uint64_t sel, val, rsp = vm->cpu.gpr[RSP];
 	int sr;
 
-	if (op->type != X86_OP_REG || (sr = reg_sreg(op->reg)) < 0)
-		return EMU_NONE;
+	if (op->type != X86_OP_REG || (sr = reg_sreg(op->reg)) < 0) {
+		if (!stack_pop(vm, &val, size))
+			return EMU_FAULT;
+		/* pop [rsp+x] addresses with the incremented RSP. */
+		if (!op_write(vm, insn, op, val)) {
+			vm->cpu.gpr[RSP] = rsp;
+			return EMU_FAULT;
+		}
+		return EMU_NEXT;
+	}
 	if (!stack_peek(vm, 0, &sel, size) ||
 	    !seg_load_data(vm, sr, sel & 0xffff))
 		return EMU_FAULT;
@@ -203,8 +215,16 @@ static enum emu_result emulate_push_sreg(struct vm *vm, const cs_insn *insn)
 	const cs_x86_op *op = &x86(insn)->operands[0];
 	int sr;
 
-	if (op->type != X86_OP_REG || (sr = reg_sreg(op->reg)) < 0)
-		return EMU_NONE;
+	if (op->type != X86_OP_REG || (sr = reg_sreg(op->reg)) < 0) {
+		uint64_t val;
+
+		if (op->type == X86_OP_IMM)
+			val = (uint64_t)op->imm;   /* sign-extended already */
+		else if (!op_read(vm, insn, op, &val))
+			return EMU_FAULT;
+		return stack_push(vm, val, stack_opsize(vm, insn)) ? EMU_NEXT
+								   : EMU_FAULT;
+	}
 	return stack_push(vm, vm->cpu.seg[sr].sel, stack_opsize(vm, insn))
 		       ? EMU_NEXT
 		       : EMU_FAULT;

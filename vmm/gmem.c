@@ -16,20 +16,32 @@ void *gpa_ptr(struct vm *vm, uint64_t gpa, uint64_t len)
 	return vm->ram + gpa;
 }
 
+/* The part of [gpa, gpa + len) in the page at p. */
+#define PIECE_LO(p) ((p) > gpa ? (p) : gpa)
+#define PIECE_LEN(p) (((p) + 4096 < gpa + len ? (p) + 4096 : gpa + len) - \
+		      PIECE_LO(p))
+
+void gpa_will_write(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	uint64_t p;
+
+	for (p = gpa & ~0xfffull; vm->scan && p < gpa + len; p += 4096)
+		if (shadow_code_is_ready(vm->mmu, p) &&
+		    scan_write_touches_code(vm, PIECE_LO(p), PIECE_LEN(p)))
+			scan_code_written(vm, p);
+}
+
 void gpa_written(struct vm *vm, uint64_t gpa, uint64_t len)
 {
 	uint64_t p;
 
-	for (p = gpa & ~0xfffull; p < gpa + len; p += 4096) {
+	for (p = gpa & ~0xfffull; p < gpa + len; p += 4096)
 		if (shadow_is_page_table(vm->mmu, p))
-			shadow_phys_written(vm->mmu, p > gpa ? p : gpa,
-					    (p + 4096 < gpa + len ? p + 4096
-								  : gpa + len) -
-						    (p > gpa ? p : gpa));
-		if (vm->scan && shadow_code_is_ready(vm->mmu, p))
-			scan_code_written(vm, p);
-	}
+			shadow_phys_written(vm->mmu, PIECE_LO(p), PIECE_LEN(p));
 }
+
+#undef PIECE_LO
+#undef PIECE_LEN
 
 bool gva_canonical(const struct vm *vm, uint64_t gva)
 {
@@ -113,6 +125,7 @@ static void piece_copy(struct vm *vm, const struct piece *p, uint8_t *b,
 				   val);
 		}
 	} else if (write) {
+		gpa_will_write(vm, p->gpa, n);
 		memcpy(p->host, b, n);
 		gpa_written(vm, p->gpa, n);
 	} else {

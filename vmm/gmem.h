@@ -38,7 +38,11 @@ size_t gmem_peek(struct vm *vm, uint64_t gva, void *buf, size_t len);
 /* Guest-physical access, bounds-checked: NULL when outside RAM. */
 void *gpa_ptr(struct vm *vm, uint64_t gpa, uint64_t len);
 
-/* Someone other than a native guest store changed guest RAM. */
+/* Someone other than a native guest store is about to change guest RAM
+ * (gpa_will_write: scanned code it hits gets its original bytes back
+ * first, so that the store lands on them), then has (gpa_written: the
+ * shadow re-reads page tables it changed). */
+void gpa_will_write(struct vm *vm, uint64_t gpa, uint64_t len);
 void gpa_written(struct vm *vm, uint64_t gpa, uint64_t len);
 
 /* Is a linear address canonical for the current mode? */

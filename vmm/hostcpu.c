@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -65,6 +66,20 @@ static uint64_t read_u64_file(const char *path, uint64_t dflt)
 		v = dflt;
 	fclose(f);
 	return v;
+}
+
+/* Can this process map page 0?  mmap_min_addr forbids it, except to a
+ * process with CAP_SYS_RAWIO (root, usually): then guests whose user code
+ * starts at address 0, as xv6's does, can run there natively. */
+static bool page0_mappable(void)
+{
+	void *p = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+		       MAP_FIXED_NOREPLACE | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return false;
+	munmap(p, 4096);
+	return p == NULL;
 }
 
 static uint64_t measure_tsc_khz(void)
@@ -169,5 +184,8 @@ void hostcpu_detect(struct host_features *h)
 	h->mmap_min_addr = read_u64_file("/proc/sys/vm/mmap_min_addr", 65536);
 	if (h->mmap_min_addr < 4096)
 		h->mmap_min_addr = 4096;
+	h->page0 = page0_mappable();
+	if (h->page0)
+		h->mmap_min_addr = 0;
 	h->tsc_khz = measure_tsc_khz();
 }

@@ -94,6 +94,7 @@ static int64_t hc_mmu_update(struct vm *vm, uint64_t gva, uint64_t count)
 				if (!pte || (req[i].ptr & 7))
 					return TRAPEZE_EINVAL;
 				if (pass) {
+					gpa_will_write(vm, req[i].ptr, 8);
 					*pte = req[i].val;
 					gpa_written(vm, req[i].ptr, 8);
 				}

@@ -49,6 +49,7 @@
 struct code_frame {
 	uint64_t frame;                 /* guest-physical address >> 12 */
 	uint8_t vetted[PAGE / 8];       /* an instruction starts here */
+	uint8_t code[PAGE / 8];         /* a vetted instruction covers it */
 	uint8_t hints[PAGE / 8];        /* vetted before the last rewrite */
 	uint32_t patches;               /* its patch list */
 	uint32_t hash_next;
@@ -290,6 +291,7 @@ static void unscan_frame(struct vm *vm, struct code_frame *cf)
 	for (i = 0; i < PAGE / 8; i++)
 		cf->hints[i] |= cf->vetted[i];
 	memset(cf->vetted, 0, sizeof(cf->vetted));
+	memset(cf->code, 0, sizeof(cf->code));
 	if (cf->ready)
 		shadow_code_dirty(vm->mmu, cf->frame << 12);
 	cf->ready = false;
@@ -414,7 +416,7 @@ static void scan_block(struct vm *vm, struct code_frame *cf, uint64_t gva,
 {
 	struct scanner *sc = vm->scan;
 	csh h = sc->cs[vcpu_mode(&vm->cpu) == MODE_LONG64 ? 0 : 1];
-	unsigned off = gpa & (PAGE - 1);
+	unsigned off = gpa & (PAGE - 1), i;
 	uint8_t code[INSN_MAX];
 
 	while (!bit(cf->vetted, off)) {
@@ -426,6 +428,8 @@ static void scan_block(struct vm *vm, struct code_frame *cf, uint64_t gva,
 		if (!n || !cs_disasm_iter(h, &p, &n, &addr, sc->insn))
 			return;     /* not code: it faults natively if run */
 		set_bit(cf->vetted, off);
+		for (i = off; i < off + sc->insn->size && i < PAGE; i++)
+			set_bit(cf->code, i);
 		sc->st.insns++;
 		c = scan_classify(sc->insn);
 		if ((c == SC_SENSITIVE || c == SC_INDIRECT) &&
@@ -454,6 +458,45 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (uint64_t)t.tv_sec * 1000000000ull + t.tv_nsec;
+}
+
+/*
+ * A frame about to be opened may be a copy of a scanned one: a kernel
+ * that copies a process's pages (xv6's fork does, without copy-on-write)
+ * reads the patched bytes, int3 where sensitive instructions were, and
+ * the copy would run them as breakpoints of its own.  A copy is
+ * recognised by its code: every byte of the source's vetted
+ * instructions, int3s included, is in the new frame at the same offset.
+ * Its int3s at the source's patch offsets are then given back the
+ * original bytes before it is scanned.  (A guest that reads patched code
+ * through its own mapping still sees int3: docs/scanner.md.)
+ */
+static void undo_copied_patches(struct vm *vm, struct code_frame *cf)
+{
+	struct scanner *sc = vm->scan;
+	const uint8_t *dst = vm->ram + (cf->frame << 12);
+	unsigned i, k;
+
+	for (i = 0; i < sc->nframes; i++) {
+		const struct code_frame *src = &sc->frames[i];
+		const uint8_t *from = vm->ram + (src->frame << 12);
+		uint32_t p;
+
+		if (src == cf || !src->ready || src->patches == NIL ||
+		    dst[sc->patches[src->patches].gpa & (PAGE - 1)] != 0xcc)
+			continue;
+		for (k = 0; k < PAGE; k++)
+			if (bit(src->code, k) && dst[k] != from[k])
+				break;
+		if (k < PAGE)
+			continue;
+		for (p = src->patches; p != NIL; p = sc->patches[p].next)
+			vm->ram[(cf->frame << 12) +
+				(sc->patches[p].gpa & (PAGE - 1))] =
+				sc->patches[p].bytes[0];
+		sc->st.copies++;
+		return;
+	}
 }
 
 /* Frames whose scan is complete become executable. */
@@ -533,6 +576,7 @@ void scan_from(struct vm *vm, uint64_t gva)
 						 off);
 			memset(cf->hints, 0, sizeof(cf->hints));
 			cf->mode = mode;
+			undo_copied_patches(vm, cf);
 			if (ntouched == 64) {
 				open_frames(vm, touched, ntouched);
 				ntouched = 0;
@@ -610,6 +654,24 @@ const cs_insn *scan_patched_insn(struct vm *vm, uint64_t gva)
 	if (!translate(vm, gva, &gpa) || !(p = find_patch(vm->scan, gpa)))
 		return NULL;
 	return decode(vm->dec, vcpu_mode(&vm->cpu), gva, p->bytes, p->len);
+}
+
+bool scan_write_touches_code(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	struct code_frame *cf = find_frame(vm->scan, gpa >> 12);
+	struct code_frame *prev = find_frame(vm->scan, (gpa >> 12) - 1);
+	uint64_t off = gpa & (PAGE - 1), end = off + len, i;
+
+	/* An instruction that starts in the previous frame may end in the
+	 * first bytes of this one. */
+	if (prev && prev->ready && prev->straddles_next && off < INSN_MAX)
+		return true;
+	if (!cf || !cf->ready)
+		return false;
+	for (i = off; i < end && i < PAGE; i++)
+		if (bit(cf->code, i))
+			return true;
+	return false;
 }
 
 void scan_code_written(struct vm *vm, uint64_t gpa)

@@ -31,6 +31,9 @@ const cs_insn *scan_patched_insn(struct vm *vm, uint64_t gva);
 /* A store is about to change (or changed) guest-physical page gpa:
  * put its original bytes back and forget its scan. */
 void scan_code_written(struct vm *vm, uint64_t gpa);
+/* Do the len bytes at gpa (within one page) hold any byte of a vetted
+ * instruction?  Data that shares a page with code does not. */
+bool scan_write_touches_code(struct vm *vm, uint64_t gpa, uint64_t len);
 
 enum scan_class {
 	SC_PLAIN,        /* runs natively */
@@ -45,6 +48,7 @@ enum scan_class scan_classify(const cs_insn *insn);
 
 struct scan_stats {
 	uint64_t pages, insns, patches, unscans, rescans_at_rip;
+	uint64_t copies;                 /* copied frames given their bytes */
 	uint64_t ns;                     /* time spent scanning */
 	unsigned frames, live_patches;
 };

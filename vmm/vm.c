@@ -288,8 +288,10 @@ void vm_boot(struct vm *vm, const struct boot_image *img)
 				     vm->opt.append, vm->opt.initrd);
 	else
 		loader_boot_setup(vm, img, vm->opt.append);
-	bios_tables(vm);
+	/* ACPI first: it clears the BIOS area (0xe0000-0xfffff) it fills;
+	 * the MP tables go in after it, at 0xf1000. */
 	acpi_build_tables(vm->ram, vm_apics_fit(vm));
+	bios_tables(vm);
 	vm_paging(vm, &pg);
 	shadow_reset(vm->mmu, &pg);
 }
@@ -518,9 +520,17 @@ static void handle_page_fault(struct vm *vm, const struct host_trap *t)
 		scan_fetch_fault(vm, t->addr);
 		break;
 	case FAULT_CODE_WRITE:
-		/* Self-modifying code: the originals go back, the store
-		 * runs natively, the new code is scanned before it runs. */
-		scan_code_written(vm, fi.gpa);
+		/* A store to a scanned page, emulated: it reaches RAM through
+		 * gpa_will_write, which forgets the scan only if it hits vetted
+		 * instructions.  Data that shares a page with code (xv6's
+		 * first process has its stack on its code page) keeps the
+		 * page scanned; unscanning it would make the next fetch on
+		 * the page fault and rescan, and the store fault again, for
+		 * ever.  An instruction the emulator does not know: the
+		 * originals go back, the store runs natively, the new code is
+		 * scanned before it runs. */
+		if (vm_emulate_at_rip(vm) == EMU_NONE)
+			scan_code_written(vm, fi.gpa);
 		break;
 	case FAULT_BAD_GPA:
 		if (mmio_find(&vm->mmio, fi.gpa)) {
@@ -582,6 +592,7 @@ void vm_trap(struct vm *vm, const struct host_trap *t)
 		v->rip -= 1;
 	else if (t->kind == HT_SYSCALL)
 		v->rip -= 2;
+	if (v->rip < 0x1000 && getenv("TZDBG")) fprintf(stderr, "DBG kind %d addr %#llx err %#llx rip %#llx cs %#x\n", t->kind, (unsigned long long)t->addr, (unsigned long long)t->err, (unsigned long long)v->rip, v->seg[SR_CS].sel);
 	if (vm->trace)
 		trace_begin(vm);
 	switch (t->kind) {

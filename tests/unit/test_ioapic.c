@@ -120,6 +120,21 @@ START_TEST(test_masked_level_pin_delivers_when_unmasked)
 }
 END_TEST
 
+START_TEST(test_an_edge_on_a_masked_pin_is_held_until_unmasked)
+{
+	/* A UART raises its line before the kernel routes the pin. */
+	wr(0x10 + 2 * 4, 0x24 | (1 << 16));            /* edge, masked */
+	ioapic_set_irq(io, 4, true);
+	ck_assert(!lapic_pending(l));
+	wr(0x10 + 2 * 4, 0x24);                        /* unmasked */
+	ck_assert_int_eq(lapic_ack(l), 0x24);
+	eoi();
+	wr(0x10 + 2 * 4, 0x24 | (1 << 16));
+	wr(0x10 + 2 * 4, 0x24);                        /* nothing held now */
+	ck_assert(!lapic_pending(l));
+}
+END_TEST
+
 START_TEST(test_destination_must_match)
 {
 	wr(0x11 + 2 * 4, 0x01000000);                  /* APIC ID 1 */
@@ -157,6 +172,7 @@ static Suite *ioapic_suite(void)
 	tcase_add_test(t, test_edge_pin_delivers_on_rising_edges);
 	tcase_add_test(t, test_level_pin_holds_remote_irr_until_eoi);
 	tcase_add_test(t, test_masked_level_pin_delivers_when_unmasked);
+	tcase_add_test(t, test_an_edge_on_a_masked_pin_is_held_until_unmasked);
 	tcase_add_test(t, test_destination_must_match);
 	tcase_add_test(t, test_eoi_register);
 	suite_add_tcase(s, t);

@@ -262,6 +262,52 @@ START_TEST(test_starts_vetted_in_32bit_mode_are_not_rescanned_in_64bit_mode)
 }
 END_TEST
 
+START_TEST(test_data_on_a_code_page_is_not_code)
+{
+	/* pushfq; ret at +0, then data bytes at +0x100 */
+	put(CODE_GPA, "\x9c\xc3", 2);
+	scan_from(vm, CODE_GPA);
+	ck_assert(scan_write_touches_code(vm, CODE_GPA + 1, 1));
+	ck_assert(scan_write_touches_code(vm, CODE_GPA, 8));
+	ck_assert(!scan_write_touches_code(vm, CODE_GPA + 2, 4));
+	ck_assert(!scan_write_touches_code(vm, CODE_GPA + 0x100, 8));
+	ck_assert(is_ready(CODE_GPA));
+}
+END_TEST
+
+START_TEST(test_a_copy_of_a_patched_frame_gets_the_original_bytes)
+{
+	uint64_t copy = CODE_GPA + 0x3000;
+
+	/* mov eax, 1; pushfq; ret: the pushfq is patched */
+	put(CODE_GPA, "\xb8\x01\x00\x00\x00\x9c\xc3", 7);
+	scan_from(vm, CODE_GPA);
+	ck_assert_uint_eq(vm->ram[CODE_GPA + 5], 0xcc);
+	/* A kernel copies the page as it reads it, int3 and all (fork). */
+	memcpy(vm->ram + copy, vm->ram + CODE_GPA, 0x1000);
+	scan_from(vm, copy);
+	/* The copy's pushfq is known as one (patched again, its original
+	 * kept), not run as a breakpoint of the guest's own. */
+	ck_assert_uint_eq(vm->ram[copy + 5], 0xcc);
+	ck_assert_ptr_nonnull(scan_patched_insn(vm, copy + 5));
+	ck_assert_str_eq(scan_patched_insn(vm, copy + 5)->mnemonic, "pushfq");
+}
+END_TEST
+
+START_TEST(test_a_real_int3_in_a_page_unlike_any_other_stays)
+{
+	uint64_t other = CODE_GPA + 0x3000;
+
+	put(CODE_GPA, "\xb8\x01\x00\x00\x00\x9c\xc3", 7);
+	scan_from(vm, CODE_GPA);
+	/* Same int3 offset, different code around it: not a copy. */
+	put(other, "\xb8\x02\x00\x00\x00\xcc\xc3", 7);
+	scan_from(vm, other);
+	ck_assert_uint_eq(vm->ram[other + 5], 0xcc);
+	ck_assert_ptr_null(scan_patched_insn(vm, other + 5));
+}
+END_TEST
+
 static Suite *scan_suite(void)
 {
 	Suite *s = suite_create("scan");
@@ -283,6 +329,9 @@ static Suite *scan_suite(void)
 	tcase_add_test(t, test_a_write_restores_the_frame_and_the_rescan_covers_old_entries);
 	tcase_add_test(t, test_a_frame_scanned_in_another_mode_is_rescanned);
 	tcase_add_test(t, test_starts_vetted_in_32bit_mode_are_not_rescanned_in_64bit_mode);
+	tcase_add_test(t, test_data_on_a_code_page_is_not_code);
+	tcase_add_test(t, test_a_copy_of_a_patched_frame_gets_the_original_bytes);
+	tcase_add_test(t, test_a_real_int3_in_a_page_unlike_any_other_stays);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -33,6 +33,7 @@ struct ioapic {
 	uint32_t sel;
 	uint64_t rte[IOAPIC_PINS];
 	uint32_t lines;          /* the level of each pin */
+	uint32_t held;           /* an edge came while its pin was masked */
 	struct lapic *lapic;
 };
 
@@ -59,14 +60,22 @@ void ioapic__register(struct ioapic *io, struct mmio_bus *bus)
 	mmio_register(bus, IOAPIC_BASE, 4096, ioapic_mmio, io, "IOAPIC");
 }
 
-/* Send pin's message if its entry lets it through now. */
+/* Send pin's message if its entry lets it through now.  An edge on a
+ * masked pin is held and sent when the pin is unmasked, as QEMU's I/O
+ * APIC does (its IRR): a UART that raised its line before the kernel
+ * opened the pin (xv6 turns the COM1 interrupt on, then routes it) is
+ * not lost. */
 static void deliver(struct ioapic *io, unsigned pin)
 {
 	uint64_t e = io->rte[pin];
 	unsigned dm = (e >> 8) & 7;
 
-	if (e & RTE_MASKED)
+	if (e & RTE_MASKED) {
+		if (!(e & RTE_LEVEL))
+			io->held |= 1u << pin;
 		return;
+	}
+	io->held &= ~(1u << pin);
 	if ((e & RTE_LEVEL) && (e & RTE_REMOTE_IRR))
 		return;
 	if (dm != 0 && dm != 1)          /* fixed, lowest priority */
@@ -148,8 +157,10 @@ static void write_reg(struct ioapic *io, uint32_t idx, uint32_t val)
 	io->rte[pin] = (e & ~RTE_WRITABLE) | (w & RTE_WRITABLE);
 	if (!(io->rte[pin] & RTE_LEVEL))
 		io->rte[pin] &= ~RTE_REMOTE_IRR;
-	/* Unmasking a level-triggered pin whose line is up delivers it. */
-	if ((io->rte[pin] & RTE_LEVEL) && (io->lines & (1u << pin)))
+	/* Unmasking a level-triggered pin whose line is up delivers it,
+	 * and an edge-triggered one its held edge. */
+	if ((io->rte[pin] & RTE_LEVEL) ? (io->lines & (1u << pin))
+				       : (io->held & (1u << pin)))
 		deliver(io, pin);
 }
 
