@@ -466,36 +466,55 @@ static uint64_t now_ns(void)
  * reads the patched bytes, int3 where sensitive instructions were, and
  * the copy would run them as breakpoints of its own.  A copy is
  * recognised by its code: every byte of the source's vetted
- * instructions, int3s included, is in the new frame at the same offset.
- * Its int3s at the source's patch offsets are then given back the
- * original bytes before it is scanned.  (A guest that reads patched code
- * through its own mapping still sees int3: docs/scanner.md.)
+ * instructions is in the new frame at the same offset, int3 or the
+ * original byte where the source has a patch.  Its int3s at the source's
+ * patch offsets are then given back the original bytes before it is
+ * scanned.  Every matching source is used, not the first: the copy of a
+ * copy may have been opened from a frame that has run (and so patched)
+ * less of the code than the one it was copied from.  (A guest that reads
+ * patched code through its own mapping still sees int3: docs/scanner.md.)
  */
+static bool copy_of(struct scanner *sc, const uint8_t *dst,
+		    const struct code_frame *src, const uint8_t *from)
+{
+	unsigned k;
+
+	for (k = 0; k < PAGE; k++) {
+		const struct patch *p;
+
+		if (!bit(src->code, k) || dst[k] == from[k])
+			continue;
+		if (from[k] != 0xcc ||
+		    !(p = find_patch(sc, (src->frame << 12) + k)) ||
+		    p->bytes[0] != dst[k])
+			return false;
+	}
+	return true;
+}
+
 static void undo_copied_patches(struct vm *vm, struct code_frame *cf)
 {
 	struct scanner *sc = vm->scan;
-	const uint8_t *dst = vm->ram + (cf->frame << 12);
-	unsigned i, k;
+	uint8_t *dst = vm->ram + (cf->frame << 12);
+	unsigned i;
 
 	for (i = 0; i < sc->nframes; i++) {
 		const struct code_frame *src = &sc->frames[i];
 		const uint8_t *from = vm->ram + (src->frame << 12);
 		uint32_t p;
+		bool any = false;
 
-		if (src == cf || !src->ready || src->patches == NIL ||
-		    dst[sc->patches[src->patches].gpa & (PAGE - 1)] != 0xcc)
+		if (src == cf || !src->ready || src->patches == NIL)
 			continue;
-		for (k = 0; k < PAGE; k++)
-			if (bit(src->code, k) && dst[k] != from[k])
-				break;
-		if (k < PAGE)
+		for (p = src->patches; p != NIL && !any;
+		     p = sc->patches[p].next)
+			any = dst[sc->patches[p].gpa & (PAGE - 1)] == 0xcc;
+		if (!any || !copy_of(sc, dst, src, from))
 			continue;
 		for (p = src->patches; p != NIL; p = sc->patches[p].next)
-			vm->ram[(cf->frame << 12) +
-				(sc->patches[p].gpa & (PAGE - 1))] =
+			dst[sc->patches[p].gpa & (PAGE - 1)] =
 				sc->patches[p].bytes[0];
 		sc->st.copies++;
-		return;
 	}
 }
 

@@ -308,6 +308,33 @@ START_TEST(test_a_real_int3_in_a_page_unlike_any_other_stays)
 }
 END_TEST
 
+START_TEST(test_a_copy_matched_first_by_a_partial_copy_still_gets_everything)
+{
+	uint64_t parent = CODE_GPA + 0x1000, a = CODE_GPA + 0x3000,
+		 b = CODE_GPA + 0x5000;
+
+	/* Frame a exists first (an earlier life as other code). */
+	put(a, "\x90\xc3", 2);
+	scan_from(vm, a);
+	scan_code_written(vm, a);
+	/* The parent runs two entries: pushfq; ret and, at +0x20, popfq;
+	 * ret.  Both are patched. */
+	put(parent, "\x9c\xc3", 2);
+	put(parent + 0x20, "\x9d\xc3", 2);
+	scan_from(vm, parent);
+	scan_from(vm, parent + 0x20);
+	/* Child a, a copy, runs only the first entry. */
+	memcpy(vm->ram + a, vm->ram + parent, 0x1000);
+	scan_from(vm, a);
+	ck_assert_uint_eq(vm->ram[a + 0x20], 0x9d);
+	/* Child b, another copy: a matches it first, with less patched. */
+	memcpy(vm->ram + b, vm->ram + parent, 0x1000);
+	scan_from(vm, b);
+	ck_assert_uint_eq(vm->ram[b + 0x20], 0x9d);      /* not a stray int3 */
+	ck_assert_ptr_nonnull(scan_patched_insn(vm, b));
+}
+END_TEST
+
 static Suite *scan_suite(void)
 {
 	Suite *s = suite_create("scan");
@@ -332,6 +359,7 @@ static Suite *scan_suite(void)
 	tcase_add_test(t, test_data_on_a_code_page_is_not_code);
 	tcase_add_test(t, test_a_copy_of_a_patched_frame_gets_the_original_bytes);
 	tcase_add_test(t, test_a_real_int3_in_a_page_unlike_any_other_stays);
+	tcase_add_test(t, test_a_copy_matched_first_by_a_partial_copy_still_gets_everything);
 	suite_add_tcase(s, t);
 	return s;
 }
