@@ -622,6 +622,10 @@ void vm_trap(struct vm *vm, const struct host_trap *t)
 	case HT_TIMER:
 		timers_run(&vm->timers);
 		uart_poll_input(vm->com1);
+		/* Output without a newline (a shell's prompt) reaches the
+		 * terminal or the pipe at the next tick at the latest, even
+		 * from a guest that never halts. */
+		uart_flush(vm->com1);
 		break;
 	}
 	if (v->exc.pending)

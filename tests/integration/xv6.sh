@@ -13,7 +13,8 @@ trapeze=$builddir/trapeze
 tarball=${XV6_TARBALL:-$(ls "$srcdir"/../shared/conformance/xv6-public-*.tar.gz 2>/dev/null | head -1)}
 [ -n "$tarball" ] && [ -f "$tarball" ] || { echo "SKIP: no xv6 tarball"; exit 77; }
 tmp=$(mktemp -d) || exit 99
-trap 'kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
+pid=
+trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
 
 # ---- build: the Makefile's flags, without -Werror (gcc 12 trips it) ----------
 tar -xzf "$tarball" -C "$tmp" || exit 99
@@ -23,12 +24,10 @@ xv6=$(echo "$tmp"/xv6-public*)
 cp "$xv6/fs.img" "$tmp/fs.orig"
 
 # ---- run: a line at each prompt ---------------------------------------------------
-mkfifo "$tmp/in"
-"$trapeze" run --mem 512M --timeout "${XV6_TIMEOUT:-600}" \
+coproc XV6 { exec "$trapeze" run --mem 512M --timeout "${XV6_TIMEOUT:-600}" \
 	--drive "file=$xv6/fs.img,index=1,snapshot=on" "$xv6/kernel" \
-	< "$tmp/in" > "$tmp/out" 2> "$tmp/err" &
-pid=$!
-exec 3> "$tmp/in"
+	> "$tmp/out" 2> "$tmp/err"; }
+pid=$XV6_PID
 prompts() { grep -o '\$ ' "$tmp/out" | wc -l; }
 # Wait until the shell has printed its n-th prompt (or the run ended).
 wait_prompt() {
@@ -43,11 +42,10 @@ cmds=("ls" "echo hello from xv6" "cat README | wc" "mkdir d" "ln README d/r"
 n=1
 for c in "${cmds[@]}"; do
 	wait_prompt $n || break
-	printf '%s\n' "$c" >&3
+	printf '%s\n' "$c" >&"${XV6[1]}"
 	n=$((n + 1))
 done
 wait_prompt $n
-exec 3>&-                    # end of input: the shell reads EOF
 kill $pid 2>/dev/null
 wait $pid 2>/dev/null
 
