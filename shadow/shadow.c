@@ -1129,8 +1129,9 @@ static enum fault_result map_translation(struct shadow *s, uint64_t gva,
  * already marked accessed, as Linux and the toy kernel do when they make
  * an entry for a page about to be used (and dirty, when it is writable).
  * No guest-visible bit changes: it is what a fault on each would do
- * later, minus the fault.  An entry without A, or one the current mode
- * may not read, ends the stretch; so does an address already mapped.
+ * later, minus the fault.  An entry without A, a supervisor one, or one
+ * the current mode may not read, ends the stretch; so does an address
+ * already mapped.
  * Neighbours with contiguous frames and the same rights go to the host in
  * one call.
  */
@@ -1145,7 +1146,10 @@ static void fault_around(struct shadow *s, const struct paging *pg,
 	int prot[FAULT_AROUND];
 	unsigned n = 0, i, j, k;
 
-	if (w->page_size != SHADOW_PAGE)
+	/* User pages only: supervisor mappings are modal, and every one
+	 * mapped ahead would cost each privilege switch a step (a kernel
+	 * that touches one page of its map of RAM would pay for 64). */
+	if (w->page_size != SHADOW_PAGE || !w->user)
 		return;
 	if (end > w->page_base + FAULT_AROUND * SHADOW_PAGE)
 		end = w->page_base + FAULT_AROUND * SHADOW_PAGE;
@@ -1157,7 +1161,7 @@ static void fault_around(struct shadow *s, const struct paging *pg,
 
 		if (map_find(s, s->active, a) != NIL ||
 		    shadow_walk(s, pg, a, ACC_READ | ACC_PEEK, &nw) != WALK_OK ||
-		    !nw.accessed || nw.page_size != SHADOW_PAGE ||
+		    !nw.accessed || !nw.user || nw.page_size != SHADOW_PAGE ||
 		    s->map_free == NIL)
 			break;
 		idx[n] = map_new(s, s->active);

@@ -842,16 +842,18 @@ END_TEST
 
 START_TEST(test_fault_maps_accessed_neighbours_in_one_call)
 {
-	uint64_t flags = PTE_P | PTE_W | PTE_NX | PTE_A | PTE_D;
+	uint64_t flags = PTE_P | PTE_U | PTE_W | PTE_NX | PTE_A | PTE_D;
 	uint64_t first, i, clean;
 	struct fault_info fi;
 	const struct call *c;
 
-	first = map_at(ROOT, 0x400000, 0x200000, PTE_P | PTE_W | PTE_NX, 1);
+	first = map_at(ROOT, 0x400000, 0x200000, PTE_P | PTE_U | PTE_W | PTE_NX,
+		       1);
 	for (i = 1; i < 6; i++)
 		map_at(ROOT, 0x400000 + i * 4096, 0x200000 + i * 4096, flags, 1);
 	/* Never touched by the guest: no A, so not mapped before its fault. */
-	clean = map_at(ROOT, 0x406000, 0x206000, PTE_P | PTE_W | PTE_NX, 1);
+	clean = map_at(ROOT, 0x406000, 0x206000, PTE_P | PTE_U | PTE_W | PTE_NX,
+		       1);
 	map_at(ROOT, 0x407000, 0x207000, flags, 1);
 	ck_assert_int_eq(shadow_fault(s, &pg, 0x400000, ACC_WRITE, &fi),
 			 FAULT_FIXED);
@@ -874,8 +876,8 @@ START_TEST(test_fault_around_maps_a_clean_neighbour_read_only)
 	struct fault_info fi;
 	uint64_t leaf;
 
-	map_at(ROOT, 0x400000, 0x200000, PTE_P | PTE_W | PTE_A | PTE_D, 1);
-	leaf = map_at(ROOT, 0x401000, 0x201000, PTE_P | PTE_W | PTE_A, 1);
+	map_at(ROOT, 0x400000, 0x200000, PTE_P | PTE_U | PTE_W | PTE_A | PTE_D, 1);
+	leaf = map_at(ROOT, 0x401000, 0x201000, PTE_P | PTE_U | PTE_W | PTE_A, 1);
 	shadow_fault(s, &pg, 0x400000, ACC_READ, &fi);
 	/* Accessed but clean: readable now, and its first store still
 	 * faults so that D is set as the CPU would. */
@@ -902,6 +904,20 @@ START_TEST(test_fault_around_at_cpl3_leaves_supervisor_neighbours)
 	ck_assert(!mapped(0x402000));
 	ck_assert_int_eq(shadow_fault(s, &pg, 0x401000, ACC_READ, &fi),
 			 FAULT_GUEST_PF);
+}
+END_TEST
+
+START_TEST(test_supervisor_pages_are_not_mapped_ahead)
+{
+	struct fault_info fi;
+
+	map_at(ROOT, 0x400000, 0x200000, PTE_P | PTE_W | PTE_A | PTE_D, 1);
+	map_at(ROOT, 0x401000, 0x201000, PTE_P | PTE_W | PTE_A | PTE_D, 1);
+	shadow_fault(s, &pg, 0x400000, ACC_READ, &fi);
+	/* Every supervisor mapping costs a step at each privilege switch:
+	 * only the page the kernel touched is mapped. */
+	ck_assert(mapped(0x400000));
+	ck_assert(!mapped(0x401000));
 }
 END_TEST
 
@@ -993,6 +1009,7 @@ static Suite *shadow_suite(void)
 	tcase_add_test(t, test_fault_maps_accessed_neighbours_in_one_call);
 	tcase_add_test(t, test_fault_around_maps_a_clean_neighbour_read_only);
 	tcase_add_test(t, test_fault_around_at_cpl3_leaves_supervisor_neighbours);
+	tcase_add_test(t, test_supervisor_pages_are_not_mapped_ahead);
 	tcase_add_test(t, test_code_and_table_pages_cost_one_call_per_stretch);
 	suite_add_tcase(su, t);
 	return su;
