@@ -485,6 +485,16 @@ static void handle_mmio(struct vm *vm, uint64_t gva, uint64_t gpa)
 		 (unsigned long long)(gpa - r->base));
 }
 
+/* Does the instruction at RIP come from the page that holds gpa? */
+static bool rip_on_frame(struct vm *vm, const struct paging *pg, uint64_t gpa)
+{
+	struct walk w;
+
+	return shadow_walk(vm->mmu, pg, vm->cpu.rip, ACC_EXEC | ACC_PEEK,
+			   &w) == WALK_OK &&
+	       (w.gpa >> 12) == (gpa >> 12);
+}
+
 static void handle_page_fault(struct vm *vm, const struct host_trap *t)
 {
 	struct vcpu *v = &vm->cpu;
@@ -520,16 +530,19 @@ static void handle_page_fault(struct vm *vm, const struct host_trap *t)
 		scan_fetch_fault(vm, t->addr);
 		break;
 	case FAULT_CODE_WRITE:
-		/* A store to a scanned page, emulated: it reaches RAM through
-		 * gpa_will_write, which forgets the scan only if it hits vetted
-		 * instructions.  Data that shares a page with code (xv6's
-		 * first process has its stack on its code page) keeps the
-		 * page scanned; unscanning it would make the next fetch on
-		 * the page fault and rescan, and the store fault again, for
-		 * ever.  An instruction the emulator does not know: the
-		 * originals go back, the store runs natively, the new code is
-		 * scanned before it runs. */
-		if (vm_emulate_at_rip(vm) == EMU_NONE)
+		/* A store to a scanned page.  When the storing instruction
+		 * runs from that same page, it is emulated: it reaches RAM
+		 * through gpa_will_write, which forgets the scan only if it
+		 * hits vetted instructions, so data that shares a page with
+		 * the code running on it (xv6's first process has its stack
+		 * on its code page) keeps the page scanned; unscanning it
+		 * would make the next fetch fault and rescan, and the store
+		 * fault again, for ever.  Otherwise (and for an instruction
+		 * the emulator does not know) the originals go back, the
+		 * store runs natively, and the new code is scanned before it
+		 * runs. */
+		if (!rip_on_frame(vm, &pg, fi.gpa) ||
+		    vm_emulate_at_rip(vm) == EMU_NONE)
 			scan_code_written(vm, fi.gpa);
 		break;
 	case FAULT_BAD_GPA:

@@ -776,6 +776,28 @@ START_TEST(test_pushfd_in_32bit_mode_pushes_4_bytes_with_the_virtual_if)
 }
 END_TEST
 
+START_TEST(test_stores_to_the_stack_in_32bit_mode_keep_their_length)
+{
+	/* What a store to a stack page that is also scanned code runs:
+	 * movl $0x4681, (%esp); push $0x1c; call +0 */
+	vm->cpu.gpr[RSP] = STACK_TOP - 16;
+	ck_assert_int_eq(RUN(vm, "\xc7\x04\x24\x81\x46\x00\x00"), EMU_NEXT);
+	ck_assert_uint_eq(vm->cpu.rip, CODE_GPA + 7);
+	ck_assert_uint_eq(harness_peek64(vm, STACK_TOP - 16) & 0xffffffff,
+			  0x4681);
+	vm->cpu.rip = CODE_GPA;
+	ck_assert_int_eq(RUN(vm, "\x6a\x1c"), EMU_NEXT);
+	ck_assert_uint_eq(vm->cpu.rip, CODE_GPA + 2);
+	ck_assert_uint_eq(vm->cpu.gpr[RSP], STACK_TOP - 20);
+	vm->cpu.rip = CODE_GPA;
+	ck_assert_int_eq(RUN(vm, "\xe8\x00\x00\x00\x00"), EMU_JUMP);
+	ck_assert_uint_eq(vm->cpu.rip, CODE_GPA + 5);
+	ck_assert_uint_eq(vm->cpu.gpr[RSP], STACK_TOP - 24);
+	ck_assert_uint_eq(harness_peek64(vm, STACK_TOP - 24) & 0xffffffff,
+			  CODE_GPA + 5);
+}
+END_TEST
+
 START_TEST(test_iretd_in_32bit_mode_pops_eip_cs_eflags_only)
 {
 	uint32_t frame[3] = { CODE_GPA + 0x80, 0x08,
@@ -921,6 +943,7 @@ static Suite *emulate_suite(void)
 	tcase_add_checked_fixture(t, setup32, NULL);
 	tcase_add_test(t, test_lgdt_in_32bit_mode_reads_a_6_byte_operand);
 	tcase_add_test(t, test_pushfd_in_32bit_mode_pushes_4_bytes_with_the_virtual_if);
+	tcase_add_test(t, test_stores_to_the_stack_in_32bit_mode_keep_their_length);
 	tcase_add_test(t, test_iretd_in_32bit_mode_pops_eip_cs_eflags_only);
 	tcase_add_test(t, test_lret_in_32bit_mode_pops_4_byte_eip_and_cs);
 	tcase_add_test(t, test_32bit_code_switches_to_long_mode_step_by_step);
