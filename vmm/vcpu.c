@@ -63,23 +63,30 @@ static void reset_common(struct vcpu *v)
 	v->misc_enable = 1;
 }
 
-void vcpu_reset_long(struct vcpu *v, uint64_t entry, uint64_t boot_info,
-		     uint64_t cr3)
+/* A flat code segment (64-bit when l, else 32-bit) and flat data
+ * segments in every other register, as both boot states have them. */
+static void flat_segments(struct vcpu *v, uint16_t cs, bool l, uint16_t ds)
 {
 	const uint16_t code = SEG_P | SEG_S | SEG_TYPE_CODE | SEG_TYPE_RW |
-			      SEG_TYPE_ACCESSED | SEG_L | SEG_G;
+			      SEG_TYPE_ACCESSED | (l ? SEG_L : SEG_DB) | SEG_G;
 	const uint16_t data = SEG_P | SEG_S | SEG_TYPE_RW | SEG_TYPE_ACCESSED |
 			      SEG_DB | SEG_G;
 	unsigned i;
 
+	flat(&v->seg[SR_CS], cs, code);
+	for (i = 0; i < NR_SREGS; i++)
+		if (i != SR_CS)
+			flat(&v->seg[i], ds, data);
+}
+
+void vcpu_reset_long(struct vcpu *v, uint64_t entry, uint64_t boot_info,
+		     uint64_t cr3)
+{
 	reset_common(v);
 	v->rip = entry;
 	v->gpr[RDI] = boot_info;
 	v->gpr[RSP] = TRAPEZE_BOOT_STACK_TOP;
-	flat(&v->seg[SR_CS], TRAPEZE_BOOT_CS, code);
-	for (i = 0; i < NR_SREGS; i++)
-		if (i != SR_CS)
-			flat(&v->seg[i], TRAPEZE_BOOT_DS, data);
+	flat_segments(v, TRAPEZE_BOOT_CS, true, TRAPEZE_BOOT_DS);
 	/* FS and GS hold the null selector; their bases are theirs. */
 	v->seg[SR_FS] = (struct segment){ 0 };
 	v->seg[SR_GS] = (struct segment){ 0 };
@@ -102,12 +109,6 @@ void vcpu_reset_long(struct vcpu *v, uint64_t entry, uint64_t boot_info,
 void vcpu_reset_prot32(struct vcpu *v, uint32_t entry, uint32_t eax,
 		       uint32_t ebx)
 {
-	const uint16_t code = SEG_P | SEG_S | SEG_TYPE_CODE | SEG_TYPE_RW |
-			      SEG_TYPE_ACCESSED | SEG_DB | SEG_G;
-	const uint16_t data = SEG_P | SEG_S | SEG_TYPE_RW | SEG_TYPE_ACCESSED |
-			      SEG_DB | SEG_G;
-	unsigned i;
-
 	reset_common(v);
 	v->rip = entry;
 	v->gpr[RAX] = eax;
@@ -115,10 +116,7 @@ void vcpu_reset_prot32(struct vcpu *v, uint32_t entry, uint32_t eax,
 	/* Multiboot leaves ESP undefined; a stack that works is kinder
 	 * than one that faults. */
 	v->gpr[RSP] = TRAPEZE_BOOT_STACK_TOP;
-	flat(&v->seg[SR_CS], MB_BOOT_CS, code);
-	for (i = 0; i < NR_SREGS; i++)
-		if (i != SR_CS)
-			flat(&v->seg[i], MB_BOOT_DS, data);
+	flat_segments(v, MB_BOOT_CS, false, MB_BOOT_DS);
 	v->gdtr.base = MB_GDT_GPA;
 	v->gdtr.limit = 3 * 8 - 1;
 	v->cr0 = CR0_PE | CR0_ET;
