@@ -605,7 +605,6 @@ void vm_trap(struct vm *vm, const struct host_trap *t)
 		v->rip -= 1;
 	else if (t->kind == HT_SYSCALL)
 		v->rip -= 2;
-	if (v->rip < 0x1000 && getenv("TZDBG")) fprintf(stderr, "DBG kind %d addr %#llx err %#llx rip %#llx cs %#x\n", t->kind, (unsigned long long)t->addr, (unsigned long long)t->err, (unsigned long long)v->rip, v->seg[SR_CS].sel);
 	if (vm->trace)
 		trace_begin(vm);
 	switch (t->kind) {
