@@ -11,7 +11,6 @@
  * belong to devices/lapic.c.  An MSR this vCPU does not
  * implement raises #GP(0), as on hardware.
  */
-#include <string.h>
 #include <x86intrin.h>
 
 #include "devices/lapic.h"
@@ -83,6 +82,7 @@ static uint64_t *pmc_reg(struct vcpu *v, bool amd, uint32_t msr)
 bool msr_read(struct vm *vm, uint32_t msr, uint64_t *val)
 {
 	const struct vcpu *v = &vm->cpu;
+	uint64_t *pmc;
 
 	switch (msr) {
 	case MSR_EFER: *val = v->efer; break;
@@ -103,8 +103,8 @@ bool msr_read(struct vm *vm, uint32_t msr, uint64_t *val)
 	case MSR_IA32_SYSENTER_ESP: *val = v->sysenter_esp; break;
 	case MSR_IA32_SYSENTER_EIP: *val = v->sysenter_eip; break;
 	default:
-		if (pmc_reg(&vm->cpu, !strcmp(vm->host.vendor, "AuthenticAMD"), msr)) {
-			*val = *pmc_reg(&vm->cpu, !strcmp(vm->host.vendor, "AuthenticAMD"), msr);
+		if ((pmc = pmc_reg(&vm->cpu, vm->host.amd, msr))) {
+			*val = *pmc;
 			return true;
 		}
 		/* x2APIC registers: #GP unless in x2APIC mode. */
@@ -116,6 +116,7 @@ bool msr_read(struct vm *vm, uint32_t msr, uint64_t *val)
 bool msr_write(struct vm *vm, uint32_t msr, uint64_t val)
 {
 	struct vcpu *v = &vm->cpu;
+	uint64_t *pmc;
 
 	switch (msr) {
 	case MSR_EFER: return efer_write(vm, val);
@@ -165,8 +166,8 @@ bool msr_write(struct vm *vm, uint32_t msr, uint64_t val)
 	case MSR_IA32_MISC_ENABLE: v->misc_enable = val; return true;
 	case MSR_IA32_SYSENTER_CS: v->sysenter_cs = val & 0xffff; return true;
 	}
-	if (pmc_reg(v, !strcmp(vm->host.vendor, "AuthenticAMD"), msr)) {
-		*pmc_reg(v, !strcmp(vm->host.vendor, "AuthenticAMD"), msr) = val;
+	if ((pmc = pmc_reg(v, vm->host.amd, msr))) {
+		*pmc = val;
 		return true;
 	}
 	return lapic_msr_write(vm->lapic, msr, val);

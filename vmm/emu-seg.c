@@ -265,7 +265,7 @@ static bool far_target(struct vm *vm, const cs_insn *insn, uint64_t *off,
 	unsigned size = insn_opsize(vm, insn);
 	uint64_t addr;
 
-	if (size == 8 && !strcmp(vm->host.vendor, "AuthenticAMD"))
+	if (size == 8 && vm->host.amd)
 		size = 4;
 
 	if (d->operands[0].type == X86_OP_IMM) {

@@ -164,6 +164,7 @@ void hostcpu_detect(struct host_features *h)
 	memcpy(h->vendor, &r[1], 4);
 	memcpy(h->vendor + 4, &r[3], 4);
 	memcpy(h->vendor + 8, &r[2], 4);
+	h->amd = !strcmp(h->vendor, "AuthenticAMD");
 	h->fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) != 0;
 	h->umip = cpuinfo_has_flag("umip");
 	/* ARCH_GET_CPUID answers 1 when cpuid runs; setting 0 turns on

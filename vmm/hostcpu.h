@@ -16,6 +16,7 @@ struct cpuid_entry {
 
 struct host_features {
 	char vendor[13];
+	bool amd;                  /* vendor is "AuthenticAMD" */
 	bool fsgsbase;        /* rd/wr{fs,gs}base work at CPL 3 (AT_HWCAP2) */
 	bool umip;            /* sgdt/sidt/sldt/smsw/str fault at CPL 3 */
 	bool cpuid_faulting;  /* arch_prctl(ARCH_SET_CPUID, 0) works */
