@@ -18,12 +18,20 @@
  * Arriving at an unscanned page faults (no execute permission) and scans
  * it.  What the guest sees: reading its own code shows 0xcc where an
  * instruction was patched.  Writing to a scanned frame puts the original
- * bytes back and forgets the scan; the frame is rescanned, from every
- * offset vetted before and from the new entry, before it runs again.
+ * bytes back and forgets the scan; the frame is rescanned before it runs
+ * again.
  *
- * A direct target in a page nobody has executed yet is not decoded at
- * once (it may never run, and might not be code); it is recorded as a hint
- * on that frame, and the frame's first scan starts from all its hints.
+ * Every direct transfer from one frame into another (a branch, a call, or
+ * falling through the page's end) is recorded as an edge on the target
+ * frame, with the source frame's scan generation.  A target in a page
+ * nobody has executed yet is not decoded at once (it may never run, and
+ * might not be code): the frame's first scan starts from its live edges.
+ * A frame that is rewritten is rescanned from its new entry and its live
+ * edges, never from its own old instruction starts: after a rewrite those
+ * may fall inside different instructions (a kernel reusing the frame for
+ * another program), and a patch planted there would corrupt them.  An
+ * edge dies when its source frame is unscanned; if the source runs again
+ * it is rescanned and records its edges anew.
  *
  * Known limit: a direct branch into another page is vetted in the frame
  * that page mapped at scan time.  A guest that remaps that virtual page to
@@ -50,12 +58,27 @@ struct code_frame {
 	uint64_t frame;                 /* guest-physical address >> 12 */
 	uint8_t vetted[PAGE / 8];       /* an instruction starts here */
 	uint8_t code[PAGE / 8];         /* a vetted instruction covers it */
-	uint8_t hints[PAGE / 8];        /* vetted before the last rewrite */
 	uint32_t patches;               /* its patch list */
+	uint32_t edges;                 /* transfers into it from others */
+	uint32_t gen;                   /* bumped when its scan is dropped */
 	uint32_t hash_next;
 	uint8_t mode;                   /* code width it was decoded for */
-	bool ready, straddles_next, in_use;
+	bool ready, straddles_next;
 };
+
+/* A direct transfer from frame src into offset off of another frame. */
+struct edge {
+	uint64_t src;
+	uint32_t gen;                   /* src's generation when scanned */
+	uint16_t off;
+	uint32_t next;
+};
+
+struct work {
+	uint64_t gva;
+	uint64_t src;                   /* frame it came from, or NO_SRC */
+};
+#define NO_SRC UINT64_MAX
 
 struct patch {
 	uint64_t gpa;                   /* where the int3 is */
@@ -73,9 +96,12 @@ struct scanner {
 	unsigned max_patches;
 	uint32_t patch_free;
 	uint32_t *patch_hash;
+	struct edge *edges;
+	unsigned max_edges;
+	uint32_t edge_free;
 	csh cs[2];                      /* 64-bit and 32-bit */
 	cs_insn *insn;
-	uint64_t work[WORKLIST];
+	struct work work[WORKLIST];
 	unsigned nwork;
 	struct scan_stats st;
 };
@@ -96,6 +122,15 @@ static uint32_t pow2(uint64_t n)
 	return p;
 }
 
+static void free_all_edges(struct scanner *sc)
+{
+	unsigned i;
+
+	for (i = 0; i < sc->max_edges; i++)
+		sc->edges[i].next = i + 1 < sc->max_edges ? i + 1 : NIL;
+	sc->edge_free = sc->max_edges ? 0 : NIL;
+}
+
 struct scanner *scan_create(unsigned max_frames, unsigned max_patches)
 {
 	struct scanner *sc = calloc(1, sizeof(*sc));
@@ -112,8 +147,10 @@ struct scanner *scan_create(unsigned max_frames, unsigned max_patches)
 	sc->frame_hash = malloc(sc->hash_size * sizeof(uint32_t));
 	sc->patches = calloc(max_patches, sizeof(*sc->patches));
 	sc->patch_hash = malloc(sc->hash_size * sizeof(uint32_t));
+	sc->max_edges = max_patches;
+	sc->edges = malloc(sc->max_edges * sizeof(*sc->edges));
 	if (!sc->frames || !sc->frame_hash || !sc->patches ||
-	    !sc->patch_hash ||
+	    !sc->patch_hash || !sc->edges ||
 	    cs_open(CS_ARCH_X86, CS_MODE_64, &sc->cs[0]) != CS_ERR_OK ||
 	    cs_open(CS_ARCH_X86, CS_MODE_32, &sc->cs[1]) != CS_ERR_OK) {
 		scan_destroy(sc);
@@ -126,6 +163,7 @@ struct scanner *scan_create(unsigned max_frames, unsigned max_patches)
 	memset(sc->patch_hash, 0xff, sc->hash_size * sizeof(uint32_t));
 	for (i = 0; i < max_patches; i++)
 		sc->patches[i].next = i + 1 < max_patches ? i + 1 : NIL;
+	free_all_edges(sc);
 	return sc;
 }
 
@@ -143,6 +181,7 @@ void scan_destroy(struct scanner *sc)
 	free(sc->frame_hash);
 	free(sc->patches);
 	free(sc->patch_hash);
+	free(sc->edges);
 	free(sc);
 }
 
@@ -270,8 +309,9 @@ static void unlink_patch(struct scanner *sc, struct patch *p)
 		*link = p->hash_next;
 }
 
-/* Put a frame's original bytes back and forget what was vetted there;
- * its vetted starts become hints for the rescan. */
+/* Put a frame's original bytes back and forget what was vetted there.
+ * The edges it recorded into other frames die with its generation; the
+ * edges into it stay, for its rescan. */
 static void unscan_frame(struct vm *vm, struct code_frame *cf)
 {
 	struct scanner *sc = vm->scan;
@@ -288,8 +328,7 @@ static void unscan_frame(struct vm *vm, struct code_frame *cf)
 		sc->st.live_patches--;
 	}
 	cf->patches = NIL;
-	for (i = 0; i < PAGE / 8; i++)
-		cf->hints[i] |= cf->vetted[i];
+	cf->gen++;
 	memset(cf->vetted, 0, sizeof(cf->vetted));
 	memset(cf->code, 0, sizeof(cf->code));
 	if (cf->ready)
@@ -309,6 +348,7 @@ static void unscan_all(struct vm *vm)
 	memset(sc->frames, 0, sc->nframes * sizeof(*sc->frames));
 	memset(sc->frame_hash, 0xff, sc->hash_size * sizeof(uint32_t));
 	sc->nframes = 0;
+	free_all_edges(sc);
 }
 
 static struct code_frame *get_frame(struct vm *vm, uint64_t frame)
@@ -325,7 +365,7 @@ static struct code_frame *get_frame(struct vm *vm, uint64_t frame)
 	memset(cf, 0, sizeof(*cf));
 	cf->frame = frame;
 	cf->patches = NIL;
-	cf->in_use = true;
+	cf->edges = NIL;
 	b = hash(frame, sc->hash_size);
 	cf->hash_next = sc->frame_hash[b];
 	sc->frame_hash[b] = sc->nframes++;
@@ -391,10 +431,53 @@ static uint8_t code_width(const struct vm *vm)
 	return vcpu_mode(&vm->cpu) == MODE_LONG64 ? 64 : 32;
 }
 
-static void push(struct scanner *sc, uint64_t gva)
+static void push(struct scanner *sc, uint64_t gva, uint64_t src)
 {
-	if (sc->nwork < WORKLIST)
-		sc->work[sc->nwork++] = gva;
+	if (sc->nwork < WORKLIST) {
+		sc->work[sc->nwork].gva = gva;
+		sc->work[sc->nwork++].src = src;
+	}
+}
+
+/* The edge's source frame, if the scan that recorded the edge stands. */
+static const struct code_frame *edge_source(struct scanner *sc,
+					    const struct edge *e)
+{
+	const struct code_frame *src = find_frame(sc, e->src);
+
+	return src && src->gen == e->gen ? src : NULL;
+}
+
+/* Record a transfer from frame src into cf at off, dropping dead edges
+ * on the way; false when the pool is empty. */
+static bool add_edge(struct scanner *sc, struct code_frame *cf,
+		     uint64_t src, unsigned off)
+{
+	const struct code_frame *from = find_frame(sc, src);
+	uint32_t *link = &cf->edges, i;
+
+	if (!from)
+		return true;
+	while ((i = *link) != NIL) {
+		struct edge *e = &sc->edges[i];
+
+		if (!edge_source(sc, e)) {
+			*link = e->next;
+			e->next = sc->edge_free;
+			sc->edge_free = i;
+			continue;
+		}
+		if (e->src == src && e->off == off && e->gen == from->gen)
+			return true;
+		link = &e->next;
+	}
+	if ((i = sc->edge_free) == NIL)
+		return false;
+	sc->edge_free = sc->edges[i].next;
+	sc->edges[i] = (struct edge){ .src = src, .gen = from->gen,
+				      .off = (uint16_t)off, .next = cf->edges };
+	cf->edges = i;
+	return true;
 }
 
 static bool translate(struct vm *vm, uint64_t gva, uint64_t *gpa)
@@ -438,7 +521,8 @@ static void scan_block(struct vm *vm, struct code_frame *cf, uint64_t gva,
 			return;
 		}
 		if (c == SC_JUMP || c == SC_BRANCH)
-			push(sc, (uint64_t)x86(sc->insn)->operands[0].imm);
+			push(sc, (uint64_t)x86(sc->insn)->operands[0].imm,
+			     cf->frame);
 		if (ends_block(sc->insn, c))
 			return;
 		gva += sc->insn->size;
@@ -446,7 +530,7 @@ static void scan_block(struct vm *vm, struct code_frame *cf, uint64_t gva,
 		off += sc->insn->size;
 		if (off >= PAGE) {
 			cf->straddles_next |= off > PAGE;
-			push(sc, gva);
+			push(sc, gva, cf->frame);
 			return;
 		}
 	}
@@ -544,28 +628,44 @@ static bool in_list(const uint64_t *list, unsigned n, uint64_t v)
 	return false;
 }
 
+/* Opening cf: start from every live edge into it made by code of this
+ * mode. */
+static void push_edges(struct scanner *sc, const struct code_frame *cf,
+		       uint64_t page_gva, uint8_t mode)
+{
+	uint32_t i;
+
+	for (i = cf->edges; i != NIL; i = sc->edges[i].next) {
+		const struct code_frame *src = edge_source(sc, &sc->edges[i]);
+
+		if (src && src->mode == mode)
+			push(sc, page_gva + sc->edges[i].off, NO_SRC);
+	}
+}
+
 /*
  * Scan from an entry, and from every target direct control flow reaches,
  * as far as code already known (scanned, or opened by this scan) goes.
- * A target in a page nobody has run yet is left as a hint on its frame:
- * when that page is first executed, its scan starts from its hints too,
- * so no branch scanned here can land on an unvetted offset, and no byte
- * that never runs is ever decoded (zeroed memory after the last function
- * decodes as instructions forever).
+ * A target in a page nobody has run yet is only recorded as an edge into
+ * its frame: when that page is first executed, its scan starts from its
+ * edges too, so no branch scanned here can land on an unvetted offset,
+ * and no byte that never runs is ever decoded (zeroed memory after the
+ * last function decodes as instructions forever).
  */
 void scan_from(struct vm *vm, uint64_t gva)
 {
 	struct scanner *sc = vm->scan;
 	uint64_t t0 = now_ns(), touched[64];
 	struct scan_stats was = sc->st;
-	unsigned ntouched = 0, off;
+	unsigned ntouched = 0;
 	uint8_t mode = code_width(vm);
 	bool entry = true;
 
 	sc->nwork = 0;
-	push(sc, gva);
+	push(sc, gva, NO_SRC);
 	while (sc->nwork) {
-		uint64_t g = sc->work[--sc->nwork], gpa;
+		struct work w = sc->work[--sc->nwork];
+		uint64_t g = w.gva, gpa;
 		struct code_frame *cf;
 
 		if (vcpu_mode(&vm->cpu) != MODE_LONG64)
@@ -573,28 +673,25 @@ void scan_from(struct vm *vm, uint64_t gva)
 		if (!translate(vm, g, &gpa))
 			continue;       /* it will fault when it runs */
 		cf = get_frame(vm, gpa >> 12);
-		if (cf->ready && cf->mode != mode) {
+		if (cf->ready && cf->mode != mode)
 			/* Code for the other mode (a 32-bit kernel's switch to
 			 * long mode shares pages with its 64-bit code): its
 			 * instruction starts mean nothing in this mode, and a
 			 * patch planted at one could split a real instruction. */
 			unscan_frame(vm, cf);
-			memset(cf->hints, 0, sizeof(cf->hints));
+		if (w.src != NO_SRC && w.src != cf->frame &&
+		    !add_edge(sc, cf, w.src, gpa & (PAGE - 1))) {
+			unscan_all(vm);         /* out of room: start afresh */
+			break;
 		}
 		if (!cf->ready && !entry &&
-		    !in_list(touched, ntouched, cf->frame)) {
-			set_bit(cf->hints, gpa & (PAGE - 1));
-			continue;
-		}
+		    !in_list(touched, ntouched, cf->frame))
+			continue;       /* scanned when that page first runs */
 		entry = false;
 		if (!cf->ready && !in_list(touched, ntouched, cf->frame)) {
 			/* Opening it: start from everything known to enter it. */
-			for (off = 0; off < PAGE; off++)
-				if (bit(cf->hints, off))
-					push(sc, (g & ~(uint64_t)(PAGE - 1)) +
-						 off);
-			memset(cf->hints, 0, sizeof(cf->hints));
 			cf->mode = mode;
+			push_edges(sc, cf, g & ~(uint64_t)(PAGE - 1), mode);
 			undo_copied_patches(vm, cf);
 			if (ntouched == 64) {
 				open_frames(vm, touched, ntouched);

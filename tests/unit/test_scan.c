@@ -196,22 +196,65 @@ START_TEST(test_an_unvetted_offset_in_an_open_frame_is_scanned_at_resume)
 }
 END_TEST
 
-START_TEST(test_a_write_restores_the_frame_and_the_rescan_covers_old_entries)
+START_TEST(test_a_write_restores_the_frame_and_the_rescan_covers_calls_into_it)
 {
-	/* Entry A at +0: pushfq; ret.  Entry B at +0x40: popfq; ret */
+	uint64_t caller = CODE_GPA + 0x1000;
+
+	/* The frame: pushfq; ret at +0, popfq; ret at +0x40, which another
+	 * frame calls (call rel32 from caller to CODE_GPA + 0x40). */
 	put(CODE_GPA, "\x9c\xc3", 2);
 	put(CODE_GPA + 0x40, "\x9d\xc3", 2);
+	put(caller, "\xe8\x3b\xf0\xff\xff\xc3", 6);
 	scan_from(vm, CODE_GPA);
-	scan_from(vm, CODE_GPA + 0x40);
+	scan_from(vm, caller);
+	ck_assert_uint_eq(vm->ram[CODE_GPA + 0x40], 0xcc);
 	scan_code_written(vm, CODE_GPA + 0x80);
 	ck_assert(!is_ready(CODE_GPA));
 	ck_assert_uint_eq(vm->ram[CODE_GPA], 0x9c);          /* originals */
 	ck_assert_uint_eq(vm->ram[CODE_GPA + 0x40], 0x9d);
 	ck_assert_ptr_null(scan_patched_insn(vm, CODE_GPA));
-	/* Entering at A again also rescans B, which ran before. */
+	/* Entering at +0 again also rescans the call's target: the caller
+	 * can still jump there without a trap. */
 	scan_from(vm, CODE_GPA);
 	ck_assert_uint_eq(vm->ram[CODE_GPA + 0x40], 0xcc);
 	ck_assert(is_ready(CODE_GPA));
+}
+END_TEST
+
+/*
+ * xv6 frees a process's pages and gives them to the next program.  The
+ * old program's instruction starts may fall inside the new one's
+ * instructions: decoded from there, cmp edx, ecx (39 ca) has a retf
+ * (ca) in it, and patching that would break the cmp.
+ */
+START_TEST(test_a_rewritten_frame_is_not_rescanned_from_its_old_starts)
+{
+	put(CODE_GPA, "\x90\xc3", 2);                  /* nop; ret */
+	scan_from(vm, CODE_GPA);
+	ck_assert_uint_eq(vm->ram[CODE_GPA + 1], 0xcc);
+	scan_code_written(vm, CODE_GPA);
+	put(CODE_GPA, "\x39\xca\xc3", 3);              /* cmp edx, ecx; ret */
+	scan_from(vm, CODE_GPA);
+	ck_assert_uint_eq(vm->ram[CODE_GPA + 1], 0xca);
+	ck_assert_uint_eq(vm->ram[CODE_GPA + 2], 0xcc);
+}
+END_TEST
+
+START_TEST(test_a_call_from_a_rewritten_frame_is_forgotten)
+{
+	uint64_t caller = CODE_GPA + 0x1000;
+
+	/* The caller calls CODE_GPA + 1, in a page that has not run. */
+	put(caller, "\xe8\xfc\xef\xff\xff\xc3", 6);
+	scan_from(vm, caller);
+	ck_assert(!is_ready(CODE_GPA));
+	/* Both pages get new contents: the call is gone. */
+	scan_code_written(vm, caller);
+	put(caller, "\x90\xc3", 2);
+	put(CODE_GPA, "\x39\xca\xc3", 3);
+	scan_from(vm, CODE_GPA);
+	ck_assert_uint_eq(vm->ram[CODE_GPA + 1], 0xca);
+	ck_assert_uint_eq(vm->ram[CODE_GPA + 2], 0xcc);
 }
 END_TEST
 
@@ -236,7 +279,7 @@ END_TEST
 
 /*
  * A 32-bit kernel's long-mode switch often shares a page with its 64-bit
- * code.  Instruction starts vetted in 32-bit mode are no hints for the
+ * code.  Instruction starts vetted in 32-bit mode are no entries for the
  * 64-bit rescan: decoded as 64-bit code, the pushf at offset 6 (inside
  * the movabs immediate) would be patched and corrupt the immediate.
  */
@@ -353,7 +396,9 @@ static Suite *scan_suite(void)
 	tcase_add_test(t, test_a_target_in_a_scanned_page_is_vetted_at_once);
 	tcase_add_test(t, test_an_instruction_straddling_two_pages_opens_both);
 	tcase_add_test(t, test_an_unvetted_offset_in_an_open_frame_is_scanned_at_resume);
-	tcase_add_test(t, test_a_write_restores_the_frame_and_the_rescan_covers_old_entries);
+	tcase_add_test(t, test_a_write_restores_the_frame_and_the_rescan_covers_calls_into_it);
+	tcase_add_test(t, test_a_rewritten_frame_is_not_rescanned_from_its_old_starts);
+	tcase_add_test(t, test_a_call_from_a_rewritten_frame_is_forgotten);
 	tcase_add_test(t, test_a_frame_scanned_in_another_mode_is_rescanned);
 	tcase_add_test(t, test_starts_vetted_in_32bit_mode_are_not_rescanned_in_64bit_mode);
 	tcase_add_test(t, test_data_on_a_code_page_is_not_code);
