@@ -102,6 +102,7 @@ struct shadow {
 	bool host_error;                 /* a map/protect/unmap call failed */
 
 	uint64_t last_dropped;
+	uint64_t generation;             /* see shadow_generation() */
 	struct shadow_stats st;
 };
 

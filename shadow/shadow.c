@@ -793,6 +793,7 @@ void shadow_set_cr3(struct shadow *s, const struct paging *pg)
 {
 	uint64_t root = root_of(pg);
 
+	s->generation++;
 	set_paging(s, pg);
 	if (s->active != NIL && s->spaces[s->active].cr3 == root)
 		return;
@@ -964,6 +965,7 @@ void shadow_phys_written(struct shadow *s, uint64_t gpa, uint64_t len)
 {
 	uint64_t end = gpa + len, f;
 
+	s->generation++;
 	s->last_dropped = 0;
 	if (!len || gpa >= s->cfg.ram_size)
 		return;
@@ -1019,6 +1021,7 @@ void shadow_invlpg(struct shadow *s, uint64_t gva)
 	struct run r = { 0, 0 };
 	uint32_t i;
 
+	s->generation++;
 	s->last_dropped = 0;
 	if (s->active == NIL)
 		return;
@@ -1031,6 +1034,7 @@ void shadow_flush(struct shadow *s)
 {
 	uint32_t i;
 
+	s->generation++;
 	s->last_dropped = 0;
 	for (i = 0; i < s->cfg.max_spaces; i++)
 		if (s->spaces[i].in_use)
@@ -1041,6 +1045,7 @@ void shadow_reset(struct shadow *s, const struct paging *pg)
 {
 	uint32_t i;
 
+	s->generation++;
 	s->last_dropped = 0;
 	for (i = 0; i < s->cfg.max_spaces; i++)
 		if (s->spaces[i].in_use)
@@ -1301,6 +1306,11 @@ void shadow_get_stats(const struct shadow *s, struct shadow_stats *st)
 	st->spaces = 0;
 	for (i = 0; i < s->cfg.max_spaces; i++)
 		st->spaces += s->spaces[i].in_use;
+}
+
+uint64_t shadow_generation(const struct shadow *s)
+{
+	return s->generation;
 }
 
 uint64_t shadow_last_dropped(const struct shadow *s)

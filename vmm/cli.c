@@ -90,6 +90,12 @@ void cli_run_usage(FILE *f)
 	      "memory); repeatable\n"
 	      "      --no-shadow-cache  rebuild the shadow page tables on "
 	      "every cr3 switch\n"
+	      "      --no-run-ahead     stop after each emulated trap; by "
+	      "default (with\n"
+	      "                         --cpu=scan) the monitor emulates on "
+	      "through the next\n"
+	      "                         instructions while they would trap "
+	      "too\n"
 	      "      --stats            at exit, count the traps by kind and "
 	      "instruction\n"
 	      "  -q, --quiet            no monitor messages on stderr\n"
@@ -336,7 +342,7 @@ static int parse_trace_opt(int c, const char *arg, struct trace_options *t)
 enum cli_result cli_parse_run(int argc, char **argv, struct vm_options *opt,
 			      struct trace_options *topt)
 {
-	enum { OPT_TIMEOUT = 256, OPT_NO_CACHE, OPT_STATS, OPT_CPU,
+	enum { OPT_TIMEOUT = 256, OPT_NO_CACHE, OPT_NO_AHEAD, OPT_STATS, OPT_CPU,
 	       OPT_INITRD, OPT_DRIVE };
 #define RUN_OPTIONS \
 		{ "mem", required_argument, NULL, 'm' }, \
@@ -346,6 +352,7 @@ enum cli_result cli_parse_run(int argc, char **argv, struct vm_options *opt,
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT }, \
 		{ "cpu", required_argument, NULL, OPT_CPU }, \
 		{ "no-shadow-cache", no_argument, NULL, OPT_NO_CACHE }, \
+		{ "no-run-ahead", no_argument, NULL, OPT_NO_AHEAD }, \
 		{ "quiet", no_argument, NULL, 'q' }, \
 		{ "stats", no_argument, NULL, OPT_STATS }, \
 		{ "help", no_argument, NULL, 'h' }
@@ -368,6 +375,7 @@ enum cli_result cli_parse_run(int argc, char **argv, struct vm_options *opt,
 	memset(opt, 0, sizeof(*opt));
 	opt->mem_size = DEFAULT_MEM;
 	opt->shadow_cache = true;
+	opt->run_ahead = true;
 	opt->exec = EXEC_SCAN;
 	opt->console_in = 0;
 	opt->console_out = 1;
@@ -411,6 +419,9 @@ enum cli_result cli_parse_run(int argc, char **argv, struct vm_options *opt,
 			break;
 		case OPT_NO_CACHE:
 			opt->shadow_cache = false;
+			break;
+		case OPT_NO_AHEAD:
+			opt->run_ahead = false;
 			break;
 		case 'q':
 			opt->quiet = true;

@@ -22,9 +22,8 @@ static bool parity_even(uint64_t r)
 	return !__builtin_parity((unsigned)(r & 0xff));
 }
 
-/* ZF, SF, PF of a result; CF, OF, AF as given. */
-static void set_flags(struct vcpu *v, uint64_t r, unsigned size, bool cf,
-		      bool of, bool af)
+void emu_set_flags(struct vcpu *v, uint64_t r, unsigned size, bool cf,
+		   bool of, bool af)
 {
 	uint64_t f = v->rflags & ~RFLAGS_ARITH;
 
@@ -62,7 +61,7 @@ static uint64_t alu(struct vcpu *v, unsigned id, uint64_t a, uint64_t b,
 			carry = 0;
 		wide = (unsigned __int128)a + b + carry;
 		r = (uint64_t)wide & m;
-		set_flags(v, r, size,
+		emu_set_flags(v, r, size,
 			  size == 8 ? (wide >> 64) != 0 : ((uint64_t)wide >> (8 * size)) != 0,
 			  ((a ^ r) & (b ^ r) & top) != 0, ((a ^ b ^ r) >> 4) & 1);
 		return r;
@@ -70,14 +69,14 @@ static uint64_t alu(struct vcpu *v, unsigned id, uint64_t a, uint64_t b,
 		if (id != X86_INS_SBB)
 			carry = 0;
 		r = (a - b - carry) & m;
-		set_flags(v, r, size,
+		emu_set_flags(v, r, size,
 			  (unsigned __int128)a < (unsigned __int128)b + carry,
 			  ((a ^ b) & (a ^ r) & top) != 0, ((a ^ b ^ r) >> 4) & 1);
 		return r;
 	default:
 		return a;
 	}
-	set_flags(v, r, size, false, false, false);
+	emu_set_flags(v, r, size, false, false, false);
 	return r;
 }
 

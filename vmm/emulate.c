@@ -98,6 +98,7 @@ void emulate_init(void)
 	add_table(emu_mem_table);
 	add_table(emu_query_table);
 	add_table(emu_branch_table);
+	add_table(emu_plain_table);
 }
 
 emu_fn emulate_lookup(unsigned id)

@@ -46,6 +46,7 @@ extern const struct emu_entry emu_sys_table[];
 extern const struct emu_entry emu_mem_table[];
 extern const struct emu_entry emu_query_table[];
 extern const struct emu_entry emu_branch_table[];
+extern const struct emu_entry emu_plain_table[];
 
 /* Entry points one family offers another (emulate_mov dispatches). */
 enum emu_result emulate_mov_cr_dr(struct vm *vm, const cs_insn *insn);
@@ -95,6 +96,13 @@ bool insn_is_rdpid(const cs_insn *insn);
 
 /* Operand size of the instruction in bytes (prefixes and REX.W applied). */
 unsigned insn_opsize(const struct vm *vm, const cs_insn *insn);
+
+/* The arithmetic flags after a result r of size bytes: ZF, SF and PF
+ * from r; CF, OF and AF as given (emu-mem.c). */
+void emu_set_flags(struct vcpu *v, uint64_t r, unsigned size, bool cf,
+		   bool of, bool af);
+/* Does the condition of a jcc, setcc or cmovcc hold? (emu-plain.c) */
+bool emu_condition(const struct vcpu *v, unsigned id);
 
 /* #GP(0) unless the vCPU runs at CPL 0. */
 bool require_cpl0(struct vm *vm);

@@ -56,6 +56,72 @@ static bool fail_canonical(struct vm *vm, unsigned access)
 	return false;
 }
 
+/*
+ * A small TLB of the translations the emulator used, so that an
+ * instruction's fetch and its memory operands cost a table walk only
+ * the first time a page is touched.  An entry is good while the shadow
+ * MMU's generation stands (cr3 loads, invlpg, paging changes and stores
+ * to page tables move it: what a TLB must honour) and at the privilege
+ * level and RFLAGS.AC it was made at.  Only plain accesses to RAM are
+ * kept: implicit supervisor accesses and peeks always walk, and device
+ * memory is never cached.  A write walk has set the dirty bit, so a
+ * cached write needs no second one.
+ */
+#define TLB_R 1u
+#define TLB_W 2u
+#define TLB_X 4u
+
+static unsigned tlb_need(unsigned access)
+{
+	if (access & (ACC_SUPER | ACC_PEEK))
+		return 0;
+	switch (access & 3) {
+	case ACC_WRITE: return TLB_W;
+	case ACC_EXEC: return TLB_X;
+	default: return TLB_R;
+	}
+}
+
+static uint8_t tlb_key(const struct vm *vm)
+{
+	return (uint8_t)(vcpu_cpl(&vm->cpu) |
+			 ((vm->cpu.rflags & RFLAGS_AC) ? 4 : 0));
+}
+
+static bool tlb_lookup(struct vm *vm, uint64_t gva, unsigned need,
+		       uint64_t *gpa)
+{
+	const struct gtlb_entry *e = &vm->tlb[(gva >> 12) % GTLB_SIZE];
+
+	if (!need || e->vpage != gva >> 12 || (e->rights & need) != need ||
+	    e->key != tlb_key(vm) ||
+	    e->generation != shadow_generation(vm->mmu))
+		return false;
+	*gpa = (e->gpage << 12) | (gva & 0xfff);
+	return true;
+}
+
+static void tlb_fill(struct vm *vm, uint64_t gva, unsigned need,
+		     uint64_t gpa)
+{
+	struct gtlb_entry *e = &vm->tlb[(gva >> 12) % GTLB_SIZE];
+	uint64_t gen = shadow_generation(vm->mmu);
+	uint8_t key = tlb_key(vm);
+
+	if (!need)
+		return;
+	if (need == TLB_W)
+		need |= TLB_R;
+	if (e->vpage == gva >> 12 && e->gpage == gpa >> 12 &&
+	    e->generation == gen && e->key == key) {
+		e->rights |= (uint8_t)need;
+		return;
+	}
+	*e = (struct gtlb_entry){ .vpage = gva >> 12, .gpage = gpa >> 12,
+				  .generation = gen, .key = key,
+				  .rights = (uint8_t)need };
+}
+
 /* Where one piece of an access that stays within a page lands: guest
  * RAM, or a device's registers. */
 struct piece {
@@ -84,16 +150,24 @@ static bool piece(struct vm *vm, uint64_t gva, size_t len, unsigned access,
 {
 	struct paging pg;
 	struct walk w;
+	unsigned need = tlb_need(access);
+	uint64_t gpa;
 
-	vm_paging(vm, &pg);
 	p->host = NULL;
 	p->dev = NULL;
+	if (tlb_lookup(vm, gva, need, &gpa) && gpa + len <= vm->ram_size) {
+		p->gpa = gpa;
+		p->host = vm->ram + gpa;
+		return true;
+	}
+	vm_paging(vm, &pg);
 	switch (shadow_walk(vm->mmu, &pg, gva, access & (ACC_WRITE | ACC_EXEC |
 							  ACC_SUPER), &w)) {
 	case WALK_OK:
 		p->gpa = w.gpa;
 		if (w.gpa + len <= vm->ram_size) {
 			p->host = vm->ram + w.gpa;
+			tlb_fill(vm, gva, need, w.gpa);
 			return true;
 		}
 		/* fall through */
@@ -196,21 +270,51 @@ static size_t copy_out(struct vm *vm, uint64_t gva, uint8_t *buf, size_t len,
 		size_t n = 4096 - (a & 0xfff);
 		struct paging pg;
 		struct walk w;
+		unsigned need = tlb_need(access);
+		uint64_t gpa;
 
 		if (n > len - done)
 			n = len - done;
 		if (!gva_canonical(vm, a))
 			break;
-		vm_paging(vm, &pg);
-		if (shadow_walk(vm->mmu, &pg, a, access, &w) != WALK_OK ||
-		    w.gpa + n > vm->ram_size) {
-			*pf_err = w.pf_err ? w.pf_err : PFERR_P | PFERR_RSVD;
+		if (!tlb_lookup(vm, a, need, &gpa)) {
+			vm_paging(vm, &pg);
+			if (shadow_walk(vm->mmu, &pg, a, access, &w) !=
+				    WALK_OK ||
+			    w.gpa + n > vm->ram_size) {
+				*pf_err = w.pf_err ? w.pf_err
+						   : PFERR_P | PFERR_RSVD;
+				break;
+			}
+			gpa = w.gpa;
+			tlb_fill(vm, a, need, gpa);
+		}
+		if (gpa + n > vm->ram_size) {
+			*pf_err = PFERR_P | PFERR_RSVD;
 			break;
 		}
-		memcpy(buf + done, vm->ram + w.gpa, n);
+		memcpy(buf + done, vm->ram + gpa, n);
 		done += n;
 	}
 	return done;
+}
+
+bool gmem_code_gpa(struct vm *vm, uint64_t gva, uint64_t *gpa)
+{
+	struct paging pg;
+	struct walk w;
+
+	if (!gva_canonical(vm, gva))
+		return false;
+	if (tlb_lookup(vm, gva, TLB_X, gpa))
+		return *gpa < vm->ram_size;
+	vm_paging(vm, &pg);
+	if (shadow_walk(vm->mmu, &pg, gva, ACC_EXEC, &w) != WALK_OK ||
+	    w.gpa >= vm->ram_size)
+		return false;
+	tlb_fill(vm, gva, TLB_X, w.gpa);
+	*gpa = w.gpa;
+	return true;
 }
 
 size_t gmem_fetch(struct vm *vm, uint64_t gva, uint8_t *buf, size_t len,

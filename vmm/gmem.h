@@ -30,6 +30,10 @@ bool gmem_write(struct vm *vm, uint64_t gva, const void *buf, size_t len,
 size_t gmem_fetch(struct vm *vm, uint64_t gva, uint8_t *buf, size_t len,
 		  uint32_t *pf_err);
 
+/* Where the code byte at gva is in guest RAM, as a fetch would find it
+ * (false if it would fault, or is not RAM).  Raises nothing. */
+bool gmem_code_gpa(struct vm *vm, uint64_t gva, uint64_t *gpa);
+
 /* Read what the guest would read at gva, for a tool (tracing,
  * unwinding): no fault is raised and no accessed bit is set.  Returns the
  * bytes read (fewer when a page is not mapped). */

@@ -108,6 +108,17 @@ static int take(struct vm *vm)
 	return pic_ack(vm->pic);
 }
 
+bool irq_takes_now(const struct vm *vm)
+{
+	const struct trapeze_shared *sh;
+
+	if (!(vm->cpu.rflags & RFLAGS_IF) || vm->cpu.irq_shadow ||
+	    !pending(vm))
+		return false;
+	sh = vm->irq.pv_shared ? shared((struct vm *)vm) : NULL;
+	return !(sh && sh->irq_masked);
+}
+
 void irq_deliver(struct vm *vm)
 {
 	struct vcpu *v = &vm->cpu;

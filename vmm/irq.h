@@ -31,6 +31,8 @@ void irq_init(struct vm *vm);
  * 0 on pin 2.  The void * is the vm, so that this is an irq_line_fn a
  * device can be given as it is. */
 void irq_set_line(void *vm, unsigned line, bool level);
+/* Would the vCPU take an interrupt before its next instruction? */
+bool irq_takes_now(const struct vm *vm);
 /* Deliver one interrupt if one is pending and the vCPU takes it now. */
 void irq_deliver(struct vm *vm);
 /* The vCPU halted: sleep until an interrupt wakes it (delivered on

@@ -103,6 +103,7 @@ struct scanner {
 	cs_insn *insn;
 	struct work work[WORKLIST];
 	unsigned nwork;
+	struct code_frame *last;        /* scan_vetted's last answer */
 	struct scan_stats st;
 };
 
@@ -348,6 +349,7 @@ static void unscan_all(struct vm *vm)
 	memset(sc->frames, 0, sc->nframes * sizeof(*sc->frames));
 	memset(sc->frame_hash, 0xff, sc->hash_size * sizeof(uint32_t));
 	sc->nframes = 0;
+	sc->last = NULL;
 	free_all_edges(sc);
 }
 
@@ -768,6 +770,26 @@ const cs_insn *scan_patched_insn(struct vm *vm, uint64_t gva)
 	uint64_t gpa;
 
 	if (!translate(vm, gva, &gpa) || !(p = find_patch(vm->scan, gpa)))
+		return NULL;
+	return decode(vm->dec, vcpu_mode(&vm->cpu), gva, p->bytes, p->len);
+}
+
+bool scan_vetted(struct vm *vm, uint64_t gpa)
+{
+	struct scanner *sc = vm->scan;
+	struct code_frame *cf = sc->last;
+
+	if (!cf || cf->frame != gpa >> 12)
+		sc->last = cf = find_frame(sc, gpa >> 12);
+	return cf && cf->ready && cf->mode == code_width(vm) &&
+	       bit(cf->vetted, gpa & (PAGE - 1));
+}
+
+const cs_insn *scan_patch_at(struct vm *vm, uint64_t gva, uint64_t gpa)
+{
+	struct patch *p;
+
+	if (vm->ram[gpa] != 0xcc || !(p = find_patch(vm->scan, gpa)))
 		return NULL;
 	return decode(vm->dec, vcpu_mode(&vm->cpu), gva, p->bytes, p->len);
 }

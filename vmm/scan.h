@@ -28,6 +28,11 @@ void scan_fetch_fault(struct vm *vm, uint64_t addr);
 void scan_check_rip(struct vm *vm);
 /* The original of the instruction patched at gva, or NULL. */
 const cs_insn *scan_patched_insn(struct vm *vm, uint64_t gva);
+/* Is gpa the start of an instruction vetted in a scanned frame, for the
+ * current code width? */
+bool scan_vetted(struct vm *vm, uint64_t gpa);
+/* The same when the caller knows gva's guest-physical address. */
+const cs_insn *scan_patch_at(struct vm *vm, uint64_t gva, uint64_t gpa);
 /* A store is about to change (or changed) guest-physical page gpa:
  * put its original bytes back and forget its scan. */
 void scan_code_written(struct vm *vm, uint64_t gpa);

@@ -21,6 +21,7 @@
 
 #include "trapeze/abi.h"
 
+#include "ahead.h"
 #include "decode.h"
 #include "devices/acpi.h"
 #include "devices/debug-exit.h"
@@ -230,6 +231,7 @@ int vm_init(struct vm *vm, const struct vm_options *opt,
 	the_vm = vm;
 	hostcpu_detect(&vm->host);
 	emulate_init();
+	ahead_init();
 	if (ops == NULL && memory_reserve_window(vm, err, errlen))
 		return -1;
 	if (memory_create_ram(vm, opt->mem_size, err, errlen))
@@ -342,6 +344,11 @@ static void print_stats(struct vm *vm, FILE *f)
 		(unsigned long long)sh.faults_guest,
 		(unsigned long long)sh.pt_writes,
 		(unsigned long long)vm->stats.exceptions);
+	if (vm->stats.ahead)
+		fprintf(f, "trapeze: running ahead, %llu more instructions "
+			"emulated without a trap, %llu of which would have "
+			"trapped\n", (unsigned long long)vm->stats.ahead,
+			(unsigned long long)vm->stats.ahead_trappers);
 	for (i = 1; i < X86_INS_ENDING; i++)
 		if (vm->stats.by_insn[i])
 			c[n++] = (struct insn_count){ vm->stats.by_insn[i], i };
@@ -607,6 +614,7 @@ void vm_trap(struct vm *vm, const struct host_trap *t)
 		v->rip -= 2;
 	if (vm->trace)
 		trace_begin(vm);
+	vm->last_insn = NULL;
 	switch (t->kind) {
 	case HT_START:
 		break;
@@ -640,6 +648,9 @@ void vm_trap(struct vm *vm, const struct host_trap *t)
 		uart_flush(vm->com1);
 		break;
 	}
+	/* The trace shows every trap the guest makes: no running ahead. */
+	if (vm->last_insn && vm->opt.run_ahead && vm->scan && !vm->trace)
+		ahead_run(vm);
 	if (v->exc.pending)
 		exception_deliver_pending(vm);
 	if (v->halted)

@@ -56,6 +56,7 @@ struct vm_options {
 	enum exec_mode exec;
 	double timeout;            /* seconds, 0 = none */
 	bool shadow_cache;         /* keep shadows of inactive cr3s */
+	bool run_ahead;            /* emulate on after a trap (ahead.h) */
 	bool quiet;                /* no monitor messages on stderr */
 	bool stats;                /* a summary of the traps at exit */
 	int console_in, console_out; /* COM1's file descriptors */
@@ -94,11 +95,20 @@ struct vm_stats {
 	uint64_t traps;
 	uint64_t emulated;
 	uint64_t patched;         /* int3s the scanner planted, taken */
+	uint64_t ahead;           /* instructions emulated running ahead */
+	uint64_t ahead_trappers;  /* ...of which would have trapped */
 	uint64_t halts;
 	uint64_t exceptions;
 	uint64_t page_faults;
 	uint64_t by_insn[X86_INS_ENDING]; /* per Capstone instruction id */
 };
+
+/* One translation the emulator used (gmem.c). */
+struct gtlb_entry {
+	uint64_t vpage, gpage, generation;
+	uint8_t key, rights;
+};
+#define GTLB_SIZE 64
 
 struct vm {
 	struct vcpu cpu;
@@ -136,6 +146,7 @@ struct vm {
 	bool escape_armed;         /* a Ctrl-A from the terminal, pending */
 	const cs_insn *last_insn;  /* the one emulate_insn() last ran */
 	struct vm_stats stats;
+	struct gtlb_entry tlb[GTLB_SIZE]; /* gmem.c */
 };
 
 struct boot_image;

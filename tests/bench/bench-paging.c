@@ -48,12 +48,12 @@ int main(int argc, char **argv)
 		mp[i] = bare_mprotect_page(20000);
 	}
 	b = median(bare, ROUNDS);
-	pte = run(argv[1], "", argv[2], "ptewrite 20000");
-	dem = run(argv[1], "", argv[2], "demand 4096");
-	c1 = run(argv[1], "", argv[2], "cr3 2000");
-	c0 = run(argv[1], "--no-shadow-cache", argv[2], "cr3 2000");
-	t0 = run(argv[1], "--mem=128M", argv[2], "trip 500 0");
-	t1 = run(argv[1], "--mem=128M", argv[2], "trip 500 " TRIP_PAGES);
+	pte = run(argv[1], ONE_TRAP, argv[2], "ptewrite 20000");
+	dem = run(argv[1], ONE_TRAP, argv[2], "demand 4096");
+	c1 = run(argv[1], ONE_TRAP, argv[2], "cr3 2000");
+	c0 = run(argv[1], ONE_TRAP " --no-shadow-cache", argv[2], "cr3 2000");
+	t0 = run(argv[1], ONE_TRAP " --mem=128M", argv[2], "trip 500 0");
+	t1 = run(argv[1], ONE_TRAP " --mem=128M", argv[2], "trip 500 " TRIP_PAGES);
 	if (pte < 0 || dem < 0 || c1 < 0 || c0 < 0 || t0 < 0 || t1 < 0) {
 		fprintf(stderr, "bench-paging: a guest run failed\n");
 		return 1;

@@ -36,9 +36,9 @@ int main(int argc, char **argv)
 	for (i = 0; i < ROUNDS; i++)
 		bare[i] = bare_round_trip("cli", 100000);
 	b = median(bare, ROUNDS);
-	scan = run(argv[1], "--cpu=scan", argv[2], "firstrun 32");
-	trap = run(argv[1], "--cpu=trap", argv[2], "firstrun 32");
-	pair = run(argv[1], "--cpu=scan", argv[2], "pushfpopf 50000");
+	scan = run(argv[1], ONE_TRAP " --cpu=scan", argv[2], "firstrun 32");
+	trap = run(argv[1], ONE_TRAP " --cpu=trap", argv[2], "firstrun 32");
+	pair = run(argv[1], ONE_TRAP " --cpu=scan", argv[2], "pushfpopf 50000");
 	if (scan < 0 || trap < 0 || pair < 0) {
 		fprintf(stderr, "bench-scan: a guest run failed\n");
 		return 1;

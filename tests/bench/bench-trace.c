@@ -47,7 +47,7 @@ int main(int argc, char **argv)
 			else
 				v[k][i] = guest_ns_verb(argv[1], k == RUN ? "run"
 									  : "trace",
-						       k == RUN ? "" : opts[k],
+						       k == RUN ? ONE_TRAP : opts[k],
 						       argv[2], cmdline);
 			if (v[k][i] < 0) {
 				fprintf(stderr, "bench-trace: the guest run "

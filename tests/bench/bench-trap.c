@@ -30,7 +30,7 @@ int main(int argc, char **argv)
 		for (k = 0; k < 2; k++) {
 			snprintf(cmdline, sizeof(cmdline), "%s %lu", ops[k], n);
 			b[k][i] = bare_round_trip(ops[k], n);
-			e[k][i] = guest_ns(argv[1], "", argv[2], cmdline);
+			e[k][i] = guest_ns(argv[1], ONE_TRAP, argv[2], cmdline);
 			if (e[k][i] < 0) {
 				fprintf(stderr, "bench-trap: the guest run "
 					"failed\n");

@@ -7,6 +7,12 @@
 
 #define ROUNDS 5
 
+/* The benchmarks of one trap each (trap, paging, scan, trace) time a
+ * guest loop of the same trapping instruction: with running ahead, the
+ * monitor would emulate the whole loop after the first trap, and the
+ * figure would not be the cost of a trap. */
+#define ONE_TRAP "--no-run-ahead"
+
 /* A SIGSEGV round trip on an alternate stack whose handler only steps
  * over the instruction: op is "cli" or "out". ns per trap. */
 double bare_round_trip(const char *op, unsigned long n);

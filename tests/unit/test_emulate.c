@@ -882,6 +882,173 @@ START_TEST(test_in_32bit_mode_reads_the_port_into_al)
 }
 END_TEST
 
+
+/* ---- ordinary instructions (emu-plain.c) ---- */
+
+START_TEST(test_jcc_taken_and_not_taken)
+{
+	/* cmp eax, 5 (eax = 3): jb +0x10 is taken, jae +0x10 is not */
+	vm->cpu.gpr[RAX] = 3;
+	ck_assert_int_eq(RUN(vm, "\x83\xf8\x05"), EMU_NEXT);
+	ck_assert_int_eq(RUN(vm, "\x72\x10"), EMU_JUMP);
+	ck_assert_uint_eq(vm->cpu.rip, CODE_GPA + 3 + 2 + 0x10);
+	vm->cpu.rip = CODE_GPA;
+	ck_assert_int_eq(RUN(vm, "\x73\x10"), EMU_NEXT);
+	ck_assert_uint_eq(vm->cpu.rip, CODE_GPA + 2);
+}
+END_TEST
+
+START_TEST(test_signed_conditions_follow_sf_and_of)
+{
+	/* cmp eax, 1 with eax = -1: jl taken, jg not, setle al = 1 */
+	vm->cpu.gpr[RAX] = 0xffffffff;
+	RUN(vm, "\x83\xf8\x01");
+	ck_assert(emu_condition(&vm->cpu, X86_INS_JL));
+	ck_assert(!emu_condition(&vm->cpu, X86_INS_JG));
+	ck_assert(emu_condition(&vm->cpu, X86_INS_JA));      /* unsigned */
+	ck_assert_int_eq(RUN(vm, "\x0f\x9e\xc0"), EMU_NEXT);  /* setle al */
+	ck_assert_uint_eq(vm->cpu.gpr[RAX], 0xffffff01);
+}
+END_TEST
+
+START_TEST(test_jrcxz_looks_at_the_count_register)
+{
+	vm->cpu.gpr[RCX] = 0x100000000ull;
+	ck_assert_int_eq(RUN(vm, "\x67\xe3\x10"), EMU_JUMP);  /* jecxz */
+	vm->cpu.rip = CODE_GPA;
+	ck_assert_int_eq(RUN(vm, "\xe3\x10"), EMU_NEXT);      /* jrcxz */
+}
+END_TEST
+
+START_TEST(test_cmov_zero_extends_even_when_not_moving)
+{
+	vm->cpu.gpr[RAX] = 0xffffffff00000001ull;
+	vm->cpu.gpr[RBX] = 7;
+	vm->cpu.rflags &= ~RFLAGS_ZF;
+	ck_assert_int_eq(RUN(vm, "\x0f\x44\xc3"), EMU_NEXT);  /* cmove eax, ebx */
+	ck_assert_uint_eq(vm->cpu.gpr[RAX], 1);
+	vm->cpu.rflags |= RFLAGS_ZF;
+	vm->cpu.rip = CODE_GPA;
+	RUN(vm, "\x0f\x44\xc3");
+	ck_assert_uint_eq(vm->cpu.gpr[RAX], 7);
+}
+END_TEST
+
+START_TEST(test_lea_computes_without_touching_memory)
+{
+	/* lea eax, [rbx + rcx*4 + 0x10]: 32-bit result */
+	vm->cpu.gpr[RBX] = 0x1fffffff0ull;
+	vm->cpu.gpr[RCX] = 2;
+	ck_assert_int_eq(RUN(vm, "\x8d\x44\x8b\x10"), EMU_NEXT);
+	ck_assert_uint_eq(vm->cpu.gpr[RAX], 0x8);
+	ck_assert(!vm->cpu.exc.pending);
+}
+END_TEST
+
+START_TEST(test_leave_restores_the_frame)
+{
+	vm->cpu.gpr[RBP] = STACK_TOP - 0x40;
+	harness_poke(vm, STACK_TOP - 0x40, "\x88\x77\x66\x55\x44\x33\x22\x11",
+		     8);
+	ck_assert_int_eq(RUN(vm, "\xc9"), EMU_NEXT);
+	ck_assert_uint_eq(vm->cpu.gpr[RBP], 0x1122334455667788ull);
+	ck_assert_uint_eq(vm->cpu.gpr[RSP], STACK_TOP - 0x38);
+}
+END_TEST
+
+START_TEST(test_shifts_set_carry_from_the_last_bit_out)
+{
+	vm->cpu.gpr[RAX] = 0x80000003;
+	ck_assert_int_eq(RUN(vm, "\xc1\xe8\x02"), EMU_NEXT);  /* shr eax, 2 */
+	ck_assert_uint_eq(vm->cpu.gpr[RAX], 0x20000000);
+	ck_assert(vm->cpu.rflags & RFLAGS_CF);
+	vm->cpu.rip = CODE_GPA;
+	vm->cpu.gpr[RAX] = 0x80000003;
+	RUN(vm, "\xc1\xf8\x1f");                              /* sar eax, 31 */
+	ck_assert_uint_eq(vm->cpu.gpr[RAX], 0xffffffff);
+	vm->cpu.rip = CODE_GPA;
+	vm->cpu.gpr[RAX] = 0xc0000000;
+	vm->cpu.gpr[RCX] = 1;
+	RUN(vm, "\xd3\xe0");                                  /* shl eax, cl */
+	ck_assert_uint_eq(vm->cpu.gpr[RAX], 0x80000000);
+	ck_assert(vm->cpu.rflags & RFLAGS_CF);
+	ck_assert(!(vm->cpu.rflags & RFLAGS_OF));   /* CF == new MSB */
+	ck_assert(vm->cpu.rflags & RFLAGS_SF);
+}
+END_TEST
+
+START_TEST(test_a_shift_by_zero_changes_no_flags)
+{
+	vm->cpu.gpr[RAX] = 5;
+	vm->cpu.gpr[RCX] = 0x20;     /* masked to 0 for 32-bit operands */
+	vm->cpu.rflags |= RFLAGS_ZF | RFLAGS_CF;
+	ck_assert_int_eq(RUN(vm, "\xd3\xe8"), EMU_NEXT);      /* shr eax, cl */
+	ck_assert_uint_eq(vm->cpu.gpr[RAX], 5);
+	ck_assert(vm->cpu.rflags & RFLAGS_ZF);
+	ck_assert(vm->cpu.rflags & RFLAGS_CF);
+}
+END_TEST
+
+START_TEST(test_imul_forms_and_overflow)
+{
+	/* imul eax, ebx, 3 (ebx = -5) */
+	vm->cpu.gpr[RBX] = 0xfffffffb;
+	ck_assert_int_eq(RUN(vm, "\x6b\xc3\x03"), EMU_NEXT);
+	ck_assert_uint_eq(vm->cpu.gpr[RAX], 0xfffffff1);
+	ck_assert(!(vm->cpu.rflags & RFLAGS_OF));
+	/* imul ecx (eax = 0x10000, ecx = 0x10000): edx:eax = 2^32 */
+	vm->cpu.rip = CODE_GPA;
+	vm->cpu.gpr[RAX] = 0x10000;
+	vm->cpu.gpr[RCX] = 0x10000;
+	ck_assert_int_eq(RUN(vm, "\xf7\xe9"), EMU_NEXT);
+	ck_assert_uint_eq(vm->cpu.gpr[RAX], 0);
+	ck_assert_uint_eq(vm->cpu.gpr[RDX], 1);
+	ck_assert(vm->cpu.rflags & RFLAGS_OF);
+	ck_assert(vm->cpu.rflags & RFLAGS_CF);
+}
+END_TEST
+
+/*
+ * The emulator's TLB keeps a translation until the guest says it
+ * changed, as a TLB may: after invlpg the new mapping is used.
+ */
+START_TEST(test_the_emulator_tlb_is_flushed_by_invlpg)
+{
+	/* mov rax, [rbx]; invlpg [rbx]; mov rax, [rbx] */
+	static const char code[] = "\x48\x8b\x03\x0f\x01\x3b\x48\x8b\x03";
+	struct paging pg;
+	struct walk w;
+	uint64_t entry, other = 0x400000, data = DATA_GPA + 0x5000;
+
+	/* (data is not in the TLB slot of the code page: an eviction would
+	 * prove nothing) */
+	vm->cpu.gpr[RBX] = data;
+	harness_poke(vm, data, "\x11\x11\x00\x00\x00\x00\x00\x00", 8);
+	ck_assert_int_eq(RUN(vm, "\x48\x8b\x03"), EMU_NEXT);
+	ck_assert_uint_eq(vm->cpu.gpr[RAX], 0x1111);
+	/* Remap the large page of data and of the code to a copy that holds
+	 * another value; the code is in both. */
+	vm_paging(vm, &pg);
+	ck_assert_int_eq(shadow_walk(vm->mmu, &pg, data, ACC_PEEK, &w),
+			 WALK_OK);
+	ck_assert(CODE_GPA - w.page_base < w.page_size);
+	harness_poke(vm, CODE_GPA, code, sizeof(code) - 1);
+	memcpy(vm->ram + other, vm->ram + w.page_gpa, w.page_size);
+	harness_poke(vm, other + (data - w.page_base),
+		     "\x22\x22\x00\x00\x00\x00\x00\x00", 8);
+	memcpy(&entry, vm->ram + w.leaf_gpa, 8);
+	entry = (entry & ~(0x000ffffffffff000ull & ~(w.page_size - 1))) |
+		other;
+	harness_poke(vm, w.leaf_gpa, &entry, 8);
+	vm->cpu.rip = CODE_GPA;
+	ck_assert_int_eq(vm_emulate_at_rip(vm), EMU_NEXT);
+	ck_assert_uint_eq(vm->cpu.gpr[RAX], 0x1111);          /* stale */
+	ck_assert_int_eq(vm_emulate_at_rip(vm), EMU_NEXT);    /* invlpg */
+	ck_assert_int_eq(vm_emulate_at_rip(vm), EMU_NEXT);
+	ck_assert_uint_eq(vm->cpu.gpr[RAX], 0x2222);
+}
+END_TEST
+
 static Suite *emulate_suite(void)
 {
 	Suite *s = suite_create("emulate");
@@ -982,6 +1149,20 @@ static Suite *emulate_suite(void)
 	tcase_add_test(t, test_or_and_sub_with_memory_set_flags);
 	tcase_add_test(t, test_emulated_read_of_an_unmapped_address_raises_pf);
 	tcase_add_test(t, test_noncanonical_operand_raises_gp);
+	tcase_add_test(t, test_the_emulator_tlb_is_flushed_by_invlpg);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("ordinary instructions");
+	tcase_add_checked_fixture(t, setup, NULL);
+	tcase_add_test(t, test_jcc_taken_and_not_taken);
+	tcase_add_test(t, test_signed_conditions_follow_sf_and_of);
+	tcase_add_test(t, test_jrcxz_looks_at_the_count_register);
+	tcase_add_test(t, test_cmov_zero_extends_even_when_not_moving);
+	tcase_add_test(t, test_lea_computes_without_touching_memory);
+	tcase_add_test(t, test_leave_restores_the_frame);
+	tcase_add_test(t, test_shifts_set_carry_from_the_last_bit_out);
+	tcase_add_test(t, test_a_shift_by_zero_changes_no_flags);
+	tcase_add_test(t, test_imul_forms_and_overflow);
 	suite_add_tcase(s, t);
 	return s;
 }

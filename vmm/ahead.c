@@ -1,0 +1,171 @@
+/*
+ * Running ahead of a trap (see ahead.h).
+ *
+ * Each instruction at RIP is one of three kinds:
+ *   - a trapper: one the scanner patched, or one the emulator handles
+ *     that is not ordinary (cli, in, out, mov to cr3, a privileged
+ *     instruction...).  It would have cost a signal: emulating it now is
+ *     the saving.
+ *   - ordinary: mov, lea, push, pop, the ALU and flag instructions, direct
+ *     jumps and calls.  They run natively at full speed, so the monitor
+ *     emulates at most AHEAD_PLAIN_RUN of them in a row, betting that a
+ *     trapper follows; the bet costs less than one signal when it loses.
+ *   - anything else (string instructions, SSE, whatever the emulator does
+ *     not know): the guest resumes natively there.
+ */
+#include <string.h>
+
+#include "ahead.h"
+#include "decode.h"
+#include "emulate.h"
+#include "gmem.h"
+#include "irq.h"
+#include "scan.h"
+#include "vm.h"
+
+enum kind { K_STOP, K_PLAIN, K_TRAPPER };
+
+static uint8_t kinds[X86_INS_ENDING];
+
+void ahead_init(void)
+{
+	static const unsigned plain[] = {
+		X86_INS_MOV, X86_INS_MOVABS, X86_INS_MOVZX, X86_INS_MOVSX,
+		X86_INS_MOVSXD, X86_INS_LEA, X86_INS_NOP, X86_INS_XCHG,
+		X86_INS_ADD, X86_INS_ADC, X86_INS_SUB, X86_INS_SBB,
+		X86_INS_AND, X86_INS_OR, X86_INS_XOR, X86_INS_CMP,
+		X86_INS_TEST, X86_INS_INC, X86_INS_DEC, X86_INS_NOT,
+		X86_INS_NEG, X86_INS_PUSH, X86_INS_POP, X86_INS_JMP,
+		X86_INS_CALL, X86_INS_LEAVE, X86_INS_SHL, X86_INS_SAL,
+		X86_INS_SHR, X86_INS_SAR, X86_INS_IMUL,
+	};
+	static const unsigned stop[] = {
+		/* Ordinary, but long or rare: they run natively. */
+		X86_INS_STOSB, X86_INS_STOSW, X86_INS_STOSD, X86_INS_STOSQ,
+		X86_INS_MOVSB, X86_INS_MOVSW, X86_INS_MOVSD, X86_INS_MOVSQ,
+		X86_INS_BT, X86_INS_BTS, X86_INS_BTR, X86_INS_BTC,
+		X86_INS_CMPXCHG, X86_INS_XADD,
+	};
+	const struct emu_entry *e;
+	unsigned i;
+
+	emulate_init();
+	for (i = 0; i < X86_INS_ENDING; i++)
+		kinds[i] = emulate_lookup(i) ? K_TRAPPER : K_STOP;
+	for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+		kinds[plain[i]] = K_PLAIN;
+	for (e = emu_plain_table; e->fn; e++)
+		kinds[e->id] = K_PLAIN;
+	for (i = 0; i < sizeof(stop) / sizeof(stop[0]); i++)
+		kinds[stop[i]] = K_STOP;
+}
+
+/* The instruction at RIP as the guest wrote it, and its kind. */
+static const cs_insn *next_insn(struct vm *vm, enum kind *k)
+{
+	struct vcpu *v = &vm->cpu;
+	uint8_t bytes[INSN_MAX];
+	uint32_t pf_err;
+	const cs_insn *insn;
+	uint64_t gpa;
+	size_t n;
+
+	/* Only what the scanner vetted: the rest is scanned first, when
+	 * the guest resumes, as if it had trapped here. */
+	if (!gmem_code_gpa(vm, v->rip, &gpa) || !scan_vetted(vm, gpa))
+		return NULL;
+	if ((insn = scan_patch_at(vm, v->rip, gpa))) {
+		*k = K_TRAPPER;
+		return insn;
+	}
+	n = 4096 - (gpa & 0xfff);
+	if (n >= INSN_MAX && gpa + INSN_MAX <= vm->ram_size)
+		memcpy(bytes, vm->ram + gpa, n = INSN_MAX);
+	else if (!(n = gmem_fetch(vm, v->rip, bytes, sizeof(bytes), &pf_err)))
+		return NULL;
+	insn = decode(vm->dec, vcpu_mode(v), v->rip, bytes, n);
+	*k = insn ? (enum kind)kinds[insn->id] : K_STOP;
+	return insn;
+}
+
+/*
+ * Where a run of ordinary instructions led nowhere (AHEAD_PLAIN_RUN of
+ * them and no trapper), the next run from there is probably as long:
+ * such starts are remembered, and skipped but for one try in COLD_RETRY
+ * in case the code's path changed.
+ */
+#define COLD_SLOTS 1024
+#define COLD_RETRY 16
+
+static struct { uint64_t gva; unsigned seen; } cold[COLD_SLOTS];
+
+static bool is_cold(uint64_t gva)
+{
+	unsigned i = (unsigned)(gva ^ (gva >> 10)) % COLD_SLOTS;
+
+	return cold[i].gva == gva + 1 && ++cold[i].seen % COLD_RETRY;
+}
+
+static void set_cold(uint64_t gva, bool on)
+{
+	unsigned i = (unsigned)(gva ^ (gva >> 10)) % COLD_SLOTS;
+
+	if (on) {
+		cold[i].gva = gva + 1;
+		cold[i].seen = 0;
+	} else if (cold[i].gva == gva + 1) {
+		cold[i].gva = 0;
+	}
+}
+
+void ahead_run(struct vm *vm)
+{
+	struct vcpu *v = &vm->cpu;
+	unsigned cpl = vcpu_cpl(v), steps, plain = 0;
+	enum cpu_mode mode = vcpu_mode(v);
+	uint64_t run_start = 0;
+
+	for (steps = 0; steps < AHEAD_MAX; steps++) {
+		const cs_insn *insn;
+		enum emu_result r;
+		enum kind k = K_STOP;
+		bool shadow = v->irq_shadow;
+
+		if (v->exc.pending || v->halted || irq_takes_now(vm) ||
+		    vcpu_cpl(v) != cpl || vcpu_mode(v) != mode)
+			return;
+		insn = next_insn(vm, &k);
+		if (!insn || k == K_STOP)
+			return;
+		if (k == K_PLAIN) {
+			if (plain == 0) {
+				if (is_cold(v->rip))
+					return;
+				run_start = v->rip;
+			} else if (plain == AHEAD_PLAIN_RUN) {
+				set_cold(run_start, true);
+				return;
+			}
+		} else if (plain) {
+			set_cold(run_start, false);
+		}
+		r = emulate(vm, insn);
+		if (r == EMU_NONE)
+			return;
+		if (r == EMU_HALT)
+			v->halted = true;
+		/* The instruction after an sti has now run (an sti in the
+		 * shadow of another found IF set, and makes no new one). */
+		if (shadow)
+			v->irq_shadow = false;
+		vm->stats.ahead++;
+		if (k == K_TRAPPER) {
+			vm->stats.ahead_trappers++;
+			plain = 0;
+		} else {
+			plain++;
+		}
+		if (r != EMU_NEXT && r != EMU_JUMP)
+			return;
+	}
+}
