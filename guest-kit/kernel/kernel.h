@@ -113,6 +113,7 @@ struct proc {
 	uint64_t report;
 	uint64_t cpu_ticks;       /* timer ticks that found it running */
 	uint64_t tsc_spawned;     /* the TSC when it was spawned */
+	uint64_t tsc_started;     /* ... and when it first ran */
 	unsigned preemptions;
 };
 

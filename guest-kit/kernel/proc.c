@@ -33,6 +33,7 @@ static struct proc *claim_slot(void)
  * back in, before it goes on to user mode. */
 static void proc_start(void)
 {
+	current->tsc_started = rdtsc();
 	pv->irq_restore(scheduler_flags);
 }
 
@@ -103,12 +104,15 @@ static struct proc *init_proc(void)
 void proc_exit(int status)
 {
 	struct proc *p = current, *q, *init = init_proc();
+	uint64_t now = rdtsc();
 
 	pv->irq_save();   /* never restored here: the scheduler restores its own */
 	vprint("kernel: pid %d exits with status %d after %llu ticks, "
-	       "%u preemptions, %llu TSC cycles since spawn\n", p->pid, status,
+	       "%u preemptions, %llu TSC cycles since spawn, %llu since it "
+	       "first ran\n", p->pid, status,
 	       (unsigned long long)p->cpu_ticks, p->preemptions,
-	       (unsigned long long)(rdtsc() - p->tsc_spawned));
+	       (unsigned long long)(now - p->tsc_spawned),
+	       (unsigned long long)(now - p->tsc_started));
 	if (p == init)
 		pv->shutdown(status);
 	for (q = procs; q < procs + NPROC; q++)

@@ -7,9 +7,11 @@
  *      process, and trap counts (--stats).  The workload sleeps 5 x 100 ms
  *      on purpose, so wall time has that floor; CPU time does not.
  *   2. The CPU-bound program alone (init=sieve): wall time of the three,
- *      and its own spawn-to-exit time inside Trapeze (TSC, which the
- *      guest reads natively) against the same code (sieve-core.h)
- *      compiled for the host, demand-zero bitmap included.
+ *      and its own time inside Trapeze (TSC, which the guest reads
+ *      natively) against the same code (sieve-core.h) compiled for the
+ *      host, demand-zero bitmap included: spawn to exit, and from its
+ *      first instruction to exit (without the kernel's exec, which the
+ *      native figure has no counterpart of).
  *   3. An idle guest (init=sleeper: five sleeps of 100 ms, hlt between
  *      timer ticks): CPU time against wall time.
  *
@@ -91,14 +93,22 @@ static unsigned long long traps(const char *out)
 	return n;
 }
 
-/* The sieve's spawn-to-exit time in ms from the kernel's verbose lines. */
-static double sieve_ms(const char *out)
+/* The sieve's times in ms from the kernel's verbose exit line: spawn to
+ * exit (which includes the kernel's exec of it) if first_ran is 0, else
+ * from its first instruction to exit (the span the native run times). */
+static double sieve_ms(const char *out, int first_ran)
 {
 	const char *a = strstr(out, "tsc "), *b = strstr(out, "TSC cycles");
 	unsigned long long khz = 0, cycles = 0;
 
 	if (!a || !b || sscanf(a, "tsc %llu kHz", &khz) != 1 || !khz)
 		return -1;
+	if (first_ran) {
+		if (sscanf(b, "TSC cycles since spawn, %llu since it first ran",
+			   &cycles) != 1)
+			return -1;
+		return cycles / (double)khz;
+	}
 	while (b > out && b[-1] != ' ')
 		b--;
 	while (b > out && b[-1] == ' ')
@@ -136,7 +146,7 @@ int main(int argc, char **argv)
 	};
 	static struct result r;
 	double wall[2][NSYS][ROUNDS], cpu[2][NSYS][ROUNDS];
-	double in_guest[ROUNDS], native[ROUNDS], idle_w[ROUNDS], idle_c[ROUNDS];
+	double in_guest[ROUNDS], computing[ROUNDS], native[ROUNDS], idle_w[ROUNDS], idle_c[ROUNDS];
 	unsigned long long ntraps[2][NSYS] = { { 0 } };
 	const char *appends[2][NSYS] = {
 		{ "", "pv=off", "" },
@@ -185,7 +195,8 @@ int main(int argc, char **argv)
 				if (s != QEMU)
 					ntraps[w][s] = traps(r.out);
 				if (w == 1 && s == PV_ON &&
-				    (in_guest[i] = sieve_ms(r.out)) < 0) {
+				    ((in_guest[i] = sieve_ms(r.out, 0)) < 0 ||
+				     (computing[i] = sieve_ms(r.out, 1)) < 0)) {
 					fprintf(stderr, "bench-kernel: no sieve "
 						"timing in:\n%s", r.out);
 					return 1;
@@ -245,12 +256,18 @@ int main(int argc, char **argv)
 				   (ntraps[w][PV_ON] ? ntraps[w][PV_ON] : 1),
 		       median(cpu[w][PV_OFF], ROUNDS) / ref_c);
 	}
-	printf("The sieve's own time, spawn to exit (TSC inside the guest) "
-	       "against the same\ncode built for the host:\n");
-	printf("  native %.1f ms, in Trapeze %.1f ms: %.2fx native speed "
-	       "(target >= 0.95)\n\n", median(native, ROUNDS),
-	       median(in_guest, ROUNDS),
+	printf("The sieve's own time (TSC inside the guest) against the same code "
+	       "built for\nthe host, timed from before its mmap to after its "
+	       "munmap:\n");
+	printf("  native %.1f ms\n", median(native, ROUNDS));
+	printf("  in Trapeze, spawn to exit (exec included) %.1f ms: %.2fx "
+	       "native speed\n", median(in_guest, ROUNDS),
 	       median(native, ROUNDS) / median(in_guest, ROUNDS));
+	printf("  in Trapeze, first instruction to exit     %.1f ms: %.2fx "
+	       "native speed\n", median(computing, ROUNDS),
+	       median(native, ROUNDS) / median(computing, ROUNDS));
+	printf("  (target >= 0.95; both spans include the demand-zero faults and "
+	       "timer ticks)\n\n");
 	printf("An idle guest (init=sleeper: hlt between timer ticks):\n");
 	printf("  wall %.3f s, CPU %.3f s: %.1f%% of one CPU\n",
 	       median(idle_w, ROUNDS), median(idle_c, ROUNDS),
