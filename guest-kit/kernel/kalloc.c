@@ -12,14 +12,27 @@ struct run {
 };
 
 static struct run *free_list;
-static uint64_t next_fresh, end_fresh, free_pages;
+static uint64_t next_fresh, end_fresh, next_low, end_low, free_pages;
+
+/* Fresh pages come from above LARGE_START first, then from the stretch
+ * between the kernel image and it.  The identity map (vm.c) maps the
+ * first 2 MiB with 4 KiB pages, to keep page 0 absent, and the rest with
+ * 2 MiB pages: under Trapeze each 4 KiB supervisor page costs a shadow
+ * fault the first time the kernel touches it (and a step at every
+ * privilege switch after), where one fault maps a whole 2 MiB page. */
+#define LARGE_START (2ull << 20)
 
 void kalloc_init(uint64_t start, uint64_t end)
 {
-	next_fresh = ALIGN_UP(start, PAGE_SIZE);
+	next_low = ALIGN_UP(start, PAGE_SIZE);
 	end_fresh = ALIGN_DOWN(end, PAGE_SIZE);
-	free_pages = next_fresh < end_fresh ?
-		(end_fresh - next_fresh) / PAGE_SIZE : 0;
+	end_low = end_fresh < LARGE_START ? end_fresh : LARGE_START;
+	next_fresh = next_low > LARGE_START ? next_low : LARGE_START;
+	if (next_low > end_low)
+		next_low = end_low;
+	if (next_fresh > end_fresh)
+		next_fresh = end_fresh;
+	free_pages = (end_fresh - next_fresh + end_low - next_low) / PAGE_SIZE;
 }
 
 static void zero_page(void *page)
@@ -41,6 +54,9 @@ static void *take(void)
 	} else if (next_fresh < end_fresh) {
 		page = (void *)(uintptr_t)next_fresh;
 		next_fresh += PAGE_SIZE;
+	} else if (next_low < end_low) {
+		page = (void *)(uintptr_t)next_low;
+		next_low += PAGE_SIZE;
 	}
 	if (page)
 		free_pages--;
