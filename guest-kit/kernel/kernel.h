@@ -128,7 +128,7 @@ extern volatile uint64_t ticks;
 extern uint64_t scheduler_flags;
 void scheduler(void) __attribute__((noreturn));
 void sched(void);
-void yield(void);
+int yield(void);
 void sleep_on(const void *chan);
 void wakeup(const void *chan);
 void sleep_ticks(uint64_t n);

@@ -69,13 +69,31 @@ void sched(void)
 	swtch(&current->rsp, scheduler_rsp);
 }
 
-void yield(void)
+static int others_runnable(void)
+{
+	struct proc *p;
+
+	for (p = procs; p < procs + NPROC; p++)
+		if (p != current && p->state == RUNNABLE)
+			return 1;
+	return 0;
+}
+
+/* Let another process run, if there is one: 1 if one did.  A process
+ * that is alone keeps the CPU rather than going round the scheduler loop
+ * (two context switches, only to be picked again); under Trapeze that
+ * trip was most of a timer tick's cost to a CPU-bound process. */
+int yield(void)
 {
 	uint64_t flags = pv->irq_save();
+	int others = others_runnable();
 
-	current->state = RUNNABLE;
-	sched();
+	if (others) {
+		current->state = RUNNABLE;
+		sched();
+	}
 	pv->irq_restore(flags);
+	return others;
 }
 
 void sleep_on(const void *chan)

@@ -57,10 +57,8 @@ static void on_timer(struct trap_frame *f)
 	if (!current)
 		return;
 	current->cpu_ticks++;
-	if ((f->cs & 3) == 3) {
+	if ((f->cs & 3) == 3 && yield())
 		current->preemptions++;
-		yield();
-	}
 }
 
 static void on_spurious(struct trap_frame *f)
