@@ -1191,7 +1191,8 @@ static void fault_around(struct shadow *s, const struct paging *pg,
 		     j++)
 			;
 		host(s, OPS(s)->map(OPS(s)->ctx, first->gva, first->gpa,
-				    (j - i) * SHADOW_PAGE, prot[i]));
+				    (j - i) * SHADOW_PAGE,
+				    prot[i] | SHADOW_POPULATE));
 		s->st.maps++;
 		s->st.pages_around += j - i;
 		for (k = i; k < j; k++)

@@ -27,6 +27,10 @@
 #define SHADOW_R 1
 #define SHADOW_W 2
 #define SHADOW_X 4
+/* A hint with map's prot, never a right: the guest is about to use these
+ * pages (fault-around), so the host may fill its page tables for them now
+ * rather than take a fault on each. */
+#define SHADOW_POPULATE 8
 
 struct shadow_ops {
 	/* Map [gva, gva+len) to guest-physical [gpa, gpa+len) with prot. */

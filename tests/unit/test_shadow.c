@@ -74,10 +74,13 @@ static int rec(char op, uint64_t gva, uint64_t gpa, uint64_t len, int prot)
 	return 0;
 }
 
+static int last_map_hint;
+
 static int rec_map(void *c, uint64_t gva, uint64_t gpa, uint64_t len,
 		   int prot)
 {
-	return rec('m', gva, gpa, len, prot);
+	last_map_hint = prot & SHADOW_POPULATE;
+	return rec('m', gva, gpa, len, prot & ~SHADOW_POPULATE);
 }
 
 static int rec_protect(void *c, uint64_t gva, uint64_t len, int prot)
@@ -862,6 +865,7 @@ START_TEST(test_fault_maps_accessed_neighbours_in_one_call)
 	ck_assert_uint_eq(c->gpa, 0x201000);
 	ck_assert_uint_eq(c->len, 5 * 4096);       /* in one call */
 	ck_assert_int_eq(c->prot, SHADOW_R | SHADOW_W);
+	ck_assert_int_eq(last_map_hint, SHADOW_POPULATE); /* used soon */
 	ck_assert(mapped(0x400000));
 	ck_assert(!mapped(0x406000));              /* the stretch ends at A=0 */
 	ck_assert(!mapped(0x407000));
