@@ -244,6 +244,7 @@ void trap_handle(int sig, siginfo_t *si, ucontext_t *uc)
 	}
 	in_trap = 1;
 	vm_trap(vm, &t);
+	timers_resume(&vm->timers, SIG_VTIME);
 	in_trap = 0;
 	regs_out(&vm->cpu, mc);
 }

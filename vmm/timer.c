@@ -37,6 +37,7 @@ int timers_use_host_timer(struct timers *ts, int signo)
 	ts->host_timer = &id;
 	ts->host = true;
 	ts->armed = 0;
+	ts->rng = 0x9e3779b97f4a7c15ull;
 	timers_run(ts);
 	return 0;
 }
@@ -88,6 +89,7 @@ void timers_run(struct timers *ts)
 	uint64_t now = timer_now();
 	unsigned i;
 
+	ts->deferrals = 0;
 	for (i = 0; i < ts->n; i++) {
 		struct vtimer *t = ts->t[i];
 
@@ -105,4 +107,62 @@ void timers_run(struct timers *ts)
 	}
 	ts->armed = 0;   /* the host timer fired or was never set */
 	rearm(ts);
+}
+
+/*
+ * A periodic tick whose deadline passed while the monitor was emulating
+ * would be taken at the instruction the monitor just emulated: with a
+ * guest that traps every few instructions, mostly the sti or popf that
+ * ends a critical section, where real hardware would rarely put it (it
+ * puts ticks wherever time is spent, and the time spent emulating is
+ * the monitor's, not the guest's).  Such a tick is moved a little later,
+ * to land where the guest runs natively, as a timer with some jitter
+ * would: at most TICK_DEFERRALS times in a row, by 20 us plus up to an
+ * eighth of its period (1 ms at most).  One-shot timers are never moved.
+ */
+#define TICK_DEFERRALS 8
+
+static uint64_t jitter(struct timers *ts, uint64_t period)
+{
+	uint64_t span = period / 8 < 1000000 ? period / 8 : 1000000;
+
+	ts->rng ^= ts->rng << 13;
+	ts->rng ^= ts->rng >> 7;
+	ts->rng ^= ts->rng << 17;
+	return 20000 + (span ? ts->rng % span : 0);
+}
+
+bool timers_resume(struct timers *ts, int signo)
+{
+	static const struct timespec zero = { 0, 0 };
+	uint64_t now, period = 0;
+	struct itimerspec it;
+	sigset_t set;
+	unsigned i;
+
+	if (!ts->host || !ts->armed || ts->deferrals >= TICK_DEFERRALS ||
+	    (now = timer_now()) < ts->armed)
+		return false;
+	for (i = 0; i < ts->n; i++) {
+		const struct vtimer *t = ts->t[i];
+
+		if (!t->deadline || t->deadline > now)
+			continue;
+		if (!t->period)
+			return false;
+		if (!period || t->period < period)
+			period = t->period;
+	}
+	if (!period)
+		return false;
+	sigemptyset(&set);
+	sigaddset(&set, signo);
+	sigtimedwait(&set, NULL, &zero);        /* its signal, if queued */
+	ts->deferrals++;
+	ts->armed = now + jitter(ts, period);
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_sec = ts->armed / 1000000000ull;
+	it.it_value.tv_nsec = ts->armed % 1000000000ull;
+	timer_settime(*(timer_t *)ts->host_timer, TIMER_ABSTIME, &it, NULL);
+	return true;
 }

@@ -27,6 +27,8 @@ struct timers {
 	void *host_timer;                        /* timer_t */
 	uint64_t armed;                          /* its deadline */
 	uint64_t fired;                          /* expirations, for stats */
+	unsigned deferrals;                      /* see timers_resume() */
+	uint64_t rng;
 };
 
 uint64_t timer_now(void);
@@ -40,6 +42,10 @@ void vtimer_start(struct timers *ts, struct vtimer *t, uint64_t delay,
 void vtimer_stop(struct timers *ts, struct vtimer *t);
 /* Fire every timer whose deadline passed, then re-arm the host timer. */
 void timers_run(struct timers *ts);
+/* Just before the guest resumes after a trap: if a periodic deadline
+ * passed while the monitor worked, move its tick (signal signo) a little
+ * later, to where the guest runs.  True if it did. */
+bool timers_resume(struct timers *ts, int signo);
 /* The earliest deadline, or 0 when no timer runs. */
 uint64_t timers_next(const struct timers *ts);
 
