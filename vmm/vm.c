@@ -191,6 +191,9 @@ static int setup_devices(struct vm *vm)
 	if (!vm->com1 || !vm->pic || !vm->pit || !vm->ioapic || !vm->fwcfg ||
 	    !vm->acpi_pm || !vm->testdev || !vm->ide || !vm->kbd || !vm->crtc)
 		return -1;
+	/* A disk that takes some time, as a PC's and QEMU's do: the guest's
+	 * kernel sleeps on its I/O and runs something else meanwhile. */
+	ide_set_latency(vm->ide, &vm->timers, IDE_LATENCY_NS);
 	uart__register(vm->com1, &vm->io, TRAPEZE_PORT_COM1);
 	uart_set_irq(vm->com1, com1_irq, vm);
 	uart_set_input_filter(vm->com1, console_input, vm);

@@ -15,6 +15,7 @@
 #include "devices/ide.h"
 #include "disk.h"
 #include "io.h"
+#include "timer.h"
 
 /* Register offsets and bits, from the ATA specification. */
 enum { DATA = 0, ERROR = 1, COUNT = 2, LBA0 = 3, LBA1 = 4, LBA2 = 5,
@@ -546,6 +547,41 @@ START_TEST(test_disk_open_refuses_bad_images)
 }
 END_TEST
 
+
+/* A drive given a working time is busy until it has passed, then
+ * reports with the interrupt; a command meanwhile abandons the work. */
+START_TEST(test_a_drive_with_latency_is_busy_then_interrupts)
+{
+	struct timers ts;
+	uint8_t buf[512];
+
+	memset(&ts, 0, sizeof(ts));
+	make_image(1, 16, true);
+	ide_set_latency(ide, &ts, 1000000);            /* 1 ms */
+	issue(P, 1, 5, 1, 0x20);
+	ck_assert_uint_eq(inb(P + STATUS), BSY);
+	ck_assert_uint_eq(irq.raises[14], 0);
+	ck_assert_uint_eq(in(P + DATA, 4), 0);          /* no data yet */
+	timers_run(&ts);                                /* too early */
+	ck_assert_uint_eq(inb(P + STATUS), BSY);
+	usleep(2000);
+	timers_run(&ts);
+	ck_assert_uint_eq(irq.raises[14], 1);
+	ck_assert_uint_eq(inb(P + STATUS) & (BSY | DRDY | DRQ), DRDY | DRQ);
+	insl(P + DATA, buf);
+	ck_assert_uint_eq(buf[0], pattern(5));
+	ck_assert_uint_eq(buf[511], pattern(5));
+	/* A command while busy: the old work never reports. */
+	issue(P, 1, 6, 1, 0x20);
+	issue(P, 1, 7, 1, 0x20);
+	usleep(2000);
+	timers_run(&ts);
+	ck_assert_uint_eq(irq.raises[14], 2);
+	insl(P + DATA, buf);
+	ck_assert_uint_eq(buf[0], pattern(7));
+}
+END_TEST
+
 static Suite *ide_suite(void)
 {
 	Suite *s = suite_create("ide");
@@ -573,6 +609,7 @@ static Suite *ide_suite(void)
 	tcase_add_test(t, test_soft_reset_leaves_the_ata_signature);
 	tcase_add_test(t, test_random_port_traffic_never_breaks_the_drive);
 	tcase_add_test(t, test_disk_open_refuses_bad_images);
+	tcase_add_test(t, test_a_drive_with_latency_is_busy_then_interrupts);
 	suite_add_tcase(s, t);
 	return s;
 }

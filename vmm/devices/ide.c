@@ -3,15 +3,23 @@
  * specifications; QEMU's ide/core.c is the behaviour guests are used to).
  *
  * The guest writes a command's parameters into the task file (sector
- * count, LBA, device) and the command into the command register.  Nothing
- * here is ever busy: a command is carried out at once, on the trap of that
- * out instruction.  A read brings its first sector into the drive's buffer
- * and raises DRQ and the interrupt; the guest takes the 512 bytes from the
- * data port (16- or 32-bit, rep insw/insl), and the next sector comes in
- * when the buffer is empty.  A write raises DRQ for data; each full buffer
- * goes to the image (disk.c) before the drive asks for more or says it is
- * done.  Status and error registers say what ATA says they do: BSY never
- * shows, DRDY when ready, DRQ while data is due, ERR with the reason in
+ * count, LBA, device) and the command into the command register.  A
+ * command is carried out on the trap of that out instruction.  A read
+ * brings its first sector into the drive's buffer and raises DRQ and the
+ * interrupt; the guest takes the 512 bytes from the data port (16- or
+ * 32-bit, rep insw/insl), and the next sector comes in when the buffer is
+ * empty.  A write raises DRQ for data; each full buffer goes to the image
+ * (disk.c) before the drive asks for more or says it is done.
+ *
+ * A drive given a working time (ide_set_latency) takes it, as a real one
+ * (and QEMU's, whose I/O completes on another thread) does: between the
+ * work and the interrupt that reports it, status shows BSY alone.  A
+ * kernel then sleeps on its request and runs something else, as it would
+ * on a PC; without it, every process would run on from the instruction
+ * that started its I/O.  With no working time, nothing is ever busy.
+ *
+ * Status and error registers say what ATA says they do: BSY while the
+ * drive works, DRDY when ready, DRQ while data is due, ERR with the reason in
  * the error register: ABRT for a command refused or an address past the
  * end (ATA allows ABRT or IDNF there; QEMU says ABRT, so guests see the
  * same on both), UNC for a sector the host could not read.
@@ -28,6 +36,8 @@
  */
 #include <stdlib.h>
 #include <string.h>
+
+#include "../timer.h"
 
 #include "../disk.h"
 #include "ide.h"
@@ -68,12 +78,17 @@ struct ide_channel {
 	unsigned irq;
 	bool line;                /* INTRQ as the interrupt line sees it */
 	struct ide *ide;
+	struct vtimer work;       /* the drive at work (ide_set_latency) */
+	struct ide_drive *busy;   /* which, and the status it will show */
+	uint8_t done_status;
 };
 
 struct ide {
 	struct ide_channel ch[2];
 	irq_line_fn irq;
 	void *irq_opaque;
+	struct timers *timers;
+	uint64_t latency;         /* ns of work before each interrupt */
 };
 
 static void reset_drive(struct ide_drive *d)
@@ -144,10 +159,60 @@ static void update_line(struct ide_channel *ch)
 	}
 }
 
-static void interrupt(struct ide_channel *ch, struct ide_drive *d)
+static void raise_now(struct ide_channel *ch, struct ide_drive *d)
 {
 	d->irq_pending = true;
 	update_line(ch);
+}
+
+/* The drive has done what d->status says: after its working time, if
+ * it has one, status shows it and the interrupt is raised. */
+static void interrupt(struct ide_channel *ch, struct ide_drive *d)
+{
+	if (!ch->ide->latency) {
+		raise_now(ch, d);
+		return;
+	}
+	ch->busy = d;
+	ch->done_status = d->status;
+	d->status = ST_BSY;
+	vtimer_start(ch->ide->timers, &ch->work, ch->ide->latency, 0);
+}
+
+static void work_done(void *opaque, uint64_t now)
+{
+	struct ide_channel *ch = opaque;
+	struct ide_drive *d = ch->busy;
+
+	(void)now;
+	if (!d)
+		return;
+	ch->busy = NULL;
+	d->status = ch->done_status;
+	raise_now(ch, d);
+}
+
+/* A command or a reset while the drive works: the work is abandoned. */
+static void stop_work(struct ide_channel *ch)
+{
+	if (!ch->busy)
+		return;
+	if (ch->ide->timers)
+		vtimer_stop(ch->ide->timers, &ch->work);
+	ch->busy = NULL;
+}
+
+void ide_set_latency(struct ide *ide, struct timers *ts, uint64_t ns)
+{
+	unsigned c;
+
+	ide->timers = ts;
+	ide->latency = ns;
+	for (c = 0; c < 2; c++) {
+		ide->ch[c].work = (struct vtimer){ .fire = work_done,
+						   .opaque = &ide->ch[c] };
+		timers_add(ts, &ide->ch[c].work);
+	}
 }
 
 /* The command ends with an error: ERR, the reason, an interrupt.  DSC
@@ -393,6 +458,7 @@ static void command(struct ide_channel *ch, uint8_t cmd)
 
 	if (!answers(ch, d))
 		return;
+	stop_work(ch);
 	d->irq_pending = false;         /* writing a command acknowledges */
 	update_line(ch);                /* so its own interrupt is an edge */
 	d->xfer = XFER_NONE;
@@ -514,6 +580,7 @@ static void ide_ctl_io(void *opaque, uint16_t port, unsigned size,
 	}
 	if (!(ch->control & CTL_SRST) && (v & CTL_SRST)) {
 		/* Busy for as long as SRST is held. */
+		stop_work(ch);
 		reset_drive(&ch->drive[0]);
 		reset_drive(&ch->drive[1]);
 		ch->drive[0].status = ch->drive[1].status = ST_BSY;

@@ -19,13 +19,19 @@
 #define IDE_SECONDARY_BASE 0x170
 #define IDE_SECONDARY_CTL 0x376
 #define IDE_SECONDARY_IRQ 15
+#define IDE_LATENCY_NS 50000       /* a command's time in the VM */
 
 struct disk;
 struct ide;
+struct timers;
 
 /* Interrupts go to irq(opaque, 14 or 15, level). */
 struct ide *ide_create(irq_line_fn irq, void *opaque);
 void ide_destroy(struct ide *ide);
+/* Each command takes ns of the drive's time (on ts's clock) before the
+ * interrupt that ends it; status shows BSY meanwhile.  Without this call
+ * the drive is never busy. */
+void ide_set_latency(struct ide *ide, struct timers *ts, uint64_t ns);
 /* Put a disk in drive index 0-3 (before the guest starts). */
 void ide_attach(struct ide *ide, unsigned index, struct disk *disk);
 /* Both channels' ports, whether or not drives are attached (a PC's
