@@ -505,6 +505,44 @@ static bool rip_on_frame(struct vm *vm, const struct paging *pg, uint64_t gpa)
 	       (w.gpa >> 12) == (gpa >> 12);
 }
 
+/*
+ * A fault outside the window, where nothing can be mapped for the guest:
+ * page 0 (which a process without CAP_SYS_RAWIO cannot map, and
+ * kvm-unit-tests writes its AP trampoline there) and the upper canonical
+ * half (kvm-unit-tests' vmalloc area grows down from 2^64 - 4 KiB: its
+ * malloc, and the interrupt thunks handle_irq writes and runs there).
+ * What the guest's own tables refuse is its #PF.  What they send to RAM
+ * is emulated, one instruction per trap: a data access, or, when RIP
+ * itself is outside (so the fault was the fetch), the instruction there.
+ * Correct but slow, and limited to the instructions the emulator knows;
+ * any other gets a #PF with RSVD set.
+ */
+static void handle_outside(struct vm *vm, const struct paging *pg,
+			   uint64_t addr, unsigned access)
+{
+	struct vcpu *v = &vm->cpu;
+	struct walk w;
+
+	if (v->rip < vm->window_lo || v->rip >= vm->window_hi)
+		addr = v->rip, access = ACC_EXEC;
+	if (shadow_walk(vm->mmu, pg, addr, access, &w) == WALK_FAULT) {
+		vcpu_raise_pf(v, addr, w.pf_err);
+		return;
+	}
+	vm->last_insn = NULL;
+	if (w.gpa < vm->ram_size && vm_emulate_at_rip(vm) != EMU_NONE) {
+		if (vm->trace && vm->last_insn)
+			trace_insn(vm, vm->last_insn, false);
+		return;
+	}
+	vcpu_raise_pf(v, addr, PFERR_P | PFERR_RSVD |
+			       (access == ACC_WRITE ? PFERR_W : 0) |
+			       (access == ACC_EXEC &&
+				((pg->efer & EFER_NXE) || (pg->cr4 & CR4_SMEP))
+					? PFERR_I : 0) |
+			       (pg->cpl == 3 ? PFERR_U : 0));
+}
+
 static void handle_page_fault(struct vm *vm, const struct host_trap *t)
 {
 	struct vcpu *v = &vm->cpu;
@@ -512,7 +550,6 @@ static void handle_page_fault(struct vm *vm, const struct host_trap *t)
 	uint64_t old = 0;
 	struct fault_info fi;
 	struct paging pg;
-	struct walk w;
 
 	vm->stats.page_faults++;
 	vm_paging(vm, &pg);
@@ -567,23 +604,7 @@ static void handle_page_fault(struct vm *vm, const struct host_trap *t)
 					  (pg.cpl == 3 ? PFERR_U : 0));
 		break;
 	case FAULT_OUTSIDE:
-		/* Outside the window nothing can be mapped for the guest:
-		 * a fault its own tables explain; below it (page 0, which no
-		 * host process can map, and kvm-unit-tests writes its AP
-		 * trampoline there) a data access to RAM is emulated; else a
-		 * fault with RSVD set. */
-		if (shadow_walk(vm->mmu, &pg, t->addr, access, &w) ==
-		    WALK_FAULT)
-			vcpu_raise_pf(v, t->addr, w.pf_err);
-		else if (t->addr < vm->window_lo && access != ACC_EXEC &&
-			 w.gpa < vm->ram_size &&
-			 vm_emulate_at_rip(vm) != EMU_NONE)
-			break;
-		else
-			vcpu_raise_pf(v, t->addr,
-				      PFERR_P | PFERR_RSVD |
-					      (access == ACC_WRITE ? PFERR_W : 0) |
-					      (pg.cpl == 3 ? PFERR_U : 0));
+		handle_outside(vm, &pg, t->addr, access);
 		break;
 	case FAULT_HOST_ERROR:
 		vm_crash(vm, "the host refused a shadow mapping at %#llx "

@@ -2,8 +2,9 @@
  * paging: a guest that builds its own 4-level page tables and exercises
  * them: map, remap, unmap, read-only and NX pages, CR0.WP, user and
  * supervisor pages, accessed and dirty bits, every common way of storing
- * a page-table entry, 2 MiB and 1 GiB pages, and two address spaces with
- * cr3 switches.  It prints what the MMU did; the transcript must be the
+ * a page-table entry, 2 MiB and 1 GiB pages, two address spaces with
+ * cr3 switches, and data and code in the upper canonical half (where
+ * Trapeze cannot map anything and emulates each access).  It prints what the MMU did; the transcript must be the
  * same under QEMU (real paging hardware, emulated) and under Trapeze
  * (shadow paging).
  */
@@ -23,12 +24,14 @@
 #define ABSENT (VA + 0x2000)       /* never present */
 #define CODE   (VA + 0x3000)       /* for the NX test */
 #define RDONLY (VA + 0x4000)       /* user, read-only */
+#define HIGH   0xffffffffffffe000ull /* kvm-unit-tests' first vmalloc page */
 
 typedef uint64_t table[512] __attribute__((aligned(4096)));
 
 static table pml4, pdpt, pd0, pt0, pd1, pt1;        /* space 1 */
 static table pml4b, pdptb, pd1b, pt1b;              /* space 2 */
-static uint8_t frame[5][4096] __attribute__((aligned(4096)));
+static table pdpth, pdh, pth;                       /* the top 2 MiB */
+static uint8_t frame[6][4096] __attribute__((aligned(4096)));
 static uint8_t user_stack[4096] __attribute__((aligned(16)));
 static uint8_t kernel_stack[8192] __attribute__((aligned(16)));
 
@@ -267,11 +270,52 @@ static void two_spaces(void)
 	write_cr3(pa(pml4));
 }
 
+/* The top of the address space, as kvm-unit-tests' malloc and
+ * handle_irq use it: a store and a load, a call into code written there
+ * (which jumps back down with a rel32 that wraps around 2^64), an NX
+ * fetch and a read of an absent page. */
+static void upper_half(void)
+{
+	/* mov $42, %eax; ret */
+	static const uint8_t ret42[] = { 0xb8, 42, 0, 0, 0, 0xc3 };
+	volatile uint64_t *word = (volatile uint64_t *)(HIGH + 0x800);
+	int (*fn)(void) = (int (*)(void))HIGH;
+	uint8_t *jmp = frame[5] + 0x10;
+	int32_t rel;
+
+	pml4[511] = pa(pdpth) | P | W;
+	pdpth[511] = pa(pdh) | P | W;
+	pdh[511] = pa(pth) | P | W;
+	set_pte(&pth[510], pa(frame[5]) | P | W, HIGH);
+	*word = 0x1122334455667788ull;
+	printf("upper half: 0x%llx holds 0x%llx, its frame 0x%llx\n",
+	       (unsigned long long)HIGH + 0x800,
+	       (unsigned long long)*word,
+	       (unsigned long long)*(volatile uint64_t *)(frame[5] + 0x800));
+	memcpy(frame[5], ret42, sizeof(ret42));
+	printf("upper half: call returns %d\n", fn());
+	/* jmp rel32 to ret42 at CODE's identity address: the thunk shape. */
+	memcpy(frame[3], ret42, sizeof(ret42));
+	rel = (int32_t)(pa(frame[3]) - (HIGH + 0x10 + 5));
+	jmp[0] = 0xe9;
+	memcpy(jmp + 1, &rel, 4);
+	printf("upper half: a jmp down from it returns %d\n",
+	       ((int (*)(void))(HIGH + 0x10))());
+	set_pte(&pth[510], pa(frame[5]) | P | W | NX, HIGH);
+	seen.ret_on_fetch = 1;
+	fn();
+	seen.ret_on_fetch = 0;
+	report_fault("upper half: NX page: call");
+	FAULTING("movq (%[a]), %%rax", [a] "r"(HIGH + 0x1000) : "rax");
+	report_fault("upper half: absent page: read");
+	set_pte(&pth[510], 0, HIGH);
+}
+
 int guest_main(const struct trapeze_boot_info *bi)
 {
 	unsigned v;
 
-	for (v = 0; v < 5; v++)
+	for (v = 0; v < 6; v++)
 		memset(frame[v], 'A' + v, sizeof(frame[v]));
 	gdt_init();
 	idt_init();
@@ -289,6 +333,7 @@ int guest_main(const struct trapeze_boot_info *bi)
 	pte_stores();
 	large_pages();
 	two_spaces();
+	upper_half();
 	printf("paging: done\n");
 	return 0;
 }
