@@ -70,12 +70,14 @@ static enum emu_result emulate_hlt(struct vm *vm, const cs_insn *insn)
 	return EMU_HALT;
 }
 
-/* stac/clac raise #UD at CPL > 0 (SDM vol. 2 STAC). */
+/* stac/clac raise #UD at CPL > 0 or on a CPU without SMAP (SDM vol. 2
+ * STAC); CR4.SMAP does not matter: a kernel clears AC before it turns
+ * SMAP on (kvm-unit-tests' smap test does). */
 static enum emu_result emulate_ac(struct vm *vm, const cs_insn *insn)
 {
 	struct vcpu *v = &vm->cpu;
 
-	if (vcpu_cpl(v) > 0 || !(v->cr4 & CR4_SMAP)) {
+	if (vcpu_cpl(v) > 0 || !(vm->cr4_valid & CR4_SMAP)) {
 		vcpu_raise_ud(v);
 		return EMU_FAULT;
 	}

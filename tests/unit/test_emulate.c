@@ -74,6 +74,28 @@ START_TEST(test_cli_at_cpl3_with_iopl3_clears_if)
 }
 END_TEST
 
+/* kvm-unit-tests' smap test clears AC before it sets CR4.SMAP: only
+ * CPUID's SMAP bit decides whether stac and clac exist. */
+START_TEST(test_stac_and_clac_work_before_cr4_smap_is_set)
+{
+	vm->cr4_valid |= CR4_SMAP;
+	vm->cpu.cr4 &= ~CR4_SMAP;
+	ck_assert_int_eq(RUN(vm, "\x0f\x01\xcb"), EMU_NEXT);   /* stac */
+	ck_assert(vm->cpu.rflags & RFLAGS_AC);
+	ck_assert_int_eq(RUN(vm, "\x0f\x01\xca"), EMU_NEXT);   /* clac */
+	ck_assert(!(vm->cpu.rflags & RFLAGS_AC));
+}
+END_TEST
+
+START_TEST(test_stac_without_smap_in_cpuid_raises_ud)
+{
+	vm->cr4_valid &= ~CR4_SMAP;
+	ck_assert_int_eq(RUN(vm, "\x0f\x01\xcb"), EMU_FAULT);
+	assert_ud();
+	ck_assert(!(vm->cpu.rflags & RFLAGS_AC));
+}
+END_TEST
+
 START_TEST(test_pushf_pushes_the_virtual_if)
 {
 	vm->cpu.rflags = RFLAGS_FIXED | RFLAGS_ZF;   /* IF clear */
@@ -1060,6 +1082,8 @@ static Suite *emulate_suite(void)
 	tcase_add_test(t, test_sti_sets_virtual_if_and_interrupt_shadow);
 	tcase_add_test(t, test_cli_at_cpl3_without_iopl_raises_gp);
 	tcase_add_test(t, test_cli_at_cpl3_with_iopl3_clears_if);
+	tcase_add_test(t, test_stac_and_clac_work_before_cr4_smap_is_set);
+	tcase_add_test(t, test_stac_without_smap_in_cpuid_raises_ud);
 	tcase_add_test(t, test_pushf_pushes_the_virtual_if);
 	tcase_add_test(t, test_popf_at_cpl0_loads_if_and_iopl);
 	tcase_add_test(t, test_popf_at_cpl3_keeps_if_and_iopl);
