@@ -1200,6 +1200,20 @@ static void fault_around(struct shadow *s, const struct paging *pg,
 	}
 }
 
+/*
+ * Code on a user page that CPL 0 runs with CR4.SMAP set and RFLAGS.AC
+ * clear (SMEP off): the guest may fetch it but may not read it, and the
+ * host has no execute-only mapping without protection keys (PROT_EXEC
+ * implies PROT_READ), so prot_in_mode maps it not at all and the fetch
+ * is emulated instead.
+ */
+static bool fetch_only(const struct shadow *s, const struct walk *w,
+		       unsigned access)
+{
+	return (access & 3) == ACC_EXEC && s->pg.cpl != 3 && w->user &&
+	       (s->pg.cr4 & CR4_SMAP) && !s->pg.ac;
+}
+
 enum fault_result shadow_fault(struct shadow *s, const struct paging *pg,
 			       uint64_t gva, unsigned access,
 			       struct fault_info *fi)
@@ -1251,6 +1265,8 @@ enum fault_result shadow_fault(struct shadow *s, const struct paging *pg,
 	if (s->scanning && (access & 3) == ACC_EXEC &&
 	    !(s->frame_flags[f] & FRAME_CODE_READY))
 		return FAULT_EXEC_SCAN;
+	if (fetch_only(s, &fi->walk, access))
+		return FAULT_EMULATE;
 	s->st.faults_fixed++;
 	return FAULT_FIXED;
 }

@@ -124,6 +124,8 @@ enum fault_result {
 			     call shadow_code_dirty(), retry */
 	FAULT_BAD_GPA,    /* the guest's tables point outside RAM */
 	FAULT_OUTSIDE,    /* gva outside the reserved window */
+	FAULT_EMULATE,    /* an allowed fetch no host mapping can allow:
+			     emulate the instruction at gva */
 	FAULT_HOST_ERROR, /* the host refused a mapping call */
 };
 

@@ -543,6 +543,30 @@ static void handle_outside(struct vm *vm, const struct paging *pg,
 			       (pg->cpl == 3 ? PFERR_U : 0));
 }
 
+/* A fetch from a page the guest may run but not read (a user page
+ * under SMAP at CPL 0), which the host cannot map execute-only: the
+ * instruction at RIP (the original, where the scanner patched it) is
+ * emulated, one per trap. */
+static void handle_fetch_only(struct vm *vm, uint64_t addr)
+{
+	const cs_insn *insn = vm->scan ? scan_patched_insn(vm, vm->cpu.rip)
+				       : NULL;
+
+	vm->last_insn = NULL;
+	if (insn ? emulate_insn(vm, insn) != EMU_NONE
+		 : vm_emulate_at_rip(vm) != EMU_NONE) {
+		if (vm->trace && vm->last_insn)
+			trace_insn(vm, vm->last_insn, insn != NULL);
+		return;
+	}
+	vm_crash(vm, "cannot emulate %s%s%s, fetched at %#llx from a user "
+		 "page that SMAP hides from CPL 0 (docs/limits.md)",
+		 vm->last_insn ? vm->last_insn->mnemonic : "the instruction",
+		 vm->last_insn ? " " : "",
+		 vm->last_insn ? vm->last_insn->op_str : "",
+		 (unsigned long long)addr);
+}
+
 static void handle_page_fault(struct vm *vm, const struct host_trap *t)
 {
 	struct vcpu *v = &vm->cpu;
@@ -605,6 +629,9 @@ static void handle_page_fault(struct vm *vm, const struct host_trap *t)
 		break;
 	case FAULT_OUTSIDE:
 		handle_outside(vm, &pg, t->addr, access);
+		break;
+	case FAULT_EMULATE:
+		handle_fetch_only(vm, t->addr);
 		break;
 	case FAULT_HOST_ERROR:
 		vm_crash(vm, "the host refused a shadow mapping at %#llx "

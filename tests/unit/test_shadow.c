@@ -735,6 +735,29 @@ START_TEST(test_smap_hides_user_pages_from_the_kernel_unless_ac)
 }
 END_TEST
 
+/* PROT_EXEC implies PROT_READ on the host: a fetch that SMAP allows from
+ * a user page at CPL 0 (AC clear) cannot be mapped, so it is emulated. */
+START_TEST(test_smap_fetch_from_a_user_page_at_cpl0_is_emulated)
+{
+	struct fault_info fi;
+
+	pg.cr4 |= CR4_SMAP;
+	shadow_reset(s, &pg);
+	map_at(ROOT, 0x400000, 0x200000, PTE_P | PTE_U, 1);
+	set_cpl(0, false);
+	ck_assert_int_eq(shadow_fault(s, &pg, 0x400000, ACC_EXEC, &fi),
+			 FAULT_EMULATE);
+	ck_assert_int_eq(rights(0x400000), 0);
+	ck_assert_int_eq(shadow_fault(s, &pg, 0x400000, ACC_READ, &fi),
+			 FAULT_GUEST_PF);
+	set_cpl(0, true);                    /* stac */
+	ck_assert_int_eq(shadow_fault(s, &pg, 0x400000, ACC_EXEC, &fi),
+			 FAULT_FIXED);
+	ck_assert_int_eq(rights(0x400000), SHADOW_R | SHADOW_X);
+	ck_assert(!host_bad);
+}
+END_TEST
+
 START_TEST(test_smep_keeps_user_code_from_running_at_cpl0)
 {
 	struct fault_info fi;
@@ -1006,6 +1029,7 @@ static Suite *shadow_suite(void)
 	tcase_add_test(t, test_a_dropped_page_is_never_protected_again);
 	tcase_add_test(t, test_wp0_supervisor_writes_to_read_only_pages_stop_at_cpl3);
 	tcase_add_test(t, test_smap_hides_user_pages_from_the_kernel_unless_ac);
+	tcase_add_test(t, test_smap_fetch_from_a_user_page_at_cpl0_is_emulated);
 	tcase_add_test(t, test_smep_keeps_user_code_from_running_at_cpl0);
 	tcase_add_test(t, test_table_frames_stay_read_only_across_cpl_switches);
 	tcase_add_test(t, test_large_supervisor_mappings_are_dropped_and_mapped_afresh);
