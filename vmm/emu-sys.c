@@ -2,8 +2,9 @@
  * Entering and leaving the guest kernel: syscall, sysret, int n, int3,
  * int1 (icebp), and the hypercall gate `int $0x82`.
  *
- * A guest syscall never reaches the host: Syscall User Dispatch turns it
- * into SIGSYS (backend-signal.c) and it lands here, where it does what the
+ * A guest syscall never reaches the host: Syscall User Dispatch turns a
+ * 64-bit one into SIGSYS (backend-signal.c), the scanner patches a 32-bit
+ * one (scan.c), and it lands here, where it does what the
  * hardware does for the guest (SDM vol. 2 SYSCALL): CS and SS from STAR,
  * RIP from LSTAR, RFLAGS masked by SFMASK, CPL 0.  sysretq is privileged
  * and faults by itself at host CPL 3.
@@ -33,6 +34,22 @@ static void fixed_segments(struct vcpu *v, uint16_t cs, uint16_t ss,
 			SEG_G | SEG_DB | d };
 }
 
+/* SYSCALL and SYSRET load RFLAGS: the single-step trap follows them
+ * when TF is set at their end, not at their start (a popf that sets TF
+ * just before a syscall traps nowhere, a sysret that loads TF traps at
+ * its target).  The host cannot deliver it: the guest resumes at the
+ * target's first instruction, which the host would run first. */
+static enum emu_result step_trap(struct vm *vm)
+{
+	struct vcpu *v = &vm->cpu;
+
+	if (!(v->rflags & RFLAGS_TF))
+		return EMU_JUMP;
+	v->dr[6] |= DR6_BS;
+	event_deliver(vm, X86_DB, EV_TRAP, false, 0);
+	return EMU_JUMP;
+}
+
 static enum emu_result emulate_syscall(struct vm *vm, const cs_insn *insn)
 {
 	struct vcpu *v = &vm->cpu;
@@ -57,7 +74,7 @@ static enum emu_result emulate_syscall(struct vm *vm, const cs_insn *insn)
 	}
 	v->rflags |= RFLAGS_FIXED;
 	vm_cpl_changed(vm);
-	return EMU_JUMP;
+	return step_trap(vm);
 }
 
 static enum emu_result emulate_sysret(struct vm *vm, const cs_insn *insn)
@@ -81,7 +98,7 @@ static enum emu_result emulate_sysret(struct vm *vm, const cs_insn *insn)
 	v->rflags = (v->gpr[R11] & 0x3c7fd7) | RFLAGS_FIXED;
 	v->rip = q ? rcx : (uint32_t)rcx;
 	vm_cpl_changed(vm);
-	return EMU_JUMP;
+	return step_trap(vm);
 }
 
 /* int n, int3 and int1 go through the guest's IDT; `int $0x82` at CPL 0

@@ -49,6 +49,9 @@
 #define CR0_PG (1ull << 31)
 #define CR0_RESET (CR0_ET | CR0_NW | CR0_CD)
 
+/* DR6: the single-step bit */
+#define DR6_BS (1ull << 14)
+
 /* CR4 */
 #define CR4_VME        (1ull << 0)
 #define CR4_PVI        (1ull << 1)

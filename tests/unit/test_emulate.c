@@ -593,6 +593,43 @@ START_TEST(test_sysretq_returns_to_user_mode)
 }
 END_TEST
 
+/* The single-step trap follows sysret when TF is set at its end (what
+ * kvm-unit-tests' syscall test checks): #DB with the user RIP saved. */
+START_TEST(test_sysret_that_loads_tf_traps_at_its_target)
+{
+	harness_gdt(vm);
+	harness_gate(vm, X86_DB, 0x250000, 0, SYS_INTR_GATE);
+	enable_syscall();
+	vm->cpu.gpr[RCX] = 0x201234;
+	vm->cpu.gpr[R11] = RFLAGS_TF | RFLAGS_FIXED;
+	ck_assert_int_eq(RUN(vm, "\x0f\x07"), EMU_JUMP);   /* sysretl */
+	ck_assert_uint_eq(vm->cpu.rip, 0x250000);
+	ck_assert_uint_eq(vcpu_cpl(&vm->cpu), 0);
+	ck_assert(!(vm->cpu.rflags & RFLAGS_TF));
+	ck_assert(vm->cpu.dr[6] & DR6_BS);
+	ck_assert_uint_eq(harness_peek64(vm, vm->cpu.gpr[RSP]), 0x201234);
+	ck_assert_uint_eq(harness_peek64(vm, vm->cpu.gpr[RSP] + 8),
+			  0x10 | 3);
+}
+END_TEST
+
+/* ... and not a syscall whose SFMASK clears TF, though TF was set at
+ * its start. */
+START_TEST(test_syscall_that_masks_tf_does_not_trap)
+{
+	harness_gdt(vm);
+	harness_gate(vm, X86_DB, 0x250000, 0, SYS_INTR_GATE);
+	enable_syscall();
+	vm->cpu.sfmask |= RFLAGS_TF;
+	harness_user_mode(vm);
+	vm->cpu.rflags |= RFLAGS_TF;
+	ck_assert_int_eq(RUN(vm, "\x0f\x05"), EMU_JUMP);
+	ck_assert_uint_eq(vm->cpu.rip, 0x250000);
+	ck_assert(vm->cpu.gpr[R11] & RFLAGS_TF);
+	ck_assert(!(vm->cpu.dr[6] & DR6_BS));
+}
+END_TEST
+
 START_TEST(test_sysretq_to_a_noncanonical_rip_raises_gp)
 {
 	enable_syscall();
@@ -1154,6 +1191,8 @@ static Suite *emulate_suite(void)
 	t = tcase_create("system calls and hypercalls");
 	tcase_add_checked_fixture(t, setup, NULL);
 	tcase_add_test(t, test_syscall_with_efer_sce_clear_raises_ud);
+	tcase_add_test(t, test_sysret_that_loads_tf_traps_at_its_target);
+	tcase_add_test(t, test_syscall_that_masks_tf_does_not_trap);
 	tcase_add_test(t, test_syscall_from_user_mode_enters_lstar_at_cpl0);
 	tcase_add_test(t, test_sysretq_returns_to_user_mode);
 	tcase_add_test(t, test_sysretq_to_a_noncanonical_rip_raises_gp);
