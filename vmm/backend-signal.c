@@ -27,6 +27,10 @@
 #include <ucontext.h>
 #include <unistd.h>
 #include <asm/prctl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
@@ -42,6 +46,9 @@
 #endif
 #ifndef SYS_USER_DISPATCH
 #define SYS_USER_DISPATCH 2
+#endif
+#ifndef SYS_SECCOMP
+#define SYS_SECCOMP 1
 #endif
 
 /* Linux's user segments (arch/x86/include/asm/segment.h). */
@@ -235,6 +242,13 @@ void trap_handle(int sig, siginfo_t *si, ucontext_t *uc)
 		regs_in(&vm->cpu, mc);
 		if (sig == SIGALRM || sig == SIGINT || sig == SIGTERM)
 			stop_guest(vm, sig);
+		/* The seccomp filter stopped a 32-bit system call: the host
+		 * has already replaced the guest's RIP (see above). */
+		if (sig == SIGSYS && si->si_code == SYS_SECCOMP)
+			vm_crash(vm, "the guest ran `syscall` from 32-bit code "
+				 "that the scanner had not patched (with "
+				 "--cpu=trap, every one); the host's compat "
+				 "entry lost its address");
 		if (sig == SIG_VTIME) {
 			memset(&t, 0, sizeof(t));
 			t.kind = HT_TIMER;
@@ -298,6 +312,37 @@ static void stop_guest_syscalls(struct vm *vm)
 	}
 }
 
+/*
+ * A `syscall` from 32-bit code enters the host's compatibility entry,
+ * which replaces the return address with the vDSO's int 0x80 landing pad
+ * before Syscall User Dispatch looks at it: the pad is above the window,
+ * in the range allowed through, so the host would make the call (tried:
+ * a write to fd 1 from compatibility mode printed).  The scanner patches
+ * 32-bit syscalls, but --cpu=trap runs them natively, so a seccomp filter
+ * traps every system call of a non-x86-64 ABI: the monitor makes none.
+ */
+static void stop_compat_syscalls(void)
+{
+	struct sock_filter insns[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+	};
+	struct sock_fprog prog = {
+		.len = sizeof(insns) / sizeof(insns[0]), .filter = insns,
+	};
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
+		fprintf(stderr, "trapeze: cannot install the seccomp filter "
+			"for 32-bit system calls (%s): guest syscalls cannot "
+			"be contained\n", strerror(errno));
+		exit(EXIT_INTERNAL);
+	}
+}
+
 static void arm_timeout(double seconds)
 {
 	struct itimerval it = { { 0, 0 }, { 0, 0 } };
@@ -329,6 +374,7 @@ int backend_signal_run(struct vm *vm)
 		return EXIT_INTERNAL;
 	}
 	stop_guest_syscalls(vm);
+	stop_compat_syscalls();
 	/* Where the CPU can make cpuid fault at CPL 3, let it: then even
 	 * --cpu=trap sees every cpuid.  The monitor read the host's leaves at
 	 * start-up and never executes cpuid again. */

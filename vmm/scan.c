@@ -517,6 +517,13 @@ static void scan_block(struct vm *vm, struct code_frame *cf, uint64_t gva,
 			set_bit(cf->code, i);
 		sc->st.insns++;
 		c = scan_classify(sc->insn);
+		/* A 32-bit syscall must never reach the host: its compat
+		 * entry replaces the return address with the vDSO's landing
+		 * pad, which Syscall User Dispatch lets through (and the
+		 * guest's RIP is lost). */
+		if (sc->insn->id == X86_INS_SYSCALL &&
+		    vcpu_mode(&vm->cpu) != MODE_LONG64)
+			c = SC_SENSITIVE;
 		if ((c == SC_SENSITIVE || c == SC_INDIRECT) &&
 		    !add_patch(vm, cf, gpa, sc->insn)) {
 			unscan_all(vm);

@@ -62,6 +62,13 @@ static void line(const char *what, uint32_t v, int hex)
 
 /* The command line after its first word (the loader puts the image's
  * own name there). */
+static int strcmp32(const char *a, const char *b)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return *a - *b;
+}
+
 static const char *arguments(const char *s)
 {
 	while (*s && *s != ' ')
@@ -122,6 +129,43 @@ static int page0_is_ram(void)
 	return p[1] == 0x5a5aa5a6;
 }
 
+/*
+ * `syscall` from 32-bit code (legacy mode here: EIP from STAR, CS from
+ * STAR[47:32], ECX the return address).  In a host process it would
+ * enter the host's compat entry, which lets the call through Syscall
+ * User Dispatch: with EAX = 4, EBX = 1, EBP = text, it would be the
+ * host's write(1, text, 5).  Run when the command line says "syscall".
+ */
+extern const char mb32_after_syscall[];
+
+static int syscall_reaches_star(void)
+{
+	static const char text[] = "HOST\n";
+	uint32_t lo, hi, ecx;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(0xc0000080));
+	__asm__ volatile("wrmsr" : : "a"(lo | 1), "d"(hi), "c"(0xc0000080));
+	__asm__ volatile("movl $1f, %%eax\n\t"       /* STAR: EIP, CS 0x08 */
+			 "movl $0x08, %%edx\n\t"
+			 "movl $0xc0000081, %%ecx\n\t"
+			 "wrmsr\n\t"
+			 "pushl %%ebp\n\t"
+			 "movl $4, %%eax\n\t"
+			 "movl $1, %%ebx\n\t"
+			 "movl %%esi, %%ebp\n\t"
+			 "movl $5, %%edx\n\t"
+			 "syscall\n"
+			 ".globl mb32_after_syscall\n"
+			 "mb32_after_syscall:\n\t"
+			 "ud2\n"
+			 "1:\tpopl %%ebp"
+			 : "=c"(ecx)
+			 : "S"(text)
+			 : "eax", "ebx", "edx", "memory");
+	__asm__ volatile("wrmsr" : : "a"(lo), "d"(hi), "c"(0xc0000080));
+	return ecx == (uint32_t)(uintptr_t)mb32_after_syscall;
+}
+
 void mb32_main(uint32_t magic, const struct mb_info *mbi)
 {
 	uint32_t cr0, eflags;
@@ -151,6 +195,9 @@ void mb32_main(uint32_t magic, const struct mb_info *mbi)
 	puts32("\"\n");
 	if (mbi->flags & MB_INFO_MODS)
 		modules(mbi);
+	if (!strcmp32(arguments((const char *)mbi->cmdline), "syscall"))
+		line("syscall lands at STAR's EIP, ECX after it",
+		     syscall_reaches_star(), 0);
 }
 
 /* Called after CR0.PG, before the far jump: compatibility mode. */
