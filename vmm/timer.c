@@ -120,8 +120,6 @@ void timers_run(struct timers *ts)
  * would: at most TICK_DEFERRALS times in a row, by 20 us plus up to an
  * eighth of its period (1 ms at most).  One-shot timers are never moved.
  */
-#define TICK_DEFERRALS 8
-
 static uint64_t jitter(struct timers *ts, uint64_t period)
 {
 	uint64_t span = period / 8 < 1000000 ? period / 8 : 1000000;
@@ -140,9 +138,12 @@ bool timers_resume(struct timers *ts, int signo)
 	sigset_t set;
 	unsigned i;
 
-	if (!ts->host || !ts->armed || ts->deferrals >= TICK_DEFERRALS ||
-	    (now = timer_now()) < ts->armed)
+	if (!ts->host || !ts->armed || (now = timer_now()) < ts->armed)
 		return false;
+	if (ts->deferrals >= TICK_DEFERRALS) {
+		ts->landed_in_monitor++;
+		return false;
+	}
 	for (i = 0; i < ts->n; i++) {
 		const struct vtimer *t = ts->t[i];
 
@@ -159,6 +160,7 @@ bool timers_resume(struct timers *ts, int signo)
 	sigaddset(&set, signo);
 	sigtimedwait(&set, NULL, &zero);        /* its signal, if queued */
 	ts->deferrals++;
+	ts->deferred++;
 	ts->armed = now + jitter(ts, period);
 	memset(&it, 0, sizeof(it));
 	it.it_value.tv_sec = ts->armed / 1000000000ull;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #define TIMERS_MAX 8
+#define TICK_DEFERRALS 32   /* see timers_resume() */
 
 struct vtimer {
 	uint64_t deadline;                       /* ns; 0: stopped */
@@ -28,6 +29,7 @@ struct timers {
 	uint64_t armed;                          /* its deadline */
 	uint64_t fired;                          /* expirations, for stats */
 	unsigned deferrals;                      /* see timers_resume() */
+	uint64_t deferred, landed_in_monitor;    /* for stats */
 	uint64_t rng;
 };
 

@@ -347,6 +347,12 @@ static void print_stats(struct vm *vm, FILE *f)
 		(unsigned long long)sh.faults_guest,
 		(unsigned long long)sh.pt_writes,
 		(unsigned long long)vm->stats.exceptions);
+	fprintf(f, "trapeze: %llu timer expirations; %llu ticks moved off the "
+		"monitor's time, %llu taken there after %d tries\n",
+		(unsigned long long)vm->timers.fired,
+		(unsigned long long)vm->timers.deferred,
+		(unsigned long long)vm->timers.landed_in_monitor,
+		TICK_DEFERRALS);
 	if (vm->stats.ahead)
 		fprintf(f, "trapeze: running ahead, %llu more instructions "
 			"emulated without a trap, %llu of which would have "

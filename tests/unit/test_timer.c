@@ -87,7 +87,7 @@ START_TEST(test_a_tick_is_moved_a_bounded_number_of_times)
 		n++;
 	}
 	ck_assert_uint_ge(n, 1);
-	ck_assert_uint_le(n, 8);
+	ck_assert_uint_le(n, TICK_DEFERRALS);
 }
 END_TEST
 
