@@ -429,6 +429,8 @@ static enum emu_result emulate_iret(struct vm *vm, const cs_insn *insn)
 	r = far_return(vm, &fr);
 	if (r != EMU_JUMP)
 		v->rflags = old_flags;
+	else
+		v->nmi_blocked = false;   /* an NMI handler's iret unblocks */
 	return r;
 }
 

@@ -112,6 +112,9 @@ bool irq_takes_now(const struct vm *vm)
 {
 	const struct trapeze_shared *sh;
 
+	if (!vm->cpu.irq_shadow && !vm->cpu.nmi_blocked &&
+	    lapic_nmi_pending(vm->lapic))
+		return true;
 	if (!(vm->cpu.rflags & RFLAGS_IF) || vm->cpu.irq_shadow ||
 	    !pending(vm))
 		return false;
@@ -125,6 +128,18 @@ void irq_deliver(struct vm *vm)
 	struct trapeze_shared *sh = shared(vm);
 	int vector;
 
+	/* An NMI goes first, whatever IF says, unless one is being
+	 * handled (until its iret) or an instruction's shadow holds it. */
+	if (lapic_nmi_pending(vm->lapic) && !v->nmi_blocked &&
+	    !v->irq_shadow) {
+		lapic_take_nmi(vm->lapic);
+		v->nmi_blocked = true;
+		v->halted = false;
+		vm->irq.delivered++;
+		if (!event_deliver(vm, X86_NMI, EV_EXTERNAL, false, 0))
+			exception_deliver_pending(vm);
+		return;
+	}
 	if (!pending(vm)) {
 		if (vm->irq.pv_shared)
 			sh->irq_pending = 0;

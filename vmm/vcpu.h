@@ -78,6 +78,8 @@ struct vcpu {
 	/* An instruction that blocks interrupts for one more instruction
 	 * (sti, mov ss) sets this; cleared when the next instruction retires. */
 	bool irq_shadow;
+	/* From the delivery of an NMI until the next iret: NMIs wait. */
+	bool nmi_blocked;
 	struct pending_exception exc;
 };
 

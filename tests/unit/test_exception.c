@@ -9,6 +9,8 @@
 #include "check-main.h"
 #include "exception.h"
 #include "harness.h"
+#include "irq.h"
+#include "devices/lapic-internal.h"
 
 #define HANDLER 0x250000ull
 
@@ -25,6 +27,33 @@ static uint64_t frame(unsigned i)
 {
 	return harness_peek64(vm, vm->cpu.gpr[RSP] + 8 * i);
 }
+
+/* An NMI is taken with IF clear, and the next waits for the first
+ * handler's iret. */
+START_TEST(test_nmi_ignores_if_and_waits_for_iret)
+{
+	uint64_t top = vm->cpu.gpr[RSP];
+
+	harness_gate(vm, X86_NMI, HANDLER, 0, SYS_INTR_GATE);
+	vm->cpu.rflags &= ~RFLAGS_IF;
+	vm->lapic->nmi = true;
+	ck_assert(irq_takes_now(vm));
+	irq_deliver(vm);
+	ck_assert_uint_eq(vm->cpu.rip, HANDLER);
+	ck_assert_uint_eq(frame(0), CODE_GPA);
+	ck_assert(vm->cpu.nmi_blocked);
+	vm->lapic->nmi = true;                   /* a second one, nested */
+	ck_assert(!irq_takes_now(vm));
+	irq_deliver(vm);
+	ck_assert_uint_eq(vm->cpu.rip, HANDLER);
+	ck_assert_uint_eq(vm->cpu.gpr[RSP], top - 40);
+	ck_assert_int_eq(harness_run(vm, "\x48\xcf", 2), EMU_JUMP); /* iretq */
+	ck_assert_uint_eq(vm->cpu.rip, CODE_GPA);
+	ck_assert(!vm->cpu.nmi_blocked);
+	irq_deliver(vm);                         /* now the second */
+	ck_assert_uint_eq(vm->cpu.rip, HANDLER);
+}
+END_TEST
 
 START_TEST(test_gp_is_delivered_with_a_64bit_frame_and_error_code)
 {
@@ -184,6 +213,7 @@ static Suite *exception_suite(void)
 	tcase_add_checked_fixture(t, setup, NULL);
 	tcase_add_test(t, test_not_present_gate_raises_np_then_df);
 	tcase_add_test(t, test_benign_then_contributory_is_delivered_serially);
+	tcase_add_test(t, test_nmi_ignores_if_and_waits_for_iret);
 	tcase_add_exit_test(t, test_a_guest_without_an_idt_triple_faults,
 			    EXIT_GUEST_CRASH);
 	suite_add_tcase(s, t);

@@ -163,6 +163,19 @@ START_TEST(test_self_ipi_through_icr)
 }
 END_TEST
 
+START_TEST(test_a_self_nmi_is_pending_until_taken)
+{
+	ck_assert(!lapic_nmi_pending(l));
+	wr(0x300, 0x40000 | 0x400);                    /* self, mode NMI */
+	ck_assert(lapic_nmi_pending(l));
+	ck_assert(!lapic_pending(l));                  /* not in the IRR */
+	lapic_take_nmi(l);
+	ck_assert(!lapic_nmi_pending(l));
+	wr(0x300, 0xc0000 | 0x400);                    /* all but self */
+	ck_assert(!lapic_nmi_pending(l));
+}
+END_TEST
+
 START_TEST(test_apic_base_state_machine)
 {
 	uint64_t b = lapic_base(l) & ~0xc00ull;
@@ -333,6 +346,7 @@ static Suite *lapic_suite(void)
 	tcase_add_test(t, test_tpr_holds_back_lower_classes);
 	tcase_add_test(t, test_level_eoi_reaches_the_ioapic);
 	tcase_add_test(t, test_self_ipi_through_icr);
+	tcase_add_test(t, test_a_self_nmi_is_pending_until_taken);
 	tcase_add_test(t, test_apic_base_state_machine);
 	tcase_add_test(t, test_disabled_page_reads_all_ones);
 	tcase_add_test(t, test_x2apic_msrs);

@@ -60,6 +60,7 @@ struct lapic {
 	uint32_t icr, icr2;
 	uint32_t lvt[NR_LVT];
 	uint32_t irr[8], isr[8], tmr[8];
+	bool nmi;                 /* an NMI accepted, not yet taken */
 
 	/* timer */
 	uint32_t tmict, tdcr;

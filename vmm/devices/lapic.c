@@ -187,6 +187,16 @@ void lapic_accept(struct lapic *l, uint8_t vector, bool level)
 		bit_clear(l->tmr, vector);
 }
 
+bool lapic_nmi_pending(const struct lapic *l)
+{
+	return l->nmi;
+}
+
+void lapic_take_nmi(struct lapic *l)
+{
+	l->nmi = false;
+}
+
 bool lapic_pending(const struct lapic *l)
 {
 	int v = highest(l->irr);
@@ -264,8 +274,10 @@ static void send_ipi(struct lapic *l, uint32_t lo, uint32_t dest)
 		l->esr_pending |= ESR_SEND_ILLEGAL;   /* and receive, if self */
 	if (self && (dm == DM_FIXED || dm == DM_LOWEST))
 		lapic_accept(l, vector, false);
+	if (self && dm == DM_NMI)
+		l->nmi = true;
 	/* INIT and SIPI only ever address other processors, and there are
-	 * none; SMI and NMI are not modelled (docs/limits.md). */
+	 * none; SMI is not modelled (docs/limits.md). */
 }
 
 /* ---- CR8 -------------------------------------------------------------- */

@@ -56,6 +56,10 @@ void lapic_accept(struct lapic *l, uint8_t vector, bool level);
 bool lapic_match_dest(const struct lapic *l, uint32_t dest, bool logical);
 /* Is a fixed interrupt ready for the vCPU (above the processor
  * priority)?  lapic_ack takes it: IRR to ISR, returns the vector or -1. */
+/* An NMI sent to this processor (a self-IPI with delivery mode NMI),
+ * and taking it. */
+bool lapic_nmi_pending(const struct lapic *l);
+void lapic_take_nmi(struct lapic *l);
 bool lapic_pending(const struct lapic *l);
 int lapic_ack(struct lapic *l);
 /* May the 8259's INTR reach the vCPU (APIC disabled, or LINT0 unmasked
