@@ -131,8 +131,11 @@ void ahead_run(struct vm *vm)
 		enum kind k = K_STOP;
 		bool shadow = v->irq_shadow;
 
+		/* (With TF set the guest single-steps: every instruction
+		 * owes it a #DB, which running ahead would swallow.) */
 		if (v->exc.pending || v->halted || irq_takes_now(vm) ||
-		    vcpu_cpl(v) != cpl || vcpu_mode(v) != mode)
+		    (v->rflags & RFLAGS_TF) || vcpu_cpl(v) != cpl ||
+		    vcpu_mode(v) != mode)
 			return;
 		insn = next_insn(vm, &k);
 		if (!insn || k == K_STOP)

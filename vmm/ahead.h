@@ -7,7 +7,8 @@
  * signal for a run of them instead of one each.  The guest sees the same
  * machine: every instruction is emulated as it would be after its own
  * trap, and the monitor stops before an interrupt it would deliver, a
- * pending exception, a halt or a change of privilege level or mode.
+ * pending exception, a halt, a change of privilege level or mode, and
+ * whenever the guest single-steps (RFLAGS.TF).
  */
 #ifndef TRAPEZE_AHEAD_H
 #define TRAPEZE_AHEAD_H

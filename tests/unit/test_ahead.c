@@ -106,6 +106,16 @@ START_TEST(test_it_stops_at_an_exception)
 }
 END_TEST
 
+START_TEST(test_a_single_stepping_guest_is_not_run_ahead)
+{
+	vm->cpu.rflags |= RFLAGS_TF;
+	CODE("\xfa\xfa\xf4");
+	ahead_run(vm);
+	ck_assert_uint_eq(vm->stats.ahead, 0);
+	ck_assert_uint_eq(vm->cpu.rip, CODE_GPA);
+}
+END_TEST
+
 static Suite *ahead_suite(void)
 {
 	Suite *s = suite_create("ahead");
@@ -118,6 +128,7 @@ static Suite *ahead_suite(void)
 	tcase_add_test(t, test_unscanned_code_is_left_to_the_scanner);
 	tcase_add_test(t, test_it_stops_where_an_interrupt_is_taken);
 	tcase_add_test(t, test_it_stops_at_an_exception);
+	tcase_add_test(t, test_a_single_stepping_guest_is_not_run_ahead);
 	suite_add_tcase(s, t);
 	return s;
 }
