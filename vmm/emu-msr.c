@@ -99,6 +99,9 @@ bool msr_read(struct vm *vm, uint32_t msr, uint64_t *val)
 	case MSR_IA32_TSC_DEADLINE: *val = lapic_tsc_deadline(vm->lapic); break;
 	case MSR_IA32_PAT: *val = v->pat; break;
 	case MSR_IA32_MISC_ENABLE: *val = v->misc_enable; break;
+	/* Machine-check architecture with no banks: nothing to report. */
+	case MSR_IA32_MCG_CAP: *val = 0; break;
+	case MSR_IA32_MCG_STATUS: *val = 0; break;
 	case MSR_IA32_SYSENTER_CS: *val = v->sysenter_cs; break;
 	case MSR_IA32_SYSENTER_ESP: *val = v->sysenter_esp; break;
 	case MSR_IA32_SYSENTER_EIP: *val = v->sysenter_eip; break;
@@ -164,6 +167,7 @@ bool msr_write(struct vm *vm, uint32_t msr, uint64_t val)
 		v->pat = val;
 		return true;
 	case MSR_IA32_MISC_ENABLE: v->misc_enable = val; return true;
+	case MSR_IA32_MCG_STATUS: return val == 0;
 	case MSR_IA32_SYSENTER_CS: v->sysenter_cs = val & 0xffff; return true;
 	}
 	if ((pmc = pmc_reg(v, vm->host.amd, msr))) {

@@ -515,6 +515,26 @@ START_TEST(test_rdmsr_of_an_unknown_msr_raises_gp)
 }
 END_TEST
 
+START_TEST(test_machine_check_msrs_say_no_banks)
+{
+	vm->cpu.gpr[RCX] = MSR_IA32_MCG_CAP;
+	vm->cpu.gpr[RAX] = vm->cpu.gpr[RDX] = 0xdead;
+	ck_assert_int_eq(RUN(vm, "\x0f\x32"), EMU_NEXT);     /* rdmsr */
+	ck_assert_uint_eq(vm->cpu.gpr[RAX], 0);
+	ck_assert_uint_eq(vm->cpu.gpr[RDX], 0);
+	vm->cpu.rip = CODE_GPA;
+	ck_assert_int_eq(RUN(vm, "\x0f\x30"), EMU_FAULT);    /* read-only */
+	assert_gp(0);
+	vm->cpu.exc.pending = false;
+	vm->cpu.gpr[RCX] = MSR_IA32_MCG_STATUS;
+	vm->cpu.gpr[RAX] = 1;
+	ck_assert_int_eq(RUN(vm, "\x0f\x30"), EMU_FAULT);
+	vm->cpu.exc.pending = false;
+	vm->cpu.gpr[RAX] = 0;
+	ck_assert_int_eq(RUN(vm, "\x0f\x30"), EMU_NEXT);
+}
+END_TEST
+
 START_TEST(test_efer_lme_cannot_change_while_paging)
 {
 	vm->cpu.gpr[RCX] = MSR_EFER;
@@ -1182,6 +1202,7 @@ static Suite *emulate_suite(void)
 	t = tcase_create("msr");
 	tcase_add_checked_fixture(t, setup, NULL);
 	tcase_add_test(t, test_wrmsr_then_rdmsr_round_trips_lstar);
+	tcase_add_test(t, test_machine_check_msrs_say_no_banks);
 	tcase_add_test(t, test_wrmsr_noncanonical_lstar_raises_gp);
 	tcase_add_test(t, test_rdmsr_of_an_unknown_msr_raises_gp);
 	tcase_add_test(t, test_efer_lme_cannot_change_while_paging);

@@ -220,6 +220,8 @@ START_TEST(test_x2apic_msrs)
 	ck_assert(!lapic_msr_read(l, 0x80e, &v));      /* no DFR */
 	ck_assert(!lapic_msr_read(l, 0x83f, &v));      /* SELF IPI: WO */
 	ck_assert(!lapic_msr_write(l, 0x80b, 1));      /* EOI must be 0 */
+	ck_assert(!lapic_msr_write(l, 0x83f, 0x166));  /* reserved bits */
+	ck_assert(!lapic_pending(l));
 	ck_assert(lapic_msr_write(l, 0x83f, 0x66));
 	ck_assert_int_eq(lapic_ack(l), 0x66);
 	ck_assert(lapic_msr_write(l, 0x80b, 0));

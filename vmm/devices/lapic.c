@@ -406,7 +406,9 @@ static bool reg_write(struct lapic *l, unsigned r, uint32_t val)
 	case R_SELF_IPI:
 		if (!x2)
 			return true;
-		send_ipi(l, (val & 0xff) | (1u << 18), 0);
+		if (val & ~0xffu)
+			return false;       /* bits 31:8 are reserved: #GP */
+		send_ipi(l, val | (1u << 18), 0);
 		return true;
 	}
 	if (r >= R_LVT_TIMER && r <= R_LVT_ERROR) {
