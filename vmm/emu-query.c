@@ -50,8 +50,10 @@ static void cpuid_topology(uint32_t sub, uint32_t r[4])
 
 static void cpuid_leaf7(const struct vm *vm, uint32_t r[4])
 {
-	/* What this vCPU cannot give: PKU and OSPKE, LA57, WAITPKG, SGX. */
-	r[1] &= ~(1u << 2);
+	/* What this vCPU cannot give: PKU and OSPKE, LA57, WAITPKG, SGX,
+	 * and IA32_TSC_ADJUST (rdtsc is the host's: an adjustment could not
+	 * be seen, docs/limits.md). */
+	r[1] &= ~((1u << 1) | (1u << 2));
 	r[2] &= ~((1u << 3) | (1u << 4) | (1u << 5) | (1u << 16));
 	if (!(vm->cr4_valid & CR4_SMEP))
 		r[1] &= ~(1u << 7);

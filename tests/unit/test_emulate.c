@@ -515,6 +515,15 @@ START_TEST(test_rdmsr_of_an_unknown_msr_raises_gp)
 }
 END_TEST
 
+START_TEST(test_cpuid_hides_tsc_adjust)
+{
+	uint32_t r[4];
+
+	vm_cpuid(vm, 7, 0, r);
+	ck_assert_uint_eq(r[1] >> 1 & 1, 0);
+}
+END_TEST
+
 START_TEST(test_machine_check_msrs_say_no_banks)
 {
 	vm->cpu.gpr[RCX] = MSR_IA32_MCG_CAP;
@@ -1203,6 +1212,7 @@ static Suite *emulate_suite(void)
 	tcase_add_checked_fixture(t, setup, NULL);
 	tcase_add_test(t, test_wrmsr_then_rdmsr_round_trips_lstar);
 	tcase_add_test(t, test_machine_check_msrs_say_no_banks);
+	tcase_add_test(t, test_cpuid_hides_tsc_adjust);
 	tcase_add_test(t, test_wrmsr_noncanonical_lstar_raises_gp);
 	tcase_add_test(t, test_rdmsr_of_an_unknown_msr_raises_gp);
 	tcase_add_test(t, test_efer_lme_cannot_change_while_paging);
