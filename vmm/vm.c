@@ -160,6 +160,20 @@ static size_t console_input(void *opaque, uint8_t *buf, size_t n)
 
 /* The guest pulsed the CPU's reset line through the 8042.  A PC would
  * reboot; Trapeze ends the run, as QEMU does with -no-reboot. */
+/* The guest set SLP_EN: no sleep state is modelled and nothing could
+ * wake the machine from one, so the run ends, as at a halt for good. */
+static void guest_sleep(void *opaque, unsigned slp_typ)
+{
+	struct vm *vm = opaque;
+
+	uart_flush(vm->com1);
+	if (!vm->opt.quiet)
+		fprintf(stderr, "trapeze: the guest put the machine in ACPI "
+			"sleep (SLP_TYP %u); sleep states are not modelled, "
+			"nothing can wake it\n", slp_typ);
+	vm_exit(vm, EXIT_HALTED);
+}
+
 static void guest_reset(void *opaque)
 {
 	struct vm *vm = opaque;
@@ -202,6 +216,7 @@ static int setup_devices(struct vm *vm)
 	debug_exit__register(vm, &vm->io, TRAPEZE_PORT_DEBUG_EXIT);
 	fwcfg__register(vm->fwcfg, &vm->io);
 	acpi_pm__register(vm->acpi_pm, &vm->io);
+	acpi_pm_on_sleep(vm->acpi_pm, guest_sleep, vm);
 	if (vm_apics_fit(vm)) {
 		lapic__register(vm->lapic, &vm->mmio);
 		ioapic__register(vm->ioapic, &vm->mmio);

@@ -142,6 +142,33 @@ START_TEST(test_pm_timer_advances_and_pm1_registers)
 }
 END_TEST
 
+static unsigned slept, slept_typ;
+
+static void record_sleep(void *opaque, unsigned typ)
+{
+	(void)opaque;
+	slept++;
+	slept_typ = typ;
+}
+
+START_TEST(test_slp_en_asks_for_the_sleep_state)
+{
+	struct acpi_pm *pm = acpi_pm_create();
+	uint32_t v = (5u << 10) | 1;                 /* SLP_TYP 5, no SLP_EN */
+
+	acpi_pm_on_sleep(pm, record_sleep, NULL);
+	acpi_pm_io(pm, ACPI_PM_BASE + 4, 2, true, &v);
+	ck_assert_uint_eq(slept, 0);
+	v = (1u << 13) | (1u << 10) | 1;             /* S3 as QEMU's DSDT */
+	acpi_pm_io(pm, ACPI_PM_BASE + 4, 2, true, &v);
+	ck_assert_uint_eq(slept, 1);
+	ck_assert_uint_eq(slept_typ, 1);
+	acpi_pm_io(pm, ACPI_PM_BASE + 4, 2, false, &v);
+	ck_assert_uint_eq(v & (1u << 13), 0);        /* write-only */
+	acpi_pm_destroy(pm);
+}
+END_TEST
+
 static Suite *firmware_suite(void)
 {
 	Suite *s = suite_create("firmware");
@@ -153,6 +180,7 @@ static Suite *firmware_suite(void)
 	tcase_add_test(a, test_acpi_tables_have_valid_checksums);
 	tcase_add_test(a, test_acpi_without_apics_has_no_madt);
 	tcase_add_test(a, test_pm_timer_advances_and_pm1_registers);
+	tcase_add_test(a, test_slp_en_asks_for_the_sleep_state);
 	suite_add_tcase(s, t);
 	suite_add_tcase(s, a);
 	return s;

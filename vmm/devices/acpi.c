@@ -13,7 +13,8 @@
  * The PM timer is a 24-bit counter at 3.579545 MHz, computed from the
  * host's monotonic clock.  PM1 status, enable and control are plain
  * registers (status bits clear when written with 1); no event raises
- * the SCI, and setting SLP_EN does not sleep (docs/limits.md).
+ * the SCI, and setting SLP_EN calls the sleep hook, which ends the run
+ * (docs/limits.md).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,12 @@
 struct acpi_pm {
 	uint16_t sts, en, cnt;
 	uint64_t t0;
+	void (*sleep)(void *opaque, unsigned slp_typ);
+	void *opaque;
 };
+
+#define PM1_SLP_EN (1u << 13)
+#define PM1_SLP_TYP(cnt) (((cnt) >> 10) & 7)
 
 static void put8(uint8_t *p, unsigned off, uint8_t v) { p[off] = v; }
 static void put16(uint8_t *p, unsigned off, uint16_t v)
@@ -174,6 +180,14 @@ struct acpi_pm *acpi_pm_create(void)
 	return pm;
 }
 
+void acpi_pm_on_sleep(struct acpi_pm *pm,
+		      void (*sleep)(void *opaque, unsigned slp_typ),
+		      void *opaque)
+{
+	pm->sleep = sleep;
+	pm->opaque = opaque;
+}
+
 void acpi_pm_destroy(struct acpi_pm *pm)
 {
 	free(pm);
@@ -207,9 +221,16 @@ static void pm_write16(struct acpi_pm *pm, uint16_t port, uint16_t v,
 		return;
 	if (r == &pm->sts)
 		*r &= ~(v & mask);               /* write 1 to clear */
-	else if (r == &pm->cnt)
+	else if (r == &pm->cnt) {
 		*r = (*r & ~mask) | (v & mask) | 1;  /* SCI_EN stays */
-	else
+		/* SLP_EN is write-only: it asks for the sleep state
+		 * SLP_TYP names. */
+		if (*r & PM1_SLP_EN) {
+			*r &= ~PM1_SLP_EN;
+			if (pm->sleep)
+				pm->sleep(pm->opaque, PM1_SLP_TYP(*r));
+		}
+	} else
 		*r = (*r & ~mask) | (v & mask);
 }
 

@@ -35,6 +35,10 @@ uint8_t acpi_checksum(const uint8_t *p, uint64_t len);
 
 struct acpi_pm *acpi_pm_create(void);
 void acpi_pm_destroy(struct acpi_pm *pm);
+/* Called when the guest sets SLP_EN in PM1a_CNT, with its SLP_TYP. */
+void acpi_pm_on_sleep(struct acpi_pm *pm,
+		      void (*sleep)(void *opaque, unsigned slp_typ),
+		      void *opaque);
 void acpi_pm__register(struct acpi_pm *pm, struct io_bus *bus);
 void acpi_pm_io(void *opaque, uint16_t port, unsigned size, bool write,
 		uint32_t *val);
