@@ -12,11 +12,6 @@
 #include "gmem.h"
 #include "vm.h"
 
-static uint64_t mask_of(unsigned size)
-{
-	return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;
-}
-
 static bool parity_even(uint64_t r)
 {
 	return !__builtin_parity((unsigned)(r & 0xff));
@@ -27,7 +22,7 @@ void emu_set_flags(struct vcpu *v, uint64_t r, unsigned size, bool cf,
 {
 	uint64_t f = v->rflags & ~RFLAGS_ARITH;
 
-	r &= mask_of(size);
+	r &= emu_mask(size);
 	if (cf)
 		f |= RFLAGS_CF;
 	if (of)
@@ -47,7 +42,7 @@ void emu_set_flags(struct vcpu *v, uint64_t r, unsigned size, bool cf,
 static uint64_t alu(struct vcpu *v, unsigned id, uint64_t a, uint64_t b,
 		    unsigned size)
 {
-	uint64_t m = mask_of(size), top = 1ull << (8 * size - 1);
+	uint64_t m = emu_mask(size), top = 1ull << (8 * size - 1);
 	unsigned __int128 wide;
 	uint64_t r, carry = (v->rflags & RFLAGS_CF) ? 1 : 0;
 
@@ -122,7 +117,7 @@ static enum emu_result emulate_notneg(struct vm *vm, const cs_insn *insn)
 		r = ~a;
 	else
 		r = alu(&vm->cpu, X86_INS_SUB, 0, a, dst->size);
-	return op_write(vm, insn, dst, r & mask_of(dst->size)) ? EMU_NEXT
+	return op_write(vm, insn, dst, r & emu_mask(dst->size)) ? EMU_NEXT
 							      : EMU_FAULT;
 }
 
@@ -150,7 +145,7 @@ static enum emu_result emulate_mov_mem(struct vm *vm, const cs_insn *insn)
 	if (!op_read(vm, insn, src, &val))
 		return EMU_FAULT;
 	if (src->type == X86_OP_IMM)
-		val = (uint64_t)src->imm & mask_of(dst->size);
+		val = (uint64_t)src->imm & emu_mask(dst->size);
 	return op_write(vm, insn, dst, val) ? EMU_NEXT : EMU_FAULT;
 }
 
@@ -180,12 +175,9 @@ static enum emu_result emulate_movx(struct vm *vm, const cs_insn *insn)
 
 	if (!op_read(vm, insn, src, &val))
 		return EMU_FAULT;
-	if (insn->id != X86_INS_MOVZX) {
-		unsigned shift = 64 - 8 * src->size;
-
-		val = (uint64_t)((int64_t)(val << shift) >> shift);
-	}
-	reg_write(&vm->cpu, dst->reg, val & mask_of(dst->size));
+	if (insn->id != X86_INS_MOVZX)
+		val = (uint64_t)emu_sign_extend(val, src->size);
+	reg_write(&vm->cpu, dst->reg, val & emu_mask(dst->size));
 	return EMU_NEXT;
 }
 
@@ -212,7 +204,7 @@ static enum emu_result emulate_cmpxchg(struct vm *vm, const cs_insn *insn)
 	const cs_x86_op *src = &x86(insn)->operands[1];
 	struct vcpu *v = &vm->cpu;
 	unsigned size = dst->size;
-	uint64_t cur, acc = v->gpr[RAX] & mask_of(size), nv;
+	uint64_t cur, acc = v->gpr[RAX] & emu_mask(size), nv;
 
 	if (!op_read(vm, insn, dst, &cur) || !op_read(vm, insn, src, &nv))
 		return EMU_FAULT;
@@ -225,7 +217,7 @@ static enum emu_result emulate_cmpxchg(struct vm *vm, const cs_insn *insn)
 	if (size == 4)
 		v->gpr[RAX] = cur;
 	else
-		v->gpr[RAX] = (v->gpr[RAX] & ~mask_of(size)) | cur;
+		v->gpr[RAX] = (v->gpr[RAX] & ~emu_mask(size)) | cur;
 	return EMU_NEXT;
 }
 
@@ -246,9 +238,7 @@ static enum emu_result emulate_bt(struct vm *vm, const cs_insn *insn)
 		return EMU_NONE;
 	addr = op_addr(vm, insn, dst);
 	if (src->type == X86_OP_REG) {
-		unsigned shift = 64 - 8 * src->size;
-
-		soff = (int64_t)(off << shift) >> shift;
+		soff = emu_sign_extend(off, src->size);
 		addr += (uint64_t)((soff >> (bits == 64 ? 6 : bits == 32 ? 5
 							     : 4)) *
 				   (int64_t)dst->size);
@@ -280,7 +270,7 @@ static enum emu_result emulate_string(struct vm *vm, const cs_insn *insn)
 	bool rep = d->prefix[0] == X86_PREFIX_REP;
 	const cs_x86_op *dst = &d->operands[0];
 	unsigned size = insn_string_size(insn), asz = d->addr_size;
-	uint64_t amask = mask_of(asz);
+	uint64_t amask = emu_mask(asz);
 	int64_t step = (v->rflags & RFLAGS_DF) ? -(int64_t)size : size;
 
 	/* X86_INS_MOVSD is also SSE's movsd: that one has an XMM operand. */

@@ -10,18 +10,6 @@
 #include "emulate.h"
 #include "vm.h"
 
-static uint64_t mask_of(unsigned size)
-{
-	return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;
-}
-
-static int64_t sign_extend(uint64_t v, unsigned size)
-{
-	unsigned shift = 64 - 8 * size;
-
-	return (int64_t)(v << shift) >> shift;
-}
-
 /* The x86 condition code (the low nibble of jcc's opcode) of an id. */
 static int condition_code(unsigned id)
 {
@@ -71,7 +59,7 @@ static enum emu_result branch_to(struct vm *vm, const cs_insn *insn,
 				 uint64_t target)
 {
 	if (vcpu_mode(&vm->cpu) != MODE_LONG64)
-		target &= mask_of(insn_opsize(vm, insn));
+		target &= emu_mask(insn_opsize(vm, insn));
 	vm->cpu.rip = target;
 	return EMU_JUMP;
 }
@@ -126,18 +114,9 @@ static enum emu_result emulate_cmovcc(struct vm *vm, const cs_insn *insn)
 static enum emu_result emulate_lea(struct vm *vm, const cs_insn *insn)
 {
 	const cs_x86_op *dst = &x86(insn)->operands[0];
-	const x86_op_mem *m = &x86(insn)->operands[1].mem;
-	unsigned asz = x86(insn)->addr_size;
-	uint64_t a = (uint64_t)m->disp;
+	uint64_t a = op_offset(vm, insn, &x86(insn)->operands[1]);
 
-	if (m->base == X86_REG_RIP || m->base == X86_REG_EIP)
-		a += insn->address + insn->size;
-	else if (m->base != X86_REG_INVALID)
-		a += reg_read(&vm->cpu, m->base);
-	if (m->index != X86_REG_INVALID)
-		a += reg_read(&vm->cpu, m->index) * (uint64_t)m->scale;
-	a &= mask_of(asz ? asz : 8);
-	reg_write(&vm->cpu, dst->reg, a & mask_of(dst->size));
+	reg_write(&vm->cpu, dst->reg, a & emu_mask(dst->size));
 	return EMU_NEXT;
 }
 
@@ -181,7 +160,7 @@ static enum emu_result emulate_shift(struct vm *vm, const cs_insn *insn)
 	const cs_x86 *d = x86(insn);
 	const cs_x86_op *dst = &d->operands[0];
 	unsigned size = dst->size, bits = 8 * size;
-	uint64_t a, count = 1, r, m = mask_of(size), top = 1ull << (bits - 1);
+	uint64_t a, count = 1, r, m = emu_mask(size), top = 1ull << (bits - 1);
 	bool cf, of;
 
 	if (!op_read(vm, insn, dst, &a))
@@ -204,9 +183,9 @@ static enum emu_result emulate_shift(struct vm *vm, const cs_insn *insn)
 		of = (a & top) != 0;
 		break;
 	default: /* SAR */
-		r = (uint64_t)(sign_extend(a, size) >>
+		r = (uint64_t)(emu_sign_extend(a, size) >>
 			       (count < bits ? count : bits - 1)) & m;
-		cf = (uint64_t)(sign_extend(a, size) >>
+		cf = (uint64_t)(emu_sign_extend(a, size) >>
 				(count - 1 < bits ? count - 1 : bits - 1)) & 1;
 		of = false;
 	}
@@ -241,10 +220,10 @@ static enum emu_result emulate_imul(struct vm *vm, const cs_insn *insn)
 			return EMU_FAULT;
 		b = (uint64_t)d->operands[2].imm;
 	}
-	prod = (__int128)sign_extend(a & mask_of(size), size) *
-	       sign_extend(b & mask_of(size), size);
-	lo = (uint64_t)prod & mask_of(size);
-	lost = (__int128)sign_extend(lo, size) != prod;
+	prod = (__int128)emu_sign_extend(a & emu_mask(size), size) *
+	       emu_sign_extend(b & emu_mask(size), size);
+	lo = (uint64_t)prod & emu_mask(size);
+	lost = (__int128)emu_sign_extend(lo, size) != prod;
 	emu_set_flags(v, lo, size, lost, lost, false);
 	if (d->op_count > 1) {
 		reg_write(v, d->operands[0].reg, lo);
@@ -255,7 +234,7 @@ static enum emu_result emulate_imul(struct vm *vm, const cs_insn *insn)
 	} else {
 		gpr_set_width(&v->gpr[RAX], lo, size);
 		gpr_set_width(&v->gpr[RDX],
-			      (uint64_t)(prod >> (8 * size)) & mask_of(size),
+			      (uint64_t)(prod >> (8 * size)) & emu_mask(size),
 			      size);
 	}
 	return EMU_NEXT;

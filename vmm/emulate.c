@@ -144,11 +144,6 @@ int reg_dr(x86_reg r)
 	return r < X86_REG_ENDING ? regs[r].dr : -1;
 }
 
-static uint64_t mask_of(unsigned size)
-{
-	return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;
-}
-
 uint64_t reg_read(const struct vcpu *v, x86_reg r)
 {
 	const struct reg_info *ri;
@@ -161,7 +156,7 @@ uint64_t reg_read(const struct vcpu *v, x86_reg r)
 		return 0;
 	ri = &regs[r];
 	if (ri->gpr >= 0)
-		return (v->gpr[ri->gpr] >> ri->shift) & mask_of(ri->size);
+		return (v->gpr[ri->gpr] >> ri->shift) & emu_mask(ri->size);
 	if (ri->sreg >= 0)
 		return v->seg[ri->sreg].sel;
 	return 0;
@@ -181,7 +176,7 @@ void reg_write(struct vcpu *v, x86_reg r, uint64_t val)
 	} else if (ri->size == 4) {
 		*g = val & 0xffffffffull;
 	} else {
-		m = mask_of(ri->size) << ri->shift;
+		m = emu_mask(ri->size) << ri->shift;
 		*g = (*g & ~m) | ((val << ri->shift) & m);
 	}
 }
@@ -193,7 +188,7 @@ void gpr_set_width(uint64_t *r, uint64_t val, unsigned width)
 	else if (width == 4)
 		*r = val & 0xffffffffull;
 	else
-		*r = (*r & ~mask_of(width)) | (val & mask_of(width));
+		*r = (*r & ~emu_mask(width)) | (val & emu_mask(width));
 }
 
 /* ---- operands -------------------------------------------------------- */
@@ -207,13 +202,13 @@ static enum sreg default_seg(const x86_op_mem *m)
 	return SR_DS;
 }
 
-uint64_t op_addr(struct vm *vm, const cs_insn *insn, const cs_x86_op *op)
+uint64_t op_offset(const struct vm *vm, const cs_insn *insn,
+		   const cs_x86_op *op)
 {
 	const struct vcpu *v = &vm->cpu;
 	const x86_op_mem *m = &op->mem;
 	unsigned asz = x86(insn)->addr_size;
 	uint64_t a = (uint64_t)m->disp;
-	int sr;
 
 	if (m->base == X86_REG_RIP || m->base == X86_REG_EIP)
 		a += insn->address + insn->size;
@@ -221,7 +216,16 @@ uint64_t op_addr(struct vm *vm, const cs_insn *insn, const cs_x86_op *op)
 		a += reg_read(v, m->base);
 	if (m->index != X86_REG_INVALID)
 		a += reg_read(v, m->index) * (uint64_t)m->scale;
-	a &= mask_of(asz ? asz : 8);
+	return a & emu_mask(asz ? asz : 8);
+}
+
+uint64_t op_addr(struct vm *vm, const cs_insn *insn, const cs_x86_op *op)
+{
+	const struct vcpu *v = &vm->cpu;
+	const x86_op_mem *m = &op->mem;
+	uint64_t a = op_offset(vm, insn, op);
+	int sr;
+
 	sr = m->segment != X86_REG_INVALID ? reg_sreg(m->segment)
 					   : (int)default_seg(m);
 	if (vcpu_mode(v) == MODE_LONG64) {
@@ -251,7 +255,7 @@ bool op_read(struct vm *vm, const cs_insn *insn, const cs_x86_op *op,
 		*val = reg_read(&vm->cpu, op->reg);
 		return true;
 	case X86_OP_IMM:
-		*val = (uint64_t)op->imm & mask_of(op->size);
+		*val = (uint64_t)op->imm & emu_mask(op->size);
 		return true;
 	case X86_OP_MEM:
 		return gmem_read(vm, op_addr(vm, insn, op), val, op->size,
@@ -315,7 +319,7 @@ static uint64_t stack_addr(const struct vcpu *v, uint64_t sp)
 {
 	if (vcpu_mode(v) == MODE_LONG64)
 		return sp;
-	return (sp & mask_of(stack_width(v))) + v->seg[SR_SS].base;
+	return (sp & emu_mask(stack_width(v))) + v->seg[SR_SS].base;
 }
 
 static void set_sp(struct vcpu *v, uint64_t sp)
@@ -325,7 +329,7 @@ static void set_sp(struct vcpu *v, uint64_t sp)
 	if (w == 8)
 		v->gpr[RSP] = sp;
 	else
-		v->gpr[RSP] = (v->gpr[RSP] & ~mask_of(w)) | (sp & mask_of(w));
+		v->gpr[RSP] = (v->gpr[RSP] & ~emu_mask(w)) | (sp & emu_mask(w));
 }
 
 bool stack_push(struct vm *vm, uint64_t val, unsigned size)
@@ -378,7 +382,7 @@ void rflags_load(struct vm *vm, uint64_t val, unsigned size, bool is_iret)
 	if (cpl > vcpu_iopl(v))
 		changeable &= ~RFLAGS_IF;
 	if (size < 8)
-		changeable &= mask_of(size);
+		changeable &= emu_mask(size);
 	v->rflags = (v->rflags & ~changeable) | (val & changeable) |
 		    RFLAGS_FIXED;
 }

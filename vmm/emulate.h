@@ -59,6 +59,20 @@ static inline const cs_x86 *x86(const cs_insn *insn)
 	return &insn->detail->x86;
 }
 
+/* The bits of a value of size bytes (1, 2, 4 or 8). */
+static inline uint64_t emu_mask(unsigned size)
+{
+	return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;
+}
+
+/* A value of size bytes, sign-extended to 64 bits. */
+static inline int64_t emu_sign_extend(uint64_t v, unsigned size)
+{
+	unsigned shift = 64 - 8 * size;
+
+	return (int64_t)(v << shift) >> shift;
+}
+
 /* Registers by Capstone name, with x86 width semantics on write (a 32-bit
  * write zero-extends, 8 and 16-bit writes merge). */
 uint64_t reg_read(const struct vcpu *v, x86_reg r);
@@ -72,6 +86,10 @@ int reg_sreg(x86_reg r);
 int reg_cr(x86_reg r);
 int reg_dr(x86_reg r);
 
+/* Effective address of a memory operand (base + index * scale + disp at
+ * the address size, before segmentation: what lea computes). */
+uint64_t op_offset(const struct vm *vm, const cs_insn *insn,
+		   const cs_x86_op *op);
 /* Linear address of a memory operand (segment base applied). */
 uint64_t op_addr(struct vm *vm, const cs_insn *insn, const cs_x86_op *op);
 /* Read or write an operand of op->size bytes; false if a fault is pending. */
