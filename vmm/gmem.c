@@ -257,6 +257,28 @@ bool gmem_write(struct vm *vm, uint64_t gva, const void *buf, size_t len,
 			    (access & ~3u) | ACC_WRITE, true);
 }
 
+/* Where gva's page is in guest RAM for access, through the TLB or a
+ * walk; false with the #PF error code (RSVD outside RAM) if nowhere. */
+static bool ram_gpa(struct vm *vm, uint64_t gva, unsigned access,
+		    uint64_t *gpa, uint32_t *pf_err)
+{
+	unsigned need = tlb_need(access);
+	struct paging pg;
+	struct walk w;
+
+	if (tlb_lookup(vm, gva, need, gpa))
+		return true;
+	vm_paging(vm, &pg);
+	if (shadow_walk(vm->mmu, &pg, gva, access, &w) != WALK_OK ||
+	    w.gpa >= vm->ram_size) {
+		*pf_err = w.pf_err ? w.pf_err : PFERR_P | PFERR_RSVD;
+		return false;
+	}
+	tlb_fill(vm, gva, need, w.gpa);
+	*gpa = w.gpa;
+	return true;
+}
+
 /* Copy up to len bytes at gva through the guest's tables with access;
  * stops at the first page that does not translate. */
 static size_t copy_out(struct vm *vm, uint64_t gva, uint8_t *buf, size_t len,
@@ -266,29 +288,14 @@ static size_t copy_out(struct vm *vm, uint64_t gva, uint8_t *buf, size_t len,
 
 	*pf_err = 0;
 	while (done < len) {
-		uint64_t a = gva + done;
+		uint64_t a = gva + done, gpa;
 		size_t n = 4096 - (a & 0xfff);
-		struct paging pg;
-		struct walk w;
-		unsigned need = tlb_need(access);
-		uint64_t gpa;
 
 		if (n > len - done)
 			n = len - done;
-		if (!gva_canonical(vm, a))
+		if (!gva_canonical(vm, a) ||
+		    !ram_gpa(vm, a, access, &gpa, pf_err))
 			break;
-		if (!tlb_lookup(vm, a, need, &gpa)) {
-			vm_paging(vm, &pg);
-			if (shadow_walk(vm->mmu, &pg, a, access, &w) !=
-				    WALK_OK ||
-			    w.gpa + n > vm->ram_size) {
-				*pf_err = w.pf_err ? w.pf_err
-						   : PFERR_P | PFERR_RSVD;
-				break;
-			}
-			gpa = w.gpa;
-			tlb_fill(vm, a, need, gpa);
-		}
 		if (gpa + n > vm->ram_size) {
 			*pf_err = PFERR_P | PFERR_RSVD;
 			break;
@@ -301,20 +308,9 @@ static size_t copy_out(struct vm *vm, uint64_t gva, uint8_t *buf, size_t len,
 
 bool gmem_code_gpa(struct vm *vm, uint64_t gva, uint64_t *gpa)
 {
-	struct paging pg;
-	struct walk w;
+	uint32_t err;
 
-	if (!gva_canonical(vm, gva))
-		return false;
-	if (tlb_lookup(vm, gva, TLB_X, gpa))
-		return *gpa < vm->ram_size;
-	vm_paging(vm, &pg);
-	if (shadow_walk(vm->mmu, &pg, gva, ACC_EXEC, &w) != WALK_OK ||
-	    w.gpa >= vm->ram_size)
-		return false;
-	tlb_fill(vm, gva, TLB_X, w.gpa);
-	*gpa = w.gpa;
-	return true;
+	return gva_canonical(vm, gva) && ram_gpa(vm, gva, ACC_EXEC, gpa, &err);
 }
 
 size_t gmem_fetch(struct vm *vm, uint64_t gva, uint8_t *buf, size_t len,

@@ -771,14 +771,20 @@ void scan_check_rip(struct vm *vm)
 	scan_from(vm, vm->cpu.rip);
 }
 
-const cs_insn *scan_patched_insn(struct vm *vm, uint64_t gva)
+const cs_insn *scan_patch_at(struct vm *vm, uint64_t gva, uint64_t gpa)
 {
 	struct patch *p;
-	uint64_t gpa;
 
-	if (!translate(vm, gva, &gpa) || !(p = find_patch(vm->scan, gpa)))
+	if (vm->ram[gpa] != 0xcc || !(p = find_patch(vm->scan, gpa)))
 		return NULL;
 	return decode(vm->dec, vcpu_mode(&vm->cpu), gva, p->bytes, p->len);
+}
+
+const cs_insn *scan_patched_insn(struct vm *vm, uint64_t gva)
+{
+	uint64_t gpa;
+
+	return translate(vm, gva, &gpa) ? scan_patch_at(vm, gva, gpa) : NULL;
 }
 
 bool scan_vetted(struct vm *vm, uint64_t gpa)
@@ -790,15 +796,6 @@ bool scan_vetted(struct vm *vm, uint64_t gpa)
 		sc->last = cf = find_frame(sc, gpa >> 12);
 	return cf && cf->ready && cf->mode == code_width(vm) &&
 	       bit(cf->vetted, gpa & (PAGE - 1));
-}
-
-const cs_insn *scan_patch_at(struct vm *vm, uint64_t gva, uint64_t gpa)
-{
-	struct patch *p;
-
-	if (vm->ram[gpa] != 0xcc || !(p = find_patch(vm->scan, gpa)))
-		return NULL;
-	return decode(vm->dec, vcpu_mode(&vm->cpu), gva, p->bytes, p->len);
 }
 
 bool scan_write_touches_code(struct vm *vm, uint64_t gpa, uint64_t len)

@@ -478,7 +478,6 @@ static void handle_insn(struct vm *vm, const struct host_trap *t)
 {
 	enum emu_result r;
 
-	vm->last_insn = NULL;
 	r = vm_emulate_at_rip(vm);
 	if (r == EMU_NONE)
 		reflect(vm, t);
@@ -504,7 +503,6 @@ static void handle_mmio(struct vm *vm, uint64_t gva, uint64_t gpa)
 {
 	const struct mmio_region *r = mmio_find(&vm->mmio, gpa);
 
-	vm->last_insn = NULL;
 	if (vm_emulate_at_rip(vm) != EMU_NONE)
 		return;
 	vm_crash(vm, "cannot emulate %s%s%s on device memory at %#llx "
@@ -550,7 +548,6 @@ static void handle_outside(struct vm *vm, const struct paging *pg,
 		vcpu_raise_pf(v, addr, w.pf_err);
 		return;
 	}
-	vm->last_insn = NULL;
 	if (w.gpa < vm->ram_size && vm_emulate_at_rip(vm) != EMU_NONE) {
 		if (vm->trace && vm->last_insn)
 			trace_insn(vm, vm->last_insn, false);
@@ -573,7 +570,6 @@ static void handle_fetch_only(struct vm *vm, uint64_t addr)
 	const cs_insn *insn = vm->scan ? scan_patched_insn(vm, vm->cpu.rip)
 				       : NULL;
 
-	vm->last_insn = NULL;
 	if (insn ? emulate_insn(vm, insn) != EMU_NONE
 		 : vm_emulate_at_rip(vm) != EMU_NONE) {
 		if (vm->trace && vm->last_insn)
@@ -686,7 +682,7 @@ void vm_trap(struct vm *vm, const struct host_trap *t)
 		v->rip -= 2;
 	if (vm->trace)
 		trace_begin(vm);
-	vm->last_insn = NULL;
+	vm->last_insn = NULL;     /* set by whatever emulates below */
 	switch (t->kind) {
 	case HT_START:
 		break;
