@@ -54,20 +54,24 @@ uint64_t timers_next(const struct timers *ts)
 	return next;
 }
 
+/* Set the host timer to fire at when (0: never). */
+static void arm_host(struct timers *ts, uint64_t when)
+{
+	struct itimerspec it;
+
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_sec = when / 1000000000ull;
+	it.it_value.tv_nsec = when % 1000000000ull;
+	timer_settime(*(timer_t *)ts->host_timer, TIMER_ABSTIME, &it, NULL);
+	ts->armed = when;
+}
+
 static void rearm(struct timers *ts)
 {
 	uint64_t next = timers_next(ts);
-	struct itimerspec it;
 
-	if (!ts->host || next == ts->armed)
-		return;
-	memset(&it, 0, sizeof(it));
-	if (next) {
-		it.it_value.tv_sec = next / 1000000000ull;
-		it.it_value.tv_nsec = next % 1000000000ull;
-	}
-	timer_settime(*(timer_t *)ts->host_timer, TIMER_ABSTIME, &it, NULL);
-	ts->armed = next;
+	if (ts->host && next != ts->armed)
+		arm_host(ts, next);
 }
 
 void vtimer_start(struct timers *ts, struct vtimer *t, uint64_t delay,
@@ -134,7 +138,6 @@ bool timers_resume(struct timers *ts, int signo)
 {
 	static const struct timespec zero = { 0, 0 };
 	uint64_t now, period = 0;
-	struct itimerspec it;
 	sigset_t set;
 	unsigned i;
 
@@ -161,10 +164,6 @@ bool timers_resume(struct timers *ts, int signo)
 	sigtimedwait(&set, NULL, &zero);        /* its signal, if queued */
 	ts->deferrals++;
 	ts->deferred++;
-	ts->armed = now + jitter(ts, period);
-	memset(&it, 0, sizeof(it));
-	it.it_value.tv_sec = ts->armed / 1000000000ull;
-	it.it_value.tv_nsec = ts->armed % 1000000000ull;
-	timer_settime(*(timer_t *)ts->host_timer, TIMER_ABSTIME, &it, NULL);
+	arm_host(ts, now + jitter(ts, period));
 	return true;
 }
