@@ -108,12 +108,19 @@ static int take(struct vm *vm)
 	return pic_ack(vm->pic);
 }
 
+/* An NMI is taken whatever IF says, unless one is being handled (until
+ * its iret) or an instruction's shadow holds it. */
+static bool nmi_now(const struct vm *vm)
+{
+	return lapic_nmi_pending(vm->lapic) && !vm->cpu.nmi_blocked &&
+	       !vm->cpu.irq_shadow;
+}
+
 bool irq_takes_now(const struct vm *vm)
 {
 	const struct trapeze_shared *sh;
 
-	if (!vm->cpu.irq_shadow && !vm->cpu.nmi_blocked &&
-	    lapic_nmi_pending(vm->lapic))
+	if (nmi_now(vm))
 		return true;
 	if (!(vm->cpu.rflags & RFLAGS_IF) || vm->cpu.irq_shadow ||
 	    !pending(vm))
@@ -128,10 +135,7 @@ void irq_deliver(struct vm *vm)
 	struct trapeze_shared *sh = shared(vm);
 	int vector;
 
-	/* An NMI goes first, whatever IF says, unless one is being
-	 * handled (until its iret) or an instruction's shadow holds it. */
-	if (lapic_nmi_pending(vm->lapic) && !v->nmi_blocked &&
-	    !v->irq_shadow) {
+	if (nmi_now(vm)) {                  /* before any other */
 		lapic_take_nmi(vm->lapic);
 		v->nmi_blocked = true;
 		v->halted = false;
