@@ -13,8 +13,6 @@
  *   - anything else (string instructions, SSE, whatever the emulator does
  *     not know): the guest resumes natively there.
  */
-#include <string.h>
-
 #include "ahead.h"
 #include "decode.h"
 #include "emulate.h"
@@ -78,10 +76,7 @@ static const cs_insn *next_insn(struct vm *vm, enum kind *k)
 		*k = K_TRAPPER;
 		return insn;
 	}
-	n = 4096 - (gpa & 0xfff);
-	if (n >= INSN_MAX && gpa + INSN_MAX <= vm->ram_size)
-		memcpy(bytes, vm->ram + gpa, n = INSN_MAX);
-	else if (!(n = gmem_fetch(vm, v->rip, bytes, sizeof(bytes), &pf_err)))
+	if (!(n = gmem_fetch(vm, v->rip, bytes, sizeof(bytes), &pf_err)))
 		return NULL;
 	insn = decode(vm->dec, vcpu_mode(v), v->rip, bytes, n);
 	*k = insn ? (enum kind)kinds[insn->id] : K_STOP;
