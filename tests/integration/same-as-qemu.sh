@@ -14,6 +14,17 @@ command -v "${QEMU:-qemu-system-x86_64}" >/dev/null 2>&1 || exit 77
 tmp=$(mktemp -d) || exit 99
 trap 'rm -rf "$tmp"' EXIT
 fail=0
+# The two runs just made ($tmp/qemu and $tmp/trapeze, statuses qs and ts)
+# agree, and so does what else is named as $2 by the status $3 of a check.
+same() {   # NAME [WHAT-ELSE CHECK-STATUS]
+	if [ "$qs" -ne "$ts" ] || ! diff -u "$tmp/qemu" "$tmp/trapeze" ||
+	   [ "${3:-0}" -ne 0 ]; then
+		echo "FAIL $1: QEMU exit $qs, Trapeze exit $ts${2:+, or not $2}"
+		fail=1
+	else
+		echo "ok $1: same transcript${2:+, $2}, exit $ts"
+	fi
+}
 for image in guest-kit/examples/hello.elf guest-kit/examples/tour.elf \
 	tests/guests/paging.elf tests/guests/scanner.elf \
 	tests/guests/interrupts.elf tests/guests/devices.elf \
@@ -24,12 +35,7 @@ for image in guest-kit/examples/hello.elf guest-kit/examples/tour.elf \
 	qs=$?
 	"$builddir/trapeze" run --append "from both" "$image" > "$tmp/trapeze"
 	ts=$?
-	if [ "$qs" -ne "$ts" ] || ! diff -u "$tmp/qemu" "$tmp/trapeze"; then
-		echo "FAIL $g: QEMU exit $qs, Trapeze exit $ts"
-		fail=1
-	else
-		echo "ok $g: same transcript, exit $ts"
-	fi
+	same "$g"
 done
 
 # The disk guest on fresh images: the same transcript and the same image.
@@ -45,13 +51,8 @@ qs=$?
 "$builddir/trapeze" run --drive "file=$tmp/trapeze.img,$drive" \
 	"$builddir/tests/guests/disk.elf" > "$tmp/trapeze" < /dev/null
 ts=$?
-if [ "$qs" -ne "$ts" ] || ! diff -u "$tmp/qemu" "$tmp/trapeze" ||
-   ! cmp "$tmp/qemu.img" "$tmp/trapeze.img"; then
-	echo "FAIL disk: QEMU exit $qs, Trapeze exit $ts"
-	fail=1
-else
-	echo "ok disk: same transcript, same image, exit $ts"
-fi
+cmp "$tmp/qemu.img" "$tmp/trapeze.img"
+same disk "same image" $?
 
 # COM1's receive interrupt with input from a pipe (the guest stops at 'q').
 printf 'hi\003\001q' | "$srcdir/scripts/qemu-run" --stdin \
@@ -60,10 +61,5 @@ qs=$?
 printf 'hi\003\001q' | "$builddir/trapeze" run \
 	"$builddir/tests/guests/serial-input.elf" > "$tmp/trapeze"
 ts=$?
-if [ "$qs" -ne "$ts" ] || ! diff -u "$tmp/qemu" "$tmp/trapeze"; then
-	echo "FAIL serial-input: QEMU exit $qs, Trapeze exit $ts"
-	fail=1
-else
-	echo "ok serial-input: same transcript, exit $ts"
-fi
+same serial-input
 exit $fail
