@@ -196,9 +196,8 @@ static void work_done(void *opaque, uint64_t now)
 static void stop_work(struct ide_channel *ch)
 {
 	if (!ch->busy)
-		return;
-	if (ch->ide->timers)
-		vtimer_stop(ch->ide->timers, &ch->work);
+		return;         /* (busy only with a latency, so with timers) */
+	vtimer_stop(ch->ide->timers, &ch->work);
 	ch->busy = NULL;
 }
 
