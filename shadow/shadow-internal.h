@@ -60,6 +60,9 @@ struct space {
 	uint64_t cr3;                    /* root address, flag bits masked */
 	uint64_t lru;                    /* last activation tick */
 	uint64_t lo, hi;                 /* bounds of its mappings */
+	uint64_t plain_lo, plain_hi;     /* bounds (never narrowed until the
+					    space is cleared) of those that
+					    are not modal */
 	uint32_t maps;                   /* head of its mapping list */
 	uint32_t uses;                   /* head of its use list */
 	uint32_t modal, modal_tail;      /* its modal mappings, by address

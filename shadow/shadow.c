@@ -401,15 +401,25 @@ static void modal_remove(struct shadow *s, uint32_t i)
 	m->modal = false;
 }
 
-/* A mapping was made or its rights moved: put it on or off the list. */
+/* A mapping was made or its rights moved: put it on or off the list.  A
+ * mapping off it widens its space's plain bounds, which tell
+ * shadow_set_cpl where it may not sweep. */
 static void modal_update(struct shadow *s, uint32_t i)
 {
-	bool want = is_modal(s, &s->maps[i]);
+	struct mapping *m = &s->maps[i];
+	struct space *sp = &s->spaces[m->space];
+	bool want = is_modal(s, m);
 
-	if (want && !s->maps[i].modal)
+	if (want && !m->modal)
 		modal_insert(s, i);
-	else if (!want && s->maps[i].modal)
+	else if (!want && m->modal)
 		modal_remove(s, i);
+	if (want)
+		return;
+	if (sp->plain_hi <= sp->plain_lo || m->gva < sp->plain_lo)
+		sp->plain_lo = m->gva;
+	if (m->gva + m->len > sp->plain_hi)
+		sp->plain_hi = m->gva + m->len;
 }
 
 /* The flags were decided for other values of CR0.WP, CR4.SMEP or
@@ -680,6 +690,7 @@ static void space_clear(struct shadow *s, uint32_t space)
 	while (sp->uses != NIL)
 		use_release(s, sp->uses);
 	sp->lo = sp->hi = 0;
+	sp->plain_lo = sp->plain_hi = 0;
 }
 
 static void space_free(struct shadow *s, uint32_t space)
@@ -833,32 +844,70 @@ static void set_run_prot(struct shadow *s, const struct mapping *m,
  * same final rights, page tables and scanned code included, share one
  * mprotect; a run where every page already has them costs nothing.  So a
  * kernel's code pages, or its tables, cost one call per stretch on every
- * switch instead of one each.  Returns the first mapping after the run.
+ * switch instead of one each.  Records the rights and says in *len, *prot
+ * and *stale what the host must do; returns the first mapping after it.
  */
-static uint32_t small_run(struct shadow *s, uint32_t i)
+static uint32_t small_run(struct shadow *s, uint32_t i, uint64_t *len,
+			  int *prot, bool *stale)
 {
 	const struct mapping *m = &s->maps[i];
 	int p = frame_prot(s, mapping_prot(s, m), frame_of(m->gpa));
-	uint64_t len = SHADOW_PAGE;
-	bool stale = m->prot != p;
 	uint32_t j, k;
 
+	*len = SHADOW_PAGE;
+	*stale = m->prot != p;
 	for (j = m->mode_next; j != NIL; j = s->maps[j].mode_next) {
 		const struct mapping *o = &s->maps[j];
 
-		if (map_is_large(o) || o->gva != m->gva + len ||
+		if (map_is_large(o) || o->gva != m->gva + *len ||
 		    frame_prot(s, mapping_prot(s, o), frame_of(o->gpa)) != p)
 			break;
-		stale |= o->prot != p;
-		len += SHADOW_PAGE;
-	}
-	if (stale) {
-		host(s, OPS(s)->protect(OPS(s)->ctx, m->gva, len, p));
-		s->st.protects++;
+		*stale |= o->prot != p;
+		*len += SHADOW_PAGE;
 	}
 	for (k = i; k != j; k = s->maps[k].mode_next)
 		s->maps[k].prot = (uint8_t)p;
+	*prot = p;
 	return j;
+}
+
+/*
+ * Runs that lose every right (a kernel's mappings on the way to user mode)
+ * are gathered into one span and closed with a single mprotect, across
+ * the holes between them, as long as no mapping off the modal list can lie
+ * in a hole (the space's plain bounds say where one might).  The holes are
+ * the window's PROT_NONE reserve, so closing them again changes nothing.
+ * A large mapping so closed keeps its host VMA and PTEs until its next
+ * switch maps it afresh.
+ */
+struct sweep {
+	uint64_t lo, hi;
+	bool stale;
+};
+
+static void sweep_flush(struct shadow *s, struct sweep *w)
+{
+	if (w->hi > w->lo && w->stale) {
+		host(s, OPS(s)->protect(OPS(s)->ctx, w->lo, w->hi - w->lo, 0));
+		s->st.protects++;
+	}
+	w->lo = w->hi = 0;
+	w->stale = false;
+}
+
+/* Add [lo, lo + len) to the span if it can join it; false if not. */
+static bool sweep_add(const struct space *sp, struct sweep *w, uint64_t lo,
+		      uint64_t len, bool stale)
+{
+	if (w->hi > w->lo && !(lo >= w->hi && (sp->plain_hi <= sp->plain_lo ||
+					      lo <= sp->plain_lo ||
+					      w->hi >= sp->plain_hi)))
+		return false;
+	if (w->hi <= w->lo)
+		w->lo = lo;
+	w->hi = lo + len;
+	w->stale |= stale;
+	return true;
 }
 
 /*
@@ -874,6 +923,7 @@ void shadow_set_cpl(struct shadow *s, const struct paging *pg)
 {
 	bool was_user = s->pg.cpl == 3, user = pg->cpl == 3;
 	bool ac_matters = (pg->cr4 & CR4_SMAP) && pg->ac != s->pg.ac;
+	struct sweep w = { 0, 0, false };
 	struct space *sp;
 	uint32_t i, j;
 
@@ -887,14 +937,27 @@ void shadow_set_cpl(struct shadow *s, const struct paging *pg)
 		struct mapping *m = &s->maps[i];
 		int base = plain_prot(s, mapping_prot(s, m));
 		uint64_t len = m->len;
+		bool stale;
 
 		j = m->mode_next;
 		if (!map_is_large(m)) {
-			j = small_run(s, i);
+			int p;
+
+			j = small_run(s, i, &len, &p, &stale);
+			if (p == 0 && sweep_add(sp, &w, m->gva, len, stale))
+				continue;
+			sweep_flush(s, &w);
+			if (p == 0 && sweep_add(sp, &w, m->gva, len, stale))
+				continue;
+			if (stale) {
+				host(s, OPS(s)->protect(OPS(s)->ctx, m->gva,
+							len, p));
+				s->st.protects++;
+			}
 			continue;
 		}
-		if (base == m->prot && !has_special_frames(s, m->gpa, m->len))
-			continue;
+		stale = base != m->prot ||
+			has_special_frames(s, m->gpa, m->len);
 		/* A run of large mappings: contiguous in guest-virtual space
 		 * and in guest RAM (one mmap), with the same rights. */
 		for (; j != NIL; j = s->maps[j].mode_next) {
@@ -904,8 +967,20 @@ void shadow_set_cpl(struct shadow *s, const struct paging *pg)
 			    o->gpa != m->gpa + len ||
 			    plain_prot(s, mapping_prot(s, o)) != base)
 				break;
+			stale |= o->prot != base ||
+				 has_special_frames(s, o->gpa, o->len);
 			len += o->len;
 		}
+		if (base == 0 && (sweep_add(sp, &w, m->gva, len, stale) ||
+				  (sweep_flush(s, &w),
+				   sweep_add(sp, &w, m->gva, len, stale)))) {
+			for (; i != j; i = s->maps[i].mode_next)
+				s->maps[i].prot = 0;
+			continue;
+		}
+		sweep_flush(s, &w);
+		if (!stale)
+			continue;
 		set_run_prot(s, m, len, base);
 		for (; i != j; i = s->maps[i].mode_next) {
 			struct mapping *o = &s->maps[i];
@@ -914,6 +989,7 @@ void shadow_set_cpl(struct shadow *s, const struct paging *pg)
 			fix_special_frames(s, o, mapping_prot(s, o));
 		}
 	}
+	sweep_flush(s, &w);
 }
 
 /* ---- invalidation ---------------------------------------------------- */

@@ -665,6 +665,46 @@ START_TEST(test_supervisor_pages_touched_backwards_share_one_mprotect)
 }
 END_TEST
 
+/* Leaving the kernel closes its pages in one sweep across the holes
+ * between them, but never over a page the user keeps. */
+START_TEST(test_leaving_the_kernel_sweeps_its_pages_in_one_call)
+{
+	struct fault_info fi;
+	unsigned i;
+
+	for (i = 0; i < 8; i++)
+		map_at(ROOT, MANY_VA + i * 0x10000, 0x200000 + i * 4096,
+		       PTE_P | PTE_W | PTE_D, 1);
+	for (i = 0; i < 8; i++)
+		shadow_fault(s, &pg, MANY_VA + i * 0x10000, ACC_READ, &fi);
+	ncalls = 0;
+	set_cpl(3, false);
+	ck_assert_uint_eq(ncalls, 1);
+	ck_assert_uint_eq(calls[0].gva, MANY_VA);
+	ck_assert_uint_eq(calls[0].len, 7 * 0x10000 + 4096);
+	ck_assert_int_eq(calls[0].prot, 0);
+	for (i = 0; i < 8; i++)
+		ck_assert_int_eq(rights(MANY_VA + i * 0x10000), 0);
+	/* A user page between the fourth and the fifth splits the sweep. */
+	set_cpl(0, false);
+	map_at(ROOT, MANY_VA + 0x38000, 0x300000,
+	       PTE_P | PTE_W | PTE_U | PTE_D, 1);
+	shadow_fault(s, &pg, MANY_VA + 0x38000, ACC_READ, &fi);
+	ncalls = 0;
+	set_cpl(3, false);
+	ck_assert_uint_eq(ncalls, 2);
+	ck_assert_uint_eq(calls[0].gva + calls[0].len, MANY_VA + 0x30000 + 4096);
+	ck_assert_uint_eq(calls[1].gva, MANY_VA + 0x40000);
+	ck_assert_int_eq(rights(MANY_VA + 0x38000), RWX);
+	ck_assert_int_eq(rights(MANY_VA + 0x30000), 0);
+	ck_assert_int_eq(rights(MANY_VA + 0x40000), 0);
+	set_cpl(0, false);
+	for (i = 0; i < 8; i++)
+		ck_assert_int_eq(rights(MANY_VA + i * 0x10000), RWX);
+	ck_assert(!host_bad);
+}
+END_TEST
+
 START_TEST(test_a_dropped_page_is_never_protected_again)
 {
 	struct fault_info fi;
@@ -815,19 +855,21 @@ START_TEST(test_large_supervisor_mappings_are_dropped_and_mapped_afresh)
 	shadow_fault(s, &pg, 0x3ffff000, ACC_READ, &fi);
 	ncalls = 0;
 	set_cpl(3, false);
-	/* The 4 KiB page is re-protected; the large ones are dropped in one
-	 * call, so that the host keeps none of their PTEs. */
-	ck_assert_uint_eq(ncalls, 2);
+	/* On the way to user mode all three close in one call. */
+	ck_assert_uint_eq(ncalls, 1);
 	ck_assert_int_eq(calls[0].op, 'p');
 	ck_assert_uint_eq(calls[0].gva, 0x3ffff000);
-	ck_assert_int_eq(calls[1].op, 'u');
-	ck_assert_uint_eq(calls[1].gva, 0x40000000);
-	ck_assert_uint_eq(calls[1].len, 4ull << 20);
+	ck_assert_uint_eq(calls[0].len, (4ull << 20) + 4096);
+	ck_assert_int_eq(calls[0].prot, 0);
 	ck_assert_int_eq(rights(0x40300000), 0);
 	ck_assert_int_eq(rights(0x3ffff000), 0);
+	/* Back in the kernel, the 4 KiB page is re-protected and the large
+	 * ones are mapped afresh in one call, so that the host holds only
+	 * the PTEs the kernel touches from now on. */
 	ncalls = 0;
 	set_cpl(0, false);
 	ck_assert_uint_eq(ncalls, 2);
+	ck_assert_int_eq(calls[0].op, 'p');
 	ck_assert_int_eq(calls[1].op, 'm');
 	ck_assert_uint_eq(calls[1].gva, 0x40000000);
 	ck_assert_uint_eq(calls[1].gpa, 0x400000);
@@ -1026,6 +1068,7 @@ static Suite *shadow_suite(void)
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, test_many_mappings_keep_the_split_over_cpl_switches);
 	tcase_add_test(t, test_supervisor_pages_touched_backwards_share_one_mprotect);
+	tcase_add_test(t, test_leaving_the_kernel_sweeps_its_pages_in_one_call);
 	tcase_add_test(t, test_a_dropped_page_is_never_protected_again);
 	tcase_add_test(t, test_wp0_supervisor_writes_to_read_only_pages_stop_at_cpl3);
 	tcase_add_test(t, test_smap_hides_user_pages_from_the_kernel_unless_ac);
