@@ -163,10 +163,15 @@ static int is_demand_zero(uint64_t va)
 }
 
 /* Pages mapped per demand-zero fault: the one touched and the absent ones
- * after it in the same region and page table (fault-around).  A program
- * that walks its heap takes one fault per FAULT_AROUND pages, and under
- * Trapeze one page-table hypercall for all of them. */
-#define FAULT_AROUND 64
+ * after it in the same region and page table (fault-around), up to the
+ * whole 2 MiB the table covers, as a kernel with transparent huge pages
+ * would give.  A program that walks its heap takes one fault per table
+ * instead of one per page: under Trapeze each fault is two privilege
+ * switches and a dozen traps, while the pages cost the same either way.
+ * They are taken, zeroed and mapped FAULT_CHUNK at a time, one page-table
+ * hypercall each. */
+#define FAULT_AROUND 512
+#define FAULT_CHUNK 128
 
 static uint64_t region_end(uint64_t va)
 {
@@ -180,15 +185,16 @@ static uint64_t region_end(uint64_t va)
 
 /* A user touched an absent page: give it a zeroed one if the address is
  * heap or stack (and its neighbours, see FAULT_AROUND: they share its
- * last-level table, so the entries are written in place, in one batch).
- * 0, -1 for an address that is neither, -2 for no memory.  No TLB flush:
+ * last-level table, so the entries are written in place, in batches).
+ * 0, -1 for an address that is neither, -2 for no memory (short of the
+ * neighbours, the page touched is all that must be had).  No TLB flush:
  * an absent entry is never cached. */
 int vm_demand_zero(uint64_t pml4, uint64_t va)
 {
 	struct pte_batch b = { .n = 0 };
-	void *pages[FAULT_AROUND];
+	void *pages[FAULT_CHUNK];
 	uint64_t *pte;
-	unsigned n, got, i;
+	unsigned n, got, i, done;
 
 	va = ALIGN_DOWN(va, PAGE_SIZE);
 	if (!is_demand_zero(va))
@@ -201,16 +207,23 @@ int vm_demand_zero(uint64_t pml4, uint64_t va)
 	n = (unsigned)((region_end(va) - va) / PAGE_SIZE);
 	for (i = 1; i < n && !(pte[i] & PTE_P); i++)
 		;
-	got = kalloc_many(pages, i);
-	if (!got)
-		return -2;
-	for (i = 0; i < got; i++) {
-		b.req[i].ptr = (uint64_t)(uintptr_t)&pte[i];
-		b.req[i].val = (uint64_t)(uintptr_t)pages[i] | PTE_W | PTE_U |
-			       PTE_NX | PTE_P | PTE_AD;
+	n = i;
+	for (done = 0; done < n; done += got) {
+		unsigned want = n - done < FAULT_CHUNK ? n - done : FAULT_CHUNK;
+
+		got = kalloc_many(pages, want);
+		if (!got)
+			return done ? 0 : -2;
+		for (i = 0; i < got; i++) {
+			b.req[i].ptr = (uint64_t)(uintptr_t)&pte[done + i];
+			b.req[i].val = (uint64_t)(uintptr_t)pages[i] | PTE_W |
+				       PTE_U | PTE_NX | PTE_P | PTE_AD;
+		}
+		b.n = got;
+		batch_flush(&b);
+		if (got < want)
+			break;
 	}
-	b.n = got;
-	batch_flush(&b);
 	return 0;
 }
 
