@@ -32,7 +32,7 @@ void panic(const char *fmt, ...)
 {
 	va_list ap;
 
-	pv->irq_disable();      /* nothing more runs: say why, and stop */
+	irq_disable();      /* nothing more runs: say why, and stop */
 	kprintf("panic: ");
 	va_start(ap, fmt);
 	kvprintf(fmt, ap);

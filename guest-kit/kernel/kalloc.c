@@ -75,12 +75,12 @@ void *kalloc(void)
  * scanner (returns and indirect calls are patched).  How many it got. */
 unsigned kalloc_many(void **pages, unsigned n)
 {
-	uint64_t flags = pv->irq_save();
+	uint64_t flags = irq_save();
 	unsigned i;
 
 	for (i = 0; i < n && (pages[i] = take()); i++)
 		;
-	pv->irq_restore(flags);
+	irq_restore(flags);
 	n = i;
 	for (i = 0; i < n; i++)
 		zero_page(pages[i]);
@@ -95,11 +95,11 @@ void kfree(void *page)
 	if ((uintptr_t)page & (PAGE_SIZE - 1))
 		panic("kfree: 0x%llx is not a page", (unsigned long long)
 		      (uintptr_t)page);
-	flags = pv->irq_save();
+	flags = irq_save();
 	r->next = free_list;
 	free_list = r;
 	free_pages++;
-	pv->irq_restore(flags);
+	irq_restore(flags);
 }
 
 uint64_t kalloc_free_count(void)

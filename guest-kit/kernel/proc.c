@@ -15,7 +15,7 @@ static uint8_t kstacks[NPROC][KSTACK_SIZE] __attribute__((aligned(16)));
 
 static struct proc *claim_slot(void)
 {
-	uint64_t flags = pv->irq_save();
+	uint64_t flags = irq_save();
 	struct proc *p;
 
 	for (p = procs; p < procs + NPROC; p++)
@@ -23,7 +23,7 @@ static struct proc *claim_slot(void)
 			p->state = EMBRYO;
 			break;
 		}
-	pv->irq_restore(flags);
+	irq_restore(flags);
 	return p < procs + NPROC ? p : NULL;
 }
 
@@ -34,7 +34,7 @@ static struct proc *claim_slot(void)
 static void proc_start(void)
 {
 	current->tsc_started = rdtsc();
-	pv->irq_restore(scheduler_flags);
+	irq_restore(scheduler_flags);
 }
 
 /* What swtch() pops and returns to (proc_start, then trapret) under the
@@ -106,7 +106,7 @@ void proc_exit(int status)
 	struct proc *p = current, *q, *init = init_proc();
 	uint64_t now = rdtsc();
 
-	pv->irq_save();   /* never restored here: the scheduler restores its own */
+	irq_save();   /* never restored here: the scheduler restores its own */
 	vprint("kernel: pid %d exits with status %d after %llu ticks, "
 	       "%u preemptions, %llu TSC cycles since spawn, %llu since it "
 	       "first ran\n", p->pid, status,
@@ -136,7 +136,7 @@ void proc_exit(int status)
 int proc_wait(int pid, uint64_t *report)
 {
 	struct proc *c;
-	uint64_t flags = pv->irq_save();
+	uint64_t flags = irq_save();
 	int status = WAIT_NOCHILD;
 
 	for (c = procs; c < procs + NPROC; c++)
@@ -152,6 +152,6 @@ int proc_wait(int pid, uint64_t *report)
 		c->parent = NULL;
 		c->state = UNUSED;
 	}
-	pv->irq_restore(flags);
+	irq_restore(flags);
 	return status;
 }

@@ -4,7 +4,8 @@
  * that would trap once per instruction.
  *
  *  - Interrupt masking is a plain store to the shared page's irq_masked:
- *    no trap at all.  An interrupt that comes while masked waits in
+ *    no trap at all, and no call either once pv_trapeze_init() has set
+ *    irq_shared (pvops.h).  An interrupt that comes while masked waits in
  *    irq_pending, and unmasking asks for it (TRAPEZE_HC_IRQ_ENABLE).
  *  - Page-table stores go in batches through TRAPEZE_HC_MMU_UPDATE: one
  *    trap for a whole address space instead of one per entry.
@@ -26,8 +27,6 @@
 static struct trapeze_shared *const shared =
 	(struct trapeze_shared *)TRAPEZE_SHARED_GPA;
 
-#define barrier() __asm__ volatile("" ::: "memory")
-
 static long hc(long nr, long a, long b)
 {
 	return hypercall2(nr, a, b);
@@ -46,37 +45,27 @@ long pv_trapeze_init(void)
 	return 0;
 }
 
+struct trapeze_shared *irq_shared;
+
 static void pv_irq_disable(void)
 {
-	shared->irq_masked = 1;
-	barrier();
+	shared_irq_disable(shared);
 }
 
-/* Unmask, then look: an interrupt held back while we were masked waits in
- * irq_pending and must be asked for; one that comes after the store is
- * delivered as usual. */
 static void pv_irq_enable(void)
 {
-	barrier();
-	shared->irq_masked = 0;
-	barrier();
-	if (shared->irq_pending)
-		hc(TRAPEZE_HC_IRQ_ENABLE, 0, 0);
+	shared_irq_enable(shared);
 }
 
 static uint64_t pv_irq_save(void)
 {
-	uint64_t flags = shared->irq_masked ? 0 : RFLAGS_IF;
-
-	shared->irq_masked = 1;
-	barrier();
-	return flags;
+	return shared_irq_save(shared);
 }
 
 static void pv_irq_restore(uint64_t flags)
 {
 	if (flags & RFLAGS_IF)
-		pv_irq_enable();
+		shared_irq_enable(shared);
 }
 
 static void pv_write_cr3(uint64_t pml4)
@@ -145,7 +134,7 @@ static void pv_idle(void)
 	uint8_t masked = shared->irq_masked;
 
 	shared->irq_masked = 0;
-	barrier();
+	pv_barrier();
 	hc(TRAPEZE_HC_HALT, 0, 0);
 	__asm__ volatile("cli" ::: "memory");
 	shared->irq_masked = masked;

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "trapeze/abi.h"
+#include "trapeze/guest.h"
 
 struct pv_ops {
 	const char *name;
@@ -65,5 +66,71 @@ extern const struct pv_ops *pv;
 /* pv-trapeze.c: set up the paravirtual interfaces (shared page); 0 or a
  * negative TRAPEZE_E* code, in which case the kernel must not use them. */
 long pv_trapeze_init(void);
+
+/*
+ * The interrupt mask through the shared page: a plain store, no trap.  An
+ * interrupt that came while masked waits in irq_pending, and unmasking
+ * asks for it (TRAPEZE_HC_IRQ_ENABLE); one that comes after the store is
+ * delivered as usual.  pv_trapeze's table entries and the inline ops below
+ * both use these.
+ */
+#define pv_barrier() __asm__ volatile("" ::: "memory")
+
+static inline void shared_irq_disable(struct trapeze_shared *sh)
+{
+	sh->irq_masked = 1;
+	pv_barrier();
+}
+
+static inline void shared_irq_enable(struct trapeze_shared *sh)
+{
+	pv_barrier();
+	sh->irq_masked = 0;
+	pv_barrier();
+	if (sh->irq_pending)
+		hypercall2(TRAPEZE_HC_IRQ_ENABLE, 0, 0);
+}
+
+static inline uint64_t shared_irq_save(struct trapeze_shared *sh)
+{
+	uint64_t flags = sh->irq_masked ? 0 : RFLAGS_IF;
+
+	sh->irq_masked = 1;
+	pv_barrier();
+	return flags;
+}
+
+/*
+ * The mask ops are the hottest of the table (every page allocated or
+ * freed takes one pair), and the cheapest to serve: Linux patches their
+ * call sites at boot into the few instructions the chosen backend needs.
+ * This kernel gets the same effect with a test: irq_shared is the shared
+ * page once pv_trapeze is chosen, NULL before and under pv_native, and
+ * the ops below store to it inline instead of calling through the table.
+ * Under Trapeze's scanner that matters twice over: an indirect call and
+ * its return are a trap each, the inline store is none.
+ */
+extern struct trapeze_shared *irq_shared;
+
+static inline void irq_disable(void)
+{
+	if (irq_shared)
+		shared_irq_disable(irq_shared);
+	else
+		pv->irq_disable();
+}
+
+static inline uint64_t irq_save(void)
+{
+	return irq_shared ? shared_irq_save(irq_shared) : pv->irq_save();
+}
+
+static inline void irq_restore(uint64_t flags)
+{
+	if (!irq_shared)
+		pv->irq_restore(flags);
+	else if (flags & RFLAGS_IF)
+		shared_irq_enable(irq_shared);
+}
 
 #endif /* TOY_PVOPS_H */

@@ -51,7 +51,7 @@ static void run(struct proc *p)
 void scheduler(void)
 {
 	for (;;) {
-		uint64_t flags = pv->irq_save();
+		uint64_t flags = irq_save();
 		struct proc *p = pick_next();
 
 		scheduler_flags = flags;
@@ -59,7 +59,7 @@ void scheduler(void)
 			run(p);
 		else
 			pv->idle();
-		pv->irq_restore(flags);
+		irq_restore(flags);
 	}
 }
 
@@ -85,14 +85,14 @@ static int others_runnable(void)
  * trip was most of a timer tick's cost to a CPU-bound process. */
 int yield(void)
 {
-	uint64_t flags = pv->irq_save();
+	uint64_t flags = irq_save();
 	int others = others_runnable();
 
 	if (others) {
 		current->state = RUNNABLE;
 		sched();
 	}
-	pv->irq_restore(flags);
+	irq_restore(flags);
 	return others;
 }
 
@@ -115,12 +115,12 @@ void wakeup(const void *chan)
 
 void sleep_ticks(uint64_t n)
 {
-	uint64_t flags = pv->irq_save();
+	uint64_t flags = irq_save();
 	uint64_t until = ticks + n;
 
 	while (ticks < until)
 		sleep_on((const void *)&ticks);
-	pv->irq_restore(flags);
+	irq_restore(flags);
 }
 
 /* The timer interrupt, in whatever context it came. */
