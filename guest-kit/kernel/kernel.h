@@ -133,6 +133,9 @@ void sleep_on(const void *chan);
 void wakeup(const void *chan);
 void sleep_ticks(uint64_t n);
 void timer_tick(void);
+void tick_init(uint64_t tsc_khz);
+void tick_resume(void);
+void tick_maybe_stop(void);
 
 /* swtch.S */
 void swtch(uint64_t *save_rsp, uint64_t load_rsp);

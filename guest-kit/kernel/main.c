@@ -72,6 +72,7 @@ int guest_main(const struct trapeze_boot_info *bi)
 	r = pv->timer_start(TIMER_HZ, TIMER_VECTOR);
 	if (r < 0)
 		panic("timer: %d", r);
+	tick_init(bi->tsc_khz);
 	if (proc_spawn(first_program(cmdline), NULL) != 1)
 		panic("cannot start init");
 	scheduler();

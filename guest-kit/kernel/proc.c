@@ -86,6 +86,7 @@ int proc_spawn(int prog, struct proc *parent)
 	build_kernel_stack(p, entry);
 	p->pid = next_pid++;
 	p->state = RUNNABLE;
+	tick_resume();
 	return p->pid;
 }
 

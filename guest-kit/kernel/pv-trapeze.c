@@ -102,6 +102,11 @@ static int pv_timer_start(unsigned hz, unsigned vector)
 	return r < 0 ? (int)r : 0;
 }
 
+static void pv_timer_stop(void)
+{
+	hc(TRAPEZE_HC_SET_TIMER, 0, 0);
+}
+
 /* The paravirtual timer comes through the IDT with no PIC behind it. */
 static void pv_eoi(unsigned vector)
 {
@@ -157,6 +162,7 @@ const struct pv_ops pv_trapeze = {
 	.set_ptes = pv_set_ptes,
 	.fault_address = pv_fault_address,
 	.timer_start = pv_timer_start,
+	.timer_stop = pv_timer_stop,
 	.eoi = pv_eoi,
 	.console_write = pv_console_write,
 	.idle = pv_idle,

@@ -49,6 +49,10 @@ struct pv_ops {
 	 * the handling of one interrupt taken at vector. */
 	int (*timer_start)(unsigned hz, unsigned vector);
 	void (*eoi)(unsigned vector);
+	/* Stop the periodic interrupt (timer_start() starts it again), or
+	 * NULL where that is not worth its cost: sched.c's tickless mode
+	 * is on only with it. */
+	void (*timer_stop)(void);
 
 	void (*console_write)(const char *s, size_t n);
 	/* With interrupts off: turn them on, wait for one and let it be

@@ -55,10 +55,12 @@ void scheduler(void)
 		struct proc *p = pick_next();
 
 		scheduler_flags = flags;
-		if (p)
+		if (p) {
 			run(p);
-		else
+		} else {
+			tick_resume();
 			pv->idle();
+		}
 		irq_restore(flags);
 	}
 }
@@ -107,16 +109,24 @@ void sleep_on(const void *chan)
 void wakeup(const void *chan)
 {
 	struct proc *p;
+	int woke = 0;
 
 	for (p = procs; p < procs + NPROC; p++)
-		if (p->state == SLEEPING && p->chan == chan)
+		if (p->state == SLEEPING && p->chan == chan) {
 			p->state = RUNNABLE;
+			woke = 1;
+		}
+	if (woke)
+		tick_resume();
 }
 
 void sleep_ticks(uint64_t n)
 {
 	uint64_t flags = irq_save();
-	uint64_t until = ticks + n;
+	uint64_t until;
+
+	tick_resume();
+	until = ticks + n;
 
 	while (ticks < until)
 		sleep_on((const void *)&ticks);
@@ -128,4 +138,56 @@ void timer_tick(void)
 {
 	ticks++;
 	wakeup((const void *)&ticks);
+}
+
+/*
+ * Tickless while alone, as Linux's nohz_full: a process that has the CPU
+ * to itself, with nobody sleeping on the clock, gets nothing from the
+ * tick but its cost (under Trapeze two privilege switches and a few traps
+ * every 10 ms).  The tick that finds it so stops the timer; whatever could
+ * want it again (a process made runnable, a sleep on the clock, the clock
+ * read, a CPU about to idle) calls tick_resume() first, which counts the
+ * ticks missed from the TSC.  Only where stopping the timer is cheap
+ * (pv->timer_stop) and the TSC rate is known.
+ */
+static uint64_t tsc_per_tick;       /* 0: the tick never stops */
+static uint64_t stopped_at;         /* TSC when it stopped, 0 if ticking */
+
+void tick_init(uint64_t tsc_khz)
+{
+	if (pv->timer_stop && tsc_khz)
+		tsc_per_tick = tsc_khz * MS_PER_TICK;
+}
+
+void tick_resume(void)
+{
+	int r;
+
+	if (!stopped_at)
+		return;
+	ticks += (rdtsc() - stopped_at) / tsc_per_tick;
+	stopped_at = 0;
+	r = pv->timer_start(TIMER_HZ, TIMER_VECTOR);
+	if (r < 0)
+		panic("timer: %d", r);
+}
+
+static int clock_sleepers(void)
+{
+	struct proc *p;
+
+	for (p = procs; p < procs + NPROC; p++)
+		if (p->state == SLEEPING && p->chan == (const void *)&ticks)
+			return 1;
+	return 0;
+}
+
+/* From the timer interrupt, when the current process keeps the CPU. */
+void tick_maybe_stop(void)
+{
+	if (!tsc_per_tick || stopped_at || others_runnable() ||
+	    clock_sleepers())
+		return;
+	pv->timer_stop();
+	stopped_at = rdtsc() | 1;
 }

@@ -89,6 +89,7 @@ static int64_t sys_report(struct trap_frame *f)
 
 static int64_t sys_uptime(struct trap_frame *f)
 {
+	tick_resume();
 	return (int64_t)(ticks * MS_PER_TICK);
 }
 

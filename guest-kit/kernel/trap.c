@@ -57,8 +57,12 @@ static void on_timer(struct trap_frame *f)
 	if (!current)
 		return;
 	current->cpu_ticks++;
-	if ((f->cs & 3) == 3 && yield())
+	if ((f->cs & 3) != 3)
+		return;
+	if (yield())
 		current->preemptions++;
+	else
+		tick_maybe_stop();
 }
 
 static void on_spurious(struct trap_frame *f)
