@@ -298,7 +298,10 @@ void loader_boot_setup(struct vm *vm, const struct boot_image *img,
 	trapeze_build_boot_state((uintptr_t)vm->ram, vm->ram_size, cmdline);
 	bi->image_start = img->start;
 	bi->image_end = img->end;
-	bi->features = TRAPEZE_FEAT_HYPERCALL | TRAPEZE_FEAT_SHARED_IRQ;
+	/* Guest RAM is a fresh memfd and the loader writes only the image
+	 * and the first MiB: the rest reads as zero (TRAPEZE_FEAT_ZERO_RAM). */
+	bi->features = TRAPEZE_FEAT_HYPERCALL | TRAPEZE_FEAT_SHARED_IRQ |
+		       TRAPEZE_FEAT_ZERO_RAM;
 	bi->tsc_khz = vm->host.tsc_khz;
 	vcpu_reset_long(&vm->cpu, img->entry, TRAPEZE_BOOT_INFO_GPA,
 			TRAPEZE_BOOT_PT_GPA);

@@ -3,7 +3,10 @@
  * page at a time.  Pages never handed out are taken in order from a bump
  * pointer, so boot touches none of them (under Trapeze the first touch of
  * a page costs a shadow-MMU fault); freed pages go on a list threaded
- * through themselves.  Every page comes back zeroed.
+ * through themselves.  Every page comes back zeroed: a fresh one is not
+ * zeroed again when the platform says RAM starts out zero
+ * (TRAPEZE_FEAT_ZERO_RAM), which spares the host a touch of each page
+ * before its user's own.
  */
 #include "kernel.h"
 
@@ -13,6 +16,7 @@ struct run {
 
 static struct run *free_list;
 static uint64_t next_fresh, end_fresh, next_low, end_low, free_pages;
+static int fresh_is_zero;
 
 /* Fresh pages come from above LARGE_START first, then from the stretch
  * between the kernel image and it.  The identity map (vm.c) maps the
@@ -22,8 +26,9 @@ static uint64_t next_fresh, end_fresh, next_low, end_low, free_pages;
  * privilege switch after), where one fault maps a whole 2 MiB page. */
 #define LARGE_START (2ull << 20)
 
-void kalloc_init(uint64_t start, uint64_t end)
+void kalloc_init(uint64_t start, uint64_t end, int ram_is_zero)
 {
+	fresh_is_zero = ram_is_zero;
 	next_low = ALIGN_UP(start, PAGE_SIZE);
 	end_fresh = ALIGN_DOWN(end, PAGE_SIZE);
 	end_low = end_fresh < LARGE_START ? end_fresh : LARGE_START;
@@ -44,13 +49,16 @@ static void zero_page(void *page)
 			 : "memory");
 }
 
-static void *take(void)
+/* A page, and in *fresh whether it was never handed out before. */
+static void *take(int *fresh)
 {
 	void *page = NULL;
 
+	*fresh = 1;
 	if (free_list) {
 		page = free_list;
 		free_list = free_list->next;
+		*fresh = 0;
 	} else if (next_fresh < end_fresh) {
 		page = (void *)(uintptr_t)next_fresh;
 		next_fresh += PAGE_SIZE;
@@ -70,20 +78,27 @@ void *kalloc(void)
 	return kalloc_many(&page, 1) ? page : NULL;
 }
 
-/* Up to n pages, zeroed, under one irq_save(): the demand-zero path takes
- * a batch per fault, and every call on it is a trap under Trapeze's
- * scanner (returns and indirect calls are patched).  How many it got. */
+/* Up to n pages (KALLOC_MANY_MAX at most), zeroed, taken under one
+ * irq_save(): the demand-zero path takes a batch per fault, and every
+ * call on it is a trap under Trapeze's scanner (returns and indirect
+ * calls are patched).  How many it got. */
 unsigned kalloc_many(void **pages, unsigned n)
 {
 	uint64_t flags = irq_save();
+	uint64_t dirty[(KALLOC_MANY_MAX + 63) / 64] = { 0 };
 	unsigned i;
+	int fresh;
 
-	for (i = 0; i < n && (pages[i] = take()); i++)
-		;
+	if (n > KALLOC_MANY_MAX)
+		n = KALLOC_MANY_MAX;
+	for (i = 0; i < n && (pages[i] = take(&fresh)); i++)
+		if (!fresh || !fresh_is_zero)
+			dirty[i / 64] |= 1ull << (i % 64);
 	irq_restore(flags);
 	n = i;
 	for (i = 0; i < n; i++)
-		zero_page(pages[i]);
+		if (dirty[i / 64] >> (i % 64) & 1)
+			zero_page(pages[i]);
 	return n;
 }
 

@@ -61,7 +61,8 @@ int guest_main(const struct trapeze_boot_info *bi)
 	gdt_init();
 	trap_init();
 	syscall_init();
-	kalloc_init(bi->image_end, bi->ram_size);
+	kalloc_init(bi->image_end, bi->ram_size, pv == &pv_trapeze &&
+		    (bi->features & TRAPEZE_FEAT_ZERO_RAM));
 	vm_init(bi->ram_size);
 	vprint("kernel: pv ops %s, %llu MiB of RAM, %llu pages free, tsc "
 	       "%llu kHz\n", pv->name, (unsigned long long)(bi->ram_size >> 20),

@@ -171,7 +171,7 @@ static int is_demand_zero(uint64_t va)
  * They are taken, zeroed and mapped FAULT_CHUNK at a time, one page-table
  * hypercall each. */
 #define FAULT_AROUND 512
-#define FAULT_CHUNK 128
+#define FAULT_CHUNK KALLOC_MANY_MAX
 
 static uint64_t region_end(uint64_t va)
 {

@@ -686,6 +686,26 @@ START_TEST(test_boot_info_has_magic_version_ram_size_and_command_line)
 }
 END_TEST
 
+/* TRAPEZE_FEAT_ZERO_RAM is a promise: every byte from 1 MiB up outside
+ * the image is zero at entry, with the rest of the boot state in place. */
+START_TEST(test_ram_above_1m_outside_the_image_is_zero_at_entry)
+{
+	const struct trapeze_boot_info *bi;
+	uint64_t a;
+
+	vm->opt.append = "verbose";
+	vm_boot(vm, &boot_img);
+	bi = (const void *)(vm->ram + TRAPEZE_BOOT_INFO_GPA);
+	ck_assert(bi->features & TRAPEZE_FEAT_ZERO_RAM);
+	ck_assert_uint_ge(bi->image_start, TRAPEZE_LOAD_MIN);
+	for (a = TRAPEZE_LOAD_MIN; a < vm->ram_size; a++)
+		if ((a < bi->image_start || a >= bi->image_end) && vm->ram[a])
+			break;
+	ck_assert_msg(a == vm->ram_size, "RAM at 0x%llx is not zero",
+		      (unsigned long long)a);
+}
+END_TEST
+
 START_TEST(test_boot_without_append_gives_an_empty_command_line)
 {
 	memset(vm->ram + TRAPEZE_CMDLINE_GPA, 'x', 16);
@@ -862,6 +882,7 @@ static Suite *loader_suite(void)
 	tcase_add_test(t, test_boot_map_ends_at_the_end_of_ram);
 	tcase_add_test(t,
 		test_boot_info_has_magic_version_ram_size_and_command_line);
+	tcase_add_test(t, test_ram_above_1m_outside_the_image_is_zero_at_entry);
 	tcase_add_test(t, test_boot_without_append_gives_an_empty_command_line);
 	tcase_add_test(t, test_long_command_line_is_cut_to_the_abi_maximum);
 	tcase_add_test(t,

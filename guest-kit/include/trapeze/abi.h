@@ -70,6 +70,11 @@ struct trapeze_boot_info {
 
 #define TRAPEZE_FEAT_HYPERCALL   (1ull << 0)  /* int $0x82 hypercalls work */
 #define TRAPEZE_FEAT_SHARED_IRQ  (1ull << 1)  /* the shared page's IRQ mask */
+/* RAM from TRAPEZE_LOAD_MIN up reads as zero at entry, except the image
+ * (image_start..image_end): a kernel need not zero a page from there
+ * before its first use (under Trapeze that zeroing is the page's first
+ * touch, which the host pays for again). */
+#define TRAPEZE_FEAT_ZERO_RAM    (1ull << 2)
 
 /*
  * ELF note that marks a Trapeze-aware image and gives its 64-bit entry
