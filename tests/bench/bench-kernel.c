@@ -140,31 +140,20 @@ static double native_sieve_ms(void)
 	return (now_s() - t0) * 1e3;
 }
 
-/* The native sieve in a child process, as the guest runs in one: both
- * take fresh pages from the host at the same moment.  (On these VMs the
- * same code runs up to 20% slower or faster by which physical pages it
- * got, so a parent that reused its own pages run after run would bias
- * every pair the same way.) */
-static double native_sieve_child_ms(void)
+/* The native sieve in a process of its own, as the guest runs in one:
+ * this program again, exec'd with --native-sieve, which prints its time.
+ * (On these VMs the same code runs up to 10% slower or faster by which
+ * physical pages it got, so one process reusing its pages run after run
+ * biases every pair the same way; a forked child is no better: it ran
+ * 1-2% slower than a fresh exec, and sometimes twice as long.) */
+static double native_sieve_exec_ms(struct result *r)
 {
-	double *ms = mmap(NULL, sizeof(double), PROT_READ | PROT_WRITE,
-			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	double v = -1;
-	pid_t pid;
-	int st;
+	char *argv[] = { "/proc/self/exe", "--native-sieve", NULL };
+	double ms;
 
-	if (ms == MAP_FAILED)
+	if (run(argv, r) || r->status != 0 || sscanf(r->out, "%lf", &ms) != 1)
 		return -1;
-	*ms = -1;
-	pid = fork();
-	if (pid == 0) {
-		*ms = native_sieve_ms();
-		_exit(0);
-	}
-	if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st))
-		v = *ms;
-	munmap(ms, sizeof(double));
-	return v;
+	return ms;
 }
 
 enum { PV_ON, PV_OFF, QEMU, NSYS };
@@ -190,6 +179,12 @@ int main(int argc, char **argv)
 	bool have_qemu = true;
 	int i, w, s;
 
+	if (argc == 2 && !strcmp(argv[1], "--native-sieve")) {
+		double ms = native_sieve_ms();
+
+		printf("%.3f\n", ms);
+		return ms < 0;
+	}
 	if (argc < 4) {
 		fprintf(stderr, "usage: bench-kernel TRAPEZE KERNEL.elf "
 			"QEMU-RUN\n");
@@ -252,7 +247,7 @@ int main(int argc, char **argv)
 				r.out);
 			return 1;
 		}
-		if ((native[i] = native_sieve_child_ms()) < 0) {
+		if ((native[i] = native_sieve_exec_ms(&r)) < 0) {
 			fprintf(stderr, "bench-kernel: the native sieve is "
 				"wrong\n");
 			return 1;
