@@ -634,16 +634,29 @@ START_TEST(test_many_mappings_keep_the_split_over_cpl_switches)
 }
 END_TEST
 
+/* n supervisor pages from MANY_VA, stride apart, on neighbouring frames,
+ * touched in rising order or backwards. */
+static void touch_supervisor_pages(unsigned n, uint64_t stride,
+				   bool backwards)
+{
+	struct fault_info fi;
+	unsigned i, k;
+
+	for (i = 0; i < n; i++)
+		map_at(ROOT, MANY_VA + i * stride, 0x200000 + i * 4096,
+		       PTE_P | PTE_W | PTE_D, 1);
+	for (k = 0; k < n; k++) {
+		i = backwards ? n - 1 - k : k;
+		ck_assert_int_eq(shadow_fault(s, &pg, MANY_VA + i * stride,
+					      ACC_READ, &fi), FAULT_FIXED);
+	}
+}
+
 START_TEST(test_supervisor_pages_touched_backwards_share_one_mprotect)
 {
 	struct fault_info fi;
-	unsigned i;
 
-	for (i = 0; i < 64; i++)
-		map_at(ROOT, MANY_VA + i * 4096, 0x200000 + i * 4096,
-		       PTE_P | PTE_W | PTE_D, 1);
-	for (i = 64; i-- > 0;)
-		shadow_fault(s, &pg, MANY_VA + i * 4096, ACC_READ, &fi);
+	touch_supervisor_pages(64, 4096, true);
 	ncalls = 0;
 	set_cpl(3, false);
 	ck_assert_uint_eq(ncalls, 1);
@@ -672,11 +685,7 @@ START_TEST(test_leaving_the_kernel_sweeps_its_pages_in_one_call)
 	struct fault_info fi;
 	unsigned i;
 
-	for (i = 0; i < 8; i++)
-		map_at(ROOT, MANY_VA + i * 0x10000, 0x200000 + i * 4096,
-		       PTE_P | PTE_W | PTE_D, 1);
-	for (i = 0; i < 8; i++)
-		shadow_fault(s, &pg, MANY_VA + i * 0x10000, ACC_READ, &fi);
+	touch_supervisor_pages(8, 0x10000, false);
 	ncalls = 0;
 	set_cpl(3, false);
 	ck_assert_uint_eq(ncalls, 1);
