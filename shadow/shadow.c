@@ -895,19 +895,19 @@ static void sweep_flush(struct shadow *s, struct sweep *w)
 	w->stale = false;
 }
 
-/* Add [lo, lo + len) to the span if it can join it; false if not. */
-static bool sweep_add(const struct space *sp, struct sweep *w, uint64_t lo,
-		      uint64_t len, bool stale)
+/* Add [lo, lo + len), above the span, to it; if the hole between them
+ * might hold a plain mapping, close the span first and start anew. */
+static void sweep_add(struct shadow *s, const struct space *sp,
+		      struct sweep *w, uint64_t lo, uint64_t len, bool stale)
 {
-	if (w->hi > w->lo && !(lo >= w->hi && (sp->plain_hi <= sp->plain_lo ||
-					      lo <= sp->plain_lo ||
-					      w->hi >= sp->plain_hi)))
-		return false;
+	if (w->hi > w->lo &&
+	    (lo < w->hi || !(sp->plain_hi <= sp->plain_lo ||
+			     lo <= sp->plain_lo || w->hi >= sp->plain_hi)))
+		sweep_flush(s, w);
 	if (w->hi <= w->lo)
 		w->lo = lo;
 	w->hi = lo + len;
 	w->stale |= stale;
-	return true;
 }
 
 /*
@@ -944,11 +944,11 @@ void shadow_set_cpl(struct shadow *s, const struct paging *pg)
 			int p;
 
 			j = small_run(s, i, &len, &p, &stale);
-			if (p == 0 && sweep_add(sp, &w, m->gva, len, stale))
+			if (p == 0) {
+				sweep_add(s, sp, &w, m->gva, len, stale);
 				continue;
-			sweep_flush(s, &w);
-			if (p == 0 && sweep_add(sp, &w, m->gva, len, stale))
-				continue;
+			}
+			sweep_flush(s, &w);     /* no span across this run */
 			if (stale) {
 				host(s, OPS(s)->protect(OPS(s)->ctx, m->gva,
 							len, p));
@@ -971,9 +971,8 @@ void shadow_set_cpl(struct shadow *s, const struct paging *pg)
 				 has_special_frames(s, o->gpa, o->len);
 			len += o->len;
 		}
-		if (base == 0 && (sweep_add(sp, &w, m->gva, len, stale) ||
-				  (sweep_flush(s, &w),
-				   sweep_add(sp, &w, m->gva, len, stale)))) {
+		if (base == 0) {
+			sweep_add(s, sp, &w, m->gva, len, stale);
 			for (; i != j; i = s->maps[i].mode_next)
 				s->maps[i].prot = 0;
 			continue;
