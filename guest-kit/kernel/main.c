@@ -48,7 +48,6 @@ static void choose_pv_ops(const struct trapeze_boot_info *bi,
 		      "(error %ld); boot with pv=off", r);
 	}
 	pv = &pv_trapeze;
-	irq_shared = (struct trapeze_shared *)TRAPEZE_SHARED_GPA;
 }
 
 int guest_main(const struct trapeze_boot_info *bi)

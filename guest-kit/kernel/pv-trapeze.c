@@ -4,8 +4,8 @@
  * that would trap once per instruction.
  *
  *  - Interrupt masking is a plain store to the shared page's irq_masked:
- *    no trap at all, and no call either once pv_trapeze_init() has set
- *    irq_shared (pvops.h).  An interrupt that comes while masked waits in
+ *    no trap at all, and no call either once pv_trapeze is chosen (the
+ *    inline ops of pvops.h).  An interrupt that comes while masked waits in
  *    irq_pending, and unmasking asks for it (TRAPEZE_HC_IRQ_ENABLE).
  *  - Page-table stores go in batches through TRAPEZE_HC_MMU_UPDATE: one
  *    trap for a whole address space instead of one per entry.
@@ -44,8 +44,6 @@ long pv_trapeze_init(void)
 	shared->irq_masked = 0;
 	return 0;
 }
-
-struct trapeze_shared *irq_shared;
 
 static void pv_irq_disable(void)
 {

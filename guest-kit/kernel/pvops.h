@@ -108,33 +108,43 @@ static inline uint64_t shared_irq_save(struct trapeze_shared *sh)
  * The mask ops are the hottest of the table (every page allocated or
  * freed takes one pair), and the cheapest to serve: Linux patches their
  * call sites at boot into the few instructions the chosen backend needs.
- * This kernel gets the same effect with a test: irq_shared is the shared
- * page once pv_trapeze is chosen, NULL before and under pv_native, and
- * the ops below store to it inline instead of calling through the table.
- * Under Trapeze's scanner that matters twice over: an indirect call and
- * its return are a trap each, the inline store is none.
+ * This kernel gets the same effect with a test: once pv_trapeze is
+ * chosen, the ops below store to the shared page inline instead of
+ * calling through the table.  Under Trapeze's scanner that matters twice
+ * over: an indirect call and its return are a trap each, the inline store
+ * is none.
  */
-extern struct trapeze_shared *irq_shared;
+static inline struct trapeze_shared *irq_shared(void)
+{
+	return pv == &pv_trapeze ? (struct trapeze_shared *)TRAPEZE_SHARED_GPA
+				 : NULL;
+}
 
 static inline void irq_disable(void)
 {
-	if (irq_shared)
-		shared_irq_disable(irq_shared);
+	struct trapeze_shared *sh = irq_shared();
+
+	if (sh)
+		shared_irq_disable(sh);
 	else
 		pv->irq_disable();
 }
 
 static inline uint64_t irq_save(void)
 {
-	return irq_shared ? shared_irq_save(irq_shared) : pv->irq_save();
+	struct trapeze_shared *sh = irq_shared();
+
+	return sh ? shared_irq_save(sh) : pv->irq_save();
 }
 
 static inline void irq_restore(uint64_t flags)
 {
-	if (!irq_shared)
+	struct trapeze_shared *sh = irq_shared();
+
+	if (!sh)
 		pv->irq_restore(flags);
 	else if (flags & RFLAGS_IF)
-		shared_irq_enable(irq_shared);
+		shared_irq_enable(sh);
 }
 
 #endif /* TOY_PVOPS_H */
