@@ -49,7 +49,8 @@ static void zero_page(void *page)
 			 : "memory");
 }
 
-/* A page, and in *fresh whether it was never handed out before. */
+/* A page: freed ones first, then fresh ones (kalloc_many counts on that
+ * order). */
 static void *take(int *fresh)
 {
 	void *page = NULL;
@@ -78,27 +79,21 @@ void *kalloc(void)
 	return kalloc_many(&page, 1) ? page : NULL;
 }
 
-/* Up to n pages (KALLOC_MANY_MAX at most), zeroed, taken under one
- * irq_save(): the demand-zero path takes a batch per fault, and every
- * call on it is a trap under Trapeze's scanner (returns and indirect
- * calls are patched).  How many it got. */
+/* Up to n pages, zeroed, taken under one irq_save(): the demand-zero path
+ * takes a batch per fault, and every call on it is a trap under Trapeze's
+ * scanner (returns and indirect calls are patched).  How many it got. */
 unsigned kalloc_many(void **pages, unsigned n)
 {
 	uint64_t flags = irq_save();
-	uint64_t dirty[(KALLOC_MANY_MAX + 63) / 64] = { 0 };
-	unsigned i;
+	unsigned i, used = 0;     /* pages[0..used) were handed out before */
 	int fresh;
 
-	if (n > KALLOC_MANY_MAX)
-		n = KALLOC_MANY_MAX;
 	for (i = 0; i < n && (pages[i] = take(&fresh)); i++)
 		if (!fresh || !fresh_is_zero)
-			dirty[i / 64] |= 1ull << (i % 64);
+			used = i + 1;
 	irq_restore(flags);
-	n = i;
-	for (i = 0; i < n; i++)
-		if (dirty[i / 64] >> (i % 64) & 1)
-			zero_page(pages[i]);
+	for (n = i, i = 0; i < used; i++)
+		zero_page(pages[i]);
 	return n;
 }
 

@@ -51,7 +51,6 @@ int pic_spurious(unsigned irq);
 void pit_start(unsigned hz);
 
 /* kalloc.c: physical pages, zeroed */
-#define KALLOC_MANY_MAX 128         /* pages per kalloc_many() call */
 void kalloc_init(uint64_t start, uint64_t end, int ram_is_zero);
 void *kalloc(void);
 unsigned kalloc_many(void **pages, unsigned n);

@@ -168,10 +168,10 @@ static int is_demand_zero(uint64_t va)
  * would give.  A program that walks its heap takes one fault per table
  * instead of one per page: under Trapeze each fault is two privilege
  * switches and a dozen traps, while the pages cost the same either way.
- * They are taken, zeroed and mapped FAULT_CHUNK at a time, one page-table
- * hypercall each. */
+ * They are taken FAULT_CHUNK at a time, and their entries written in
+ * batches, one page-table hypercall each. */
 #define FAULT_AROUND 512
-#define FAULT_CHUNK KALLOC_MANY_MAX
+#define FAULT_CHUNK 128
 
 static uint64_t region_end(uint64_t va)
 {
@@ -212,19 +212,17 @@ int vm_demand_zero(uint64_t pml4, uint64_t va)
 		unsigned want = n - done < FAULT_CHUNK ? n - done : FAULT_CHUNK;
 
 		got = kalloc_many(pages, want);
-		if (!got)
-			return done ? 0 : -2;
-		for (i = 0; i < got; i++) {
-			b.req[i].ptr = (uint64_t)(uintptr_t)&pte[done + i];
-			b.req[i].val = (uint64_t)(uintptr_t)pages[i] | PTE_W |
-				       PTE_U | PTE_NX | PTE_P | PTE_AD;
-		}
-		b.n = got;
-		batch_flush(&b);
-		if (got < want)
+		for (i = 0; i < got; i++)
+			batch_set(&b, &pte[done + i],
+				  (uint64_t)(uintptr_t)pages[i] | PTE_W | PTE_U |
+				  PTE_NX | PTE_P | PTE_AD);
+		if (got < want) {
+			done += got;
 			break;
+		}
 	}
-	return 0;
+	batch_flush(&b);
+	return done ? 0 : -2;
 }
 
 /* Where the kernel reaches user address va, as the user could reach it
