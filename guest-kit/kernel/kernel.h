@@ -137,6 +137,33 @@ void tick_init(uint64_t tsc_khz);
 void tick_resume(void);
 void tick_maybe_stop(void);
 
+/* Where the CPU's time goes, by the TSC: user mode, the kernel (the
+ * monitor's work for its traps and hypercalls included), idle.  Each
+ * change of state is marked where it happens: entries from and returns
+ * to user mode, the idle loop.  "times" on the command line prints the
+ * three when the machine stops. */
+enum cpu_state { IN_KERNEL, IN_USER, IN_IDLE, CPU_STATES };
+struct cpu_time {
+	uint64_t since;                  /* the TSC at the last change */
+	uint64_t spent[CPU_STATES];
+	enum cpu_state state;
+};
+extern struct cpu_time cpu_time;
+void cpu_time_init(uint64_t tsc_khz, int report);
+void cpu_time_report(void);
+
+/* Inline, as it is on every entry and exit: a call's `ret` would cost a
+ * trap under Trapeze's scanner (docs/scanner.md) and skew what it
+ * measures. */
+static inline void cpu_now(enum cpu_state s)
+{
+	uint64_t now = rdtsc();
+
+	cpu_time.spent[cpu_time.state] += now - cpu_time.since;
+	cpu_time.since = now;
+	cpu_time.state = s;
+}
+
 /* swtch.S */
 void swtch(uint64_t *save_rsp, uint64_t load_rsp);
 void trapret(void);

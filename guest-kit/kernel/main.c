@@ -8,9 +8,10 @@
  * Then: descriptor tables, system calls, memory, the timer, and init
  * (pid 1), which runs the other programs.  The kernel ends when init
  * does, with init's exit status.  "verbose" on the command line adds
- * diagnostics that depend on the machine and on timing; "init=PROGRAM"
+ * diagnostics that depend on the machine and on timing, "times" one line
+ * at the end on where the CPU's time went; "init=PROGRAM"
  * runs that built-in program as pid 1 instead (init=sieve times the sieve
- * alone, for make bench).
+ * alone, init=ops the kernel's operations, for make bench).
  */
 #include "kernel.h"
 
@@ -22,6 +23,7 @@ static int first_program(const char *cmdline)
 	static const char *const words[PROG_COUNT] = {
 		"init=init", "init=hello", "init=sieve", "init=memory",
 		"init=sleeper", "init=cli", "init=peek", "init=divzero",
+		"init=ops", "init=yielder", "init=true",
 	};
 	int i;
 
@@ -55,6 +57,7 @@ int guest_main(const struct trapeze_boot_info *bi)
 	const char *cmdline = (const char *)(uintptr_t)bi->cmdline;
 	int r;
 
+	cpu_time_init(bi->tsc_khz, cmdline_has(cmdline, "times"));
 	verbose = cmdline_has(cmdline, "verbose");
 	choose_pv_ops(bi, cmdline);
 	gdt_init();

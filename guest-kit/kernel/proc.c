@@ -35,6 +35,7 @@ static void proc_start(void)
 {
 	current->tsc_started = rdtsc();
 	irq_restore(scheduler_flags);
+	cpu_now(IN_USER);
 }
 
 /* What swtch() pops and returns to (proc_start, then trapret) under the
@@ -114,8 +115,10 @@ void proc_exit(int status)
 	       (unsigned long long)p->cpu_ticks, p->preemptions,
 	       (unsigned long long)(now - p->tsc_spawned),
 	       (unsigned long long)(now - p->tsc_started));
-	if (p == init)
+	if (p == init) {
+		cpu_time_report();
 		pv->shutdown(status);
+	}
 	for (q = procs; q < procs + NPROC; q++)
 		if (q->parent == p && q->state != UNUSED) {
 			q->parent = init;

@@ -59,7 +59,9 @@ void scheduler(void)
 			run(p);
 		} else {
 			tick_resume();
+			cpu_now(IN_IDLE);
 			pv->idle();
+			cpu_now(IN_KERNEL);
 		}
 		irq_restore(flags);
 	}
@@ -190,4 +192,32 @@ void tick_maybe_stop(void)
 		return;
 	pv->timer_stop();
 	stopped_at = rdtsc() | 1;
+}
+
+struct cpu_time cpu_time;
+static uint64_t cpu_khz;
+static int cpu_report;
+
+void cpu_time_init(uint64_t tsc_khz, int report)
+{
+	cpu_khz = tsc_khz;
+	cpu_report = report;
+	cpu_time.state = IN_KERNEL;
+	cpu_time.since = rdtsc();
+}
+
+/* In microseconds if the TSC's rate is known, else in TSC cycles. */
+void cpu_time_report(void)
+{
+	uint64_t div = cpu_khz ? cpu_khz : 1000, k = 1000;
+
+	if (!cpu_report)
+		return;
+	cpu_now(IN_KERNEL);
+	kprintf("kernel: %s in user mode %llu, in the kernel %llu, idle "
+		"%llu; TSC %llu kHz\n", cpu_khz ? "microseconds" : "TSC cycles",
+		(unsigned long long)(cpu_time.spent[IN_USER] * k / div),
+		(unsigned long long)(cpu_time.spent[IN_KERNEL] * k / div),
+		(unsigned long long)(cpu_time.spent[IN_IDLE] * k / div),
+		(unsigned long long)cpu_khz);
 }

@@ -109,5 +109,7 @@ void syscall_dispatch(struct trap_frame *f)
 {
 	uint64_t nr = f->rax;
 
+	cpu_now(IN_KERNEL);
 	f->rax = nr < SYS_COUNT ? (uint64_t)syscalls[nr](f) : (uint64_t)-1;
+	cpu_now(IN_USER);
 }

@@ -73,15 +73,33 @@ static void on_spurious(struct trap_frame *f)
 		pic_eoi(irq);
 }
 
+/* Every vector comes here first, to mark the time the kernel takes from
+ * a process in user mode. */
+static void on_trap(struct trap_frame *f)
+{
+	int from_user = (f->cs & 3) == 3;
+
+	if (from_user)
+		cpu_now(IN_KERNEL);
+	if (f->vector < 32)
+		on_exception(f);
+	else if (f->vector == TIMER_VECTOR)
+		on_timer(f);
+	else
+		on_spurious(f);
+	if (from_user)
+		cpu_now(IN_USER);
+}
+
 void trap_init(void)
 {
 	unsigned v;
 
 	idt_init();
 	for (v = 0; v < 32; v++)
-		idt_set_handler(v, on_exception);
+		idt_set_handler(v, on_trap);
 	idt_use_ist(VEC_DF);             /* a kernel stack overflow */
-	idt_set_handler(TIMER_VECTOR, on_timer);
-	idt_set_handler(TIMER_VECTOR + IRQ_SPURIOUS_MASTER, on_spurious);
-	idt_set_handler(TIMER_VECTOR + IRQ_SPURIOUS_SLAVE, on_spurious);
+	idt_set_handler(TIMER_VECTOR, on_trap);
+	idt_set_handler(TIMER_VECTOR + IRQ_SPURIOUS_MASTER, on_trap);
+	idt_set_handler(TIMER_VECTOR + IRQ_SPURIOUS_SLAVE, on_trap);
 }

@@ -32,7 +32,10 @@
 #define PROG_CLI      5   /* executes cli at CPL 3 */
 #define PROG_PEEK     6   /* reads kernel memory */
 #define PROG_DIVZERO  7   /* divides by zero */
-#define PROG_COUNT    8
+#define PROG_OPS      8   /* times the kernel's operations (make bench) */
+#define PROG_YIELDER  9   /* ops's partner: yields, and nothing else */
+#define PROG_TRUE    10   /* exits 0 at once */
+#define PROG_COUNT   11
 
 /*
  * User memory lives in PML4 slot 1 (512 GiB up), so that every process's

@@ -5,7 +5,12 @@
  *      Trapeze with paravirtualization on, with it off (every privileged
  *      operation trapped), and under QEMU TCG: wall time, CPU time of the
  *      process, and trap counts (--stats).  The workload sleeps 5 x 100 ms
- *      on purpose, so wall time has that floor; CPU time does not.
+ *      on purpose, so wall time has that floor; CPU time does not.  Under
+ *      Trapeze, also where the guest's time went by its own TSC ("times"
+ *      on its command line): user mode, and its kernel, with the monitor's
+ *      work for the kernel's traps and hypercalls, which is what
+ *      paravirtualization changes.  The process's CPU time mixes that with
+ *      the sieve's compute, and is coarser.
  *   2. The CPU-bound program alone (init=sieve): wall time of the three,
  *      and its own time inside Trapeze (TSC, which the guest reads
  *      natively) against the same code (sieve-core.h) compiled for the
@@ -15,7 +20,14 @@
  *      of each, a guest run and a native run back to back, so that the
  *      host's drift (these machines are shared) hits both sides of each
  *      ratio alike; the ratio printed is the median of the pairs'.
- *   3. An idle guest (init=sleeper: five sleeps of 100 ms, hlt between
+ *   3. The kernel's basic operations (init=ops): a system call, a yield
+ *      to another process and back, spawning a process and waiting for
+ *      it, each timed by the guest's TSC over many repetitions, under
+ *      the same three.  This is where paravirtualization and trapping
+ *      differ most, and where a monitor in a user process pays most: each
+ *      entry to and exit from the guest kernel changes the host rights of
+ *      its pages (docs/shadow-paging.md), which QEMU's TCG does not.
+ *   4. An idle guest (init=sleeper: five sleeps of 100 ms, hlt between
  *      timer ticks): CPU time against wall time.
  *
  * All in this one run; medians of ROUNDS.
@@ -73,8 +85,15 @@ static int run(char *const argv[], struct result *r)
 		_exit(127);
 	}
 	close(fd[1]);
-	while ((k = read(fd[0], r->out + n, sizeof(r->out) - 1 - n)) > 0)
+	/* Past the buffer's end, keep the output's tail, where the lines
+	 * read below are, and read it all: the child must not block. */
+	while ((k = read(fd[0], r->out + n, sizeof(r->out) - 1 - n)) > 0) {
 		n += (size_t)k;
+		if (n == sizeof(r->out) - 1) {
+			memmove(r->out, r->out + n / 2, n - n / 2);
+			n -= n / 2;
+		}
+	}
 	r->out[n] = 0;
 	close(fd[0]);
 	if (pid < 0 || wait4(pid, &st, 0, &ru) != pid)
@@ -94,6 +113,21 @@ static unsigned long long traps(const char *out)
 	while (s && sscanf(s, "trapeze: %llu traps", &n) != 1)
 		s = strstr(s + 1, "trapeze: ");
 	return n;
+}
+
+/* The guest's time in its kernel and in user mode, in ms, from its
+ * "times" line; -1 if there is none. */
+static int guest_times(const char *out, double *kernel, double *user)
+{
+	const char *s = strstr(out, "kernel: microseconds in user mode ");
+	unsigned long long u, k, idle;
+
+	if (!s || sscanf(s, "kernel: microseconds in user mode %llu, in the "
+			 "kernel %llu, idle %llu", &u, &k, &idle) != 3)
+		return -1;
+	*kernel = k / 1e3;
+	*user = u / 1e3;
+	return 0;
 }
 
 /* The sieve's times in ms from the kernel's verbose exit line: spawn to
@@ -157,6 +191,26 @@ static double native_sieve_exec_ms(struct result *r)
 }
 
 enum { PV_ON, PV_OFF, QEMU, NSYS };
+enum { WORKLOAD, SIEVE, OPS, NWORK };
+enum { OP_SYSCALL, OP_YIELD, OP_SPAWN, NOPS };
+
+/* The ops line of init=ops, in microseconds by the guest's TSC rate
+ * (its times line); -1 if either is missing. */
+static int ops_us(const char *out, double us[NOPS])
+{
+	const char *a = strstr(out, "; TSC "), *b = strstr(out, "ops: ");
+	unsigned long long khz = 0, c[NOPS];
+	int k;
+
+	if (!a || !b || sscanf(a, "; TSC %llu kHz", &khz) != 1 || !khz ||
+	    sscanf(b, "ops: TSC cycles per operation: system call %llu, yield "
+		   "to another process and back %llu, spawn and wait %llu",
+		   &c[0], &c[1], &c[2]) != 3)
+		return -1;
+	for (k = 0; k < NOPS; k++)
+		us[k] = c[k] * 1e3 / khz;
+	return 0;
+}
 
 #define PAIRS 31
 
@@ -166,18 +220,27 @@ int main(int argc, char **argv)
 		"Trapeze, paravirt on", "Trapeze, paravirt off", "QEMU TCG",
 	};
 	static struct result r;
-	double wall[2][NSYS][ROUNDS], cpu[2][NSYS][ROUNDS];
+	static const char *const op_name[NOPS] = {
+		"system call", "yield and back", "spawn and wait",
+	};
+	double wall[NWORK][NSYS][ROUNDS], cpu[NWORK][NSYS][ROUNDS];
+	double kern[NWORK][NSYS][ROUNDS], user[NWORK][NSYS][ROUNDS];
+	double op[NOPS][NSYS][ROUNDS], us[NOPS];
 	double in_guest[PAIRS], computing[PAIRS], native[PAIRS];
 	double spawn_ratio[PAIRS], first_ratio[PAIRS];
 	double idle_w[ROUNDS], idle_c[ROUNDS];
-	unsigned long long ntraps[2][NSYS] = { { 0 } };
-	const char *appends[2][NSYS] = {
-		{ "", "pv=off", "" },
-		{ "init=sieve verbose", "init=sieve verbose pv=off",
+	unsigned long long ntraps[NWORK][NSYS] = { { 0 } };
+	const char *appends[NWORK][NSYS] = {
+		{ "times", "times pv=off", "" },
+		{ "init=sieve verbose times", "init=sieve verbose times pv=off",
 		  "init=sieve" },
+		{ "init=ops times", "init=ops times pv=off", "init=ops times" },
 	};
+	/* Exit statuses: init's status s comes out as (s << 1) | 1 (QEMU's
+	 * isa-debug-exit convention, which Trapeze keeps). */
+	const int expect[NWORK] = { 1, ((1973815 << 1) | 1) & 0xff, 1 };
 	bool have_qemu = true;
-	int i, w, s;
+	int i, w, s, k;
 
 	if (argc == 2 && !strcmp(argv[1], "--native-sieve")) {
 		double ms = native_sieve_ms();
@@ -191,7 +254,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (i = 0; i < ROUNDS; i++) {
-		for (w = 0; w < 2; w++)
+		for (w = 0; w < NWORK; w++)
 			for (s = 0; s < NSYS; s++) {
 				char *t_argv[] = { argv[1], "run", "--stats",
 						   "--append",
@@ -212,8 +275,7 @@ int main(int argc, char **argv)
 					have_qemu = false;
 					continue;
 				}
-				if (r.status != (w ? ((1973815 << 1) | 1) & 0xff
-						   : 1)) {
+				if (r.status != expect[w]) {
 					fprintf(stderr, "bench-kernel: %s "
 						"exited with %d:\n%s", sys_name[s],
 						r.status, r.out);
@@ -221,8 +283,24 @@ int main(int argc, char **argv)
 				}
 				wall[w][s][i] = r.wall;
 				cpu[w][s][i] = r.cpu;
-				if (s != QEMU)
-					ntraps[w][s] = traps(r.out);
+				if (w == OPS && ops_us(r.out, us)) {
+					fprintf(stderr, "bench-kernel: no ops "
+						"line from %s:\n%s",
+						sys_name[s], r.out);
+					return 1;
+				}
+				for (k = 0; w == OPS && k < NOPS; k++)
+					op[k][s][i] = us[k];
+				if (s == QEMU)
+					continue;
+				ntraps[w][s] = traps(r.out);
+				if (guest_times(r.out, &kern[w][s][i],
+						&user[w][s][i])) {
+					fprintf(stderr, "bench-kernel: no times "
+						"line from %s:\n%s",
+						sys_name[s], r.out);
+					return 1;
+				}
 			}
 		{
 			char *argv_idle[] = { argv[1], "run", "--append",
@@ -265,8 +343,8 @@ int main(int argc, char **argv)
 		printf("%s\n", w ? "The CPU-bound program alone (init=sieve):"
 				 : "The whole workload (the README transcript; "
 				   "it sleeps 0.5 s on purpose):");
-		printf("  %-24s %9s %9s %9s %12s\n", "", "wall s", "cpu s",
-		       "cpu x", "traps");
+		printf("  %-24s %9s %9s %9s %9s %9s %9s\n", "", "wall s",
+		       "cpu s", "cpu x", "traps", "kernel ms", "user ms");
 		for (s = 0; s < NSYS; s++) {
 			double mw, mc;
 
@@ -280,20 +358,52 @@ int main(int argc, char **argv)
 			printf("  %-24s %9.3f %9.3f %9.2f", sys_name[s], mw,
 			       mc, mc / ref_c);
 			if (s == QEMU)
-				printf(" %12s\n", "-");
+				printf(" %9s %9s %9s\n", "-", "-", "-");
 			else
-				printf(" %12llu\n", ntraps[w][s]);
+				printf(" %9llu %9.1f %9.1f\n", ntraps[w][s],
+				       median(kern[w][s], ROUNDS),
+				       median(user[w][s], ROUNDS));
 		}
 		if (have_qemu)
 			printf("  QEMU TCG / Trapeze (pv on): %.2fx the wall "
 			       "time, %.2fx the CPU time\n",
 			       median(wall[w][QEMU], ROUNDS) / ref_w,
 			       median(cpu[w][QEMU], ROUNDS) / ref_c);
-		printf("  paravirt off / on: %.2fx the traps, %.2fx the CPU "
-		       "time\n\n", (double)ntraps[w][PV_OFF] /
-				   (ntraps[w][PV_ON] ? ntraps[w][PV_ON] : 1),
+		printf("  paravirt off / on: %.2fx the traps, %.2fx the guest "
+		       "kernel's time, %.2fx the CPU time\n\n",
+		       (double)ntraps[w][PV_OFF] /
+		       (ntraps[w][PV_ON] ? ntraps[w][PV_ON] : 1),
+		       median(kern[w][PV_OFF], ROUNDS) /
+		       median(kern[w][PV_ON], ROUNDS),
 		       median(cpu[w][PV_OFF], ROUNDS) / ref_c);
 	}
+	printf("The kernel's operations (init=ops), microseconds each by the "
+	       "guest's TSC:\n");
+	printf("  %-24s", "");
+	for (k = 0; k < NOPS; k++)
+		printf(" %15s", op_name[k]);
+	printf("\n");
+	for (s = 0; s < NSYS; s++) {
+		if (s == QEMU && !have_qemu)
+			continue;
+		printf("  %-24s", sys_name[s]);
+		for (k = 0; k < NOPS; k++)
+			printf(" %15.1f", median(op[k][s], ROUNDS));
+		printf("\n");
+	}
+	printf("  paravirt off / on:      ");
+	for (k = 0; k < NOPS; k++)
+		printf(" %14.2fx", median(op[k][PV_OFF], ROUNDS) /
+				   median(op[k][PV_ON], ROUNDS));
+	printf("\n");
+	if (have_qemu) {
+		printf("  Trapeze (pv on) / QEMU: ");
+		for (k = 0; k < NOPS; k++)
+			printf(" %14.2fx", median(op[k][PV_ON], ROUNDS) /
+					   median(op[k][QEMU], ROUNDS));
+		printf("\n");
+	}
+	printf("\n");
 	printf("The sieve's own time (TSC inside the guest, paravirt on) against "
 	       "the same code\nbuilt for the host, timed from before its mmap "
 	       "to after its munmap;\nmedians of %d pairs of runs back to back, "

@@ -15,6 +15,9 @@ static int (*const programs[PROG_COUNT])(void) = {
 	[PROG_CLI] = cli_main,
 	[PROG_PEEK] = peek_main,
 	[PROG_DIVZERO] = divzero_main,
+	[PROG_OPS] = ops_main,
+	[PROG_YIELDER] = yielder_main,
+	[PROG_TRUE] = true_main,
 };
 
 void user_main(int prog)

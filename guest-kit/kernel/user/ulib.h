@@ -36,5 +36,8 @@ int sleeper_main(void);
 int cli_main(void);
 int peek_main(void);
 int divzero_main(void);
+int ops_main(void);
+int yielder_main(void);
+int true_main(void);
 
 #endif
