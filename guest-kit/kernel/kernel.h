@@ -30,14 +30,6 @@ void panic(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), noreturn));
 int cmdline_has(const char *cmdline, const char *word);
 extern int verbose;
-/* The time-stamp counter, for verbose timings (it does not trap). */
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return (uint64_t)hi << 32 | lo;
-}
 
 #define vprint(...) do { if (verbose) kprintf(__VA_ARGS__); } while (0)
 

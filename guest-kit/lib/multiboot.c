@@ -20,14 +20,6 @@ void multiboot_boot(uint32_t info) __attribute__((noreturn));
 
 extern char __image_start[], __image_end[];
 
-static uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return (uint64_t)hi << 32 | lo;
-}
-
 /* Ten milliseconds of PIT channel 2 (mode 0: OUT2, bit 5 of port 0x61,
  * rises at the terminal count), in TSC cycles; 0 if it never ends. */
 static uint64_t tsc_khz_from_pit(void)

@@ -46,14 +46,6 @@ static uint64_t pa(const void *p)
 	return (uint64_t)(uintptr_t)p;
 }
 
-static uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
-
 /* Space s: the boot identity map's first 64 MiB, and at VA its own pages
  * (PAGES frames of its own for cr3, DEMAND_PAGES frames of RAM for the
  * demand test), all with A and D already set. */

@@ -12,20 +12,12 @@
 
 extern const uint8_t scan_pages[];
 
-static uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
-
 static uint64_t call_page(unsigned i)
 {
-	uint64_t t0 = rdtsc();
+	uint64_t t0 = rdtsc_ordered();
 
 	((void (*)(void))(scan_pages + 4096 * i))();
-	return rdtsc() - t0;
+	return rdtsc_ordered() - t0;
 }
 
 static unsigned long parse(const char *s)
@@ -56,10 +48,10 @@ int guest_main(const struct trapeze_boot_info *bi)
 			cycles += cold > warm ? cold - warm : 0;
 		}
 	} else if (!memcmp(cmd, "pushfpopf", 9)) {
-		t0 = rdtsc();
+		t0 = rdtsc_ordered();
 		for (i = 0; i < n; i++)
 			__asm__ volatile("pushfq; popfq" ::: "cc", "memory");
-		cycles = rdtsc() - t0;
+		cycles = rdtsc_ordered() - t0;
 	} else {
 		printf("usage: firstrun|pushfpopf N\n");
 		return 1;

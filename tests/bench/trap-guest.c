@@ -6,14 +6,6 @@
  */
 #include "trapeze/guest.h"
 
-static uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
-
 static unsigned long parse_count(const char *s)
 {
 	unsigned long n = 0;

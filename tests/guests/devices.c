@@ -83,14 +83,6 @@ static void on_vector(struct trap_frame *f)
 	}
 }
 
-static uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
-
 static const struct trapeze_boot_info *boot;
 
 static uint32_t cpuid_edx(uint32_t leaf)

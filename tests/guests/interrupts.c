@@ -40,14 +40,6 @@ static void pit_start(unsigned hz)
 	outb(0x40, reload >> 8);
 }
 
-static uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
-
 /* Spin for ms milliseconds without taking interrupts into account. */
 static void spin_ms(const struct trapeze_boot_info *bi, unsigned ms)
 {

@@ -1,6 +1,7 @@
 /*
  * The privileged instructions a guest kernel uses, as inline functions.
- * Each one traps under Trapeze and runs natively on bare hardware.
+ * Each one traps under Trapeze and runs natively on bare hardware.  And
+ * one that does not trap: rdtsc (below).
  */
 #ifndef TRAPEZE_CPU_H
 #define TRAPEZE_CPU_H
@@ -103,5 +104,24 @@ static inline void ltr(uint16_t sel)
 #define MSR_KERNEL_GS_BASE 0xc0000102
 #define EFER_SCE           (1u << 0)
 #define EFER_NXE           (1u << 11)
+
+/* rdtsc is not privileged while CR4.TSD is clear, which it is for every
+ * guest here, so it runs natively under Trapeze too and times a guest's
+ * code from inside, at any CPL.  The ordered form waits for the
+ * instructions before it to finish first. */
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+static inline uint64_t rdtsc_ordered(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
 
 #endif /* TRAPEZE_CPU_H */

@@ -14,19 +14,12 @@
  * It prints TSC cycles per operation, and exits 0 if every operation did
  * what it should.
  */
+#include "trapeze/cpu.h"
 #include "ulib.h"
 
 #define SYSCALLS 20000
 #define YIELDS   2000                  /* the yielder's too */
 #define SPAWNS   200
-
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return (uint64_t)hi << 32 | lo;
-}
 
 int yielder_main(void)
 {
