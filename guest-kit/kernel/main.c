@@ -20,16 +20,21 @@ const struct pv_ops *pv = &pv_native;
 /* init=NAME on the command line: the program to run as pid 1. */
 static int first_program(const char *cmdline)
 {
-	static const char *const words[PROG_COUNT] = {
-		"init=init", "init=hello", "init=sieve", "init=memory",
-		"init=sleeper", "init=cli", "init=peek", "init=divzero",
-		"init=ops", "init=yielder", "init=true",
-	};
+	static const char *const names[] = { PROG_NAMES };
+	char word[32] = "init=";
 	int i;
 
-	for (i = 0; i < PROG_COUNT; i++)
-		if (cmdline_has(cmdline, words[i]))
+	_Static_assert(sizeof(names) / sizeof(names[0]) == PROG_COUNT,
+		       "PROG_NAMES names every program");
+	for (i = 0; i < PROG_COUNT; i++) {
+		size_t n = strlen(names[i]) + 1;
+
+		if (n > sizeof(word) - 5)
+			panic("program name %s is too long", names[i]);
+		memcpy(word + 5, names[i], n);
+		if (cmdline_has(cmdline, word))
 			return i;
+	}
 	return PROG_INIT;
 }
 

@@ -36,6 +36,10 @@
 #define PROG_YIELDER  9   /* ops's partner: yields, and nothing else */
 #define PROG_TRUE    10   /* exits 0 at once */
 #define PROG_COUNT   11
+/* Their names, in number order: for init's reports, and for init=NAME
+ * on the kernel's command line. */
+#define PROG_NAMES "init", "hello", "sieve", "memory", "sleeper", "cli", \
+	"peek", "divzero", "ops", "yielder", "true"
 
 /*
  * User memory lives in PML4 slot 1 (512 GiB up), so that every process's

@@ -21,10 +21,7 @@
 
 typedef int (*describe_fn)(int status, uint64_t report);
 
-static const char *const names[PROG_COUNT] = {
-	"init", "hello", "sieve", "memory", "sleeper", "cli", "peek",
-	"divzero", "ops", "yielder", "true",
-};
+static const char *const names[PROG_COUNT] = { PROG_NAMES };
 
 static const char *reason(int status)
 {
