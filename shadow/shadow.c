@@ -895,14 +895,19 @@ static void sweep_flush(struct shadow *s, struct sweep *w)
 	w->stale = false;
 }
 
+/* Might a mapping off the modal list lie in [a, b)? */
+static bool plain_within(const struct space *sp, uint64_t a, uint64_t b)
+{
+	return sp->plain_lo < sp->plain_hi && a < sp->plain_hi &&
+	       sp->plain_lo < b;
+}
+
 /* Add [lo, lo + len), above the span, to it; if the hole between them
  * might hold a plain mapping, close the span first and start anew. */
 static void sweep_add(struct shadow *s, const struct space *sp,
 		      struct sweep *w, uint64_t lo, uint64_t len, bool stale)
 {
-	if (w->hi > w->lo &&
-	    (lo < w->hi || !(sp->plain_hi <= sp->plain_lo ||
-			     lo <= sp->plain_lo || w->hi >= sp->plain_hi)))
+	if (w->hi > w->lo && (lo < w->hi || plain_within(sp, w->hi, lo)))
 		sweep_flush(s, w);
 	if (w->hi <= w->lo)
 		w->lo = lo;
@@ -949,11 +954,8 @@ void shadow_set_cpl(struct shadow *s, const struct paging *pg)
 				continue;
 			}
 			sweep_flush(s, &w);     /* no span across this run */
-			if (stale) {
-				host(s, OPS(s)->protect(OPS(s)->ctx, m->gva,
-							len, p));
-				s->st.protects++;
-			}
+			if (stale)
+				set_run_prot(s, m, len, p);
 			continue;
 		}
 		stale = base != m->prot ||
