@@ -196,6 +196,12 @@ static double native_sieve_exec_ms(struct result *r)
  * also run without the scanner (--cpu=trap): what paravirtualization
  * saves when it replaces binary patching, as it did for Xen. */
 enum { PV_ON, PV_OFF, PV_NO_SCAN, QEMU, NSYS };
+/* What trapping (PV_OFF) is set against, and how each is named then. */
+static const int pv_runs[] = { PV_ON, PV_NO_SCAN };
+static const char *const pv_label[NSYS] = {
+	[PV_ON] = "on:", [PV_NO_SCAN] = "on, no scan:",
+};
+#define NPV (sizeof(pv_runs) / sizeof(pv_runs[0]))
 enum { WORKLOAD, SIEVE, OPS, NWORK };
 enum { OP_SYSCALL, OP_YIELD, OP_SPAWN, NOPS };
 
@@ -248,6 +254,7 @@ int main(int argc, char **argv)
 	const int expect[NWORK] = { 1, ((1973815 << 1) | 1) & 0xff, 1 };
 	bool have_qemu = true;
 	int i, w, s, k;
+	unsigned c;
 
 	if (argc == 2 && !strcmp(argv[1], "--native-sieve")) {
 		double ms = native_sieve_ms();
@@ -345,13 +352,14 @@ int main(int argc, char **argv)
 
 	printf("The toy kernel (guest-kit/kernel), medians of %d runs, this "
 	       "host, this run.\n\n", ROUNDS);
-	for (w = 0; w < 2; w++) {
+	for (w = WORKLOAD; w <= SIEVE; w++) {
 		double ref_w = median(wall[w][PV_ON], ROUNDS);
 		double ref_c = median(cpu[w][PV_ON], ROUNDS);
 
-		printf("%s\n", w ? "The CPU-bound program alone (init=sieve):"
-				 : "The whole workload (the README transcript; "
-				   "it sleeps 0.5 s on purpose):");
+		printf("%s\n", w == SIEVE
+			       ? "The CPU-bound program alone (init=sieve):"
+			       : "The whole workload (the README transcript; "
+				 "it sleeps 0.5 s on purpose):");
 		printf("  %-24s %9s %9s %9s %9s %9s %9s\n", "", "wall s",
 		       "cpu s", "cpu x", "traps", "kernel ms", "user ms");
 		for (s = 0; s < NSYS; s++) {
@@ -378,12 +386,12 @@ int main(int argc, char **argv)
 			       "time, %.2fx the CPU time\n",
 			       median(wall[w][QEMU], ROUNDS) / ref_w,
 			       median(cpu[w][QEMU], ROUNDS) / ref_c);
-		for (k = PV_ON; k <= PV_NO_SCAN; k += PV_NO_SCAN - PV_ON)
+		for (c = 0; c < NPV; c++) {
+			k = pv_runs[c];
 			printf("  paravirt off / %-12s %.2fx the traps, %.2fx "
 			       "the guest kernel's time,\n%30s %.2fx the guest's "
 			       "(kernel and user), %.2fx the CPU time\n",
-			       k == PV_ON ? "on:" : "on, no scan:",
-			       (double)ntraps[w][PV_OFF] /
+			       pv_label[k], (double)ntraps[w][PV_OFF] /
 			       (ntraps[w][k] ? ntraps[w][k] : 1),
 			       median(kern[w][PV_OFF], ROUNDS) /
 			       median(kern[w][k], ROUNDS), "",
@@ -393,6 +401,7 @@ int main(int argc, char **argv)
 				median(user[w][k], ROUNDS)),
 			       median(cpu[w][PV_OFF], ROUNDS) /
 			       median(cpu[w][k], ROUNDS));
+		}
 		printf("\n");
 	}
 	printf("The kernel's operations (init=ops), microseconds each by the "
@@ -409,9 +418,9 @@ int main(int argc, char **argv)
 			printf(" %15.1f", median(op[k][s], ROUNDS));
 		printf("\n");
 	}
-	for (s = PV_ON; s <= PV_NO_SCAN; s += PV_NO_SCAN - PV_ON) {
-		printf("  paravirt off / %-9s", s == PV_ON ? "on:"
-							: "no scan:");
+	for (c = 0; c < NPV; c++) {
+		s = pv_runs[c];
+		printf("  pv off / %-15s", pv_label[s]);
 		for (k = 0; k < NOPS; k++)
 			printf(" %14.2fx", median(op[k][PV_OFF], ROUNDS) /
 					   median(op[k][s], ROUNDS));
