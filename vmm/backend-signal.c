@@ -35,6 +35,7 @@
 #include <libunwind.h>
 
 #include "backend.h"
+#include "bt.h"
 #include "devices/uart.h"
 #include "report.h"
 #include "terminal.h"
@@ -240,6 +241,18 @@ void trap_handle(int sig, siginfo_t *si, ucontext_t *uc)
 		monitor_fault(vm, sig, uc);
 	} else {
 		regs_in(&vm->cpu, mc);
+		/* A trap in the translation cache is the guest's own, at the
+		 * instruction being run there. */
+		switch (bt_leave(vm, sig == SIGILL, sig == SIGSEGV &&
+				 (mc->gregs[REG_TRAPNO] == X86_PF ||
+				  mc->gregs[REG_TRAPNO] == X86_GP),
+				 (uint64_t)si->si_addr)) {
+		case BT_CHAINED:
+		case BT_NATIVE:
+			goto resume;
+		default:
+			break;
+		}
 		if (sig == SIGALRM || sig == SIGINT || sig == SIGTERM)
 			stop_guest(vm, sig);
 		/* The seccomp filter stopped a 32-bit system call: the host
@@ -260,7 +273,10 @@ void trap_handle(int sig, siginfo_t *si, ucontext_t *uc)
 	vm_trap(vm, &t);
 	timers_resume(&vm->timers, SIG_VTIME);
 	in_trap = 0;
+resume:
 	regs_out(&vm->cpu, mc);
+	mc->gregs[REG_RIP] = (greg_t)bt_resume_rip(
+		vm, (mc->gregs[REG_EFL] & RFLAGS_TF) != 0);
 }
 
 /* ---- start-up -------------------------------------------------------- */

@@ -96,6 +96,12 @@ void cli_run_usage(FILE *f)
 	      "through the next\n"
 	      "                         instructions while they would trap "
 	      "too\n"
+	      "      --no-translate     emulate every access to the top 4 GiB "
+	      "of the address\n"
+	      "                         space; by default (with --cpu=scan) "
+	      "hot code that\n"
+	      "                         makes them runs natively from a "
+	      "rewritten copy\n"
 	      "      --stats            at exit, count the traps by kind and "
 	      "instruction\n"
 	      "  -q, --quiet            no monitor messages on stderr\n"
@@ -342,7 +348,7 @@ static int parse_trace_opt(int c, const char *arg, struct trace_options *t)
 enum cli_result cli_parse_run(int argc, char **argv, struct vm_options *opt,
 			      struct trace_options *topt)
 {
-	enum { OPT_TIMEOUT = 256, OPT_NO_CACHE, OPT_NO_AHEAD, OPT_STATS, OPT_CPU,
+	enum { OPT_TIMEOUT = 256, OPT_NO_CACHE, OPT_NO_AHEAD, OPT_NO_BT, OPT_STATS, OPT_CPU,
 	       OPT_INITRD, OPT_DRIVE };
 #define RUN_OPTIONS \
 		{ "mem", required_argument, NULL, 'm' }, \
@@ -353,6 +359,7 @@ enum cli_result cli_parse_run(int argc, char **argv, struct vm_options *opt,
 		{ "cpu", required_argument, NULL, OPT_CPU }, \
 		{ "no-shadow-cache", no_argument, NULL, OPT_NO_CACHE }, \
 		{ "no-run-ahead", no_argument, NULL, OPT_NO_AHEAD }, \
+		{ "no-translate", no_argument, NULL, OPT_NO_BT }, \
 		{ "quiet", no_argument, NULL, 'q' }, \
 		{ "stats", no_argument, NULL, OPT_STATS }, \
 		{ "help", no_argument, NULL, 'h' }
@@ -376,6 +383,7 @@ enum cli_result cli_parse_run(int argc, char **argv, struct vm_options *opt,
 	opt->mem_size = DEFAULT_MEM;
 	opt->shadow_cache = true;
 	opt->run_ahead = true;
+	opt->translate = true;
 	opt->exec = EXEC_SCAN;
 	opt->console_in = 0;
 	opt->console_out = 1;
@@ -422,6 +430,9 @@ enum cli_result cli_parse_run(int argc, char **argv, struct vm_options *opt,
 			break;
 		case OPT_NO_AHEAD:
 			opt->run_ahead = false;
+			break;
+		case OPT_NO_BT:
+			opt->translate = false;
 			break;
 		case 'q':
 			opt->quiet = true;

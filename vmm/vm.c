@@ -22,6 +22,7 @@
 #include "trapeze/abi.h"
 
 #include "ahead.h"
+#include "bt.h"
 #include "decode.h"
 #include "devices/acpi.h"
 #include "devices/debug-exit.h"
@@ -275,6 +276,9 @@ int vm_init(struct vm *vm, const struct vm_options *opt,
 	}
 	vm->cr4_valid = cr4_valid_bits();
 	vm->xcr0_valid = host_xcr0();
+	/* (Unit tests pass ops: their guests are not run natively.) */
+	if (!ops && opt->translate && vm->scan)
+		vm->bt = bt_create(vm, &vm->bt_off_why);
 	return 0;
 }
 
@@ -373,6 +377,25 @@ static void print_stats(struct vm *vm, FILE *f)
 			"emulated without a trap, %llu of which would have "
 			"trapped\n", (unsigned long long)vm->stats.ahead,
 			(unsigned long long)vm->stats.ahead_trappers);
+	if (vm->bt) {
+		struct bt_stats b;
+
+		bt_get_stats(vm->bt, &b);
+		if (b.translations)
+			fprintf(f, "trapeze: translation cache, %llu traces of "
+				"%llu instructions (%llu rewritten for the top "
+				"4 GiB), %llu links, %llu alias pages mapped, "
+				"%llu flushes\n",
+				(unsigned long long)b.translations,
+				(unsigned long long)b.insns,
+				(unsigned long long)b.rewritten,
+				(unsigned long long)b.chains,
+				(unsigned long long)b.alias_maps,
+				(unsigned long long)b.flushes);
+	} else if (vm->bt_off_why && vm->opt.translate) {
+		fprintf(f, "trapeze: no translation cache: %s\n",
+			vm->bt_off_why);
+	}
 	for (i = 1; i < X86_INS_ENDING; i++)
 		if (vm->stats.by_insn[i])
 			c[n++] = (struct insn_count){ vm->stats.by_insn[i], i };
@@ -548,6 +571,10 @@ static void handle_outside(struct vm *vm, const struct paging *pg,
 		vcpu_raise_pf(v, addr, w.pf_err);
 		return;
 	}
+	/* Hot code here runs from the translation cache instead. */
+	if (w.gpa < vm->ram_size && access != ACC_EXEC &&
+	    bt_upper_access(vm, addr))
+		return;
 	if (w.gpa < vm->ram_size && vm_emulate_at_rip(vm) != EMU_NONE) {
 		if (vm->trace && vm->last_insn)
 			trace_insn(vm, vm->last_insn, false);
@@ -594,6 +621,13 @@ static void handle_page_fault(struct vm *vm, const struct host_trap *t)
 
 	vm->stats.page_faults++;
 	vm_paging(vm, &pg);
+	if (bt_is_alias(vm->bt, t->addr)) {
+		uint64_t gva;
+
+		if (!bt_alias_fault(vm, t->addr, access, &gva))
+			handle_outside(vm, &pg, gva, access);
+		return;
+	}
 	switch (shadow_fault(vm->mmu, &pg, t->addr, access, &fi)) {
 	case FAULT_FIXED:
 		if (vm->trace)

@@ -22,6 +22,7 @@
 #include "vcpu.h"
 
 struct acpi_pm;
+struct bt;
 struct crtc;
 struct decoder;
 struct disk;
@@ -57,6 +58,7 @@ struct vm_options {
 	double timeout;            /* seconds, 0 = none */
 	bool shadow_cache;         /* keep shadows of inactive cr3s */
 	bool run_ahead;            /* emulate on after a trap (ahead.h) */
+	bool translate;            /* the translation cache (bt.h) */
 	bool quiet;                /* no monitor messages on stderr */
 	bool stats;                /* a summary of the traps at exit */
 	int console_in, console_out; /* COM1's file descriptors */
@@ -126,6 +128,8 @@ struct vm {
 	struct shadow *mmu;
 	struct decoder *dec;
 	struct scanner *scan;
+	struct bt *bt;             /* NULL when off or unavailable */
+	const char *bt_off_why;    /* ...and why, when unavailable */
 	struct io_bus io;
 	struct mmio_bus mmio;
 	struct uart *com1;

@@ -1,0 +1,44 @@
+/*
+ * What the translation cache's two halves share: bt-rewrite.c turns one
+ * guest instruction into the cache's code, bt.c strings them into traces
+ * and answers the trap path.
+ */
+#ifndef TRAPEZE_BT_INTERNAL_H
+#define TRAPEZE_BT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <capstone/capstone.h>
+
+#include "trapeze/abi.h"
+
+#define ALIAS_BASE TRAPEZE_GVA_LIMIT    /* host address of the window */
+
+enum rec_kind { R_INSN, R_STUB };
+
+struct rec {
+	uint64_t guest;      /* the guest instruction, or the stub's target */
+	uint32_t host;       /* offset of its first byte in the code area */
+	uint16_t len;
+	uint8_t kind, glen;
+	uint8_t clean, done; /* offsets, see canonical() */
+	uint8_t nscratch, scratch[3];
+};
+
+struct emitter {
+	uint8_t *p;            /* next byte */
+	const uint64_t *slots;
+	const uint64_t *table;
+};
+
+bool bt_is_legacy_prefix(uint8_t b);
+void bt_put32(struct emitter *e, uint32_t x);
+/*
+ * Emit the instruction at guest (decoded as insn) for the cache, filling
+ * its record (host offset aside); false when it cannot be copied.
+ * upper: rewrite its memory operand for the window.
+ */
+bool bt_emit_insn(struct emitter *e, csh h, const cs_insn *insn,
+		  uint64_t guest, bool upper, struct rec *r);
+
+#endif /* TRAPEZE_BT_INTERNAL_H */
