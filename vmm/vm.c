@@ -580,6 +580,12 @@ static void handle_outside(struct vm *vm, const struct paging *pg,
 			trace_insn(vm, vm->last_insn, false);
 		return;
 	}
+	/* Device memory mapped up there (kvm-unit-tests maps pc-testdev's
+	 * scratch MMIO at its vmalloc addresses). */
+	if (access != ACC_EXEC && mmio_find(&vm->mmio, w.gpa)) {
+		handle_mmio(vm, addr, w.gpa);
+		return;
+	}
 	vcpu_raise_pf(v, addr, PFERR_P | PFERR_RSVD |
 			       (access == ACC_WRITE ? PFERR_W : 0) |
 			       (access == ACC_EXEC &&
