@@ -4,7 +4,9 @@
  * supervisor pages, accessed and dirty bits, every common way of storing
  * a page-table entry, 2 MiB and 1 GiB pages, two address spaces with
  * cr3 switches, and data and code in the upper canonical half (where
- * Trapeze cannot map anything and emulates each access).  It prints what the MMU did; the transcript must be the
+ * Trapeze cannot map anything: it emulates each access, or runs hot
+ * loops from its translation cache).  It prints what the MMU did; the
+ * transcript must be the
  * same under QEMU (real paging hardware, emulated) and under Trapeze
  * (shadow paging).
  */
@@ -311,6 +313,58 @@ static void upper_half(void)
 	set_pte(&pth[510], 0, HIGH);
 }
 
+/* Kept apart from their callers, and leaves (no stack frame), so that
+ * a fault inside one can return to its caller (seen.ret_on_fetch). */
+static void __attribute__((noinline)) fill(uint8_t *p, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)(i | 1);      /* not memset: keep the loop */
+}
+
+static unsigned __attribute__((noinline)) sieve(uint8_t *p, unsigned n)
+{
+	unsigned i, j, count = 0;
+
+	for (i = 2; i < n; i++) {
+		if (!p[i])
+			continue;
+		count++;
+		for (j = 2 * i; j < n; j += i)
+			p[j] = 0;
+	}
+	return count;
+}
+
+/* Loops over memory at the top, hot enough that Trapeze runs them from
+ * its translation cache rather than trapping on every access: the same
+ * code on a low page, then a store to an absent page from inside it. */
+static void upper_loops(void)
+{
+	uint8_t *top = (uint8_t *)(HIGH - 0x1000);
+	uint8_t *absent = (uint8_t *)(HIGH - 0x2000);
+	unsigned round, count = 0, low, sum = 0, i;
+
+	set_pte(&pth[509], pa(frame[4]) | P | W, (uint64_t)top);
+	for (round = 0; round < 16; round++) {
+		fill(top, 4096);
+		count = sieve(top, 4096);
+	}
+	for (i = 0; i < 4096; i++)
+		sum += top[i];
+	fill(frame[3], 4096);
+	low = sieve(frame[3], 4096);
+	printf("upper half, hot loops: %u primes below 4096 in a page at "
+	       "0x%llx (sum %u), %u in a low page\n", count,
+	       (unsigned long long)(uintptr_t)top, sum, low);
+	seen.ret_on_fetch = 1;
+	fill(absent, 4096);
+	seen.ret_on_fetch = 0;
+	report_fault("upper half, hot loops: a store to an absent page");
+	set_pte(&pth[509], 0, (uint64_t)top);
+}
+
 int guest_main(const struct trapeze_boot_info *bi)
 {
 	unsigned v;
@@ -334,6 +388,7 @@ int guest_main(const struct trapeze_boot_info *bi)
 	large_pages();
 	two_spaces();
 	upper_half();
+	upper_loops();
 	printf("paging: done\n");
 	return 0;
 }
