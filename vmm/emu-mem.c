@@ -259,38 +259,86 @@ static enum emu_result emulate_bt(struct vm *vm, const cs_insn *insn)
 	return gmem_write(vm, addr, &word, dst->size, 0) ? EMU_NEXT : EMU_FAULT;
 }
 
-/* stos and movs, with rep: each element completes before the next, so a
- * fault leaves RCX/RSI/RDI where the hardware would. */
+/* The string instructions, with rep, repe and repne: each element
+ * completes before the next, so a fault leaves RCX/RSI/RDI where the
+ * hardware would.  Which index registers each one steps, and whether it
+ * compares (SDM vol. 1 7.3.9). */
+enum { S_SRC = 1, S_DST = 2, S_CMP = 4, S_TO_ACC = 8 };
+
+static unsigned string_kind(unsigned id)
+{
+	switch (id) {
+	case X86_INS_STOSB: case X86_INS_STOSW: case X86_INS_STOSD:
+	case X86_INS_STOSQ:
+		return S_DST;
+	case X86_INS_MOVSB: case X86_INS_MOVSW: case X86_INS_MOVSD:
+	case X86_INS_MOVSQ:
+		return S_SRC | S_DST;
+	case X86_INS_LODSB: case X86_INS_LODSW: case X86_INS_LODSD:
+	case X86_INS_LODSQ:
+		return S_SRC | S_TO_ACC;
+	case X86_INS_SCASB: case X86_INS_SCASW: case X86_INS_SCASD:
+	case X86_INS_SCASQ:
+		return S_DST | S_CMP;
+	case X86_INS_CMPSB: case X86_INS_CMPSW: case X86_INS_CMPSD:
+	case X86_INS_CMPSQ:
+		return S_SRC | S_DST | S_CMP;
+	}
+	return 0;
+}
+
 static enum emu_result emulate_string(struct vm *vm, const cs_insn *insn)
 {
 	struct vcpu *v = &vm->cpu;
 	const cs_x86 *d = x86(insn);
-	bool movs = insn->id == X86_INS_MOVSB || insn->id == X86_INS_MOVSW ||
-		    insn->id == X86_INS_MOVSD || insn->id == X86_INS_MOVSQ;
-	bool rep = d->prefix[0] == X86_PREFIX_REP;
-	const cs_x86_op *dst = &d->operands[0];
+	unsigned kind = string_kind(insn->id), i, nmem = 0;
+	bool rep = d->prefix[0] == X86_PREFIX_REP ||
+		   d->prefix[0] == X86_PREFIX_REPNE;
+	bool repne = d->prefix[0] == X86_PREFIX_REPNE;
 	unsigned size = insn_string_size(insn), asz = d->addr_size;
-	uint64_t amask = emu_mask(asz);
+	uint64_t amask = emu_mask(asz), m = emu_mask(size);
 	int64_t step = (v->rflags & RFLAGS_DF) ? -(int64_t)size : size;
 
-	/* X86_INS_MOVSD is also SSE's movsd: that one has an XMM operand. */
-	if (dst->type != X86_OP_MEM ||
-	    (movs && d->operands[1].type != X86_OP_MEM))
+	/* X86_INS_MOVSD and CMPSD are also SSE's: those have XMM operands. */
+	for (i = 0; i < d->op_count; i++)
+		nmem += d->operands[i].type == X86_OP_MEM;
+	if (nmem != (unsigned)((kind & S_SRC) != 0) + ((kind & S_DST) != 0))
 		return EMU_NONE;
 	while (!rep || (v->gpr[RCX] & amask)) {
-		uint64_t val = v->gpr[RAX];
+		uint64_t src = v->gpr[RAX], dst = 0;
 
-		if (movs && !gmem_read(vm, op_addr(vm, insn, &d->operands[1]),
-				       &val, size, 0))
+		/* [rsi] is Capstone's first operand of cmps, else its
+		 * second (after [rdi] or the accumulator). */
+		if ((kind & S_SRC) &&
+		    !gmem_read(vm, op_addr(vm, insn, &d->operands[
+					   (kind & S_CMP) ? 0 : 1]),
+			       &src, size, 0))
 			return EMU_FAULT;
-		if (!gmem_write(vm, op_addr(vm, insn, dst), &val, size, 0))
+		if (kind & S_CMP) {
+			if (!gmem_read(vm, op_addr(vm, insn, &d->operands[1]),
+				       &dst, size, 0))
+				return EMU_FAULT;
+			/* cmps: [rsi] - [rdi]; scas: acc - [rdi] */
+			alu(v, X86_INS_CMP, src & m, dst & m, size);
+		} else if (kind & S_TO_ACC) {
+			if (size == 4)
+				v->gpr[RAX] = src & m;
+			else
+				v->gpr[RAX] = (v->gpr[RAX] & ~m) | (src & m);
+		} else if (!gmem_write(vm, op_addr(vm, insn, &d->operands[0]),
+				       &src, size, 0)) {
 			return EMU_FAULT;
-		gpr_set_width(&v->gpr[RDI], v->gpr[RDI] + step, asz);
-		if (movs)
+		}
+		if (kind & S_DST)
+			gpr_set_width(&v->gpr[RDI], v->gpr[RDI] + step, asz);
+		if (kind & S_SRC)
 			gpr_set_width(&v->gpr[RSI], v->gpr[RSI] + step, asz);
 		if (!rep)
 			break;
 		gpr_set_width(&v->gpr[RCX], v->gpr[RCX] - 1, asz);
+		if ((kind & S_CMP) &&
+		    !!(v->rflags & RFLAGS_ZF) == repne)
+			break;
 	}
 	return EMU_NEXT;
 }
@@ -329,5 +377,17 @@ const struct emu_entry emu_mem_table[] = {
 	{ X86_INS_MOVSW, emulate_string },
 	{ X86_INS_MOVSD, emulate_string },
 	{ X86_INS_MOVSQ, emulate_string },
+	{ X86_INS_LODSB, emulate_string },
+	{ X86_INS_LODSW, emulate_string },
+	{ X86_INS_LODSD, emulate_string },
+	{ X86_INS_LODSQ, emulate_string },
+	{ X86_INS_SCASB, emulate_string },
+	{ X86_INS_SCASW, emulate_string },
+	{ X86_INS_SCASD, emulate_string },
+	{ X86_INS_SCASQ, emulate_string },
+	{ X86_INS_CMPSB, emulate_string },
+	{ X86_INS_CMPSW, emulate_string },
+	{ X86_INS_CMPSD, emulate_string },
+	{ X86_INS_CMPSQ, emulate_string },
 	{ 0, NULL },
 };

@@ -249,6 +249,48 @@ START_TEST(test_rep_insw_stores_downwards_with_df)
 }
 END_TEST
 
+/* The guest's memory at those addresses differs at the fifth byte:
+ * repe cmpsb stops after it, with the flags of 'e' - 'x'. */
+START_TEST(test_repe_cmpsb_stops_after_the_first_difference)
+{
+	harness_poke(vm, DATA_GPA, "abcdef", 6);
+	harness_poke(vm, DATA_GPA + 64, "abcdxf", 6);
+	vm->cpu.gpr[RSI] = DATA_GPA;
+	vm->cpu.gpr[RDI] = DATA_GPA + 64;
+	vm->cpu.gpr[RCX] = 6;
+	ck_assert_int_eq(RUN(vm, "\xf3\xa6"), EMU_NEXT);
+	ck_assert_uint_eq(vm->cpu.gpr[RCX], 1);
+	ck_assert_uint_eq(vm->cpu.gpr[RSI], DATA_GPA + 5);
+	ck_assert_uint_eq(vm->cpu.gpr[RDI], DATA_GPA + 64 + 5);
+	ck_assert(!(vm->cpu.rflags & RFLAGS_ZF));
+	ck_assert(vm->cpu.rflags & RFLAGS_CF);        /* 'e' < 'x' */
+}
+END_TEST
+
+START_TEST(test_repne_scasb_finds_the_byte)
+{
+	harness_poke(vm, DATA_GPA, "hello", 6);
+	vm->cpu.gpr[RAX] = 0;                         /* the terminator */
+	vm->cpu.gpr[RDI] = DATA_GPA;
+	vm->cpu.gpr[RCX] = ~0ull;
+	ck_assert_int_eq(RUN(vm, "\xf2\xae"), EMU_NEXT);
+	ck_assert_uint_eq(vm->cpu.gpr[RDI], DATA_GPA + 6);
+	ck_assert_uint_eq(vm->cpu.gpr[RCX], ~0ull - 6);
+	ck_assert(vm->cpu.rflags & RFLAGS_ZF);
+}
+END_TEST
+
+START_TEST(test_lodsw_loads_the_low_word_only)
+{
+	harness_poke(vm, DATA_GPA, "\x34\x12", 2);
+	vm->cpu.gpr[RAX] = 0xffffffffffff0000ull;
+	vm->cpu.gpr[RSI] = DATA_GPA;
+	ck_assert_int_eq(RUN(vm, "\x66\xad"), EMU_NEXT);
+	ck_assert_uint_eq(vm->cpu.gpr[RAX], 0xffffffffffff1234ull);
+	ck_assert_uint_eq(vm->cpu.gpr[RSI], DATA_GPA + 2);
+}
+END_TEST
+
 /* ---- control registers ---- */
 
 START_TEST(test_mov_from_cr0_reads_the_virtual_cr0)
@@ -1166,6 +1208,9 @@ static Suite *emulate_suite(void)
 	tcase_add_test(t, test_io_bitmap_opens_a_port_at_cpl3);
 	tcase_add_test(t, test_rep_outsb_writes_the_string_and_advances);
 	tcase_add_test(t, test_rep_insw_stores_downwards_with_df);
+	tcase_add_test(t, test_repe_cmpsb_stops_after_the_first_difference);
+	tcase_add_test(t, test_repne_scasb_finds_the_byte);
+	tcase_add_test(t, test_lodsw_loads_the_low_word_only);
 	suite_add_tcase(s, t);
 
 	t = tcase_create("control registers");
