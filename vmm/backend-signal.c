@@ -158,6 +158,8 @@ static void classify(int sig, const siginfo_t *si, const mcontext_t *mc,
 		break;
 	case SIGTRAP:
 		t->kind = trapno == X86_BP ? HT_BREAKPOINT : HT_EXCEPTION;
+		/* The host says a single step apart from icebp's #DB. */
+		t->single_step = trapno == X86_DB && si->si_code == TRAP_TRACE;
 		break;
 	case SIGSYS:
 		t->kind = HT_SYSCALL;

@@ -434,6 +434,11 @@ static void reflect(struct vm *vm, const struct host_trap *t)
 	struct vcpu *v = &vm->cpu;
 
 	switch (t->vector) {
+	case X86_DB:
+		if (t->single_step)
+			v->dr[6] |= DR6_BS;
+		vcpu_raise(v, X86_DB, false, 0);
+		break;
 	case X86_GP: case X86_SS:
 		vcpu_raise(v, t->vector, true, 0);
 		break;
@@ -707,11 +712,39 @@ void vm_halt_forever(struct vm *vm)
 	vm_exit(vm, EXIT_HALTED);
 }
 
+static bool steps_after(const cs_insn *insn)
+{
+	const cs_x86 *x = &insn->detail->x86;
+
+	/* A load of SS holds the trap back until after the next
+	 * instruction, which runs natively and traps by itself. */
+	if ((insn->id == X86_INS_MOV || insn->id == X86_INS_POP) &&
+	    x->op_count >= 1 && x->operands[0].type == X86_OP_REG &&
+	    x->operands[0].reg == X86_REG_SS)
+		return false;
+	switch (insn->id) {
+	case X86_INS_SYSCALL: case X86_INS_SYSRET: case X86_INS_SYSENTER:
+	case X86_INS_SYSEXIT: case X86_INS_INT: case X86_INS_INT1:
+	case X86_INS_INT3: case X86_INS_INTO: case X86_INS_IRET:
+	case X86_INS_IRETD: case X86_INS_IRETQ: case X86_INS_HLT:
+		return false;
+	}
+	return true;
+}
+
+static void step_after_emulated(struct vcpu *v)
+{
+	v->dr[6] |= DR6_BS;
+	vcpu_raise(v, X86_DB, false, 0);
+}
+
 void vm_trap(struct vm *vm, const struct host_trap *t)
 {
 	struct vcpu *v = &vm->cpu;
+	bool tf_before;
 
 	vm->stats.traps++;
+	tf_before = (v->rflags & RFLAGS_TF) != 0;
 	/* Whatever trapped, the instruction after an sti has run (or is
 	 * being emulated now): its interrupt shadow is over. */
 	v->irq_shadow = false;
@@ -756,6 +789,12 @@ void vm_trap(struct vm *vm, const struct host_trap *t)
 		uart_flush(vm->com1);
 		break;
 	}
+	/* An instruction emulated with TF set owes the single-step trap the
+	 * hardware would have raised after it (a popf that sets TF does
+	 * not; syscall, sysret and interrupt delivery see to their own). */
+	if (tf_before && vm->last_insn && !v->exc.pending &&
+	    steps_after(vm->last_insn))
+		step_after_emulated(v);
 	/* The trace shows every trap the guest makes: no running ahead. */
 	if (vm->last_insn && vm->opt.run_ahead && vm->scan && !vm->trace)
 		ahead_run(vm);

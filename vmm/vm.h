@@ -91,6 +91,7 @@ struct host_trap {
 	unsigned vector;    /* hardware vector as the host saw it */
 	uint32_t err;       /* hardware error code */
 	uint64_t addr;      /* faulting address (page faults) */
+	bool single_step;   /* a #DB the trap flag raised (DR6.BS) */
 };
 
 struct vm_stats {

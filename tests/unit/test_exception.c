@@ -55,6 +55,39 @@ START_TEST(test_nmi_ignores_if_and_waits_for_iret)
 }
 END_TEST
 
+/* An instruction the monitor emulates while the guest single-steps owes
+ * it the #DB the hardware raises after each instruction (the host's own
+ * single step only covers what runs natively), with DR6.BS; a load of
+ * SS holds it back for one instruction. */
+START_TEST(test_emulated_instruction_with_tf_set_traps_after_it)
+{
+	struct host_trap t = { .kind = HT_INSN, .vector = X86_GP };
+
+	harness_gate(vm, X86_DB, HANDLER, 0, SYS_INTR_GATE);
+	harness_poke(vm, CODE_GPA, "\xfa", 1);             /* cli */
+	vm->cpu.rflags |= RFLAGS_TF;
+	vm->cpu.dr[6] = 0xffff0ff0;
+	vm_trap(vm, &t);
+	ck_assert_uint_eq(vm->cpu.rip, HANDLER);
+	ck_assert_uint_eq(frame(0), CODE_GPA + 1);
+	ck_assert_uint_eq(vm->cpu.dr[6], 0xffff0ff0 | DR6_BS);
+}
+END_TEST
+
+START_TEST(test_mov_to_ss_with_tf_set_holds_the_trap_back)
+{
+	struct host_trap t = { .kind = HT_INSN, .vector = X86_GP };
+
+	harness_gate(vm, X86_DB, HANDLER, 0, SYS_INTR_GATE);
+	harness_poke(vm, CODE_GPA, "\x8e\xd0", 2);       /* mov %eax,%ss */
+	vm->cpu.gpr[RAX] = vm->cpu.seg[SR_SS].sel;
+	vm->cpu.rflags |= RFLAGS_TF;
+	vm_trap(vm, &t);
+	ck_assert_uint_eq(vm->cpu.rip, CODE_GPA + 2);
+	ck_assert(!vm->cpu.exc.pending);
+}
+END_TEST
+
 START_TEST(test_gp_is_delivered_with_a_64bit_frame_and_error_code)
 {
 	harness_gate(vm, X86_GP, HANDLER, 0, SYS_INTR_GATE);
@@ -201,6 +234,8 @@ static Suite *exception_suite(void)
 
 	tcase_add_checked_fixture(t, setup, NULL);
 	tcase_add_test(t, test_gp_is_delivered_with_a_64bit_frame_and_error_code);
+	tcase_add_test(t, test_emulated_instruction_with_tf_set_traps_after_it);
+	tcase_add_test(t, test_mov_to_ss_with_tf_set_holds_the_trap_back);
 	tcase_add_test(t, test_trap_gate_keeps_if);
 	tcase_add_test(t, test_page_fault_sets_cr2_and_pushes_the_error_code);
 	tcase_add_test(t, test_exception_from_user_mode_switches_to_rsp0);
