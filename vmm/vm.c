@@ -34,6 +34,7 @@
 #include "devices/ide.h"
 #include "devices/pic.h"
 #include "devices/pit.h"
+#include "devices/rtc.h"
 #include "devices/testdev.h"
 #include "devices/uart.h"
 #include "emulate.h"
@@ -170,8 +171,9 @@ static void guest_sleep(void *opaque, unsigned slp_typ)
 	uart_flush(vm->com1);
 	if (!vm->opt.quiet)
 		fprintf(stderr, "trapeze: the guest put the machine in ACPI "
-			"sleep (SLP_TYP %u); sleep states are not modelled, "
-			"nothing can wake it\n", slp_typ);
+			"sleep (SLP_TYP %u); sleep states are not modelled "
+			"(waking starts the CPU in real mode, which cannot run "
+			"natively): ending the run\n", slp_typ);
 	vm_exit(vm, EXIT_HALTED);
 }
 
@@ -203,8 +205,10 @@ static int setup_devices(struct vm *vm)
 	vm->ide = ide_create(irq_set_line, vm);
 	vm->kbd = i8042_create(irq_set_line, guest_reset, vm);
 	vm->crtc = crtc_create();
+	vm->rtc = rtc_create(rtc_host_clock);
 	if (!vm->com1 || !vm->pic || !vm->pit || !vm->ioapic || !vm->fwcfg ||
-	    !vm->acpi_pm || !vm->testdev || !vm->ide || !vm->kbd || !vm->crtc)
+	    !vm->acpi_pm || !vm->testdev || !vm->ide || !vm->kbd ||
+	    !vm->crtc || !vm->rtc)
 		return -1;
 	/* A disk that takes some time, as a PC's and QEMU's do: the guest's
 	 * kernel sleeps on its I/O and runs something else meanwhile. */
@@ -234,6 +238,7 @@ static int setup_devices(struct vm *vm)
 	ide__register(vm->ide, &vm->io);
 	i8042__register(vm->kbd, &vm->io);
 	crtc__register(vm->crtc, &vm->io);
+	rtc__register(vm->rtc, &vm->io);
 	irq_init(vm);
 	return 0;
 }

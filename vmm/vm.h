@@ -24,6 +24,7 @@
 struct acpi_pm;
 struct bt;
 struct crtc;
+struct rtc;
 struct decoder;
 struct disk;
 struct fwcfg;
@@ -144,6 +145,7 @@ struct vm {
 	struct ide *ide;
 	struct i8042 *kbd;
 	struct crtc *crtc;
+	struct rtc *rtc;
 	struct timers timers;
 	struct irq_state irq;
 	struct trace *trace;
