@@ -167,9 +167,18 @@ enum emu_result emulate_mov_cr_dr(struct vm *vm, const cs_insn *insn)
 		reg_write(v, dst->reg, val);
 		return EMU_NEXT;
 	}
+	if ((i = dr_index(vm, dr_dst >= 0 ? dr_dst : dr_src)) < 0)
+		return EMU_FAULT;
+	/* General detect: a fault-like #DB before any access to a debug
+	 * register, which clears GD to let the handler in (SDM vol. 3B
+	 * 18.2.4). */
+	if (v->dr[7] & DR7_GD) {
+		v->dr[6] |= DR6_BD;
+		v->dr[7] &= ~DR7_GD;
+		vcpu_raise(v, X86_DB, false, 0);
+		return EMU_FAULT;
+	}
 	if (dr_dst >= 0) {
-		if ((i = dr_index(vm, dr_dst)) < 0)
-			return EMU_FAULT;
 		val = reg_read(v, src->reg);
 		if (i >= 6 && val >> 32)
 			return gp(vm);
@@ -177,8 +186,6 @@ enum emu_result emulate_mov_cr_dr(struct vm *vm, const cs_insn *insn)
 			 : i == 7 ? (val | 0x400) & ~0x1000ull : val;
 		return EMU_NEXT;
 	}
-	if ((i = dr_index(vm, dr_src)) < 0)
-		return EMU_FAULT;
 	reg_write(v, dst->reg, v->dr[i]);
 	return EMU_NEXT;
 }

@@ -49,8 +49,10 @@
 #define CR0_PG (1ull << 31)
 #define CR0_RESET (CR0_ET | CR0_NW | CR0_CD)
 
-/* DR6: the single-step bit */
+/* DR6: general detect and single-step; DR7: general detect enable */
+#define DR6_BD (1ull << 13)
 #define DR6_BS (1ull << 14)
+#define DR7_GD (1ull << 13)
 
 /* CR4 */
 #define CR4_VME        (1ull << 0)

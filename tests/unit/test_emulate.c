@@ -291,6 +291,25 @@ START_TEST(test_lodsw_loads_the_low_word_only)
 }
 END_TEST
 
+/* With DR7.GD set, the next mov to or from a debug register faults
+ * with #DB instead, DR6.BD set and GD cleared so the handler may. */
+START_TEST(test_general_detect_faults_the_next_debug_register_access)
+{
+	vm->cpu.dr[7] = 0x400 | DR7_GD;
+	vm->cpu.dr[6] = 0xffff0ff0;
+	vm->cpu.gpr[RAX] = 0x1234;
+	ck_assert_int_eq(RUN(vm, "\x0f\x23\xc0"), EMU_FAULT); /* mov %rax,%dr0 */
+	ck_assert(vm->cpu.exc.pending);
+	ck_assert_uint_eq(vm->cpu.exc.vector, X86_DB);
+	ck_assert_uint_eq(vm->cpu.dr[6], 0xffff0ff0 | DR6_BD);
+	ck_assert_uint_eq(vm->cpu.dr[7], 0x400);
+	ck_assert_uint_eq(vm->cpu.dr[0], 0);
+	vm->cpu.exc.pending = false;
+	ck_assert_int_eq(RUN(vm, "\x0f\x23\xc0"), EMU_NEXT);
+	ck_assert_uint_eq(vm->cpu.dr[0], 0x1234);
+}
+END_TEST
+
 /* ---- control registers ---- */
 
 START_TEST(test_mov_from_cr0_reads_the_virtual_cr0)
@@ -1211,6 +1230,7 @@ static Suite *emulate_suite(void)
 	tcase_add_test(t, test_repe_cmpsb_stops_after_the_first_difference);
 	tcase_add_test(t, test_repne_scasb_finds_the_byte);
 	tcase_add_test(t, test_lodsw_loads_the_low_word_only);
+	tcase_add_test(t, test_general_detect_faults_the_next_debug_register_access);
 	suite_add_tcase(s, t);
 
 	t = tcase_create("control registers");
