@@ -103,6 +103,16 @@ static enum emu_result load_system(struct vm *vm, const cs_insn *insn,
 		vcpu_raise(v, X86_NP, true, sel & 0xfffc);
 		return EMU_FAULT;
 	}
+	/* A 16-byte descriptor's base must be canonical (SDM vol. 2 LTR,
+	 * LLDT: #GP(selector) in 64-bit mode). */
+	if (lm) {
+		struct segment probe;
+
+		segment_from_descriptor(&probe, sel, d.lo, d.hi);
+		if (!gva_canonical(vm, probe.base |
+					       (uint64_t)d.hi2 << 32))
+			return fault_gp(vm, sel & 0xfffc);
+	}
 	if (is_tr) {
 		d.hi |= 2u << 8;    /* busy */
 		if (!desc_write_hi(vm, &d))

@@ -11,6 +11,7 @@
  */
 #include "devices/lapic.h"
 #include "emulate.h"
+#include "gmem.h"
 #include "vm.h"
 
 #define CR0_VALID (CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | \
@@ -257,11 +258,48 @@ static enum emu_result emulate_xsetbv(struct vm *vm, const cs_insn *insn)
 	return EMU_NEXT;
 }
 
+/*
+ * invpcid type, descriptor (SDM vol. 2 INVPCID): the shadow keeps no
+ * translations per PCID, so each type drops at least what it names,
+ * one address (as invlpg) or every translation.
+ */
+static enum emu_result emulate_invpcid(struct vm *vm, const cs_insn *insn)
+{
+	const cs_x86 *x = x86(insn);
+	struct vcpu *v = &vm->cpu;
+	uint64_t type, desc[2];
+	uint32_t r[4];
+
+	vm_cpuid(vm, 7, 0, r);
+	if (!(r[1] & (1u << 10))) {
+		vcpu_raise_ud(v);
+		return EMU_FAULT;
+	}
+	if (!require_cpl0(vm))
+		return EMU_FAULT;
+	type = reg_read(v, x->operands[0].reg);
+	if (!gmem_read(vm, op_addr(vm, insn, &x->operands[1]), desc,
+		       sizeof(desc), 0))
+		return EMU_FAULT;
+	/* Reserved descriptor bits; a PCID other than 0 without PCIDE;
+	 * a non-canonical address for type 0. */
+	if (type > 3 || desc[0] >> 12 ||
+	    (type <= 1 && (desc[0] & 0xfff) && !(v->cr4 & CR4_PCIDE)) ||
+	    (type == 0 && !gva_canonical(vm, desc[1])))
+		return gp(vm);
+	if (type == 0)
+		shadow_invlpg(vm->mmu, desc[1]);
+	else
+		shadow_flush(vm->mmu);
+	return EMU_NEXT;
+}
+
 const struct emu_entry emu_sysreg_table[] = {
 	{ X86_INS_CLTS, emulate_clts },
 	{ X86_INS_LMSW, emulate_lmsw },
 	{ X86_INS_SMSW, emulate_smsw },
 	{ X86_INS_INVLPG, emulate_invlpg },
+	{ X86_INS_INVPCID, emulate_invpcid },
 	{ X86_INS_WBINVD, emulate_cache },
 	{ X86_INS_INVD, emulate_cache },
 	{ X86_INS_XSETBV, emulate_xsetbv },

@@ -310,6 +310,45 @@ START_TEST(test_general_detect_faults_the_next_debug_register_access)
 }
 END_TEST
 
+/* invpcid (%rbx),%rax: the descriptor's PCID in bits 0-11, the address
+ * in its second quadword; #GP for a bad type, reserved bits, a PCID
+ * without CR4.PCIDE, or a non-canonical address; #UD when CPUID lacks it. */
+START_TEST(test_invpcid_checks_its_descriptor)
+{
+	static const char invpcid[] = "\x66\x0f\x38\x82\x03";
+	uint64_t desc[2] = { 0, 0x401000 };
+	uint32_t r[4];
+
+	vm_cpuid(vm, 7, 0, r);
+	harness_poke(vm, DATA_GPA, desc, sizeof(desc));
+	vm->cpu.gpr[RBX] = DATA_GPA;
+	vm->cpu.gpr[RAX] = 0;
+	if (!(r[1] & (1u << 10))) {
+		ck_assert_int_eq(RUN(vm, invpcid), EMU_FAULT);
+		ck_assert_uint_eq(vm->cpu.exc.vector, X86_UD);
+		return;
+	}
+	ck_assert_int_eq(RUN(vm, invpcid), EMU_NEXT);
+	desc[1] = 0x0000800000000000ull;               /* not canonical */
+	harness_poke(vm, DATA_GPA, desc, sizeof(desc));
+	vm->cpu.rip = CODE_GPA;
+	ck_assert_int_eq(RUN(vm, invpcid), EMU_FAULT);
+	ck_assert_uint_eq(vm->cpu.exc.vector, X86_GP);
+	vm->cpu.exc.pending = false;
+	desc[0] = 1;                                   /* PCID 1, no PCIDE */
+	harness_poke(vm, DATA_GPA, desc, sizeof(desc));
+	vm->cpu.gpr[RAX] = 1;
+	ck_assert_int_eq(RUN(vm, invpcid), EMU_FAULT);
+	vm->cpu.exc.pending = false;
+	vm->cpu.gpr[RAX] = 2;                          /* all contexts */
+	ck_assert_int_eq(RUN(vm, invpcid), EMU_NEXT);
+	vm->cpu.rip = CODE_GPA;
+	vm->cpu.gpr[RAX] = 4;
+	ck_assert_int_eq(RUN(vm, invpcid), EMU_FAULT);
+	ck_assert_uint_eq(vm->cpu.exc.vector, X86_GP);
+}
+END_TEST
+
 /* ---- control registers ---- */
 
 START_TEST(test_mov_from_cr0_reads_the_virtual_cr0)
@@ -1231,6 +1270,7 @@ static Suite *emulate_suite(void)
 	tcase_add_test(t, test_repne_scasb_finds_the_byte);
 	tcase_add_test(t, test_lodsw_loads_the_low_word_only);
 	tcase_add_test(t, test_general_detect_faults_the_next_debug_register_access);
+	tcase_add_test(t, test_invpcid_checks_its_descriptor);
 	suite_add_tcase(s, t);
 
 	t = tcase_create("control registers");
