@@ -14,7 +14,8 @@
 
 #define ALIAS_BASE TRAPEZE_GVA_LIMIT    /* host address of the window */
 
-enum rec_kind { R_INSN, R_STUB };
+/* R_BOUNCE: one instruction run on a copy of device memory (bt_bounce). */
+enum rec_kind { R_INSN, R_STUB, R_BOUNCE };
 
 struct rec {
 	uint64_t guest;      /* the guest instruction, or the stub's target */
@@ -40,5 +41,9 @@ void bt_put32(struct emitter *e, uint32_t x);
  */
 bool bt_emit_insn(struct emitter *e, csh h, const cs_insn *insn,
 		  uint64_t guest, bool upper, struct rec *r);
+
+/* The same on the fixed address abs instead of its memory operand. */
+bool bt_emit_at(struct emitter *e, csh h, const cs_insn *insn,
+		uint64_t guest, uint64_t abs, struct rec *r);
 
 #endif /* TRAPEZE_BT_INTERNAL_H */

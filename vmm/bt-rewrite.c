@@ -244,6 +244,42 @@ static bool has_mem_operand(const cs_insn *insn, const cs_x86_op **mem)
 	return n == 1;
 }
 
+/* The instruction on the fixed address abs: one borrowed register holds
+ * it (a RIP-relative operand, or a bounce buffer for device memory). */
+static bool emit_at(struct emitter *e, csh h, const cs_insn *insn,
+		    const struct enc *n, uint64_t abs, struct rec *r)
+{
+	uint8_t *start = e->p;
+	bool high;
+	unsigned used = regs_used(h, insn, &high);
+
+	if (!pick_scratch(used, high, 1, r->scratch))
+		return false;
+	r->nscratch = 1;
+	slot_move(e, r->scratch[0], 0, false);
+	r->clean = (uint8_t)(e->p - start);
+	movabs(e, r->scratch[0], abs);
+	emit_on_reg(e, insn, n, r->scratch[0]);
+	r->done = (uint8_t)(e->p - start);
+	slot_move(e, r->scratch[0], 0, true);
+	r->len = (uint16_t)(e->p - start);
+	return true;
+}
+
+bool bt_emit_at(struct emitter *e, csh h, const cs_insn *insn,
+		uint64_t guest, uint64_t abs, struct rec *r)
+{
+	const cs_x86_op *mem;
+	struct enc n;
+
+	memset(r, 0, sizeof(*r));
+	r->kind = R_INSN;
+	r->guest = guest;
+	r->glen = (uint8_t)insn->size;
+	return has_mem_operand(insn, &mem) && parse_enc(insn, &n) &&
+	       emit_at(e, h, insn, &n, abs, r);
+}
+
 bool bt_emit_insn(struct emitter *e, csh h, const cs_insn *insn,
 		      uint64_t guest, bool upper, struct rec *r)
 {
@@ -297,13 +333,7 @@ bool bt_emit_insn(struct emitter *e, csh h, const cs_insn *insn,
 			r->len = r->clean = r->done = (uint8_t)(e->p - start);
 			return true;
 		}
-		used = regs_used(h, insn, &high);
-		if (!pick_scratch(used, high, 1, r->scratch))
-			return false;
-		r->nscratch = 1;
-		slot_move(e, r->scratch[0], 0, false);
-		r->clean = (uint8_t)(e->p - start);
-		movabs(e, r->scratch[0], abs);
+		return emit_at(e, h, insn, &n, abs, r);
 	} else {
 		unsigned s1, s2, s3;
 

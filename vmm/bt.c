@@ -24,8 +24,10 @@
 #include "bt-internal.h"
 #include "decode.h"
 #include "emulate.h"
+#include "exception.h"
 #include "gmem.h"
 #include "scan.h"
+#include "trace.h"
 #include "trapeze/abi.h"
 #include "vm.h"
 
@@ -33,8 +35,9 @@
 #define TABLE_ENTRIES 65536u                  /* one per value of bits 32..47 */
 #define TABLE_BYTES   (TABLE_ENTRIES * 8u)
 #define SLOTS_BYTES   4096u
+#define BOUNCE_BYTES  8192u                   /* device memory's copy */
 #define CODE_BYTES    (4u << 20)
-#define REGION_BYTES  (TABLE_BYTES + SLOTS_BYTES + CODE_BYTES)
+#define REGION_BYTES  (TABLE_BYTES + SLOTS_BYTES + BOUNCE_BYTES + CODE_BYTES)
 #define MAX_RECS      (1u << 17)
 #define ENTRY_SLOTS   (1u << 15)              /* a power of two */
 #define HOT_SLOTS     1024u
@@ -60,6 +63,7 @@ struct hot {
 struct bt {
 	uint64_t *table;       /* the offsets, indexed by bits 32..47 */
 	uint64_t *slots;       /* where borrowed registers wait */
+	uint8_t *bounce;       /* two pages: see bt_bounce() */
 	uint8_t *code;
 	uint32_t used;
 	struct rec *recs;
@@ -68,10 +72,20 @@ struct bt {
 	unsigned nentries;
 	struct hot hot[HOT_SLOTS];
 	uint64_t bypass;       /* a guest RIP to run natively, once */
+	/* The instruction bt_bounce() set up: entered at the next resume if
+	 * the guest is still at it; its result goes back to the device. */
+	struct {
+		uint64_t rip, addr;
+		uint8_t *host;
+		unsigned size;
+		bool write;       /* the result goes back to the device */
+		uint8_t orig[64]; /* ...as it does if it changed */
+	} bounce_op;
 	uint64_t gen, code_mark;
 	uint64_t alias_lo, alias_hi;  /* host range holding alias mappings */
 	unsigned alias_cpl;
 	bool alias_ac;
+	bool translate;        /* for the window (else device bounces only) */
 	struct bt_stats st;
 };
 
@@ -178,6 +192,8 @@ static uint64_t code_mark(struct vm *vm)
 {
 	struct scan_stats ss;
 
+	if (!vm->scan)
+		return 0;
 	scan_get_stats(vm->scan, &ss);
 	return ss.pages + ss.unscans + ss.copies;
 }
@@ -429,6 +445,7 @@ enum bt_left bt_leave(struct vm *vm, bool sig_ill, bool fault,
 	struct rec *r;
 	uint32_t off;
 	unsigned k;
+	uint8_t *copy;
 
 	if (!bt || h < (uint64_t)bt->code || h >= (uint64_t)bt->code + bt->used)
 		return BT_OUTSIDE;
@@ -448,6 +465,32 @@ enum bt_left bt_leave(struct vm *vm, bool sig_ill, bool fault,
 		return BT_LEFT;
 	for (k = 0; k < r->nscratch; k++)
 		v->gpr[r->scratch[k]] = bt->slots[k];
+	if (r->kind == R_BOUNCE) {
+		/* Stopped before the instruction ran: it faults again and
+		 * is bounced anew.  After: its result goes to the device,
+		 * and the ud2 that ends the stub is not the guest's. */
+		if (off < r->done)
+			return BT_LEFT;
+		v->rip += r->glen;
+		copy = bt->bounce + (bt->bounce_op.addr & 4095);
+		if (memcmp(copy, bt->bounce_op.orig, bt->bounce_op.size))
+			bt->bounce_op.write = true;
+		if (vm->trace)
+			trace_begin(vm);      /* the write is an event */
+		if (bt->bounce_op.write &&
+		    !gmem_write(vm, bt->bounce_op.addr, copy,
+				bt->bounce_op.size, 0)) {
+			/* (Device memory does not fault: a guest that
+			 * remapped it meanwhile gets the #PF here.) */
+			v->rip -= r->glen;
+			exception_deliver_pending(vm);
+		}
+		if (vm->trace)
+			trace_end(vm);
+		bt->bounce_op.write = false;
+		bt->st.bounces++;
+		return sig_ill && off + 2u == r->len ? BT_CHAINED : BT_LEFT;
+	}
 	if (off >= r->done) {
 		v->rip += r->glen;
 		return BT_LEFT;
@@ -473,6 +516,13 @@ uint64_t bt_resume_rip(struct vm *vm, bool single_step)
 
 	if (!bt)
 		return v->rip;
+	if (bt->bounce_op.host) {
+		to = bt->bounce_op.host;
+		bt->bounce_op.host = NULL;
+		if (v->rip == bt->bounce_op.rip && !single_step)
+			return (uint64_t)to;
+		bt->bounce_op.write = false;  /* an interrupt came first */
+	}
 	check_fresh(vm, bt);
 	if (!bt->nrecs || single_step || vcpu_mode(v) != MODE_LONG64 ||
 	    v->rip == bt->bypass || !(to = entry_find(bt, v->rip)))
@@ -480,9 +530,67 @@ uint64_t bt_resume_rip(struct vm *vm, bool single_step)
 	return (uint64_t)to;
 }
 
+bool bt_bounce(struct vm *vm, const cs_insn *insn)
+{
+	struct bt *bt = vm->bt;
+	struct vcpu *v = &vm->cpu;
+	const cs_x86 *x = &insn->detail->x86;
+	const cs_x86_op *mem = NULL;
+	uint8_t *copy, *stub;
+	uint64_t addr;
+	unsigned i;
+	struct rec *r;
+	struct emitter e;
+
+	if (!bt || vcpu_mode(v) != MODE_LONG64)
+		return false;
+	for (i = 0; i < x->op_count; i++)
+		if (x->operands[i].type == X86_OP_MEM) {
+			if (mem)
+				return false;
+			mem = &x->operands[i];
+		}
+	if (!mem || !mem->size || mem->size > 64 || never_copied(insn) ||
+	    scan_classify(insn) != SC_PLAIN)
+		return false;
+	if (bt->used + INSN_ROOM + 2 > CODE_BYTES || bt->nrecs + 1 > MAX_RECS)
+		flush_code(bt);
+	note_fresh(vm, bt);
+	addr = op_addr(vm, insn, mem);
+	copy = bt->bounce + (addr & 4095);
+	memset(copy, 0, mem->size);
+	/* Capstone 4 does not say right how every instruction uses its
+	 * operand (SSE stores among them): an unknown one is read, and
+	 * any operand the instruction changed is written back. */
+	if ((mem->access & CS_AC_READ || !mem->access) &&
+	    !gmem_read(vm, addr, copy, mem->size, 0))
+		return true;                  /* its fault is raised */
+	memcpy(bt->bounce_op.orig, copy, mem->size);
+	stub = bt->code + bt->used;
+	e = (struct emitter){ stub, bt->slots, bt->table };
+	r = &bt->recs[bt->nrecs];
+	if (!bt_emit_at(&e, decoder_handle(vm->dec, MODE_LONG64), insn,
+			v->rip, (uint64_t)copy, r))
+		return false;
+	*e.p++ = 0x0f;                        /* ud2: back to bt_leave */
+	*e.p++ = 0x0b;
+	r->kind = R_BOUNCE;
+	r->host = bt->used;
+	r->len = (uint16_t)(e.p - stub);
+	bt->nrecs++;
+	bt->used += r->len;
+	bt->bounce_op.rip = v->rip;
+	bt->bounce_op.addr = addr;
+	bt->bounce_op.host = stub;
+	bt->bounce_op.size = mem->size;
+	bt->bounce_op.write = (mem->access & CS_AC_WRITE) != 0;
+	return true;
+}
+
 bool bt_is_alias(const struct bt *bt, uint64_t addr)
 {
-	return bt && addr >= ALIAS_BASE && addr - ALIAS_BASE < ALIAS_SIZE;
+	return bt && bt->translate && addr >= ALIAS_BASE &&
+	       addr - ALIAS_BASE < ALIAS_SIZE;
 }
 
 bool bt_alias_fault(struct vm *vm, uint64_t addr, unsigned access,
@@ -537,13 +645,14 @@ bool bt_alias_fault(struct vm *vm, uint64_t addr, unsigned access,
 	return true;
 }
 
-bool bt_upper_access(struct vm *vm, uint64_t gva)
+bool bt_upper_access(struct vm *vm, uint64_t gva, bool now)
 {
 	struct bt *bt = vm->bt;
 	struct vcpu *v = &vm->cpu;
 	struct hot *h;
 
-	if (!bt || gva < BT_WINDOW_BASE || vcpu_mode(v) != MODE_LONG64)
+	if (!bt || !bt->translate || gva < BT_WINDOW_BASE ||
+	    vcpu_mode(v) != MODE_LONG64)
 		return false;
 	if (v->rip == bt->bypass) {
 		bt->bypass = 0;
@@ -555,7 +664,7 @@ bool bt_upper_access(struct vm *vm, uint64_t gva)
 		h->upper = true;
 		flush_code(bt);
 	}
-	if (++h->count < HOT_AFTER)
+	if (++h->count < HOT_AFTER && !now)
 		return false;
 	if (!entry_find(bt, v->rip))
 		translate(vm, v->rip);
@@ -564,31 +673,27 @@ bool bt_upper_access(struct vm *vm, uint64_t gva)
 
 /* ---- life ------------------------------------------------------------ */
 
-struct bt *bt_create(struct vm *vm, const char **why)
+/* Can this VM translate for the window?  NULL if so, else why not. */
+static const char *cannot_translate(struct vm *vm)
 {
 	uint32_t r[4];
+
+	hostcpu_cpuid_cached(&vm->host, 7, 0, r);
+	if (!(r[1] & (1u << 8)))
+		return "the host CPU has no BMI2 (rorx)";
+	if (!vm->scan)
+		return "it needs the scanner (--cpu=scan)";
+	return NULL;
+}
+
+struct bt *bt_create(struct vm *vm, bool translate, const char **why)
+{
 	struct bt *bt;
 	uint8_t *region;
 	void *alias;
 	unsigned i;
 
-	hostcpu_cpuid_cached(&vm->host, 7, 0, r);
-	if (!(r[1] & (1u << 8))) {
-		*why = "the host CPU has no BMI2 (rorx)";
-		return NULL;
-	}
-	if (!vm->scan) {
-		*why = "it needs the scanner (--cpu=scan)";
-		return NULL;
-	}
-	alias = mmap((void *)ALIAS_BASE, ALIAS_SIZE, PROT_NONE,
-		     RESERVE_FLAGS | MAP_FIXED_NOREPLACE, -1, 0);
-	if (alias != (void *)ALIAS_BASE) {
-		if (alias != MAP_FAILED)
-			munmap(alias, ALIAS_SIZE);
-		*why = "the host address range for its alias is taken";
-		return NULL;
-	}
+	*why = translate ? cannot_translate(vm) : NULL;
 	region = mmap(NULL, REGION_BYTES, PROT_READ | PROT_WRITE | PROT_EXEC,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	bt = calloc(1, sizeof(*bt));
@@ -597,20 +702,29 @@ struct bt *bt_create(struct vm *vm, const char **why)
 	    !(bt->entries = calloc(ENTRY_SLOTS, sizeof(bt->entries[0])))) {
 		if (region != MAP_FAILED)
 			munmap(region, REGION_BYTES);
-		if (bt) {
+		if (bt)
 			free(bt->recs);
-			free(bt);
-		}
-		munmap(alias, ALIAS_SIZE);
+		free(bt);
 		*why = "out of memory";
 		return NULL;
 	}
 	bt->table = (uint64_t *)region;
 	bt->slots = (uint64_t *)(region + TABLE_BYTES);
-	bt->code = region + TABLE_BYTES + SLOTS_BYTES;
+	bt->bounce = region + TABLE_BYTES + SLOTS_BYTES;
+	bt->code = bt->bounce + BOUNCE_BYTES;
 	for (i = 0; i < TABLE_ENTRIES; i++)
 		bt->table[i] = bt_table_offset((uint64_t)i << 32);
 	mprotect(region, TABLE_BYTES, PROT_READ);
+	if (translate && !*why) {
+		alias = mmap((void *)ALIAS_BASE, ALIAS_SIZE, PROT_NONE,
+			     RESERVE_FLAGS | MAP_FIXED_NOREPLACE, -1, 0);
+		if (alias == (void *)ALIAS_BASE)
+			bt->translate = true;
+		else if (alias != MAP_FAILED)
+			munmap(alias, ALIAS_SIZE);
+		if (!bt->translate)
+			*why = "the host address range for its alias is taken";
+	}
 	return bt;
 }
 
@@ -619,7 +733,8 @@ void bt_destroy(struct bt *bt)
 	if (!bt)
 		return;
 	munmap(bt->table, REGION_BYTES);
-	munmap((void *)ALIAS_BASE, ALIAS_SIZE);
+	if (bt->translate)
+		munmap((void *)ALIAS_BASE, ALIAS_SIZE);
 	free(bt->recs);
 	free(bt->entries);
 	free(bt);

@@ -23,6 +23,9 @@
  * Every translation and alias mapping is dropped when the guest's page
  * tables or code may have changed.  Active with the scanner only (it is
  * what catches writes to code), in 64-bit mode, on a host with BMI2.
+ *
+ * The same cache runs an instruction the emulator does not know on a
+ * copy of the device memory it touches (bt_bounce).
  */
 #ifndef TRAPEZE_BT_H
 #define TRAPEZE_BT_H
@@ -38,8 +41,12 @@ struct bt;
 /* The guest-virtual window the alias covers: the top 4 GiB. */
 #define BT_WINDOW_BASE (~0ull << 32)
 
-/* NULL (and why, in why) when this host or this VM cannot use it. */
-struct bt *bt_create(struct vm *vm, const char **why);
+/*
+ * The cache (NULL: out of memory).  Device-memory bounces always work;
+ * translating for the window only when translate is asked and the host
+ * and VM allow it: else *why says what is missing.
+ */
+struct bt *bt_create(struct vm *vm, bool translate, const char **why);
 void bt_destroy(struct bt *bt);
 
 enum bt_left {
@@ -74,15 +81,25 @@ bool bt_alias_fault(struct vm *vm, uint64_t addr, unsigned access,
 
 /*
  * A guest data access at gva in the window faulted natively: counts it,
- * and when the instruction is hot enough translates it.  True when the
- * guest should simply resume (it will run that instruction from the
- * cache), false when the access is to be emulated as before.
+ * and when the instruction is hot enough (or now, for one the emulator
+ * does not know) translates it.  True when the guest should simply
+ * resume (it will run that instruction from the cache), false when the
+ * access is to be emulated as before.
  */
-bool bt_upper_access(struct vm *vm, uint64_t gva);
+bool bt_upper_access(struct vm *vm, uint64_t gva, bool now);
+
+/*
+ * An instruction the emulator does not know touched device memory: copy
+ * its operand into a buffer, and have the guest run the instruction on
+ * the copy from the cache, natively (with its own registers, flags and
+ * vector registers), then give the result to the device.  True when set
+ * up (or when reading the device raised a fault): the guest resumes.
+ */
+bool bt_bounce(struct vm *vm, const cs_insn *insn);
 
 struct bt_stats {
 	uint64_t translations, insns, rewritten, chains, alias_maps,
-		 flushes, alias_flushes, natives;
+		 flushes, alias_flushes, natives, bounces;
 };
 void bt_get_stats(const struct bt *bt, struct bt_stats *st);
 

@@ -8,6 +8,7 @@
  * result as for the arithmetic instructions.
  */
 #include "emulate.h"
+#include "gmem.h"
 #include "vm.h"
 
 /* The x86 condition code (the low nibble of jcc's opcode) of an id. */
@@ -127,6 +128,44 @@ static enum emu_result emulate_nop(struct vm *vm, const cs_insn *insn)
 }
 
 /* leave: the stack pointer takes the frame pointer, which is popped. */
+/* enter size, level (SDM vol. 2 ENTER): a frame for a procedure,
+ * level - 1 outer frame pointers copied into it.  Everything is read
+ * and pushed before RSP and RBP change, so a fault leaves them. */
+static enum emu_result emulate_enter(struct vm *vm, const cs_insn *insn)
+{
+	const cs_x86 *x = x86(insn);
+	struct vcpu *v = &vm->cpu;
+	uint64_t rsp = v->gpr[RSP], rbp = v->gpr[RBP], frame, val;
+	unsigned size, width, level = (unsigned)x->operands[1].imm & 31, i;
+
+	if (vcpu_mode(v) == MODE_LONG64) {
+		size = x->prefix[2] == X86_PREFIX_OPSIZE ? 2 : 8;
+		width = 8;
+	} else {
+		size = insn_opsize(vm, insn);
+		width = (v->seg[SR_SS].attr & SEG_DB) ? 4 : 2;
+	}
+	if (!stack_push(vm, rbp, size))
+		goto fault;
+	frame = v->gpr[RSP];
+	for (i = 1; i < level; i++) {
+		rbp -= size;
+		if (!gmem_read(vm, rbp & emu_mask(width), &val, size, 0) ||
+		    !stack_push(vm, val, size))
+			goto fault;
+	}
+	if (level && !stack_push(vm, frame, size))
+		goto fault;
+	gpr_set_width(&v->gpr[RBP], frame, size);
+	gpr_set_width(&v->gpr[RSP],
+		      v->gpr[RSP] - (uint64_t)(x->operands[0].imm & 0xffff),
+		      width);
+	return EMU_NEXT;
+fault:
+	v->gpr[RSP] = rsp;
+	return EMU_FAULT;
+}
+
 static enum emu_result emulate_leave(struct vm *vm, const cs_insn *insn)
 {
 	struct vcpu *v = &vm->cpu;
@@ -270,6 +309,7 @@ const struct emu_entry emu_plain_table[] = {
 	{ X86_INS_LEA, emulate_lea },
 	{ X86_INS_NOP, emulate_nop },
 	{ X86_INS_LEAVE, emulate_leave },
+	{ X86_INS_ENTER, emulate_enter },
 	{ X86_INS_SHL, emulate_shift },
 	{ X86_INS_SAL, emulate_shift },
 	{ X86_INS_SHR, emulate_shift },

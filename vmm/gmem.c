@@ -190,13 +190,19 @@ static void piece_copy(struct vm *vm, const struct piece *p, uint8_t *b,
 		       size_t n, bool write)
 {
 	if (p->dev) {
-		mmio_access(p->dev, p->gpa, b, (unsigned)n, write);
-		if (vm->trace) {
+		uint64_t gpa = p->gpa;
+
+		/* A device takes at most 8 bytes at a time (an SSE or AVX
+		 * operand comes in 8-byte pieces, lowest first). */
+		while (n) {
+			unsigned k = n < 8 ? (unsigned)n : 8;
 			uint64_t val = 0;
 
-			memcpy(&val, b, n < 8 ? n : 8);
-			trace_mmio(vm, p->gpa, p->dev, (unsigned)n, write,
-				   val);
+			mmio_access(p->dev, gpa, b, k, write);
+			memcpy(&val, b, k);
+			if (vm->trace)
+				trace_mmio(vm, gpa, p->dev, k, write, val);
+			gpa += k, b += k, n -= k;
 		}
 	} else if (write) {
 		gpa_will_write(vm, p->gpa, n);
@@ -231,12 +237,6 @@ static bool access_range(struct vm *vm, uint64_t gva, void *buf, size_t len,
 			return false; /* callers never span three pages */
 		if (!piece(vm, gva + first, n, access, &p[1]))
 			return false;
-	}
-	/* Device registers take at most 8 bytes at a time (callers larger
-	 * than that are descriptor tables and frames, never in MMIO). */
-	if ((p[0].dev && first > 8) || (n && p[1].dev && n > 8)) {
-		no_device(vm, gva, p[0].gpa, access);
-		return false;
 	}
 	piece_copy(vm, &p[0], b, first, write);
 	if (n)

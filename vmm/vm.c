@@ -282,8 +282,8 @@ int vm_init(struct vm *vm, const struct vm_options *opt,
 	vm->cr4_valid = cr4_valid_bits();
 	vm->xcr0_valid = host_xcr0();
 	/* (Unit tests pass ops: their guests are not run natively.) */
-	if (!ops && opt->translate && vm->scan)
-		vm->bt = bt_create(vm, &vm->bt_off_why);
+	if (!ops)
+		vm->bt = bt_create(vm, opt->translate, &vm->bt_off_why);
 	return 0;
 }
 
@@ -358,6 +358,7 @@ static void print_stats(struct vm *vm, FILE *f)
 	static struct insn_count c[X86_INS_ENDING];
 	csh h = decoder_handle(vm->dec, MODE_LONG64);
 	struct shadow_stats sh;
+	struct bt_stats b;
 	unsigned i, n = 0;
 
 	shadow_get_stats(vm->mmu, &sh);
@@ -382,25 +383,24 @@ static void print_stats(struct vm *vm, FILE *f)
 			"emulated without a trap, %llu of which would have "
 			"trapped\n", (unsigned long long)vm->stats.ahead,
 			(unsigned long long)vm->stats.ahead_trappers);
-	if (vm->bt) {
-		struct bt_stats b;
-
-		bt_get_stats(vm->bt, &b);
-		if (b.translations)
-			fprintf(f, "trapeze: translation cache, %llu traces of "
-				"%llu instructions (%llu rewritten for the top "
-				"4 GiB), %llu links, %llu alias pages mapped, "
-				"%llu flushes\n",
-				(unsigned long long)b.translations,
-				(unsigned long long)b.insns,
-				(unsigned long long)b.rewritten,
-				(unsigned long long)b.chains,
-				(unsigned long long)b.alias_maps,
-				(unsigned long long)b.flushes);
-	} else if (vm->bt_off_why && vm->opt.translate) {
+	bt_get_stats(vm->bt, &b);
+	if (b.translations)
+		fprintf(f, "trapeze: translation cache, %llu traces of %llu "
+			"instructions (%llu rewritten for the top 4 GiB), %llu "
+			"links, %llu alias pages mapped, %llu flushes\n",
+			(unsigned long long)b.translations,
+			(unsigned long long)b.insns,
+			(unsigned long long)b.rewritten,
+			(unsigned long long)b.chains,
+			(unsigned long long)b.alias_maps,
+			(unsigned long long)b.flushes);
+	else if (vm->bt_off_why)
 		fprintf(f, "trapeze: no translation cache: %s\n",
 			vm->bt_off_why);
-	}
+	if (b.bounces)
+		fprintf(f, "trapeze: %llu instructions on device memory run "
+			"natively on a copy of their operand\n",
+			(unsigned long long)b.bounces);
 	for (i = 1; i < X86_INS_ENDING; i++)
 		if (vm->stats.by_insn[i])
 			c[n++] = (struct insn_count){ vm->stats.by_insn[i], i };
@@ -538,6 +538,8 @@ static void handle_mmio(struct vm *vm, uint64_t gva, uint64_t gpa)
 
 	if (vm_emulate_at_rip(vm) != EMU_NONE)
 		return;
+	if (vm->last_insn && bt_bounce(vm, vm->last_insn))
+		return;
 	vm_crash(vm, "cannot emulate %s%s%s on device memory at %#llx "
 		 "(%s+%#llx)", vm->last_insn ? vm->last_insn->mnemonic
 					      : "the instruction",
@@ -581,15 +583,19 @@ static void handle_outside(struct vm *vm, const struct paging *pg,
 		vcpu_raise_pf(v, addr, w.pf_err);
 		return;
 	}
-	/* Hot code here runs from the translation cache instead. */
+	/* Hot code here runs from the translation cache instead, and so
+	 * does an instruction the emulator does not know. */
 	if (w.gpa < vm->ram_size && access != ACC_EXEC &&
-	    bt_upper_access(vm, addr))
+	    bt_upper_access(vm, addr, false))
 		return;
 	if (w.gpa < vm->ram_size && vm_emulate_at_rip(vm) != EMU_NONE) {
 		if (vm->trace && vm->last_insn)
 			trace_insn(vm, vm->last_insn, false);
 		return;
 	}
+	if (w.gpa < vm->ram_size && access != ACC_EXEC && !v->exc.pending &&
+	    bt_upper_access(vm, addr, true))
+		return;
 	/* Device memory mapped up there (kvm-unit-tests maps pc-testdev's
 	 * scratch MMIO at its vmalloc addresses). */
 	if (access != ACC_EXEC && mmio_find(&vm->mmio, w.gpa)) {

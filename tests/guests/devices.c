@@ -457,6 +457,26 @@ static void mmio_forms(void)
 	__asm__ volatile("rep stosl" : "+D"(d), "+c"(n) : "a"(0x5a5a5a5a)
 			 : "memory");
 	printf("rep stosl: 0x%llx\n", (unsigned long long)m[7]);
+	{
+		/* Forms the emulator does not know: Trapeze runs them
+		 * natively on a copy of the operand (bt_bounce). */
+		uint64_t bsf, prod, sel = 1, dst = 0x00000000ffffffffull;
+
+		m[8] = 0x0000400000000000ull;
+		m[9] = 3;
+		m[10] = 0xabcdef0000000000ull;
+		__asm__ volatile("bsfq 64(%1), %0" : "=r"(bsf) : "r"(m)
+				 : "memory", "cc");
+		__asm__ volatile("movq $7, %0; imulq 72(%1), %0"
+				 : "=&r"(prod) : "r"(m) : "memory", "cc");
+		__asm__ volatile("cmpq $0, 72(%1); cmovneq 80(%1), %0"
+				 : "+r"(sel) : "r"(m) : "memory", "cc");
+		__asm__ volatile("shldq $8, %1, 64(%0)" : : "r"(m), "r"(dst)
+				 : "memory", "cc");
+		printf("bsf 0x%llx, imul 0x%llx, cmovne 0x%llx, shld 0x%llx\n",
+		       (unsigned long long)bsf, (unsigned long long)prod,
+		       (unsigned long long)sel, (unsigned long long)m[8]);
+	}
 }
 
 /* ---- what only Trapeze runs -------------------------------------------- */

@@ -1144,6 +1144,32 @@ START_TEST(test_leave_restores_the_frame)
 }
 END_TEST
 
+/* enter $0x20, $0: push rbp, rbp = the new frame, 0x20 bytes below it;
+ * enter $0x10, $2 also copies the outer frame pointer and pushes its
+ * own (SDM vol. 2 ENTER). */
+START_TEST(test_enter_builds_a_frame_with_its_display)
+{
+	uint64_t top = vm->cpu.gpr[RSP];
+
+	vm->cpu.gpr[RBP] = STACK_TOP - 0x100;
+	harness_poke(vm, STACK_TOP - 0x108, "\x11\x00\x00\x00\x00\x00\x00"
+		     "\x00", 8);
+	ck_assert_int_eq(RUN(vm, "\xc8\x20\x00\x00"), EMU_NEXT);
+	ck_assert_uint_eq(vm->cpu.gpr[RBP], top - 8);
+	ck_assert_uint_eq(vm->cpu.gpr[RSP], top - 8 - 0x20);
+	ck_assert_uint_eq(harness_peek64(vm, top - 8), STACK_TOP - 0x100);
+	vm->cpu.rip = CODE_GPA;
+	vm->cpu.gpr[RSP] = top;
+	vm->cpu.gpr[RBP] = STACK_TOP - 0x100;
+	ck_assert_int_eq(RUN(vm, "\xc8\x10\x00\x02"), EMU_NEXT);
+	ck_assert_uint_eq(harness_peek64(vm, top - 8), STACK_TOP - 0x100);
+	ck_assert_uint_eq(harness_peek64(vm, top - 16), 0x11);  /* display */
+	ck_assert_uint_eq(harness_peek64(vm, top - 24), top - 8);
+	ck_assert_uint_eq(vm->cpu.gpr[RBP], top - 8);
+	ck_assert_uint_eq(vm->cpu.gpr[RSP], top - 24 - 0x10);
+}
+END_TEST
+
 START_TEST(test_shifts_set_carry_from_the_last_bit_out)
 {
 	vm->cpu.gpr[RAX] = 0x80000003;
@@ -1359,6 +1385,7 @@ static Suite *emulate_suite(void)
 	tcase_add_test(t, test_cmov_zero_extends_even_when_not_moving);
 	tcase_add_test(t, test_lea_computes_without_touching_memory);
 	tcase_add_test(t, test_leave_restores_the_frame);
+	tcase_add_test(t, test_enter_builds_a_frame_with_its_display);
 	tcase_add_test(t, test_shifts_set_carry_from_the_last_bit_out);
 	tcase_add_test(t, test_a_shift_by_zero_changes_no_flags);
 	tcase_add_test(t, test_imul_forms_and_overflow);
