@@ -264,6 +264,10 @@ static void refresh_frame(struct shadow *s, uint64_t f, bool was_special)
 
 	if (now != was_special)
 		s->block_special[f >> 9] += now ? 1 : (uint32_t)-1;
+	/* Whoever keeps its own writable view of guest RAM (the
+	 * translation cache's alias) must drop it now. */
+	if (now && !was_special)
+		s->generation++;
 	if (s->active == NIL)
 		return;
 	for (i = s->rmap[gpa >> BLOCK_SHIFT]; i != NIL;

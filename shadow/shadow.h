@@ -186,8 +186,10 @@ void shadow_get_stats(const struct shadow *s, struct shadow_stats *st);
 uint64_t shadow_last_dropped(const struct shadow *s);
 /* A count that moves whenever a translation the guest's tables give may
  * have changed as a TLB would see it: cr3 loads (even of the same value),
- * invlpg, flushes, paging-mode changes, stores to a page table.  A cache
- * of translations keyed by it is as fresh as a TLB must be. */
+ * invlpg, flushes, paging-mode changes, stores to a page table; and when
+ * a frame becomes a page table or scanned code, which only the shadow's
+ * own mappings may write.  A cache of translations keyed by it is as
+ * fresh as a TLB must be. */
 uint64_t shadow_generation(const struct shadow *s);
 
 #endif /* TRAPEZE_SHADOW_H */

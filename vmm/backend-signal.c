@@ -244,17 +244,22 @@ void trap_handle(int sig, siginfo_t *si, ucontext_t *uc)
 	} else {
 		regs_in(&vm->cpu, mc);
 		/* A trap in the translation cache is the guest's own, at the
-		 * instruction being run there. */
+		 * instruction being run there (the monitor is at work from
+		 * here: a fault in it is a bug, not the guest's). */
+		in_trap = 1;
 		switch (bt_leave(vm, sig == SIGILL, sig == SIGSEGV &&
 				 (mc->gregs[REG_TRAPNO] == X86_PF ||
 				  mc->gregs[REG_TRAPNO] == X86_GP),
-				 (uint64_t)si->si_addr)) {
+				 mc->gregs[REG_TRAPNO] == X86_PF
+					 ? (uint64_t)si->si_addr : UINT64_MAX)) {
 		case BT_CHAINED:
 		case BT_NATIVE:
+			in_trap = 0;
 			goto resume;
 		default:
 			break;
 		}
+		in_trap = 0;
 		if (sig == SIGALRM || sig == SIGINT || sig == SIGTERM)
 			stop_guest(vm, sig);
 		/* The seccomp filter stopped a 32-bit system call: the host
@@ -314,15 +319,19 @@ static void install(struct vm *vm)
 		sigaction(async_signals[i], &sa, NULL);
 }
 
-/* Every syscall from below the end of the window is the guest's: Syscall
- * User Dispatch turns it into SIGSYS.  The monitor, libc and the vDSO all
- * live above, in the range the kernel lets through. */
+/* Every syscall from below the end of the window (and of the translation
+ * cache's ranges) is the guest's: Syscall User Dispatch turns it into
+ * SIGSYS.  The monitor, libc and the vDSO all live above, in the range
+ * the kernel lets through. */
 static void stop_guest_syscalls(struct vm *vm)
 {
-	uint64_t top = 1ull << 47;
+	uint64_t top = 1ull << 47, floor = vm->window_hi;
 
+	/* ...and from the translation cache's ranges just above it. */
+	if (bt_host_end(vm->bt) > floor)
+		floor = bt_host_end(vm->bt);
 	if (prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON,
-		  vm->window_hi, top - vm->window_hi, 0) != 0) {
+		  floor, top - floor, 0) != 0) {
 		fprintf(stderr, "trapeze: Syscall User Dispatch is not "
 			"available (%s): guest syscalls cannot be contained\n",
 			strerror(errno));

@@ -119,6 +119,9 @@ static bool parse_enc(const cs_insn *insn, struct enc *n)
 	n->npfx = p;
 	if (p < n->size && (b[p] & 0xf0) == 0x40)
 		n->rex = b[p++];
+	/* A REX not right before the opcode is ignored by the CPU. */
+	if (p < n->size && bt_is_legacy_prefix(b[p]))
+		return false;
 	/* VEX, EVEX and XOP encodings (and pop r/m, which shares 8f) */
 	if (p >= n->size || b[p] == 0xc4 || b[p] == 0xc5 || b[p] == 0x62 ||
 	    b[p] == 0x8f)
@@ -266,6 +269,22 @@ static bool emit_at(struct emitter *e, csh h, const cs_insn *insn,
 	return true;
 }
 
+bool bt_has_prefix(const cs_insn *insn, uint8_t prefix)
+{
+	unsigned p;
+
+	for (p = 0; p < insn->size && bt_is_legacy_prefix(insn->bytes[p]); p++)
+		if (insn->bytes[p] == prefix)
+			return true;
+	return false;
+}
+
+bool bt_ambiguous(const cs_insn *insn)
+{
+	return bt_has_prefix(insn, 0x66) &&
+	       (bt_has_prefix(insn, 0xf2) || bt_has_prefix(insn, 0xf3));
+}
+
 bool bt_emit_at(struct emitter *e, csh h, const cs_insn *insn,
 		uint64_t guest, uint64_t abs, struct rec *r)
 {
@@ -276,8 +295,8 @@ bool bt_emit_at(struct emitter *e, csh h, const cs_insn *insn,
 	r->kind = R_INSN;
 	r->guest = guest;
 	r->glen = (uint8_t)insn->size;
-	return has_mem_operand(insn, &mem) && parse_enc(insn, &n) &&
-	       emit_at(e, h, insn, &n, abs, r);
+	return !bt_ambiguous(insn) && has_mem_operand(insn, &mem) &&
+	       parse_enc(insn, &n) && emit_at(e, h, insn, &n, abs, r);
 }
 
 bool bt_emit_insn(struct emitter *e, csh h, const cs_insn *insn,
@@ -293,10 +312,14 @@ bool bt_emit_insn(struct emitter *e, csh h, const cs_insn *insn,
 	r->kind = R_INSN;
 	r->guest = guest;
 	r->glen = (uint8_t)insn->size;
+	if (bt_ambiguous(insn))
+		return false;
 	if (!mem_op || !parse_enc(insn, &n) ||
 	    (!n.rip_relative && !upper)) {
-		/* Bit tests with a register offset reach past the operand. */
-		if (upper || (mem_op && mem->mem.base == X86_REG_RIP))
+		/* Copied as it is, unless its address depends on where it
+		 * runs (RIP- or, with 67, EIP-relative). */
+		if (upper || (mem_op && (mem->mem.base == X86_REG_RIP ||
+					 mem->mem.base == X86_REG_EIP)))
 			return false;
 		memcpy(e->p, insn->bytes, insn->size);
 		e->p += insn->size;
@@ -308,14 +331,16 @@ bool bt_emit_insn(struct emitter *e, csh h, const cs_insn *insn,
 	     insn->id == X86_INS_BTR || insn->id == X86_INS_BTC) &&
 	    insn->detail->x86.operands[1].type == X86_OP_REG)
 		return false;
-	if (n.rip_relative) {
+	if (n.rip_relative && !upper) {
 		uint64_t abs = guest + insn->size + (uint64_t)(int64_t)
 			       insn->detail->x86.disp;
 		const cs_x86_op *dst = &insn->detail->x86.operands[0];
 		int g;
 
+		/* Nothing to run (but lock nop is #UD: run that natively). */
 		if (insn->id == X86_INS_NOP)
-			return r->len = 0, true;      /* nothing to run */
+			return bt_has_prefix(insn, 0xf0) ? false
+				: (r->len = 0, true);
 		if (insn->id == X86_INS_LEA) {
 			if (dst->type != X86_OP_REG ||
 			    (g = reg_gpr(dst->reg)) < 0)
@@ -345,7 +370,13 @@ bool bt_emit_insn(struct emitter *e, csh h, const cs_insn *insn,
 		for (k = 0; k < 3; k++)
 			slot_move(e, r->scratch[k], k, false);
 		r->clean = (uint8_t)(e->p - start);
-		emit_lea_operand(e, insn, &n, s1);
+		/* The address the guest computes: RIP-relative ones are
+		 * known now (a displacement may wrap into the window). */
+		if (n.rip_relative)
+			movabs(e, s1, guest + insn->size + (uint64_t)(int64_t)
+				      insn->detail->x86.disp);
+		else
+			emit_lea_operand(e, insn, &n, s1);
 		/* rorx $32,%s1,%s2 (VEX.LZ.F2.0F3A.W1 F0 /r ib) */
 		*e->p++ = 0xc4;
 		*e->p++ = (uint8_t)(((s2 >= R8) ? 0 : 0x80) | 0x40 |

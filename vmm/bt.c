@@ -48,6 +48,7 @@
 #define INSN_ROOM     96u     /* the most bytes one instruction becomes */
 #define STUB_BYTES    14u     /* jmp *0(%rip); .quad target */
 #define RESERVE_FLAGS (MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE)
+#define REGION_BASE   (ALIAS_BASE + ALIAS_SIZE)
 
 struct entry {
 	uint64_t guest_plus1;  /* 0: free */
@@ -58,6 +59,7 @@ struct hot {
 	uint64_t rip;
 	unsigned count;
 	bool upper;
+	bool failed;       /* translated, but it could not be rewritten */
 };
 
 struct bt {
@@ -86,6 +88,9 @@ struct bt {
 	unsigned alias_cpl;
 	bool alias_ac;
 	bool translate;        /* for the window (else device bounces only) */
+	bool alias_fault;      /* bt_leave saw a rewritten access fault */
+	uint64_t left_from;    /* the guest RIP a fault in the cache left at */
+	unsigned code_cpl;     /* the privilege level the code was vetted at */
 	struct bt_stats st;
 };
 
@@ -173,7 +178,7 @@ static struct hot *hot_of(struct bt *bt, uint64_t rip)
 	struct hot *h = &bt->hot[(rip ^ (rip >> 12)) % HOT_SLOTS];
 
 	if (h->rip != rip)
-		*h = (struct hot){ rip, 0, false };
+		*h = (struct hot){ rip, 0, false, false };
 	return h;
 }
 
@@ -205,6 +210,7 @@ static void note_fresh(struct vm *vm, struct bt *bt)
 		return;
 	bt->gen = shadow_generation(vm->mmu);
 	bt->code_mark = code_mark(vm);
+	bt->code_cpl = vcpu_cpl(&vm->cpu);
 }
 
 /* Drop what the guest may have invalidated since it was cached. */
@@ -212,8 +218,11 @@ static void check_fresh(struct vm *vm, struct bt *bt)
 {
 	if (!bt->nrecs && bt->alias_hi <= bt->alias_lo)
 		return;
+	/* (The code was fetched with the rights of one privilege level:
+	 * a guest that returns to user mode may not run it.) */
 	if (shadow_generation(vm->mmu) != bt->gen ||
-	    code_mark(vm) != bt->code_mark) {
+	    code_mark(vm) != bt->code_mark ||
+	    (bt->nrecs && vcpu_cpl(&vm->cpu) != bt->code_cpl)) {
 		flush_code(bt);
 		flush_alias(vm, bt);
 		return;
@@ -344,6 +353,13 @@ static void translate(struct vm *vm, uint64_t start)
 			bt->used += 5;
 			break;
 		}
+		/* A 66 prefix makes a branch rel16 to Capstone, and Intel
+		 * CPUs ignore it: let the CPU decide, natively. */
+		if ((insn->id == X86_INS_JMP || is_jcc(insn->id)) &&
+		    bt_has_prefix(insn, 0x66)) {
+			emit_exit(bt, pc);
+			break;
+		}
 		if (insn->id == X86_INS_JMP &&
 		    insn->detail->x86.operands[0].type == X86_OP_IMM) {
 			pc = (uint64_t)insn->detail->x86.operands[0].imm;
@@ -447,6 +463,8 @@ enum bt_left bt_leave(struct vm *vm, bool sig_ill, bool fault,
 	unsigned k;
 	uint8_t *copy;
 
+	if (bt)
+		bt->alias_fault = false;
 	if (!bt || h < (uint64_t)bt->code || h >= (uint64_t)bt->code + bt->used)
 		return BT_OUTSIDE;
 	if (!(r = rec_at(bt, (uint32_t)(h - (uint64_t)bt->code))))
@@ -461,8 +479,10 @@ enum bt_left bt_leave(struct vm *vm, bool sig_ill, bool fault,
 		}
 		return BT_LEFT;
 	}
-	if (off < r->clean)
+	if (off < r->clean) {
+		bt->left_from = v->rip;
 		return BT_LEFT;
+	}
 	for (k = 0; k < r->nscratch; k++)
 		v->gpr[r->scratch[k]] = bt->slots[k];
 	if (r->kind == R_BOUNCE) {
@@ -499,12 +519,16 @@ enum bt_left bt_leave(struct vm *vm, bool sig_ill, bool fault,
 	 * guest's window, the fault speaks of the guest's address; else the
 	 * table sent the address away (see bt_table_offset), and only the
 	 * instruction run natively will say what the address was. */
-	if (r->nscratch == 3 && fault && !bt_is_alias(bt, fault_addr) &&
-	    !(fault_addr >= vm->window_lo && fault_addr < vm->window_hi)) {
+	if (r->nscratch == 3 && fault && bt_is_alias(bt, fault_addr)) {
+		bt->alias_fault = true;
+	} else if (r->nscratch == 3 && fault &&
+		   !(fault_addr >= vm->window_lo &&
+		     fault_addr < vm->window_hi)) {
 		bt->bypass = v->rip;
 		bt->st.natives++;
 		return BT_NATIVE;
 	}
+	bt->left_from = v->rip;
 	return BT_LEFT;
 }
 
@@ -587,6 +611,11 @@ bool bt_bounce(struct vm *vm, const cs_insn *insn)
 	return true;
 }
 
+bool bt_alias_fault_at(const struct bt *bt, uint64_t addr)
+{
+	return bt && bt->alias_fault && bt_is_alias(bt, addr);
+}
+
 bool bt_is_alias(const struct bt *bt, uint64_t addr)
 {
 	return bt && bt->translate && addr >= ALIAS_BASE &&
@@ -663,12 +692,20 @@ bool bt_upper_access(struct vm *vm, uint64_t gva, bool now)
 		/* It may sit copied as it is in a trace: retranslate. */
 		h->upper = true;
 		flush_code(bt);
+	} else if (v->rip == bt->left_from) {
+		/* Rewritten, and it still faulted up here from the cache:
+		 * emulate it rather than go round again. */
+		bt->left_from = 0;
+		return false;
 	}
-	if (++h->count < HOT_AFTER && !now)
+	if (h->failed || (++h->count < HOT_AFTER && !now))
 		return false;
 	if (!entry_find(bt, v->rip))
 		translate(vm, v->rip);
-	return entry_find(bt, v->rip) != NULL;
+	if (entry_find(bt, v->rip))
+		return true;
+	h->failed = true;
+	return false;
 }
 
 /* ---- life ------------------------------------------------------------ */
@@ -694,8 +731,16 @@ struct bt *bt_create(struct vm *vm, bool translate, const char **why)
 	unsigned i;
 
 	*why = translate ? cannot_translate(vm) : NULL;
-	region = mmap(NULL, REGION_BYTES, PROT_READ | PROT_WRITE | PROT_EXEC,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	/* Above the alias and below where the host lets system calls
+	 * through (bt_host_end): a syscall the guest's code might hide
+	 * from Capstone still reaches the monitor, never the host. */
+	region = mmap((void *)REGION_BASE, REGION_BYTES,
+		      PROT_READ | PROT_WRITE | PROT_EXEC,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (region != MAP_FAILED && region != (void *)REGION_BASE) {
+		munmap(region, REGION_BYTES);
+		region = MAP_FAILED;
+	}
 	bt = calloc(1, sizeof(*bt));
 	if (region == MAP_FAILED || !bt ||
 	    !(bt->recs = calloc(MAX_RECS, sizeof(bt->recs[0]))) ||
@@ -738,6 +783,11 @@ void bt_destroy(struct bt *bt)
 	free(bt->recs);
 	free(bt->entries);
 	free(bt);
+}
+
+uint64_t bt_host_end(const struct bt *bt)
+{
+	return bt ? REGION_BASE + REGION_BYTES : 0;
 }
 
 void bt_get_stats(const struct bt *bt, struct bt_stats *st)

@@ -72,6 +72,12 @@ uint64_t bt_resume_rip(struct vm *vm, bool single_step);
 
 /* Is addr in the host alias of the window? */
 bool bt_is_alias(const struct bt *bt, uint64_t addr);
+/* ...and did the fault at addr come from a rewritten access (a guest
+ * address up there that native code touched is the guest's own)? */
+bool bt_alias_fault_at(const struct bt *bt, uint64_t addr);
+/* The end of the host ranges the cache holds (0 without one): system
+ * calls from below it are the guest's. */
+uint64_t bt_host_end(const struct bt *bt);
 /*
  * A fault in the alias: maps the page, or raises the guest's #PF (true);
  * false when the access must be emulated at guest address *gva.

@@ -643,7 +643,7 @@ static void handle_page_fault(struct vm *vm, const struct host_trap *t)
 
 	vm->stats.page_faults++;
 	vm_paging(vm, &pg);
-	if (bt_is_alias(vm->bt, t->addr)) {
+	if (bt_alias_fault_at(vm->bt, t->addr)) {
 		uint64_t gva;
 
 		if (!bt_alias_fault(vm, t->addr, access, &gva))

@@ -303,6 +303,44 @@ START_TEST(test_what_it_does_not_rewrite)
 }
 END_TEST
 
+/* A RIP-relative access that wraps into the window goes through the
+ * table too: here it reads this process's memory, which the table leaves
+ * where it is. */
+START_TEST(test_rip_relative_access_uses_the_address_it_names)
+{
+	const cs_insn *insn = DECODE("\x8b\x05\x10\x00\x00\x00");
+	struct regs r = sentinels;
+	uint8_t scratch[3];
+	uint64_t want = 0x1122334455667788ull;
+	size_t n;
+
+	/* mov 0x10(%rip),%eax, as if it sat 0x16 bytes before buf + 8 */
+	memcpy(buf + 8, &want, 8);
+	n = bt_rewrite(cs, insn, (uint64_t)buf + 8 - 0x16, code, slots, table,
+		       scratch);
+	ck_assert_uint_gt(n, 0);
+	code[n] = 0xc3;
+	run(code, &r, 0);
+	ck_assert_uint_eq(r.rax, 0x55667788);
+	ck_assert_uint_eq(r.r11, sentinels.r11);
+}
+END_TEST
+
+/* Prefix orders the CPU and Capstone 4 read differently, or that the
+ * CPU partly ignores, are never copied. */
+START_TEST(test_what_the_cpu_and_capstone_may_read_differently)
+{
+	uint8_t scratch[3];
+
+	/* 66 f3 0f 7f 00: 66 and f3 together */
+	ck_assert_uint_eq(rewrite(DECODE("\x66\xf3\x0f\x7f\x00"), table,
+				  scratch), 0);
+	/* 41 26 00 01: a REX before a segment prefix is ignored */
+	ck_assert_uint_eq(rewrite(DECODE("\x41\x26\x00\x01"), table,
+				  scratch), 0);
+}
+END_TEST
+
 static Suite *bt_suite(void)
 {
 	Suite *s = suite_create("bt");
@@ -321,6 +359,8 @@ static Suite *bt_suite(void)
 	tcase_add_test(r, test_high_byte_register_takes_a_register_without_rex);
 	tcase_add_test(r, test_the_offset_comes_from_the_table);
 	tcase_add_test(r, test_what_it_does_not_rewrite);
+	tcase_add_test(r, test_rip_relative_access_uses_the_address_it_names);
+	tcase_add_test(r, test_what_the_cpu_and_capstone_may_read_differently);
 	suite_add_tcase(s, r);
 	return s;
 }
