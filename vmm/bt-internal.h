@@ -12,6 +12,8 @@
 
 #include "trapeze/abi.h"
 
+struct vm;
+
 #define ALIAS_BASE TRAPEZE_GVA_LIMIT    /* host address of the window */
 
 /* R_BOUNCE: one instruction run on a copy of device memory (bt_bounce). */
@@ -49,5 +51,83 @@ bool bt_emit_insn(struct emitter *e, csh h, const cs_insn *insn,
 /* The same on the fixed address abs instead of its memory operand. */
 bool bt_emit_at(struct emitter *e, csh h, const cs_insn *insn,
 		uint64_t guest, uint64_t abs, struct rec *r);
+
+/* The cache's state, shared by bt.c (translating) and bt-trap.c (the
+ * trap path). */
+#define ALIAS_SIZE    (1ull << 32)
+#define TABLE_ENTRIES 65536u                  /* one per value of bits 32..47 */
+#define TABLE_BYTES   (TABLE_ENTRIES * 8u)
+#define SLOTS_BYTES   4096u
+#define BOUNCE_BYTES  8192u                   /* device memory's copy */
+#define CODE_BYTES    (4u << 20)
+#define REGION_BYTES  (TABLE_BYTES + SLOTS_BYTES + BOUNCE_BYTES + CODE_BYTES)
+#define MAX_RECS      (1u << 17)
+#define ENTRY_SLOTS   (1u << 15)              /* a power of two */
+#define HOT_SLOTS     1024u
+#define HOT_AFTER     8u      /* window faults before an instruction is run
+				 from the cache: one-off accesses stay
+				 emulated, cheaper than translating */
+#define TRACE_MAX     64u
+#define INSN_ROOM     96u     /* the most bytes one instruction becomes */
+#define STUB_BYTES    14u     /* jmp *0(%rip); .quad target */
+#define RESERVE_FLAGS (MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE)
+#define REGION_BASE   (ALIAS_BASE + ALIAS_SIZE)
+
+struct entry {
+	uint64_t guest_plus1;  /* 0: free */
+	uint32_t host;
+};
+
+struct hot {
+	uint64_t rip;
+	unsigned count;
+	bool upper;
+	bool failed;       /* translated, but it could not be rewritten */
+};
+
+struct bt {
+	uint64_t *table;       /* the offsets, indexed by bits 32..47 */
+	uint64_t *slots;       /* where borrowed registers wait */
+	uint8_t *bounce;       /* two pages: see bt_bounce() */
+	uint8_t *code;
+	uint32_t used;
+	struct rec *recs;
+	unsigned nrecs;
+	struct entry *entries;
+	unsigned nentries;
+	struct hot hot[HOT_SLOTS];
+	uint64_t bypass;       /* a guest RIP to run natively, once */
+	/* The instruction bt_bounce() set up: entered at the next resume if
+	 * the guest is still at it; its result goes back to the device. */
+	struct {
+		uint64_t rip, addr;
+		uint8_t *host;
+		unsigned size;
+		bool write;       /* the result goes back to the device */
+		uint8_t orig[64]; /* ...as it does if it changed */
+	} bounce_op;
+	uint64_t gen, code_mark;
+	uint64_t alias_lo, alias_hi;  /* host range holding alias mappings */
+	unsigned alias_cpl;
+	bool alias_ac;
+	bool translate;        /* for the window (else device bounces only) */
+	bool alias_fault;      /* bt_leave saw a rewritten access fault */
+	uint64_t left_from;    /* the guest RIP a fault in the cache left at */
+	unsigned code_cpl;     /* the privilege level the code was vetted at */
+	struct bt_stats st;
+};
+
+/* bt.c */
+uint8_t *bt_entry_find(struct bt *bt, uint64_t guest);
+void bt_flush_code(struct bt *bt);
+void bt_flush_alias(struct vm *vm, struct bt *bt);
+struct rec *bt_rec_at(struct bt *bt, uint32_t off);
+struct hot *bt_hot_of(struct bt *bt, uint64_t rip);
+bool bt_is_upper(struct bt *bt, uint64_t rip);
+void bt_note_fresh(struct vm *vm, struct bt *bt);
+void bt_check_fresh(struct vm *vm, struct bt *bt);
+bool bt_never_copied(const cs_insn *insn);
+void bt_translate(struct vm *vm, uint64_t start);
+void bt_link_stub(struct vm *vm, struct rec *r);
 
 #endif /* TRAPEZE_BT_INTERNAL_H */
