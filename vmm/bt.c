@@ -204,14 +204,7 @@ static int jcc_condition(const cs_insn *insn)
  * call from above the guest's window) reach the host kernel. */
 bool bt_never_copied(const cs_insn *insn)
 {
-	switch (insn->id) {
-	case X86_INS_SYSCALL: case X86_INS_SYSENTER: case X86_INS_SYSEXIT:
-	case X86_INS_SYSRET: case X86_INS_INT: case X86_INS_INT1:
-	case X86_INS_INT3: case X86_INS_INTO: case X86_INS_UD2:
-	case X86_INS_IRET: case X86_INS_IRETD: case X86_INS_IRETQ:
-		return true;
-	}
-	return false;
+	return insn_is_event(insn) || insn->id == X86_INS_UD2;
 }
 
 static struct rec *new_rec(struct bt *bt)

@@ -122,6 +122,18 @@ enum emu_result emulate(struct vm *vm, const cs_insn *insn)
 	return r;
 }
 
+bool insn_is_event(const cs_insn *insn)
+{
+	switch (insn->id) {
+	case X86_INS_SYSCALL: case X86_INS_SYSRET: case X86_INS_SYSENTER:
+	case X86_INS_SYSEXIT: case X86_INS_INT: case X86_INS_INT1:
+	case X86_INS_INT3: case X86_INS_INTO: case X86_INS_IRET:
+	case X86_INS_IRETD: case X86_INS_IRETQ:
+		return true;
+	}
+	return false;
+}
+
 /* ---- registers ------------------------------------------------------- */
 
 int reg_gpr(x86_reg r)

@@ -73,6 +73,10 @@ static inline int64_t emu_sign_extend(uint64_t v, unsigned size)
 	return (int64_t)(v << shift) >> shift;
 }
 
+/* System calls and their returns, software interrupts and iret: they
+ * enter or leave a handler, and push or load RIP and RFLAGS on the way. */
+bool insn_is_event(const cs_insn *insn);
+
 /* Registers by Capstone name, with x86 width semantics on write (a 32-bit
  * write zero-extends, 8 and 16-bit writes merge). */
 uint64_t reg_read(const struct vcpu *v, x86_reg r);

@@ -733,14 +733,7 @@ static bool steps_after(const cs_insn *insn)
 	    x->op_count >= 1 && x->operands[0].type == X86_OP_REG &&
 	    x->operands[0].reg == X86_REG_SS)
 		return false;
-	switch (insn->id) {
-	case X86_INS_SYSCALL: case X86_INS_SYSRET: case X86_INS_SYSENTER:
-	case X86_INS_SYSEXIT: case X86_INS_INT: case X86_INS_INT1:
-	case X86_INS_INT3: case X86_INS_INTO: case X86_INS_IRET:
-	case X86_INS_IRETD: case X86_INS_IRETQ: case X86_INS_HLT:
-		return false;
-	}
-	return true;
+	return !insn_is_event(insn) && insn->id != X86_INS_HLT;
 }
 
 static void step_after_emulated(struct vcpu *v)
