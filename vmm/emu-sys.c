@@ -133,11 +133,34 @@ static enum emu_result emulate_int(struct vm *vm, const cs_insn *insn)
 	return EMU_JUMP;
 }
 
+/*
+ * vmcall and vmmcall: KVM's hypercall instructions (either one, as KVM
+ * takes both), so that a kernel written for KVM asks and gets "no such
+ * hypercall" rather than a fault.  Trapeze's own hypercalls are int
+ * $0x82 (hypercall.c).  RAX has the number and gets the result: -1000
+ * (KVM_ENOSYS) for all but KVM_HC_VAPIC_POLL_IRQ, -1 (KVM_EPERM) from
+ * CPL 3.
+ */
+static enum emu_result emulate_vmcall(struct vm *vm, const cs_insn *insn)
+{
+	struct vcpu *v = &vm->cpu;
+
+	if (vcpu_cpl(v) != 0)
+		v->gpr[RAX] = (uint64_t)-1;
+	else if (v->gpr[RAX] == 1)
+		v->gpr[RAX] = 0;
+	else
+		v->gpr[RAX] = (uint64_t)-1000;
+	return EMU_NEXT;
+}
+
 const struct emu_entry emu_sys_table[] = {
 	{ X86_INS_SYSCALL, emulate_syscall },
 	{ X86_INS_SYSRET, emulate_sysret },
 	{ X86_INS_INT, emulate_int },
 	{ X86_INS_INT3, emulate_int },
 	{ X86_INS_INT1, emulate_int },
+	{ X86_INS_VMCALL, emulate_vmcall },
+	{ X86_INS_VMMCALL, emulate_vmcall },
 	{ 0, NULL },
 };

@@ -226,6 +226,9 @@ enum scan_class scan_classify(const cs_insn *insn)
 	case X86_INS_WRFSBASE: case X86_INS_WRGSBASE:
 	case X86_INS_LSS: case X86_INS_LFS: case X86_INS_LGS:
 	case X86_INS_IRET: case X86_INS_IRETD: case X86_INS_IRETQ:
+	/* Under a hypervisor (this host may be a VM) they reach it from
+	 * CPL 3 instead of faulting: the guest's must come here. */
+	case X86_INS_VMCALL: case X86_INS_VMMCALL:
 		return SC_SENSITIVE;
 	case X86_INS_RETF: case X86_INS_RETFQ:
 	case X86_INS_LJMP: case X86_INS_LCALL:

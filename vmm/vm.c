@@ -802,6 +802,12 @@ void vm_trap(struct vm *vm, const struct host_trap *t)
 	/* The trace shows every trap the guest makes: no running ahead. */
 	if (vm->last_insn && vm->opt.run_ahead && vm->scan && !vm->trace)
 		ahead_run(vm);
+	/* Execution that reached a non-canonical RIP (the instruction at
+	 * the top of the lower half, say) faults fetching there: the host
+	 * could not even be told to resume at it. */
+	if (!v->exc.pending && vcpu_mode(v) == MODE_LONG64 &&
+	    !gva_canonical(vm, v->rip))
+		vcpu_raise_gp(v, 0);
 	if (v->exc.pending)
 		exception_deliver_pending(vm);
 	if (v->halted)

@@ -349,6 +349,24 @@ START_TEST(test_invpcid_checks_its_descriptor)
 }
 END_TEST
 
+/* vmcall and vmmcall answer as KVM does: -KVM_ENOSYS for what is not
+ * there, 0 for KVM_HC_VAPIC_POLL_IRQ, -KVM_EPERM from CPL 3. */
+START_TEST(test_kvm_hypercalls_answer_enosys)
+{
+	vm->cpu.gpr[RAX] = ~0ull;
+	ck_assert_int_eq(RUN(vm, "\x0f\x01\xd9"), EMU_NEXT);   /* vmmcall */
+	ck_assert_uint_eq(vm->cpu.gpr[RAX], (uint64_t)-1000);
+	vm->cpu.gpr[RAX] = 1;
+	ck_assert_int_eq(RUN(vm, "\x0f\x01\xc1"), EMU_NEXT);   /* vmcall */
+	ck_assert_uint_eq(vm->cpu.gpr[RAX], 0);
+	harness_gdt(vm);
+	harness_user_mode(vm);
+	vm->cpu.gpr[RAX] = 1;
+	ck_assert_int_eq(RUN(vm, "\x0f\x01\xd9"), EMU_NEXT);
+	ck_assert_uint_eq(vm->cpu.gpr[RAX], (uint64_t)-1);
+}
+END_TEST
+
 /* ---- control registers ---- */
 
 START_TEST(test_mov_from_cr0_reads_the_virtual_cr0)
@@ -1297,6 +1315,7 @@ static Suite *emulate_suite(void)
 	tcase_add_test(t, test_lodsw_loads_the_low_word_only);
 	tcase_add_test(t, test_general_detect_faults_the_next_debug_register_access);
 	tcase_add_test(t, test_invpcid_checks_its_descriptor);
+	tcase_add_test(t, test_kvm_hypercalls_answer_enosys);
 	suite_add_tcase(s, t);
 
 	t = tcase_create("control registers");

@@ -58,6 +58,9 @@ START_TEST(test_silent_sensitive_instructions_are_patched)
 	ck_assert_int_eq(CLASS("\x0f\x01\xd0"), SC_SENSITIVE);     /* xgetbv */
 	ck_assert_int_eq(CLASS("\x0f\x01\xf9"), SC_SENSITIVE);     /* rdtscp */
 	ck_assert_int_eq(CLASS("\xf3\x0f\xc7\xf8"), SC_SENSITIVE); /* rdpid */
+	/* on a host that is itself a VM they reach its hypervisor */
+	ck_assert_int_eq(CLASS("\x0f\x01\xc1"), SC_SENSITIVE);     /* vmcall */
+	ck_assert_int_eq(CLASS("\x0f\x01\xd9"), SC_SENSITIVE);     /* vmmcall */
 	ck_assert_int_eq(CLASS("\xf3\x48\x0f\xae\xc0"), SC_SENSITIVE);
 	ck_assert_int_eq(CLASS("\x48\xcf"), SC_SENSITIVE);         /* iretq */
 	ck_assert_int_eq(CLASS("\x48\xcb"), SC_SENSITIVE);         /* lretq */
