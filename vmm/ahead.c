@@ -14,6 +14,7 @@
  *     not know): the guest resumes natively there.
  */
 #include "ahead.h"
+#include "debugreg.h"
 #include "decode.h"
 #include "emulate.h"
 #include "gmem.h"
@@ -133,7 +134,7 @@ void ahead_run(struct vm *vm)
 		 * owes it a #DB, which running ahead would swallow.) */
 		if (v->exc.pending || v->halted || irq_takes_now(vm) ||
 		    (v->rflags & RFLAGS_TF) || vcpu_cpl(v) != cpl ||
-		    vcpu_mode(v) != mode)
+		    vcpu_mode(v) != mode || debugreg_armed(vm))
 			return;
 		insn = next_insn(vm, &k);
 		if (!insn || k == K_STOP)

@@ -48,6 +48,9 @@
 #ifndef SYS_USER_DISPATCH
 #define SYS_USER_DISPATCH 2
 #endif
+#ifndef TRAP_PERF
+#define TRAP_PERF 6
+#endif
 #ifndef SYS_SECCOMP
 #define SYS_SECCOMP 1
 #endif
@@ -160,6 +163,19 @@ static void classify(int sig, const siginfo_t *si, const mcontext_t *mc,
 		t->kind = trapno == X86_BP ? HT_BREAKPOINT : HT_EXCEPTION;
 		/* The host says a single step apart from icebp's #DB. */
 		t->single_step = trapno == X86_DB && si->si_code == TRAP_TRACE;
+		if (si->si_code == TRAP_PERF) {
+			/* One of the guest's breakpoints (debugreg.c): the
+			 * kernel's siginfo has the event's sig_data right
+			 * after si_addr, where glibc 2.36 names nothing. */
+			unsigned long data;
+
+			memcpy(&data, (const char *)&si->si_addr +
+				      sizeof(void *), sizeof(data));
+			/* (REG_TRAPNO is left from an earlier trap.) */
+			t->kind = HT_EXCEPTION;
+			t->vector = X86_DB;
+			t->breakpoint = (unsigned)data;
+		}
 		break;
 	case SIGSYS:
 		t->kind = HT_SYSCALL;

@@ -9,6 +9,7 @@
 
 #include "bt.h"
 #include "bt-internal.h"
+#include "debugreg.h"
 #include "decode.h"
 #include "emulate.h"
 #include "exception.h"
@@ -114,7 +115,8 @@ uint64_t bt_resume_rip(struct vm *vm, bool single_step)
 	}
 	bt_check_fresh(vm, bt);
 	if (!bt->nrecs || single_step || vcpu_mode(v) != MODE_LONG64 ||
-	    v->rip == bt->bypass || !(to = bt_entry_find(bt, v->rip)))
+	    v->rip == bt->bypass || debugreg_exec_at(vm, v->rip) ||
+	    !(to = bt_entry_find(bt, v->rip)))
 		return v->rip;
 	return (uint64_t)to;
 }

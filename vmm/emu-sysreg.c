@@ -9,6 +9,7 @@
  * with EFER.LME set is what activates long mode.  Any change that alters
  * translations tells the shadow MMU.
  */
+#include "debugreg.h"
 #include "devices/lapic.h"
 #include "emulate.h"
 #include "gmem.h"
@@ -142,6 +143,10 @@ static int dr_index(struct vm *vm, int dr)
 		}
 		dr += 2;
 	}
+	if (dr < 0 || dr > 7) {          /* DR8-DR15 do not exist */
+		vcpu_raise_ud(&vm->cpu);
+		return -1;
+	}
 	return dr;
 }
 
@@ -185,6 +190,8 @@ enum emu_result emulate_mov_cr_dr(struct vm *vm, const cs_insn *insn)
 			return gp(vm);
 		v->dr[i] = i == 6 ? val | 0xffff0ff0ull
 			 : i == 7 ? (val | 0x400) & ~0x1000ull : val;
+		if (i != 6)
+			debugreg_arm(vm);
 		return EMU_NEXT;
 	}
 	reg_write(v, dst->reg, v->dr[i]);

@@ -229,6 +229,9 @@ enum scan_class scan_classify(const cs_insn *insn)
 	/* Under a hypervisor (this host may be a VM) they reach it from
 	 * CPL 3 instead of faulting: the guest's must come here. */
 	case X86_INS_VMCALL: case X86_INS_VMMCALL:
+	/* Some hosts (this one, a VM) report icebp's #DB at the icebp, as
+	 * a fault: the guest would run it again and again. */
+	case X86_INS_INT1:
 		return SC_SENSITIVE;
 	case X86_INS_RETF: case X86_INS_RETFQ:
 	case X86_INS_LJMP: case X86_INS_LCALL:

@@ -23,6 +23,7 @@
 
 #include "ahead.h"
 #include "bt.h"
+#include "debugreg.h"
 #include "decode.h"
 #include "devices/acpi.h"
 #include "devices/debug-exit.h"
@@ -247,6 +248,7 @@ int vm_init(struct vm *vm, const struct vm_options *opt,
 	    const struct shadow_ops *ops, char *err, size_t errlen)
 {
 	struct shadow_config cfg;
+	unsigned i;
 
 	memset(vm, 0, sizeof(*vm));
 	vm->opt = *opt;
@@ -284,6 +286,9 @@ int vm_init(struct vm *vm, const struct vm_options *opt,
 	/* (Unit tests pass ops: their guests are not run natively.) */
 	if (!ops)
 		vm->bt = bt_create(vm, opt->translate, &vm->bt_off_why);
+	vm->arm_debugregs = !ops;
+	for (i = 0; i < 4; i++)
+		vm->dbg_fd[i] = -1;
 	return 0;
 }
 
@@ -441,7 +446,9 @@ static void reflect(struct vm *vm, const struct host_trap *t)
 	switch (t->vector) {
 	case X86_DB:
 		if (t->single_step)
-			v->dr[6] |= DR6_BS;
+			v->dr[6] = (v->dr[6] & ~0xfull) | DR6_BS; /* no Bn */
+		if (t->breakpoint)
+			debugreg_hit(vm, t->breakpoint - 1);
 		vcpu_raise(v, X86_DB, false, 0);
 		break;
 	case X86_GP: case X86_SS:
@@ -780,7 +787,7 @@ void vm_trap(struct vm *vm, const struct host_trap *t)
 		/* A single step the monitor asked for (to close an sti
 		 * shadow) is not the guest's #DB unless it set TF too. */
 		if (t->vector == X86_DB && vm->irq.step &&
-		    !(v->rflags & RFLAGS_TF))
+		    !t->breakpoint && !(v->rflags & RFLAGS_TF))
 			break;
 		reflect(vm, t);
 		break;
@@ -793,6 +800,12 @@ void vm_trap(struct vm *vm, const struct host_trap *t)
 		uart_flush(vm->com1);
 		break;
 	}
+	/* The host set RF in the frame of the fault that brought us here;
+	 * the instruction has now completed, and the CPU would clear RF
+	 * (else the next instruction's breakpoint would not fire).  iret
+	 * loads RF from its frame. */
+	if (vm->last_insn && !v->exc.pending && !insn_is_event(vm->last_insn))
+		v->rflags &= ~RFLAGS_RF;
 	/* An instruction emulated with TF set owes the single-step trap the
 	 * hardware would have raised after it (a popf that sets TF does
 	 * not; syscall, sysret and interrupt delivery see to their own). */

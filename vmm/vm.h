@@ -93,6 +93,7 @@ struct host_trap {
 	uint32_t err;       /* hardware error code */
 	uint64_t addr;      /* faulting address (page faults) */
 	bool single_step;   /* a #DB the trap flag raised (DR6.BS) */
+	unsigned breakpoint; /* a #DB from DRi: i + 1 (else 0) */
 };
 
 struct vm_stats {
@@ -151,6 +152,8 @@ struct vm {
 	struct trace *trace;
 
 	bool escape_armed;         /* a Ctrl-A from the terminal, pending */
+	bool arm_debugregs;        /* DR7 arms host breakpoints (debugreg.h) */
+	int dbg_fd[4];             /* their perf events, or -1 */
 	const cs_insn *last_insn;  /* the one emulate_insn() last ran */
 	struct vm_stats stats;
 	struct gtlb_entry tlb[GTLB_SIZE]; /* gmem.c */

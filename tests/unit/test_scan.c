@@ -61,6 +61,7 @@ START_TEST(test_silent_sensitive_instructions_are_patched)
 	/* on a host that is itself a VM they reach its hypervisor */
 	ck_assert_int_eq(CLASS("\x0f\x01\xc1"), SC_SENSITIVE);     /* vmcall */
 	ck_assert_int_eq(CLASS("\x0f\x01\xd9"), SC_SENSITIVE);     /* vmmcall */
+	ck_assert_int_eq(CLASS("\xf1"), SC_SENSITIVE);               /* icebp */
 	ck_assert_int_eq(CLASS("\xf3\x48\x0f\xae\xc0"), SC_SENSITIVE);
 	ck_assert_int_eq(CLASS("\x48\xcf"), SC_SENSITIVE);         /* iretq */
 	ck_assert_int_eq(CLASS("\x48\xcb"), SC_SENSITIVE);         /* lretq */

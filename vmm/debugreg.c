@@ -1,0 +1,94 @@
+/*
+ * Hardware breakpoints through perf events (see debugreg.h).
+ */
+#define _GNU_SOURCE
+#include <linux/hw_breakpoint.h>
+#include <linux/perf_event.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "debugreg.h"
+#include "vm.h"
+
+#define DR7_ENABLE(i) (3ull << (2 * (i)))           /* Li and Gi */
+#define DR7_RW(dr7, i) (((dr7) >> (16 + 4 * (i))) & 3)
+#define DR7_LEN(dr7, i) (((dr7) >> (18 + 4 * (i))) & 3)
+
+static int arm_one(struct vm *vm, unsigned i)
+{
+	uint64_t dr7 = vm->cpu.dr[7], addr = vm->cpu.dr[i];
+	static const unsigned len_of[4] = { 1, 2, 8, 4 };
+	struct perf_event_attr a;
+	unsigned rw = (unsigned)DR7_RW(dr7, i);
+
+	if (!(dr7 & DR7_ENABLE(i)) || rw == 2 ||      /* 2: I/O ports */
+	    addr < vm->window_lo || addr >= vm->window_hi)
+		return -1;
+	memset(&a, 0, sizeof(a));
+	a.type = PERF_TYPE_BREAKPOINT;
+	a.size = sizeof(a);
+	a.sample_period = 1;
+	a.exclude_kernel = 1;
+	a.exclude_hv = 1;
+	a.sigtrap = 1;            /* SIGTRAP to this thread, synchronously */
+	a.remove_on_exec = 1;     /* (which sigtrap requires) */
+	a.sig_data = i + 1;
+	a.bp_addr = addr;
+	if (rw == 0) {
+		a.bp_type = HW_BREAKPOINT_X;
+		a.bp_len = sizeof(long);
+	} else {
+		a.bp_type = rw == 1 ? HW_BREAKPOINT_W : HW_BREAKPOINT_RW;
+		a.bp_len = len_of[DR7_LEN(dr7, i)];
+		a.bp_addr &= ~(uint64_t)(a.bp_len - 1);   /* as DR7 aligns */
+	}
+	return (int)syscall(SYS_perf_event_open, &a, 0, -1, -1,
+			    PERF_FLAG_FD_CLOEXEC);
+}
+
+void debugreg_arm(struct vm *vm)
+{
+	unsigned i;
+
+	if (!vm->arm_debugregs)
+		return;
+	for (i = 0; i < 4; i++) {
+		if (vm->dbg_fd[i] >= 0)
+			close(vm->dbg_fd[i]);
+		vm->dbg_fd[i] = arm_one(vm, i);
+	}
+}
+
+bool debugreg_armed(const struct vm *vm)
+{
+	unsigned i;
+
+	for (i = 0; i < 4; i++)
+		if (vm->dbg_fd[i] >= 0)
+			return true;
+	return false;
+}
+
+bool debugreg_exec_at(const struct vm *vm, uint64_t rip)
+{
+	uint64_t dr7 = vm->cpu.dr[7];
+	unsigned i;
+
+	for (i = 0; i < 4; i++)
+		if (vm->dbg_fd[i] >= 0 && DR7_RW(dr7, i) == 0 &&
+		    vm->cpu.dr[i] == rip)
+			return true;
+	return false;
+}
+
+void debugreg_hit(struct vm *vm, unsigned i)
+{
+	struct vcpu *v = &vm->cpu;
+
+	/* B0-B3 say which breakpoints matched this time; the other bits
+	 * stay as they were (SDM vol. 3B 18.2.3). */
+	v->dr[6] = (v->dr[6] & ~0xfull) | (1ull << i);
+	if (DR7_RW(v->dr[7], i) == 0)
+		v->rflags &= ~RFLAGS_RF;
+}

@@ -1,0 +1,31 @@
+/*
+ * The guest's hardware breakpoints (DR0-DR3 with DR7), armed as the
+ * host's own: perf_event_open breakpoints on this thread that raise
+ * SIGTRAP (TRAP_PERF) synchronously, as a debug exception would.  The
+ * guest's linear addresses are this process's addresses inside the
+ * window, so a breakpoint on guest code or data there fires where the
+ * hardware's would; one outside it (the upper half, which no host
+ * process maps) or on an I/O port is kept and never fires.
+ */
+#ifndef TRAPEZE_DEBUGREG_H
+#define TRAPEZE_DEBUGREG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vm;
+
+/* DR0-DR3 or DR7 changed: make the host's breakpoints match. */
+void debugreg_arm(struct vm *vm);
+/* Is any breakpoint armed?  An instruction the monitor emulates
+ * trips none, so running ahead stops while one is. */
+bool debugreg_armed(const struct vm *vm);
+/* Is an instruction breakpoint armed at rip?  Then the instruction must
+ * run natively (not emulated ahead, not from the translation cache),
+ * where the host's breakpoint fires before it. */
+bool debugreg_exec_at(const struct vm *vm, uint64_t rip);
+/* Breakpoint i fired: DR6 says so; an instruction breakpoint is a
+ * fault, whose frame has RF clear (the handler sets it to go on). */
+void debugreg_hit(struct vm *vm, unsigned i);
+
+#endif
