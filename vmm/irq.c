@@ -157,6 +157,16 @@ void irq_deliver(struct vm *vm)
 		vm->irq.step = true;
 		return;
 	}
+	/* The halt ends: first the single-step trap hlt owes (the
+	 * interrupt waits for the #DB handler's iret). */
+	if (v->halted && v->step_after_halt) {
+		v->halted = false;
+		v->step_after_halt = false;
+		v->dr[6] = (v->dr[6] & ~0xfull) | DR6_BS;
+		if (!event_deliver(vm, X86_DB, EV_TRAP, false, 0))
+			exception_deliver_pending(vm);
+		return;
+	}
 	vector = take(vm);
 	if (vector < 0)
 		return;

@@ -80,6 +80,8 @@ struct vcpu {
 	bool irq_shadow;
 	/* From the delivery of an NMI until the next iret: NMIs wait. */
 	bool nmi_blocked;
+	/* hlt ran with TF set: the single-step trap comes when it ends. */
+	bool step_after_halt;
 	struct pending_exception exc;
 };
 

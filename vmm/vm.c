@@ -812,6 +812,8 @@ void vm_trap(struct vm *vm, const struct host_trap *t)
 	if (tf_before && vm->last_insn && !v->exc.pending &&
 	    steps_after(vm->last_insn))
 		step_after_emulated(v);
+	else if (tf_before && v->halted)
+		v->step_after_halt = true;
 	/* The trace shows every trap the guest makes: no running ahead. */
 	if (vm->last_insn && vm->opt.run_ahead && vm->scan && !vm->trace)
 		ahead_run(vm);

@@ -10,6 +10,7 @@
 #include "exception.h"
 #include "harness.h"
 #include "irq.h"
+#include "devices/lapic.h"
 #include "devices/lapic-internal.h"
 
 #define HANDLER 0x250000ull
@@ -85,6 +86,29 @@ START_TEST(test_mov_to_ss_with_tf_set_holds_the_trap_back)
 	vm_trap(vm, &t);
 	ck_assert_uint_eq(vm->cpu.rip, CODE_GPA + 2);
 	ck_assert(!vm->cpu.exc.pending);
+}
+END_TEST
+
+/* hlt with TF set owes its single-step trap when the halt ends: the
+ * interrupt that ends it waits for the #DB handler. */
+START_TEST(test_hlt_with_tf_set_traps_when_the_halt_ends)
+{
+	struct host_trap t = { .kind = HT_INSN, .vector = X86_GP };
+
+	harness_gate(vm, X86_DB, HANDLER, 0, SYS_INTR_GATE);
+	harness_gate(vm, 0x40, HANDLER + 0x100, 0, SYS_INTR_GATE);
+	harness_poke(vm, CODE_GPA, "\xf4", 1);             /* hlt */
+	vm->cpu.rflags |= RFLAGS_TF | RFLAGS_IF;
+	vm->cpu.dr[6] = 0xffff0ff0;
+	vm->cpu.halted = false;
+	vm->lapic->svr |= SVR_ENABLE;
+	lapic_accept(vm->lapic, 0x40, false);   /* what will end the halt */
+	vm_trap(vm, &t);
+	ck_assert_uint_eq(vm->cpu.rip, HANDLER);
+	ck_assert_uint_eq(frame(0), CODE_GPA + 1);
+	ck_assert_uint_eq(vm->cpu.dr[6], 0xffff0ff0 | DR6_BS);
+	ck_assert(!vm->cpu.halted);
+	ck_assert(!(vm->cpu.rflags & RFLAGS_IF));   /* 0x40 still waits */
 }
 END_TEST
 
@@ -236,6 +260,7 @@ static Suite *exception_suite(void)
 	tcase_add_test(t, test_gp_is_delivered_with_a_64bit_frame_and_error_code);
 	tcase_add_test(t, test_emulated_instruction_with_tf_set_traps_after_it);
 	tcase_add_test(t, test_mov_to_ss_with_tf_set_holds_the_trap_back);
+	tcase_add_test(t, test_hlt_with_tf_set_traps_when_the_halt_ends);
 	tcase_add_test(t, test_trap_gate_keeps_if);
 	tcase_add_test(t, test_page_fault_sets_cr2_and_pushes_the_error_code);
 	tcase_add_test(t, test_exception_from_user_mode_switches_to_rsp0);
