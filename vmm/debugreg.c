@@ -82,6 +82,45 @@ bool debugreg_exec_at(const struct vm *vm, uint64_t rip)
 	return false;
 }
 
+void debugreg_access(struct vm *vm, uint64_t gva, uint64_t len, bool write)
+{
+	static const unsigned len_of[4] = { 1, 2, 8, 4 };
+	uint64_t dr7 = vm->cpu.dr[7];
+	unsigned i;
+
+	for (i = 0; i < 4; i++) {
+		unsigned rw = (unsigned)DR7_RW(dr7, i);
+		uint64_t n = len_of[DR7_LEN(dr7, i)];
+		uint64_t lo = vm->cpu.dr[i] & ~(n - 1);
+
+		if (vm->dbg_fd[i] >= 0 && (rw == 3 || (rw == 1 && write)) &&
+		    gva < lo + n && lo < gva + len)
+			vm->dbg_hits |= (uint8_t)(1u << i);
+	}
+}
+
+void debugreg_settle(struct vm *vm, bool ss_load, bool icebp)
+{
+	struct vcpu *v = &vm->cpu;
+	uint8_t bits;
+
+	if (vm->dbg_hits && ss_load) {
+		/* MOV SS blocking holds it for one instruction, which runs
+		 * natively under a single step of the monitor's own. */
+		vm->dbg_held = vm->dbg_hits;
+		vm->dbg_hits = 0;
+		vm->irq.step = true;
+		return;
+	}
+	bits = vm->dbg_hits | vm->dbg_held;
+	vm->dbg_hits = vm->dbg_held = 0;
+	if (!bits || v->exc.pending)
+		return;
+	v->dr[6] = (v->dr[6] & ~0xfull) | bits;
+	if (!icebp)           /* (one #DB reports both) */
+		vcpu_raise(v, X86_DB, false, 0);
+}
+
 void debugreg_hit(struct vm *vm, unsigned i)
 {
 	struct vcpu *v = &vm->cpu;

@@ -24,6 +24,12 @@ bool debugreg_armed(const struct vm *vm);
  * run natively (not emulated ahead, not from the translation cache),
  * where the host's breakpoint fires before it. */
 bool debugreg_exec_at(const struct vm *vm, uint64_t rip);
+/* An access the monitor makes for the guest's instruction, at gva for
+ * len bytes: note the data breakpoints it matches (vm->dbg_hits). */
+void debugreg_access(struct vm *vm, uint64_t gva, uint64_t len, bool write);
+/* At the end of a trap: the #DB those notes owe, now or (after a load of
+ * SS) after the next instruction; into the #DB an icebp just raised. */
+void debugreg_settle(struct vm *vm, bool ss_load, bool icebp);
 /* Breakpoint i fired: DR6 says so; an instruction breakpoint is a
  * fault, whose frame has RF clear (the handler sets it to go on). */
 void debugreg_hit(struct vm *vm, unsigned i);

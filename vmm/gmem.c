@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include "debugreg.h"
 #include "gmem.h"
 #include "mmio.h"
 #include "scan.h"
@@ -241,6 +242,10 @@ static bool access_range(struct vm *vm, uint64_t gva, void *buf, size_t len,
 	piece_copy(vm, &p[0], b, first, write);
 	if (n)
 		piece_copy(vm, &p[1], b + first, n, write);
+	/* The guest's own accesses (not the GDT, IDT or TSS the CPU reads
+	 * for it) trip its data breakpoints, as natively. */
+	if (!(access & ACC_SUPER) && debugreg_armed(vm))
+		debugreg_access(vm, gva, len, write);
 	return true;
 }
 

@@ -730,15 +730,20 @@ void vm_halt_forever(struct vm *vm)
 	vm_exit(vm, EXIT_HALTED);
 }
 
-static bool steps_after(const cs_insn *insn)
+static bool loads_ss(const cs_insn *insn)
 {
 	const cs_x86 *x = &insn->detail->x86;
 
+	return (insn->id == X86_INS_MOV || insn->id == X86_INS_POP) &&
+	       x->op_count >= 1 && x->operands[0].type == X86_OP_REG &&
+	       x->operands[0].reg == X86_REG_SS;
+}
+
+static bool steps_after(const cs_insn *insn)
+{
 	/* A load of SS holds the trap back until after the next
 	 * instruction, which runs natively and traps by itself. */
-	if ((insn->id == X86_INS_MOV || insn->id == X86_INS_POP) &&
-	    x->op_count >= 1 && x->operands[0].type == X86_OP_REG &&
-	    x->operands[0].reg == X86_REG_SS)
+	if (loads_ss(insn))
 		return false;
 	return !insn_is_event(insn) && insn->id != X86_INS_HLT;
 }
@@ -814,6 +819,12 @@ void vm_trap(struct vm *vm, const struct host_trap *t)
 		step_after_emulated(v);
 	else if (tf_before && v->halted)
 		v->step_after_halt = true;
+	/* Data breakpoints the emulated instruction's accesses matched
+	 * (a load of SS holds them for one more instruction). */
+	if (vm->dbg_hits || vm->dbg_held)
+		debugreg_settle(vm, vm->last_insn && loads_ss(vm->last_insn),
+				vm->last_insn &&
+				vm->last_insn->id == X86_INS_INT1);
 	/* The trace shows every trap the guest makes: no running ahead. */
 	if (vm->last_insn && vm->opt.run_ahead && vm->scan && !vm->trace)
 		ahead_run(vm);

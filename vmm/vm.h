@@ -154,6 +154,7 @@ struct vm {
 	bool escape_armed;         /* a Ctrl-A from the terminal, pending */
 	bool arm_debugregs;        /* DR7 arms host breakpoints (debugreg.h) */
 	int dbg_fd[4];             /* their perf events, or -1 */
+	uint8_t dbg_hits, dbg_held; /* data breakpoints emulation matched */
 	const cs_insn *last_insn;  /* the one emulate_insn() last ran */
 	struct vm_stats stats;
 	struct gtlb_entry tlb[GTLB_SIZE]; /* gmem.c */

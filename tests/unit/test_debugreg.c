@@ -110,6 +110,42 @@ START_TEST(test_a_hit_sets_its_b_bit_and_an_instruction_hit_clears_rf)
 }
 END_TEST
 
+/* An access the monitor emulates trips the data breakpoints natively
+ * armed ones would: at once, or after a load of SS one instruction
+ * later, or merged into the #DB of an icebp. */
+START_TEST(test_emulated_accesses_trip_data_breakpoints)
+{
+	vm.dbg_fd[1] = 1000;                     /* armed (not a real one) */
+	vm.cpu.dr[1] = 0x5000;
+	vm.cpu.dr[7] = 0x400 | (1u << 2) | (3u << 20) | (3u << 22); /* RW, 4 */
+	vm.cpu.dr[6] = 0xffff0ff0;
+	debugreg_access(&vm, 0x4ffc, 4, false);  /* just below: no */
+	ck_assert_uint_eq(vm.dbg_hits, 0);
+	debugreg_access(&vm, 0x5002, 2, false);
+	ck_assert_uint_eq(vm.dbg_hits, 2);
+	debugreg_settle(&vm, false, false);
+	ck_assert(vm.cpu.exc.pending);
+	ck_assert_uint_eq(vm.cpu.exc.vector, X86_DB);
+	ck_assert_uint_eq(vm.cpu.dr[6], 0xffff0ff0 | 2);
+
+	vm.cpu.exc.pending = false;
+	debugreg_access(&vm, 0x5000, 8, true);
+	debugreg_settle(&vm, true, false);       /* mov to SS: held */
+	ck_assert(!vm.cpu.exc.pending);
+	ck_assert(vm.irq.step);
+	debugreg_settle(&vm, false, false);      /* the next instruction */
+	ck_assert(vm.cpu.exc.pending);
+
+	vm.cpu.exc.pending = false;
+	vm.cpu.dr[6] = 0xffff0ff0;
+	debugreg_access(&vm, 0x5000, 1, false);
+	debugreg_settle(&vm, false, true);       /* icebp: one #DB for both */
+	ck_assert(!vm.cpu.exc.pending);
+	ck_assert_uint_eq(vm.cpu.dr[6], 0xffff0ff0 | 2);
+	vm.dbg_fd[1] = -1;
+}
+END_TEST
+
 static Suite *debugreg_suite(void)
 {
 	Suite *s = suite_create("debugreg");
@@ -119,6 +155,7 @@ static Suite *debugreg_suite(void)
 	tcase_add_test(t, test_a_write_watchpoint_fires_with_its_number);
 	tcase_add_test(t, test_what_cannot_fire_is_not_armed);
 	tcase_add_test(t, test_a_hit_sets_its_b_bit_and_an_instruction_hit_clears_rf);
+	tcase_add_test(t, test_emulated_accesses_trip_data_breakpoints);
 	suite_add_tcase(s, t);
 	return s;
 }
