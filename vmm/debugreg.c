@@ -1,5 +1,8 @@
 /*
- * Hardware breakpoints through perf events (see debugreg.h).
+ * The debug architecture (see debugreg.h): the guest's hardware
+ * breakpoints through perf events, and the RF, single-step and data
+ * breakpoint rules an emulated instruction must follow as a native one
+ * would.
  */
 #define _GNU_SOURCE
 #include <linux/hw_breakpoint.h>
@@ -9,6 +12,7 @@
 #include <unistd.h>
 
 #include "debugreg.h"
+#include "emulate.h"
 #include "vm.h"
 
 #define DR7_ENABLE(i) (3ull << (2 * (i)))           /* Li and Gi */
@@ -130,4 +134,56 @@ void debugreg_hit(struct vm *vm, unsigned i)
 	v->dr[6] = (v->dr[6] & ~0xfull) | (1ull << i);
 	if (DR7_RW(v->dr[7], i) == 0)
 		v->rflags &= ~RFLAGS_RF;
+}
+
+/* ---- what an emulated instruction owes the debug architecture ------- */
+
+static bool loads_ss(const cs_insn *insn)
+{
+	const cs_x86 *x = &insn->detail->x86;
+
+	return (insn->id == X86_INS_MOV || insn->id == X86_INS_POP) &&
+	       x->op_count >= 1 && x->operands[0].type == X86_OP_REG &&
+	       x->operands[0].reg == X86_REG_SS;
+}
+
+static bool steps_after(const cs_insn *insn)
+{
+	/* A load of SS holds the trap back until after the next
+	 * instruction, which runs natively and traps by itself. */
+	if (loads_ss(insn))
+		return false;
+	return !insn_is_event(insn) && insn->id != X86_INS_HLT;
+}
+
+static void step_after_emulated(struct vcpu *v)
+{
+	v->dr[6] = (v->dr[6] & ~0xfull) | DR6_BS;       /* no Bn */
+	vcpu_raise(v, X86_DB, false, 0);
+}
+
+void debugreg_after_trap(struct vm *vm, bool tf_before)
+{
+	struct vcpu *v = &vm->cpu;
+
+	/* The host set RF in the frame of the fault that brought us here;
+	 * the instruction has now completed, and the CPU would clear RF
+	 * (else the next instruction's breakpoint would not fire).  iret
+	 * loads RF from its frame. */
+	if (vm->last_insn && !v->exc.pending && !insn_is_event(vm->last_insn))
+		v->rflags &= ~RFLAGS_RF;
+	/* An instruction emulated with TF set owes the single-step trap the
+	 * hardware would have raised after it (a popf that sets TF does
+	 * not; syscall, sysret and interrupt delivery see to their own). */
+	if (tf_before && vm->last_insn && !v->exc.pending &&
+	    steps_after(vm->last_insn))
+		step_after_emulated(v);
+	else if (tf_before && v->halted)
+		v->step_after_halt = true;
+	/* Data breakpoints the emulated instruction's accesses matched
+	 * (a load of SS holds them for one more instruction). */
+	if (vm->dbg_hits || vm->dbg_held)
+		debugreg_settle(vm, vm->last_insn && loads_ss(vm->last_insn),
+				vm->last_insn &&
+				vm->last_insn->id == X86_INS_INT1);
 }

@@ -1,11 +1,14 @@
 /*
- * The guest's hardware breakpoints (DR0-DR3 with DR7), armed as the
- * host's own: perf_event_open breakpoints on this thread that raise
- * SIGTRAP (TRAP_PERF) synchronously, as a debug exception would.  The
+ * The debug architecture for the guest.  Its hardware breakpoints
+ * (DR0-DR3 with DR7) are armed as the host's own: perf_event_open
+ * breakpoints on this thread that raise SIGTRAP (TRAP_PERF)
+ * synchronously, as a debug exception would.  The
  * guest's linear addresses are this process's addresses inside the
  * window, so a breakpoint on guest code or data there fires where the
  * hardware's would; one outside it (the upper half, which no host
- * process maps) or on an I/O port is kept and never fires.
+ * process maps) or on an I/O port is kept and never fires.  What the
+ * monitor emulates is held to the same rules here: RF, the single-step
+ * trap, data breakpoints on its accesses.
  */
 #ifndef TRAPEZE_DEBUGREG_H
 #define TRAPEZE_DEBUGREG_H
@@ -30,6 +33,10 @@ void debugreg_access(struct vm *vm, uint64_t gva, uint64_t len, bool write);
 /* At the end of a trap: the #DB those notes owe, now or (after a load of
  * SS) after the next instruction; into the #DB an icebp just raised. */
 void debugreg_settle(struct vm *vm, bool ss_load, bool icebp);
+/* The end of a trap that may have emulated an instruction (tf_before:
+ * RFLAGS.TF when it began): clear RF as completing it would, raise the
+ * single-step trap it owes, and settle data breakpoints it tripped. */
+void debugreg_after_trap(struct vm *vm, bool tf_before);
 /* Breakpoint i fired: DR6 says so; an instruction breakpoint is a
  * fault, whose frame has RF clear (the handler sets it to go on). */
 void debugreg_hit(struct vm *vm, unsigned i);

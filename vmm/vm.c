@@ -730,30 +730,6 @@ void vm_halt_forever(struct vm *vm)
 	vm_exit(vm, EXIT_HALTED);
 }
 
-static bool loads_ss(const cs_insn *insn)
-{
-	const cs_x86 *x = &insn->detail->x86;
-
-	return (insn->id == X86_INS_MOV || insn->id == X86_INS_POP) &&
-	       x->op_count >= 1 && x->operands[0].type == X86_OP_REG &&
-	       x->operands[0].reg == X86_REG_SS;
-}
-
-static bool steps_after(const cs_insn *insn)
-{
-	/* A load of SS holds the trap back until after the next
-	 * instruction, which runs natively and traps by itself. */
-	if (loads_ss(insn))
-		return false;
-	return !insn_is_event(insn) && insn->id != X86_INS_HLT;
-}
-
-static void step_after_emulated(struct vcpu *v)
-{
-	v->dr[6] |= DR6_BS;
-	vcpu_raise(v, X86_DB, false, 0);
-}
-
 void vm_trap(struct vm *vm, const struct host_trap *t)
 {
 	struct vcpu *v = &vm->cpu;
@@ -805,26 +781,9 @@ void vm_trap(struct vm *vm, const struct host_trap *t)
 		uart_flush(vm->com1);
 		break;
 	}
-	/* The host set RF in the frame of the fault that brought us here;
-	 * the instruction has now completed, and the CPU would clear RF
-	 * (else the next instruction's breakpoint would not fire).  iret
-	 * loads RF from its frame. */
-	if (vm->last_insn && !v->exc.pending && !insn_is_event(vm->last_insn))
-		v->rflags &= ~RFLAGS_RF;
-	/* An instruction emulated with TF set owes the single-step trap the
-	 * hardware would have raised after it (a popf that sets TF does
-	 * not; syscall, sysret and interrupt delivery see to their own). */
-	if (tf_before && vm->last_insn && !v->exc.pending &&
-	    steps_after(vm->last_insn))
-		step_after_emulated(v);
-	else if (tf_before && v->halted)
-		v->step_after_halt = true;
-	/* Data breakpoints the emulated instruction's accesses matched
-	 * (a load of SS holds them for one more instruction). */
-	if (vm->dbg_hits || vm->dbg_held)
-		debugreg_settle(vm, vm->last_insn && loads_ss(vm->last_insn),
-				vm->last_insn &&
-				vm->last_insn->id == X86_INS_INT1);
+	/* RF, the trap flag's trap and data breakpoints, as the hardware
+	 * would leave them after that instruction (debugreg.c). */
+	debugreg_after_trap(vm, tf_before);
 	/* The trace shows every trap the guest makes: no running ahead. */
 	if (vm->last_insn && vm->opt.run_ahead && vm->scan && !vm->trace)
 		ahead_run(vm);
