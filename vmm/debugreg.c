@@ -19,10 +19,17 @@
 #define DR7_RW(dr7, i) (((dr7) >> (16 + 4 * (i))) & 3)
 #define DR7_LEN(dr7, i) (((dr7) >> (18 + 4 * (i))) & 3)
 
+/* How many bytes DRi watches: DR7's LEN field 0, 1, 2, 3 mean 1, 2, 8, 4. */
+static uint64_t watch_len(uint64_t dr7, unsigned i)
+{
+	static const uint8_t bytes[4] = { 1, 2, 8, 4 };
+
+	return bytes[DR7_LEN(dr7, i)];
+}
+
 static int arm_one(struct vm *vm, unsigned i)
 {
 	uint64_t dr7 = vm->cpu.dr[7], addr = vm->cpu.dr[i];
-	static const unsigned len_of[4] = { 1, 2, 8, 4 };
 	struct perf_event_attr a;
 	unsigned rw = (unsigned)DR7_RW(dr7, i);
 
@@ -44,7 +51,7 @@ static int arm_one(struct vm *vm, unsigned i)
 		a.bp_len = sizeof(long);
 	} else {
 		a.bp_type = rw == 1 ? HW_BREAKPOINT_W : HW_BREAKPOINT_RW;
-		a.bp_len = len_of[DR7_LEN(dr7, i)];
+		a.bp_len = watch_len(dr7, i);
 		a.bp_addr &= ~(uint64_t)(a.bp_len - 1);   /* as DR7 aligns */
 	}
 	return (int)syscall(SYS_perf_event_open, &a, 0, -1, -1,
@@ -88,13 +95,12 @@ bool debugreg_exec_at(const struct vm *vm, uint64_t rip)
 
 void debugreg_access(struct vm *vm, uint64_t gva, uint64_t len, bool write)
 {
-	static const unsigned len_of[4] = { 1, 2, 8, 4 };
 	uint64_t dr7 = vm->cpu.dr[7];
 	unsigned i;
 
 	for (i = 0; i < 4; i++) {
 		unsigned rw = (unsigned)DR7_RW(dr7, i);
-		uint64_t n = len_of[DR7_LEN(dr7, i)];
+		uint64_t n = watch_len(dr7, i);
 		uint64_t lo = vm->cpu.dr[i] & ~(n - 1);
 
 		if (vm->dbg_fd[i] >= 0 && (rw == 3 || (rw == 1 && write)) &&
