@@ -5,7 +5,6 @@
  */
 #define _GNU_SOURCE
 #include <string.h>
-#include <sys/mman.h>
 
 #include "bt.h"
 #include "bt-internal.h"
@@ -14,6 +13,7 @@
 #include "emulate.h"
 #include "exception.h"
 #include "gmem.h"
+#include "memory.h"
 #include "scan.h"
 #include "trace.h"
 #include "vm.h"
@@ -194,6 +194,7 @@ bool bt_alias_fault(struct vm *vm, uint64_t addr, unsigned access,
 {
 	struct bt *bt = vm->bt;
 	struct vcpu *v = &vm->cpu;
+	struct shadow_ops ops = memory_shadow_ops(vm);
 	uint64_t page = addr & ~4095ull, frame;
 	struct paging pg;
 	struct walk w;
@@ -219,11 +220,10 @@ bool bt_alias_fault(struct vm *vm, uint64_t addr, unsigned access,
 		return false;
 	}
 	bt_note_fresh(vm, bt);
-	prot = PROT_READ;
+	prot = SHADOW_R;
 	if (!guarded && (access == ACC_WRITE || (w.writable && w.dirty)))
-		prot |= PROT_WRITE;
-	if (mmap((void *)page, 4096, prot, MAP_SHARED | MAP_FIXED,
-		 vm->ram_fd, (off_t)frame) == MAP_FAILED)
+		prot |= SHADOW_W;
+	if (ops.map(ops.ctx, page, frame, 4096, prot))
 		vm_crash(vm, "the host refused an alias mapping at %#llx",
 			 (unsigned long long)page);
 	if (bt->alias_hi <= bt->alias_lo) {

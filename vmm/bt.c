@@ -25,11 +25,9 @@
 #include "bt-internal.h"
 #include "decode.h"
 #include "emulate.h"
-#include "exception.h"
 #include "gmem.h"
+#include "memory.h"
 #include "scan.h"
-#include "trace.h"
-#include "trapeze/abi.h"
 #include "vm.h"
 
 /* ---- the cache's maps ------------------------------------------------ */
@@ -82,10 +80,11 @@ void bt_flush_code(struct bt *bt)
 
 void bt_flush_alias(struct vm *vm, struct bt *bt)
 {
+	struct shadow_ops ops = memory_shadow_ops(vm);
+
 	if (bt->alias_hi <= bt->alias_lo)
 		return;
-	if (mmap((void *)bt->alias_lo, bt->alias_hi - bt->alias_lo,
-		 PROT_NONE, RESERVE_FLAGS | MAP_FIXED, -1, 0) == MAP_FAILED)
+	if (ops.unmap(ops.ctx, bt->alias_lo, bt->alias_hi - bt->alias_lo))
 		vm_crash(vm, "the host refused to clear the translation "
 			 "cache's alias");
 	bt->alias_lo = bt->alias_hi = 0;
