@@ -126,18 +126,21 @@ void debugreg_settle(struct vm *vm, bool ss_load, bool icebp)
 	vm->dbg_hits = vm->dbg_held = 0;
 	if (!bits || v->exc.pending)
 		return;
-	v->dr[6] = (v->dr[6] & ~0xfull) | bits;
+	debugreg_report(v, bits);
 	if (!icebp)           /* (one #DB reports both) */
 		vcpu_raise(v, X86_DB, false, 0);
+}
+
+void debugreg_report(struct vcpu *v, uint64_t bits)
+{
+	v->dr[6] = (v->dr[6] & ~0xfull) | bits;
 }
 
 void debugreg_hit(struct vm *vm, unsigned i)
 {
 	struct vcpu *v = &vm->cpu;
 
-	/* B0-B3 say which breakpoints matched this time; the other bits
-	 * stay as they were (SDM vol. 3B 18.2.3). */
-	v->dr[6] = (v->dr[6] & ~0xfull) | (1ull << i);
+	debugreg_report(v, 1ull << i);
 	if (DR7_RW(v->dr[7], i) == 0)
 		v->rflags &= ~RFLAGS_RF;
 }
@@ -164,7 +167,7 @@ static bool steps_after(const cs_insn *insn)
 
 static void step_after_emulated(struct vcpu *v)
 {
-	v->dr[6] = (v->dr[6] & ~0xfull) | DR6_BS;       /* no Bn */
+	debugreg_report(v, DR6_BS);
 	vcpu_raise(v, X86_DB, false, 0);
 }
 

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 struct vm;
+struct vcpu;
 
 /* DR0-DR3 or DR7 changed: make the host's breakpoints match. */
 void debugreg_arm(struct vm *vm);
@@ -37,6 +38,9 @@ void debugreg_settle(struct vm *vm, bool ss_load, bool icebp);
  * RFLAGS.TF when it began): clear RF as completing it would, raise the
  * single-step trap it owes, and settle data breakpoints it tripped. */
 void debugreg_after_trap(struct vm *vm, bool tf_before);
+/* A #DB reports in DR6: B0-B3 say which breakpoints matched this time
+ * (bits 0-3 of bits), the other bits set stay (SDM vol. 3B 18.2.3). */
+void debugreg_report(struct vcpu *v, uint64_t bits);
 /* Breakpoint i fired: DR6 says so; an instruction breakpoint is a
  * fault, whose frame has RF clear (the handler sets it to go on). */
 void debugreg_hit(struct vm *vm, unsigned i);

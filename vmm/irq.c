@@ -23,6 +23,7 @@
 
 #include "trapeze/abi.h"
 
+#include "debugreg.h"
 #include "devices/ioapic.h"
 #include "devices/lapic.h"
 #include "devices/pic.h"
@@ -162,7 +163,7 @@ void irq_deliver(struct vm *vm)
 	if (v->halted && v->step_after_halt) {
 		v->halted = false;
 		v->step_after_halt = false;
-		v->dr[6] = (v->dr[6] & ~0xfull) | DR6_BS;
+		debugreg_report(v, DR6_BS);
 		if (!event_deliver(vm, X86_DB, EV_TRAP, false, 0))
 			exception_deliver_pending(vm);
 		return;

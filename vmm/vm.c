@@ -165,7 +165,7 @@ static void reflect(struct vm *vm, const struct host_trap *t)
 	switch (t->vector) {
 	case X86_DB:
 		if (t->single_step)
-			v->dr[6] = (v->dr[6] & ~0xfull) | DR6_BS; /* no Bn */
+			debugreg_report(v, DR6_BS);
 		if (t->breakpoint)
 			debugreg_hit(vm, t->breakpoint - 1);
 		vcpu_raise(v, X86_DB, false, 0);
