@@ -197,12 +197,14 @@ static void piece_copy(struct vm *vm, const struct piece *p, uint8_t *b,
 		 * operand comes in 8-byte pieces, lowest first). */
 		while (n) {
 			unsigned k = n < 8 ? (unsigned)n : 8;
-			uint64_t val = 0;
 
 			mmio_access(p->dev, gpa, b, k, write);
-			memcpy(&val, b, k);
-			if (vm->trace)
+			if (vm->trace) {
+				uint64_t val = 0;
+
+				memcpy(&val, b, k);
 				trace_mmio(vm, gpa, p->dev, k, write, val);
+			}
 			gpa += k, b += k, n -= k;
 		}
 	} else if (write) {
