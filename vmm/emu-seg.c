@@ -74,7 +74,7 @@ static enum emu_result load_system(struct vm *vm, const cs_insn *insn,
 				   bool is_tr)
 {
 	struct vcpu *v = &vm->cpu;
-	struct segment *s = is_tr ? &v->tr : &v->ldtr;
+	struct segment *s = is_tr ? &v->tr : &v->ldtr, seg;
 	bool lm = vcpu_long_mode(v);
 	struct descriptor d;
 	uint64_t sel;
@@ -103,24 +103,20 @@ static enum emu_result load_system(struct vm *vm, const cs_insn *insn,
 		vcpu_raise(v, X86_NP, true, sel & 0xfffc);
 		return EMU_FAULT;
 	}
+	segment_from_descriptor(&seg, sel, d.lo, d.hi);
+	if (lm)
+		seg.base |= (uint64_t)d.hi2 << 32;
 	/* A 16-byte descriptor's base must be canonical (SDM vol. 2 LTR,
 	 * LLDT: #GP(selector) in 64-bit mode). */
-	if (lm) {
-		struct segment probe;
-
-		segment_from_descriptor(&probe, sel, d.lo, d.hi);
-		if (!gva_canonical(vm, probe.base |
-					       (uint64_t)d.hi2 << 32))
-			return fault_gp(vm, sel & 0xfffc);
-	}
+	if (lm && !gva_canonical(vm, seg.base))
+		return fault_gp(vm, sel & 0xfffc);
 	if (is_tr) {
-		d.hi |= 2u << 8;    /* busy */
+		d.hi |= 2u << 8;    /* busy, in the descriptor */
 		if (!desc_write_hi(vm, &d))
 			return EMU_FAULT;
+		seg.attr |= 2;      /* and in the register */
 	}
-	segment_from_descriptor(s, sel, d.lo, d.hi);
-	if (lm)
-		s->base |= (uint64_t)d.hi2 << 32;
+	*s = seg;
 	return EMU_NEXT;
 }
 
