@@ -18,6 +18,30 @@
 #include "trace.h"
 #include "vm.h"
 
+/* A bounced instruction (bt_bounce) ran: give the device its operand if
+ * the instruction writes it or changed it. */
+static void finish_bounce(struct vm *vm, const struct rec *r)
+{
+	struct bt *bt = vm->bt;
+	uint8_t *copy = bt->bounce + (bt->bounce_op.addr & 4095);
+	bool write = bt->bounce_op.write ||
+		     memcmp(copy, bt->bounce_op.orig, bt->bounce_op.size);
+
+	vm->cpu.rip += r->glen;
+	if (vm->trace)
+		trace_begin(vm);              /* the write is an event */
+	if (write && !gmem_write(vm, bt->bounce_op.addr, copy,
+				 bt->bounce_op.size, 0)) {
+		/* (Device memory does not fault: a guest that remapped it
+		 * meanwhile gets the #PF here.) */
+		vm->cpu.rip -= r->glen;
+		exception_deliver_pending(vm);
+	}
+	if (vm->trace)
+		trace_end(vm);
+	bt->st.bounces++;
+}
+
 enum bt_left bt_leave(struct vm *vm, bool sig_ill, bool fault,
 		      uint64_t fault_addr)
 {
@@ -27,7 +51,6 @@ enum bt_left bt_leave(struct vm *vm, bool sig_ill, bool fault,
 	struct rec *r;
 	uint32_t off;
 	unsigned k;
-	uint8_t *copy;
 
 	if (bt)
 		bt->alias_fault = false;
@@ -51,30 +74,13 @@ enum bt_left bt_leave(struct vm *vm, bool sig_ill, bool fault,
 	}
 	for (k = 0; k < r->nscratch; k++)
 		v->gpr[r->scratch[k]] = bt->slots[k];
+	/* Stopped before a bounced instruction ran: it faults again and is
+	 * bounced anew.  After: its result goes to the device, and the ud2
+	 * that ends the stub is not the guest's. */
 	if (r->kind == R_BOUNCE) {
-		/* Stopped before the instruction ran: it faults again and
-		 * is bounced anew.  After: its result goes to the device,
-		 * and the ud2 that ends the stub is not the guest's. */
 		if (off < r->done)
 			return BT_LEFT;
-		v->rip += r->glen;
-		copy = bt->bounce + (bt->bounce_op.addr & 4095);
-		if (memcmp(copy, bt->bounce_op.orig, bt->bounce_op.size))
-			bt->bounce_op.write = true;
-		if (vm->trace)
-			trace_begin(vm);      /* the write is an event */
-		if (bt->bounce_op.write &&
-		    !gmem_write(vm, bt->bounce_op.addr, copy,
-				bt->bounce_op.size, 0)) {
-			/* (Device memory does not fault: a guest that
-			 * remapped it meanwhile gets the #PF here.) */
-			v->rip -= r->glen;
-			exception_deliver_pending(vm);
-		}
-		if (vm->trace)
-			trace_end(vm);
-		bt->bounce_op.write = false;
-		bt->st.bounces++;
+		finish_bounce(vm, r);
 		return sig_ill && off + 2u == r->len ? BT_CHAINED : BT_LEFT;
 	}
 	if (off >= r->done) {
@@ -111,7 +117,6 @@ uint64_t bt_resume_rip(struct vm *vm, bool single_step)
 		bt->bounce_op.host = NULL;
 		if (v->rip == bt->bounce_op.rip && !single_step)
 			return (uint64_t)to;
-		bt->bounce_op.write = false;  /* an interrupt came first */
 	}
 	bt_check_fresh(vm, bt);
 	if (!bt->nrecs || single_step || vcpu_mode(v) != MODE_LONG64 ||
