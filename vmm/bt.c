@@ -211,36 +211,52 @@ static struct rec *new_rec(struct bt *bt)
 	return bt->nrecs < MAX_RECS ? &bt->recs[bt->nrecs++] : NULL;
 }
 
-static void emit_exit(struct bt *bt, uint64_t target)
+/* The rel32 at `at` (whose instruction ends right after it) to `to`. */
+static void put_rel32(uint8_t *at, const uint8_t *to)
 {
-	struct rec *r = new_rec(bt);
-	uint8_t *p = bt->code + bt->used;
+	uint32_t rel = (uint32_t)(to - (at + 4));
 
-	*r = (struct rec){ .guest = target, .host = bt->used,
-			   .len = STUB_BYTES, .kind = R_STUB };
+	memcpy(at, &rel, 4);
+}
+
+/* jmp to the cache address `to` (5 bytes). */
+static void put_jmp(uint8_t *p, const uint8_t *to)
+{
+	p[0] = 0xe9;
+	put_rel32(p + 1, to);
+}
+
+/* jmp *0(%rip); .quad target: to the guest's own code (STUB_BYTES). */
+static void put_exit(uint8_t *p, uint64_t target)
+{
 	p[0] = 0xff, p[1] = 0x25;
 	memset(p + 2, 0, 4);
 	memcpy(p + 6, &target, 8);
+}
+
+static void emit_exit(struct bt *bt, uint64_t target)
+{
+	struct rec *r = new_rec(bt);
+
+	*r = (struct rec){ .guest = target, .host = bt->used,
+			   .len = STUB_BYTES, .kind = R_STUB };
+	put_exit(bt->code + bt->used, target);
 	bt->used += STUB_BYTES;
 }
 
 struct pending { uint32_t rel_at; uint64_t target; };
 
 /* The next guest instruction to copy, decoded; NULL ends the trace. */
-static const cs_insn *fetch(struct vm *vm, uint64_t rip, bool *patched)
+static const cs_insn *fetch(struct vm *vm, uint64_t rip)
 {
 	uint8_t bytes[INSN_MAX];
 	uint32_t pf_err;
 	uint64_t gpa;
 	size_t n;
 
-	*patched = false;
-	if (!gmem_code_gpa(vm, rip, &gpa) || !scan_vetted(vm, gpa))
+	if (!gmem_code_gpa(vm, rip, &gpa) || !scan_vetted(vm, gpa) ||
+	    scan_patch_at(vm, rip, gpa))
 		return NULL;
-	if (scan_patch_at(vm, rip, gpa)) {
-		*patched = true;
-		return NULL;
-	}
 	if (!(n = gmem_fetch(vm, rip, bytes, sizeof(bytes), &pf_err)))
 		return NULL;
 	return decode(vm->dec, MODE_LONG64, rip, bytes, n);
@@ -253,7 +269,6 @@ void bt_translate(struct vm *vm, uint64_t start)
 	struct pending pend[TRACE_MAX];
 	unsigned npend = 0, count, i;
 	uint64_t pc = start;
-	bool patched;
 
 	if (bt->used + TRACE_MAX * (INSN_ROOM + 2 * STUB_BYTES) > CODE_BYTES ||
 	    bt->nrecs + 3 * TRACE_MAX > MAX_RECS ||
@@ -268,7 +283,7 @@ void bt_translate(struct vm *vm, uint64_t start)
 		struct rec *r;
 		int cc;
 
-		if (count == TRACE_MAX || !(insn = fetch(vm, pc, &patched)) ||
+		if (count == TRACE_MAX || !(insn = fetch(vm, pc)) ||
 		    bt_never_copied(insn)) {
 			emit_exit(bt, pc);
 			break;
@@ -278,8 +293,7 @@ void bt_translate(struct vm *vm, uint64_t start)
 			r = new_rec(bt);
 			*r = (struct rec){ .guest = pc, .host = bt->used,
 					   .len = 5, .kind = R_STUB };
-			*e.p++ = 0xe9;
-			bt_put32(&e, (uint32_t)(to - (e.p + 4)));
+			put_jmp(e.p, to);
 			bt->used += 5;
 			break;
 		}
@@ -337,7 +351,6 @@ void bt_translate(struct vm *vm, uint64_t start)
 	 * else to a chain stub (ud2, linked when first taken). */
 	for (i = 0; i < npend; i++) {
 		uint8_t *to = bt_entry_find(bt, pend[i].target);
-		uint32_t rel_end = pend[i].rel_at + 4;
 
 		if (!to) {
 			struct rec *r = new_rec(bt);
@@ -350,8 +363,7 @@ void bt_translate(struct vm *vm, uint64_t start)
 			memset(to + 2, 0xcc, STUB_BYTES - 2);
 			bt->used += STUB_BYTES;
 		}
-		memcpy(bt->code + pend[i].rel_at,
-		       &(uint32_t){ (uint32_t)(to - (bt->code + rel_end)) }, 4);
+		put_rel32(bt->code + pend[i].rel_at, to);
 	}
 }
 
@@ -369,14 +381,10 @@ void bt_link_stub(struct vm *vm, struct rec *r)
 	if (bt->st.flushes != flushes)
 		return;              /* the stub went with the flush */
 	p = bt->code + at;
-	if ((to = bt_entry_find(bt, target))) {
-		p[0] = 0xe9;
-		memcpy(p + 1, &(uint32_t){ (uint32_t)(to - (p + 5)) }, 4);
-	} else {
-		p[0] = 0xff, p[1] = 0x25;
-		memset(p + 2, 0, 4);
-		memcpy(p + 6, &target, 8);
-	}
+	if ((to = bt_entry_find(bt, target)))
+		put_jmp(p, to);
+	else
+		put_exit(p, target);
 	bt->st.chains++;
 }
 
