@@ -39,6 +39,8 @@ bool bt_has_prefix(const cs_insn *insn, uint8_t prefix);
 /* 66 with f2 or f3: Capstone 4 and the CPU can disagree on what (and
  * how long) such an instruction is, so the cache never copies one. */
 bool bt_ambiguous(const cs_insn *insn);
+/* Has insn exactly one explicit memory operand?  (*mem: the last seen.) */
+bool bt_one_mem_operand(const cs_insn *insn, const cs_x86_op **mem);
 void bt_put32(struct emitter *e, uint32_t x);
 /*
  * Emit the instruction at guest (decoded as insn) for the cache, filling

@@ -234,7 +234,7 @@ static bool pick_scratch(unsigned used, bool high_byte, unsigned n,
 	return k == n;
 }
 
-static bool has_mem_operand(const cs_insn *insn, const cs_x86_op **mem)
+bool bt_one_mem_operand(const cs_insn *insn, const cs_x86_op **mem)
 {
 	const cs_x86 *x = &insn->detail->x86;
 	unsigned i, n = 0;
@@ -295,7 +295,7 @@ bool bt_emit_at(struct emitter *e, csh h, const cs_insn *insn,
 	r->kind = R_INSN;
 	r->guest = guest;
 	r->glen = (uint8_t)insn->size;
-	return !bt_ambiguous(insn) && has_mem_operand(insn, &mem) &&
+	return !bt_ambiguous(insn) && bt_one_mem_operand(insn, &mem) &&
 	       parse_enc(insn, &n) && emit_at(e, h, insn, &n, abs, r);
 }
 
@@ -304,7 +304,7 @@ bool bt_emit_insn(struct emitter *e, csh h, const cs_insn *insn,
 {
 	const cs_x86_op *mem = NULL;
 	uint8_t *start = e->p;
-	bool high = false, mem_op = has_mem_operand(insn, &mem);
+	bool high = false, mem_op = bt_one_mem_operand(insn, &mem);
 	struct enc n;
 	unsigned k, used;
 

@@ -130,23 +130,15 @@ bool bt_bounce(struct vm *vm, const cs_insn *insn)
 {
 	struct bt *bt = vm->bt;
 	struct vcpu *v = &vm->cpu;
-	const cs_x86 *x = &insn->detail->x86;
 	const cs_x86_op *mem = NULL;
 	uint8_t *copy, *stub;
 	uint64_t addr;
-	unsigned i;
 	struct rec *r;
 	struct emitter e;
 
 	if (!bt || vcpu_mode(v) != MODE_LONG64)
 		return false;
-	for (i = 0; i < x->op_count; i++)
-		if (x->operands[i].type == X86_OP_MEM) {
-			if (mem)
-				return false;
-			mem = &x->operands[i];
-		}
-	if (!mem || !mem->size || mem->size > 64 || bt_never_copied(insn) ||
+	if (!bt_one_mem_operand(insn, &mem) || !mem->size || mem->size > 64 || bt_never_copied(insn) ||
 	    scan_classify(insn) != SC_PLAIN)
 		return false;
 	if (bt->used + INSN_ROOM + 2 > CODE_BYTES || bt->nrecs + 1 > MAX_RECS)
