@@ -86,7 +86,7 @@ static unsigned hour_of(const struct rtc *r, uint8_t v)
 	return (v & 0x80) ? h + 12 : h;
 }
 
-static void broken_down(const struct rtc *r, int64_t t, struct tm *tm)
+static void broken_down(int64_t t, struct tm *tm)
 {
 	time_t tt = (time_t)t;
 
@@ -98,7 +98,7 @@ static bool alarm_at(const struct rtc *r, int64_t t)
 {
 	struct tm tm;
 
-	broken_down(r, t, &tm);
+	broken_down(t, &tm);
 	return (r->ram[R_SEC_ALARM] >= DONT_CARE ||
 		from_reg(r, r->ram[R_SEC_ALARM]) == (unsigned)tm.tm_sec) &&
 	       (r->ram[R_MIN_ALARM] >= DONT_CARE ||
@@ -135,7 +135,7 @@ static uint8_t read_reg(struct rtc *r, uint8_t i)
 {
 	struct tm tm;
 
-	broken_down(r, guest_seconds(r), &tm);
+	broken_down(guest_seconds(r), &tm);
 	switch (i) {
 	case R_SEC: return to_reg(r, (unsigned)tm.tm_sec);
 	case R_MIN: return to_reg(r, (unsigned)tm.tm_min);
@@ -177,7 +177,7 @@ static void write_reg(struct rtc *r, uint8_t i, uint8_t v)
 		r->ram[i] = v;
 		return;
 	}
-	broken_down(r, now, &tm);
+	broken_down(now, &tm);
 	switch (i) {
 	case R_SEC: tm.tm_sec = (int)from_reg(r, v); break;
 	case R_MIN: tm.tm_min = (int)from_reg(r, v); break;
