@@ -259,6 +259,11 @@ void trap_handle(int sig, siginfo_t *si, ucontext_t *uc)
 		monitor_fault(vm, sig, uc);
 	} else {
 		regs_in(&vm->cpu, mc);
+		/* The guest's clock stops while the monitor works (timer.h). */
+		timers_monitor_begin(&vm->timers,
+			sig == SIGTRAP ? TRIP_BREAKPOINT :
+			sig != SIGSEGV ? TRIP_OTHER :
+			mc->gregs[REG_TRAPNO] == X86_PF ? TRIP_PF : TRIP_GP);
 		/* A trap in the translation cache is the guest's own, at the
 		 * instruction being run there (the monitor is at work from
 		 * here: a fault in it is a bug, not the guest's). */
@@ -294,9 +299,9 @@ void trap_handle(int sig, siginfo_t *si, ucontext_t *uc)
 	}
 	in_trap = 1;
 	vm_trap(vm, &t);
-	timers_resume(&vm->timers, SIG_VTIME);
 	in_trap = 0;
 resume:
+	timers_monitor_end(&vm->timers);
 	regs_out(&vm->cpu, mc);
 	mc->gregs[REG_RIP] = (greg_t)bt_resume_rip(
 		vm, (mc->gregs[REG_EFL] & RFLAGS_TF) != 0);

@@ -191,14 +191,12 @@ static bool can_wake(struct vm *vm)
  * still end the run (their handler sees it is inside a trap). */
 static void sleep_until_event(struct vm *vm)
 {
-	uint64_t next = timers_next(&vm->timers), now = timer_now();
+	uint64_t d = timers_wait(&vm->timers);
 	struct pollfd p = { .fd = 0, .events = POLLIN };
 	struct timespec ts, *tsp = NULL;
 	sigset_t mask;
 
-	if (next) {
-		uint64_t d = next > now ? next - now : 0;
-
+	if (d != UINT64_MAX) {
 		ts.tv_sec = d / 1000000000ull;
 		ts.tv_nsec = d % 1000000000ull;
 		tsp = &ts;
@@ -220,7 +218,10 @@ void irq_halt_wait(struct vm *vm)
 			return;
 		if (!can_wake(vm))
 			vm_halt_forever(vm);
+		/* The guest's clock runs while it waits. */
+		timers_idle_begin(&vm->timers);
 		sleep_until_event(vm);
+		timers_idle_end(&vm->timers);
 		timers_run(&vm->timers);
 		uart_poll_input(vm->com1);
 	}

@@ -18,6 +18,77 @@ uint64_t timer_now(void)
 	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 }
 
+/* While the monitor works, the guest's clock stands still but for a
+ * nanosecond at each look: two reads of a count by consecutive
+ * instructions, both emulated, still see time pass, as on a CPU. */
+uint64_t timers_guest_now(struct timers *ts)
+{
+	if (ts->entered)
+		return ts->entered - ts->monitor_ns + ++ts->looks;
+	return timer_now() - ts->monitor_ns;
+}
+
+/*
+ * A trap costs the host's kernel a signal delivery and a sigreturn, about
+ * as much again as the monitor's own work, and that time lies outside the
+ * handler, between its timer_now() calls.  Counted as the guest's, it
+ * would put most of the guest's time at its trapping instructions (the
+ * critical sections around them, where interrupts are off), so it is
+ * taken off too: each gap between two traps loses the least gap seen
+ * before a trap of its kind in the last round of TRIP_ROUND of them, the
+ * cost of a round trip with no guest instruction between (the first
+ * round loses nothing).  A page fault costs the host more than an int3.
+ * A least gap can only be below the true cost, so the guest's clock
+ * never stops.
+ */
+#define TRIP_ROUND 16384u
+
+void timers_monitor_begin(struct timers *ts, unsigned kind)
+{
+	uint64_t now = timer_now(), gap;
+	typeof(ts->trip[0]) *k = &ts->trip[kind < TRIP_KINDS ? kind : 0];
+
+	if (ts->entered)
+		return;
+	ts->entered = now;
+	if (!ts->left)
+		return;
+	gap = now - ts->left;
+	ts->monitor_ns += gap < k->ns ? gap : k->ns;
+	if (!k->count || gap < k->least)
+		k->least = gap;
+	if (++k->count == TRIP_ROUND) {
+		k->ns = k->least;
+		k->count = 0;
+	}
+}
+
+void timers_monitor_end(struct timers *ts)
+{
+	uint64_t now = timer_now();
+
+	if (ts->entered) {
+		uint64_t spent = now - ts->entered;
+
+		ts->monitor_ns += spent - (ts->looks < spent ? ts->looks
+							       : spent);
+	}
+	ts->entered = 0;
+	ts->looks = 0;
+	ts->left = now;
+}
+
+void timers_idle_begin(struct timers *ts)
+{
+	timers_monitor_end(ts);
+	ts->left = 0;                   /* a wait, not a trap's round trip */
+}
+
+void timers_idle_end(struct timers *ts)
+{
+	timers_monitor_begin(ts, TRIP_OTHER);
+}
+
 void timers_add(struct timers *ts, struct vtimer *t)
 {
 	if (ts->n < TIMERS_MAX)
@@ -37,9 +108,21 @@ int timers_use_host_timer(struct timers *ts, int signo)
 	ts->host_timer = &id;
 	ts->host = true;
 	ts->armed = 0;
-	ts->rng = 0x9e3779b97f4a7c15ull;
 	timers_run(ts);
 	return 0;
+}
+
+/* Where t's clock stands now. */
+static uint64_t now_of(struct timers *ts, const struct vtimer *t)
+{
+	return t->host_clock ? timer_now() : timers_guest_now(ts);
+}
+
+/* A deadline on t's clock, as a time of the guest's clock should the
+ * guest run from now on. */
+static uint64_t as_guest(const struct timers *ts, const struct vtimer *t)
+{
+	return t->host_clock ? t->deadline - ts->monitor_ns : t->deadline;
 }
 
 uint64_t timers_next(const struct timers *ts)
@@ -47,37 +130,76 @@ uint64_t timers_next(const struct timers *ts)
 	uint64_t next = 0;
 	unsigned i;
 
-	for (i = 0; i < ts->n; i++)
-		if (ts->t[i]->deadline &&
-		    (!next || ts->t[i]->deadline < next))
-			next = ts->t[i]->deadline;
+	for (i = 0; i < ts->n; i++) {
+		uint64_t d = as_guest(ts, ts->t[i]);
+
+		if (ts->t[i]->deadline && (!next || d < next))
+			next = d;
+	}
 	return next;
 }
 
-/* Set the host timer to fire at when (0: never). */
-static void arm_host(struct timers *ts, uint64_t when)
+uint64_t timers_wait(struct timers *ts)
 {
-	struct itimerspec it;
+	uint64_t wait = UINT64_MAX;
+	unsigned i;
 
+	for (i = 0; i < ts->n; i++) {
+		const struct vtimer *t = ts->t[i];
+		uint64_t now = now_of(ts, t);
+
+		if (t->deadline && (t->deadline <= now ? 0 : t->deadline - now)
+				   < wait)
+			wait = t->deadline <= now ? 0 : t->deadline - now;
+	}
+	return wait;
+}
+
+/*
+ * Set the host timer for the first deadline.  A host-clock one is exact.
+ * A guest-clock one is set as if the guest ran from now on: the time it
+ * then spends in the monitor holds its clock back, so the host timer
+ * comes early, and timers_run() sets it again for what is left.  It is
+ * never late, and a round costs one signal, little beside the monitor's
+ * time that made it early.
+ */
+static void arm_host(struct timers *ts)
+{
+	uint64_t now = timer_now(), guest = timers_guest_now(ts), host = 0;
+	struct itimerspec it;
+	unsigned i;
+
+	for (i = 0; i < ts->n; i++) {
+		const struct vtimer *t = ts->t[i];
+		uint64_t at;
+
+		if (!t->deadline)
+			continue;
+		if (t->host_clock)
+			at = t->deadline;
+		else
+			at = now + (t->deadline > guest ? t->deadline - guest
+							: 0);
+		if (!host || at < host)
+			host = at;
+	}
 	memset(&it, 0, sizeof(it));
-	it.it_value.tv_sec = when / 1000000000ull;
-	it.it_value.tv_nsec = when % 1000000000ull;
+	it.it_value.tv_sec = host / 1000000000ull;
+	it.it_value.tv_nsec = host % 1000000000ull;
 	timer_settime(*(timer_t *)ts->host_timer, TIMER_ABSTIME, &it, NULL);
-	ts->armed = when;
+	ts->armed = timers_next(ts);
 }
 
 static void rearm(struct timers *ts)
 {
-	uint64_t next = timers_next(ts);
-
-	if (ts->host && next != ts->armed)
-		arm_host(ts, next);
+	if (ts->host && timers_next(ts) != ts->armed)
+		arm_host(ts);
 }
 
 void vtimer_start(struct timers *ts, struct vtimer *t, uint64_t delay,
 		  uint64_t period)
 {
-	t->deadline = timer_now() + (delay ? delay : 1);
+	t->deadline = now_of(ts, t) + (delay ? delay : 1);
 	t->period = period;
 	rearm(ts);
 }
@@ -90,12 +212,12 @@ void vtimer_stop(struct timers *ts, struct vtimer *t)
 
 void timers_run(struct timers *ts)
 {
-	uint64_t now = timer_now();
-	unsigned i;
+	uint64_t guest = timers_guest_now(ts), host = timer_now();
+	unsigned i, due = 0;
 
-	ts->deferrals = 0;
 	for (i = 0; i < ts->n; i++) {
 		struct vtimer *t = ts->t[i];
+		uint64_t now = t->host_clock ? host : guest;
 
 		if (!t->deadline || t->deadline > now)
 			continue;
@@ -106,64 +228,12 @@ void timers_run(struct timers *ts)
 		} else {
 			t->deadline = 0;
 		}
+		due++;
 		ts->fired++;
 		t->fire(t->opaque, now);
 	}
+	if (ts->armed && !due)
+		ts->early++;
 	ts->armed = 0;   /* the host timer fired or was never set */
 	rearm(ts);
-}
-
-/*
- * A periodic tick whose deadline passed while the monitor was emulating
- * would be taken at the instruction the monitor just emulated: with a
- * guest that traps every few instructions, mostly the sti or popf that
- * ends a critical section, where real hardware would rarely put it (it
- * puts ticks wherever time is spent, and the time spent emulating is
- * the monitor's, not the guest's).  Such a tick is moved a little later,
- * to land where the guest runs natively, as a timer with some jitter
- * would: at most TICK_DEFERRALS times in a row, by 20 us plus up to an
- * eighth of its period (1 ms at most).  One-shot timers are never moved.
- */
-static uint64_t jitter(struct timers *ts, uint64_t period)
-{
-	uint64_t span = period / 8 < 1000000 ? period / 8 : 1000000;
-
-	ts->rng ^= ts->rng << 13;
-	ts->rng ^= ts->rng >> 7;
-	ts->rng ^= ts->rng << 17;
-	return 20000 + (span ? ts->rng % span : 0);
-}
-
-bool timers_resume(struct timers *ts, int signo)
-{
-	static const struct timespec zero = { 0, 0 };
-	uint64_t now, period = 0;
-	sigset_t set;
-	unsigned i;
-
-	if (!ts->host || !ts->armed || (now = timer_now()) < ts->armed)
-		return false;
-	if (ts->deferrals >= TICK_DEFERRALS) {
-		ts->landed_in_monitor++;
-		return false;
-	}
-	for (i = 0; i < ts->n; i++) {
-		const struct vtimer *t = ts->t[i];
-
-		if (!t->deadline || t->deadline > now)
-			continue;
-		if (!t->period)
-			return false;
-		if (!period || t->period < period)
-			period = t->period;
-	}
-	if (!period)
-		return false;
-	sigemptyset(&set);
-	sigaddset(&set, signo);
-	sigtimedwait(&set, NULL, &zero);        /* its signal, if queued */
-	ts->deferrals++;
-	ts->deferred++;
-	arm_host(ts, now + jitter(ts, period));
-	return true;
 }

@@ -1,9 +1,21 @@
 /*
- * Virtual time.  Devices (the PIT, the paravirtual timer) own timers with
- * deadlines on the host's monotonic clock; one host timer is armed at the
- * earliest deadline.  Its signal interrupts the guest (see
- * backend-signal.c), and timers_run() fires what expired.  A halted vCPU
- * sleeps until timers_next().
+ * Virtual time.  Devices (the PIT, the local APIC, the IDE drive, the
+ * paravirtual timer) own timers with deadlines on the guest's clock, or
+ * on the host's for a device whose delays are its own (a disk's); one
+ * host timer is armed at the earliest of them.  Its signal interrupts the
+ * guest (see backend-signal.c), and timers_run() fires what expired.  A
+ * halted vCPU sleeps until timers_next().
+ *
+ * The guest's clock is the host's monotonic clock less the time the
+ * monitor spent working for it (emulating, mapping, scanning): a vCPU's
+ * time runs while its code runs natively or waits in hlt, as a CPU's own
+ * time would.  Without this, a guest that traps often would see its
+ * ticks fall mostly in the monitor's time, that is at the instructions
+ * the monitor emulates (the sti that ends a critical section), and an
+ * expensive piece of the monitor's work (re-creating a large address
+ * space) could use up a whole time slice: the guest would see a tick
+ * after every switch and never progress.  The guest's clock never runs
+ * ahead of the host's, so a timer never fires early by the host's clock.
  */
 #ifndef TRAPEZE_TIMER_H
 #define TRAPEZE_TIMER_H
@@ -12,13 +24,17 @@
 #include <stdint.h>
 
 #define TIMERS_MAX 8
-#define TICK_DEFERRALS 32   /* see timers_resume() */
+/* Kinds of trap whose host round trips cost differently (timer.c): the
+ * backend says which one it took. */
+enum { TRIP_OTHER, TRIP_BREAKPOINT, TRIP_GP, TRIP_PF, TRIP_KINDS };
 
 struct vtimer {
-	uint64_t deadline;                       /* ns; 0: stopped */
+	uint64_t deadline;                       /* guest ns; 0: stopped */
 	uint64_t period;                         /* ns; 0: one-shot */
 	void (*fire)(void *opaque, uint64_t now);
 	void *opaque;
+	bool host_clock;                         /* a device's own time, not
+						    the guest's (timer.h) */
 };
 
 struct timers {
@@ -26,29 +42,49 @@ struct timers {
 	unsigned n;
 	bool host;                               /* a host timer exists */
 	void *host_timer;                        /* timer_t */
-	uint64_t armed;                          /* its deadline */
+	uint64_t armed;                          /* the deadline it is set
+						    for (timers_next()) */
 	uint64_t fired;                          /* expirations, for stats */
-	unsigned deferrals;                      /* see timers_resume() */
-	uint64_t deferred, landed_in_monitor;    /* for stats */
-	uint64_t rng;
+	uint64_t early;                          /* host timer fired early */
+	uint64_t monitor_ns;                     /* host time not the guest's */
+	uint64_t entered;                        /* host time the monitor
+						    began; 0: the guest runs */
+	uint64_t left;                           /* host time it last ended */
+	uint64_t looks;                          /* reads of the guest's
+						    clock in this trap */
+	struct {                                 /* see timer.c */
+		uint64_t ns;                     /* the host's own cost */
+		uint64_t least;                  /* least gap of this round */
+		unsigned count;                  /* traps in this round */
+	} trip[TRIP_KINDS];
 };
 
+/* The host's monotonic clock, ns. */
 uint64_t timer_now(void);
+/* The guest's clock, ns (frozen while the monitor works). */
+uint64_t timers_guest_now(struct timers *ts);
+/* A trap: the monitor starts working for the guest, and stops (the guest
+ * resumes).  A halted guest's wait, between timers_idle_begin() and
+ * timers_idle_end(), is the guest's time. */
+void timers_monitor_begin(struct timers *ts, unsigned kind);
+void timers_monitor_end(struct timers *ts);
+void timers_idle_begin(struct timers *ts);
+void timers_idle_end(struct timers *ts);
 void timers_add(struct timers *ts, struct vtimer *t);
 /* Create the host timer that delivers signo at deadlines; without it,
  * timers only fire when timers_run() is called. */
 int timers_use_host_timer(struct timers *ts, int signo);
-/* (Re)start t: first expiry after delay ns, then every period ns. */
+/* (Re)start t: first expiry after delay ns, then every period ns, of the
+ * guest's clock. */
 void vtimer_start(struct timers *ts, struct vtimer *t, uint64_t delay,
 		  uint64_t period);
 void vtimer_stop(struct timers *ts, struct vtimer *t);
 /* Fire every timer whose deadline passed, then re-arm the host timer. */
 void timers_run(struct timers *ts);
-/* Just before the guest resumes after a trap: if a periodic deadline
- * passed while the monitor worked, move its tick (signal signo) a little
- * later, to where the guest runs.  True if it did. */
-bool timers_resume(struct timers *ts, int signo);
-/* The earliest deadline, or 0 when no timer runs. */
+/* The earliest deadline, on the guest's clock, or 0 when no timer runs. */
 uint64_t timers_next(const struct timers *ts);
+/* How long until then should the guest's clock run (a halted guest's
+ * does), in ns: 0 if it has passed, UINT64_MAX when no timer runs. */
+uint64_t timers_wait(struct timers *ts);
 
 #endif

@@ -96,12 +96,15 @@ static void print_stats(struct vm *vm, FILE *f)
 		(unsigned long long)sh.faults_guest,
 		(unsigned long long)sh.pt_writes,
 		(unsigned long long)vm->stats.exceptions);
-	fprintf(f, "trapeze: %llu timer expirations; %llu ticks moved off the "
-		"monitor's time, %llu taken there after %d tries\n",
+	fprintf(f, "trapeze: %llu timer expirations (%llu early wake-ups); "
+		"off the guest's clock: %.3f s of the monitor's time, "
+		"a round trip %.2f us (int3), %.2f us (#GP), %.2f us (#PF)\n",
 		(unsigned long long)vm->timers.fired,
-		(unsigned long long)vm->timers.deferred,
-		(unsigned long long)vm->timers.landed_in_monitor,
-		TICK_DEFERRALS);
+		(unsigned long long)vm->timers.early,
+		vm->timers.monitor_ns / 1e9,
+		vm->timers.trip[TRIP_BREAKPOINT].ns / 1e3,
+		vm->timers.trip[TRIP_GP].ns / 1e3,
+		vm->timers.trip[TRIP_PF].ns / 1e3);
 	if (vm->stats.ahead)
 		fprintf(f, "trapeze: running ahead, %llu more instructions "
 			"emulated without a trap, %llu of which would have "

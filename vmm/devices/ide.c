@@ -209,7 +209,8 @@ void ide_set_latency(struct ide *ide, struct timers *ts, uint64_t ns)
 	ide->latency = ns;
 	for (c = 0; c < 2; c++) {
 		ide->ch[c].work = (struct vtimer){ .fire = work_done,
-						   .opaque = &ide->ch[c] };
+						   .opaque = &ide->ch[c],
+						   .host_clock = true };
 		timers_add(ts, &ide->ch[c].work);
 	}
 }

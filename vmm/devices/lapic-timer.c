@@ -32,7 +32,7 @@ uint32_t lapic_timer_count(const struct lapic *l)
 
 	if (!l->counting || !l->tmict || timer_mode(l) == TIMER_DEADLINE)
 		return 0;
-	ticks = (timer_now() - l->start) >> divide_shift(l->tdcr);
+	ticks = (timers_guest_now(l->ts) - l->start) >> divide_shift(l->tdcr);
 	if (timer_mode(l) == TIMER_PERIODIC)
 		return l->tmict - (uint32_t)(ticks % l->tmict);
 	return ticks >= l->tmict ? 0 : l->tmict - (uint32_t)ticks;
@@ -63,7 +63,7 @@ static void timer_arm(struct lapic *l)
 /* Keep the current count across a change of divider or mode. */
 static void timer_rebase(struct lapic *l, uint32_t count)
 {
-	l->start = timer_now() - ticks_ns(l, l->tmict - count);
+	l->start = timers_guest_now(l->ts) - ticks_ns(l, l->tmict - count);
 }
 
 void lapic_timer_fire(void *opaque, uint64_t now)
@@ -86,7 +86,7 @@ void lapic_write_tmict(struct lapic *l, uint32_t val)
 	if (timer_mode(l) == TIMER_DEADLINE)
 		return;                        /* ignored in that mode */
 	l->tmict = val;
-	l->start = timer_now();
+	l->start = timers_guest_now(l->ts);
 	l->counting = val != 0;
 	timer_arm(l);
 }

@@ -71,21 +71,21 @@ void pit_destroy(struct pit *p)
 
 /* The counter now: it counts down from reload, and modes 2 and 3 reload
  * at zero. */
-static uint16_t count_now(const struct channel *c)
+static uint16_t count_now(const struct channel *c, uint64_t now)
 {
 	uint64_t elapsed;
 
 	if (!c->counting)
 		return (uint16_t)c->reload;
-	elapsed = (timer_now() - c->start) * PIT_HZ / 1000000000ull;
+	elapsed = (now - c->start) * PIT_HZ / 1000000000ull;
 	if (c->mode == 2 || c->mode == 3)
 		return (uint16_t)(c->reload - elapsed % c->reload);
 	return elapsed >= c->reload ? 0 : (uint16_t)(c->reload - elapsed);
 }
 
-static bool out_high(const struct channel *c)
+static bool out_high(const struct channel *c, uint64_t now)
 {
-	return c->counting && count_now(c) == 0;
+	return c->counting && count_now(c, now) == 0;
 }
 
 static void start(struct pit *p, unsigned i)
@@ -93,7 +93,7 @@ static void start(struct pit *p, unsigned i)
 	struct channel *c = &p->ch[i];
 	uint64_t period = ticks_to_ns(c->reload);
 
-	c->start = timer_now();
+	c->start = timers_guest_now(p->ts);
 	c->counting = true;
 	if (i != 0)
 		return;
@@ -119,9 +119,9 @@ static void write_counter(struct pit *p, unsigned i, uint8_t v)
 		start(p, i);
 }
 
-static uint8_t read_counter(struct channel *c)
+static uint8_t read_counter(struct channel *c, uint64_t now)
 {
-	uint16_t v = c->latched ? c->latch : count_now(c);
+	uint16_t v = c->latched ? c->latch : count_now(c, now);
 	uint8_t b;
 
 	if (c->access == 1 || (c->access == 3 && !c->read_msb))
@@ -144,7 +144,7 @@ static void write_control(struct pit *p, uint8_t v)
 		return;                      /* read-back: not implemented */
 	c = &p->ch[i];
 	if (((v >> 4) & 3) == 0) {           /* counter latch */
-		c->latch = count_now(c);
+		c->latch = count_now(c, timers_guest_now(p->ts));
 		c->latched = true;
 		return;
 	}
@@ -169,7 +169,7 @@ void pit_io(void *opaque, uint16_t port, unsigned size, bool write,
 			if (p->port61 & 1)       /* the gate starts ch. 2 */
 				start(p, 2);
 		} else {
-			*val = p->port61 | (out_high(&p->ch[2]) ? 0x20 : 0);
+			*val = p->port61 | (out_high(&p->ch[2], timers_guest_now(p->ts)) ? 0x20 : 0);
 		}
 		return;
 	}
@@ -183,7 +183,8 @@ void pit_io(void *opaque, uint16_t port, unsigned size, bool write,
 	if (write)
 		write_counter(p, port - 0x40, (uint8_t)*val);
 	else
-		*val = read_counter(&p->ch[port - 0x40]);
+		*val = read_counter(&p->ch[port - 0x40],
+				    timers_guest_now(p->ts));
 }
 
 void pit__register(struct pit *p, struct io_bus *bus)
