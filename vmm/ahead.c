@@ -10,6 +10,8 @@
  *     jumps and calls.  They run natively at full speed, so the monitor
  *     emulates at most AHEAD_PLAIN_RUN of them in a row, betting that a
  *     trapper follows; the bet costs less than one signal when it loses.
+ *     One that reached device memory would have trapped (a kernel's read
+ *     of its local APIC's ID, say): it counts as a trapper.
  *   - anything else (string instructions, SSE, whatever the emulator does
  *     not know): the guest resumes natively there.
  */
@@ -129,6 +131,7 @@ void ahead_run(struct vm *vm)
 		enum emu_result r;
 		enum kind k = K_STOP;
 		bool shadow = v->irq_shadow;
+		uint64_t mmio = vm->stats.mmio;
 
 		/* (With TF set the guest single-steps: every instruction
 		 * owes it a #DB, which running ahead would swallow.) */
@@ -154,6 +157,11 @@ void ahead_run(struct vm *vm)
 		r = emulate(vm, insn);
 		if (r == EMU_NONE)
 			return;
+		if (k == K_PLAIN && vm->stats.mmio != mmio) {
+			k = K_TRAPPER;
+			if (plain)
+				set_cold(run_start, false);
+		}
 		if (r == EMU_HALT)
 			v->halted = true;
 		/* The instruction after an sti has now run (an sti in the

@@ -17,7 +17,7 @@ struct vm;
 
 /* How many ordinary instructions in a row the monitor emulates while
  * looking for the next one that would trap, and how many in all. */
-#define AHEAD_PLAIN_RUN 8
+#define AHEAD_PLAIN_RUN 32
 #define AHEAD_MAX 256
 
 void ahead_init(void);

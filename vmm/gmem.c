@@ -199,6 +199,7 @@ static void piece_copy(struct vm *vm, const struct piece *p, uint8_t *b,
 			unsigned k = n < 8 ? (unsigned)n : 8;
 
 			mmio_access(p->dev, gpa, b, k, write);
+			vm->stats.mmio++;
 			if (vm->trace) {
 				uint64_t val = 0;
 

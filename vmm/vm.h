@@ -105,6 +105,7 @@ struct vm_stats {
 	uint64_t halts;
 	uint64_t exceptions;
 	uint64_t page_faults;
+	uint64_t mmio;            /* device accesses, in pieces (gmem.c) */
 	uint64_t by_insn[X86_INS_ENDING]; /* per Capstone instruction id */
 };
 

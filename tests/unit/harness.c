@@ -10,6 +10,7 @@
 #include "harness.h"
 #include "loader.h"
 #include "segment.h"
+#include "trapeze/abi.h"
 
 struct host_calls host_calls;
 static int console_fd = -1;
@@ -96,6 +97,19 @@ const char *harness_console(struct vm *vm)
 	n = pread(console_fd, buf, sizeof(buf) - 1, 0);
 	buf[n > 0 ? n : 0] = 0;
 	return buf;
+}
+
+void harness_map_devices(struct vm *vm)
+{
+	uint64_t pdpt3 = DEV_PD_GPA | 3, e;
+	unsigned i;
+
+	for (i = 0x1f6; i <= 0x1f8; i++) {
+		e = (0xc0000000ull + ((uint64_t)i << 21)) | 0x83;
+		harness_poke(vm, DEV_PD_GPA + 8 * i, &e, 8);
+	}
+	harness_poke(vm, TRAPEZE_BOOT_PT_GPA + 4096 + 3 * 8, &pdpt3, 8);
+	shadow_flush(vm->mmu);
 }
 
 void harness_poke(struct vm *vm, uint64_t gpa, const void *p, size_t n)

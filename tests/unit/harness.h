@@ -27,6 +27,12 @@ struct host_calls {
 };
 extern struct host_calls host_calls;
 
+/* Map 0xfec00000-0xff1fffff (the I/O APIC, the local APIC, the HPET's
+ * unclaimed address, pc-testdev's iomem) in 2 MiB pages, through a page
+ * directory at DEV_PD_GPA. */
+#define DEV_PD_GPA 0x310000ull
+void harness_map_devices(struct vm *vm);
+
 /* A booted test VM in 64-bit mode at CPL 0, RIP = CODE_GPA. */
 struct vm *harness_vm(void);
 /* The same with the scanner on (--cpu=scan). */

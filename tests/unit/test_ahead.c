@@ -72,6 +72,29 @@ START_TEST(test_ordinary_code_runs_natively_after_a_few_instructions)
 }
 END_TEST
 
+START_TEST(test_a_read_of_device_memory_counts_as_a_trapper)
+{
+	/* nops, mov (%rbx),%ecx from the local APIC's ID, nops, hlt: with
+	 * as many nops on each side as make a run on their own, the read
+	 * (which would have trapped) keeps the monitor going to the hlt. */
+	char c[2 * (AHEAD_PLAIN_RUN - 1) + 3];
+
+	harness_map_devices(vm);
+	memset(c, 0x90, sizeof(c));
+	c[AHEAD_PLAIN_RUN - 1] = (char)0x8b;
+	c[AHEAD_PLAIN_RUN] = 0x0b;
+	c[sizeof(c) - 1] = (char)0xf4;
+	vm->cpu.gpr[RBX] = 0xfee00020;
+	vm->cpu.gpr[RCX] = 0x1234;
+	code(c, sizeof(c));
+	ahead_run(vm);
+	ck_assert(vm->cpu.halted);
+	ck_assert_uint_eq(vm->stats.ahead, 2 * (AHEAD_PLAIN_RUN - 1) + 2);
+	ck_assert_uint_eq(vm->stats.ahead_trappers, 2);
+	ck_assert_uint_eq(vm->cpu.gpr[RCX], 0);       /* APIC ID 0 */
+}
+END_TEST
+
 START_TEST(test_unscanned_code_is_left_to_the_scanner)
 {
 	harness_poke(vm, CODE_GPA, "\xfa\xf4", 2);
@@ -125,6 +148,7 @@ static Suite *ahead_suite(void)
 	tcase_add_test(t, test_a_chain_of_trapping_instructions_costs_one_trap);
 	tcase_add_test(t, test_patched_instructions_are_emulated_from_their_originals);
 	tcase_add_test(t, test_ordinary_code_runs_natively_after_a_few_instructions);
+	tcase_add_test(t, test_a_read_of_device_memory_counts_as_a_trapper);
 	tcase_add_test(t, test_unscanned_code_is_left_to_the_scanner);
 	tcase_add_test(t, test_it_stops_where_an_interrupt_is_taken);
 	tcase_add_test(t, test_it_stops_at_an_exception);

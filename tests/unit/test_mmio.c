@@ -13,25 +13,13 @@
 #include "trapeze/abi.h"
 
 #define RUN(vm, bytes) harness_run(vm, bytes, sizeof(bytes) - 1)
-#define PD_GPA 0x310000ull
 
 static struct vm *vm;
 
-/* 0xc0000000-0xffffffff through one more page directory: 2 MiB pages
- * for the I/O APIC, the local APIC, the HPET's (unclaimed) address and
- * pc-testdev's iomem. */
 static void setup(void)
 {
-	uint64_t pdpt3 = PD_GPA | 3, e;
-	unsigned i;
-
 	vm = harness_vm();
-	for (i = 0x1f6; i <= 0x1f8; i++) {
-		e = (0xc0000000ull + ((uint64_t)i << 21)) | 0x83;
-		harness_poke(vm, PD_GPA + 8 * i, &e, 8);
-	}
-	harness_poke(vm, TRAPEZE_BOOT_PT_GPA + 4096 + 3 * 8, &pdpt3, 8);
-	shadow_flush(vm->mmu);
+	harness_map_devices(vm);
 }
 
 static void at(uint64_t rip)
