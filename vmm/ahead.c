@@ -22,6 +22,7 @@
 #include "gmem.h"
 #include "irq.h"
 #include "scan.h"
+#include "trace.h"
 #include "vm.h"
 
 enum kind { K_STOP, K_PLAIN, K_TRAPPER };
@@ -65,7 +66,7 @@ void ahead_init(void)
 }
 
 /* The instruction at RIP as the guest wrote it, and its kind. */
-static const cs_insn *next_insn(struct vm *vm, enum kind *k)
+static const cs_insn *next_insn(struct vm *vm, enum kind *k, bool *patched)
 {
 	struct vcpu *v = &vm->cpu;
 	uint8_t bytes[INSN_MAX];
@@ -80,6 +81,7 @@ static const cs_insn *next_insn(struct vm *vm, enum kind *k)
 		return NULL;
 	if ((insn = scan_patch_at(vm, v->rip, gpa))) {
 		*k = K_TRAPPER;
+		*patched = true;
 		return insn;
 	}
 	if (!(n = gmem_fetch(vm, v->rip, bytes, sizeof(bytes), &pf_err)))
@@ -130,7 +132,7 @@ void ahead_run(struct vm *vm)
 		const cs_insn *insn;
 		enum emu_result r;
 		enum kind k = K_STOP;
-		bool shadow = v->irq_shadow;
+		bool shadow = v->irq_shadow, patched = false;
 		uint64_t mmio = vm->stats.mmio;
 
 		/* (With TF set the guest single-steps: every instruction
@@ -139,7 +141,7 @@ void ahead_run(struct vm *vm)
 		    (v->rflags & RFLAGS_TF) || vcpu_cpl(v) != cpl ||
 		    vcpu_mode(v) != mode || debugreg_armed(vm))
 			return;
-		insn = next_insn(vm, &k);
+		insn = next_insn(vm, &k, &patched);
 		if (!insn || k == K_STOP)
 			return;
 		if (k == K_PLAIN) {
@@ -170,6 +172,9 @@ void ahead_run(struct vm *vm)
 			v->irq_shadow = false;
 		vm->stats.ahead++;
 		if (k == K_TRAPPER) {
+			/* (-c counts it as the trap it would have been.) */
+			if (vm->trace && vm->stats.mmio == mmio)
+				trace_insn(vm, insn, patched);
 			vm->stats.ahead_trappers++;
 			plain = 0;
 		} else {

@@ -40,6 +40,7 @@ struct trace {
 	uint64_t seq;
 	struct trace_event ev[TRACE_EVENTS_PER_TRAP];
 	unsigned nev;
+	struct summary_row *first;   /* the trap's first counted event's */
 	/* -c rows by kind, then by X86_INS_* (or vector, for exceptions
 	 * and interrupts) */
 	struct summary_row rows[TK_COUNT][X86_INS_ENDING];

@@ -180,7 +180,18 @@ void trace_begin(struct vm *vm)
 
 	t->before = vm->cpu;
 	t->nev = 0;
+	t->first = NULL;
 	t->t0 = __rdtsc();
+}
+
+static bool counts_only(const struct trace *t)
+{
+	return t->o.summary && !t->o.summary_too;
+}
+
+bool trace_allows_ahead(const struct vm *vm)
+{
+	return !vm->trace || counts_only(vm->trace);
 }
 
 static bool wanted(const struct trace *t, const struct trace_event *e)
@@ -205,6 +216,28 @@ static bool wanted(const struct trace *t, const struct trace_event *e)
 	return true;
 }
 
+/* Count the events noted so far in -c's rows, and forget them. */
+static void count_events(struct trace *t)
+{
+	unsigned i;
+
+	for (i = 0; i < t->nev; i++) {
+		struct trace_event *e = &t->ev[i];
+		struct summary_row *row =
+			&t->rows[e->kind][e->vector >= 0 ? (unsigned)e->vector
+							 : e->insn_id];
+
+		if (!wanted(t, e))
+			continue;
+		if (!t->first)
+			t->first = row;
+		row->count++;
+		t->total_events++;
+		t->seq++;
+	}
+	t->nev = 0;
+}
+
 /* A new event of this trap, where the guest was when it happened. */
 struct trace_event *trace_new_event(struct vm *vm, enum trace_kind kind,
 				    uint64_t rip, unsigned cpl)
@@ -212,6 +245,10 @@ struct trace_event *trace_new_event(struct vm *vm, enum trace_kind kind,
 	struct trace *t = vm->trace;
 	struct trace_event *e;
 
+	/* Counting only, a trap run far ahead may note more events than
+	 * are kept: the ones so far are counted now. */
+	if (t->nev == TRACE_EVENTS_PER_TRAP && counts_only(t))
+		count_events(t);
 	if (t->nev == TRACE_EVENTS_PER_TRAP)
 		return NULL;
 	e = &t->ev[t->nev++];
@@ -423,6 +460,15 @@ void trace_end(struct vm *vm)
 	struct unwind_frames frames, *fr = NULL;
 	unsigned i;
 
+	/* The trap's monitor time goes to its first shown event. */
+	if (counts_only(t)) {
+		count_events(t);
+		if (t->first) {
+			t->first->tsc += dt;
+			t->total_tsc += dt;
+		}
+		return;
+	}
 	for (i = 0; i < t->nev; i++) {
 		struct trace_event *e = &t->ev[i];
 		struct summary_row *row =
@@ -432,7 +478,6 @@ void trace_end(struct vm *vm)
 
 		if (!wanted(t, e))
 			continue;
-		/* The trap's monitor time goes to its first shown event. */
 		cost = dt;
 		dt = 0;
 		row->count++;
@@ -440,13 +485,12 @@ void trace_end(struct vm *vm)
 		t->total_tsc += cost;
 		t->total_events++;
 		t->seq++;
-		if (t->o.summary && !t->o.summary_too)
-			continue;
 		if (t->unwind && !fr && unwind_stack(t->unwind, vm, &t->before,
 						     t->syms, &frames) == 0)
 			fr = &frames;
 		print_event(t, e, cost / t->tsc_per_ns / 1000.0, fr);
 	}
+	t->nev = 0;
 }
 
 /* ---- -c ------------------------------------------------------------------ */
@@ -489,6 +533,7 @@ static void print_summary(struct vm *vm, struct trace *t)
 	size_t n = 0, i;
 	unsigned k, id;
 	double total_s = t->total_tsc / t->tsc_per_ns / 1e9;
+	double wall_s = (timer_now() - t->start_ns) / 1e9;
 	char name[32];
 
 	if (!r)
@@ -518,6 +563,13 @@ static void print_summary(struct vm *vm, struct trace *t)
 	fprintf(t->out, "100.00 %11.6f %12.2f %10llu            total\n",
 		total_s, t->total_events ? total_s * 1e6 / t->total_events : 0,
 		(unsigned long long)t->total_events);
+	fprintf(t->out, "traps: %llu in %.3f s, %.0f a second\n",
+		(unsigned long long)vm->stats.traps, wall_s,
+		wall_s > 0 ? vm->stats.traps / wall_s : 0.0);
+	if (vm->stats.ahead)
+		fprintf(t->out, "(of the events, %llu were emulated running "
+			"ahead of a trap)\n",
+			(unsigned long long)vm->stats.ahead_trappers);
 	free(r);
 }
 
@@ -527,6 +579,10 @@ void trace_finish(struct vm *vm)
 
 	if (!t)
 		return;
+	/* The run ended inside a trap (the guest's write to the exit port,
+	 * say): its events are shown and counted too. */
+	if (t->nev)
+		trace_end(vm);
 	if (t->o.summary || t->o.summary_too)
 		print_summary(vm, t);
 	fflush(t->out);

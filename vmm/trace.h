@@ -61,6 +61,11 @@ struct trace *trace_create(struct vm *vm, const struct trace_options *o,
 			   const char *guest_path, char *err, size_t errlen);
 void trace_finish(struct vm *vm);
 
+/* May the monitor run ahead of traps (ahead.h)?  Only when no event is
+ * shown one by one (-c): the summary counts what it emulates as a trace
+ * would show it, trap by trap. */
+bool trace_allows_ahead(const struct vm *vm);
+
 /* The trap path's hooks (call only when vm->trace is set). */
 void trace_begin(struct vm *vm);
 void trace_end(struct vm *vm);

@@ -506,8 +506,10 @@ void vm_trap(struct vm *vm, const struct host_trap *t)
 	/* RF, the trap flag's trap and data breakpoints, as the hardware
 	 * would leave them after that instruction (debugreg.c). */
 	debugreg_after_trap(vm, tf_before);
-	/* The trace shows every trap the guest makes: no running ahead. */
-	if (vm->last_insn && vm->opt.run_ahead && vm->scan && !vm->trace)
+	/* A trace that shows every trap the guest makes runs nothing ahead
+	 * (its -c summary counts what is run ahead as the trace would). */
+	if (vm->last_insn && vm->opt.run_ahead && vm->scan &&
+	    trace_allows_ahead(vm))
 		ahead_run(vm);
 	/* Execution that reached a non-canonical RIP (the instruction at
 	 * the top of the lower half, say) faults fetching there: the host
