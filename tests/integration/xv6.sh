@@ -10,29 +10,35 @@ set -u
 builddir=${builddir:-.}
 srcdir=${srcdir:-.}
 trapeze=$builddir/trapeze
-tarball=${XV6_TARBALL:-$(ls "$srcdir"/../shared/conformance/xv6-public-*.tar.gz 2>/dev/null | head -1)}
+. "$srcdir/scripts/xv6-build"
+tarball=$(xv6_tarball "$srcdir")
 [ -n "$tarball" ] && [ -f "$tarball" ] || { echo "SKIP: no xv6 tarball"; exit 77; }
 tmp=$(mktemp -d) || exit 99
 pid=
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
 
-# ---- build: the Makefile's flags, without -Werror (gcc 12 trips it) ----------
-tar -xzf "$tarball" -C "$tmp" || exit 99
-xv6=$(echo "$tmp"/xv6-public*)
-( cd "$xv6" && make kernel fs.img CFLAGS='-fno-pic -static -fno-builtin -fno-strict-aliasing -O2 -Wall -MD -ggdb -m32 -fno-omit-frame-pointer -fno-stack-protector -fno-pie -no-pie' ) > "$tmp/build.log" 2>&1 ||
-	{ tail -20 "$tmp/build.log"; echo "FAIL: xv6 does not build"; exit 99; }
+xv6=$(xv6_build "$tarball" "$tmp") || { echo "FAIL: xv6 does not build"; exit 99; }
 cp "$xv6/fs.img" "$tmp/fs.orig"
 
 # ---- run: a line at each prompt ---------------------------------------------------
-coproc XV6 { exec "$trapeze" run --mem 512M --timeout "${XV6_TIMEOUT:-600}" \
+timeout=${XV6_TIMEOUT:-1200}
+coproc XV6 { exec "$trapeze" run --mem 512M --timeout "$timeout" \
 	--drive "file=$xv6/fs.img,index=1,snapshot=on" "$xv6/kernel" \
 	> "$tmp/out" 2> "$tmp/err"; }
 pid=$XV6_PID
 prompts() { grep -o '\$ ' "$tmp/out" | wc -l; }
 # Wait until the shell has printed its n-th prompt (or the run ended).
+# Shortly before the timeout, Ctrl-P asks xv6 for its process list, so
+# that a transcript that never got there shows where everyone waits.
+started=$SECONDS
 wait_prompt() {
 	while [ "$(prompts)" -lt "$1" ]; do
 		kill -0 $pid 2>/dev/null || return 1
+		if [ $((SECONDS - started)) -ge $((timeout - 10)) ] &&
+		   [ -z "${dumped:-}" ]; then
+			printf '\020' >&"${XV6[1]}"
+			dumped=1
+		fi
 		sleep 0.2
 	done
 }
