@@ -46,7 +46,7 @@ uint64_t timers_guest_now(struct timers *ts)
 void timers_monitor_begin(struct timers *ts, unsigned kind)
 {
 	uint64_t now = timer_now(), gap;
-	typeof(ts->trip[0]) *k = &ts->trip[kind < TRIP_KINDS ? kind : 0];
+	struct trip *k = &ts->trip[kind < TRIP_KINDS ? kind : TRIP_OTHER];
 
 	if (ts->entered)
 		return;

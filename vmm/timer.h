@@ -4,10 +4,11 @@
  * on the host's for a device whose delays are its own (a disk's); one
  * host timer is armed at the earliest of them.  Its signal interrupts the
  * guest (see backend-signal.c), and timers_run() fires what expired.  A
- * halted vCPU sleeps until timers_next().
+ * halted vCPU sleeps for timers_wait().
  *
  * The guest's clock is the host's monotonic clock less the time the
- * monitor spent working for it (emulating, mapping, scanning): a vCPU's
+ * monitor spent working for it (emulating, mapping, scanning) and the
+ * host's own cost of each trap's signal (timer.c): a vCPU's
  * time runs while its code runs natively or waits in hlt, as a CPU's own
  * time would.  Without this, a guest that traps often would see its
  * ticks fall mostly in the monitor's time, that is at the instructions
@@ -29,12 +30,12 @@
 enum { TRIP_OTHER, TRIP_BREAKPOINT, TRIP_GP, TRIP_PF, TRIP_KINDS };
 
 struct vtimer {
-	uint64_t deadline;                       /* guest ns; 0: stopped */
+	uint64_t deadline;                       /* ns on its clock; 0: stopped */
 	uint64_t period;                         /* ns; 0: one-shot */
 	void (*fire)(void *opaque, uint64_t now);
 	void *opaque;
 	bool host_clock;                         /* a device's own time, not
-						    the guest's (timer.h) */
+						    the guest's (see above) */
 };
 
 struct timers {
@@ -52,7 +53,7 @@ struct timers {
 	uint64_t left;                           /* host time it last ended */
 	uint64_t looks;                          /* reads of the guest's
 						    clock in this trap */
-	struct {                                 /* see timer.c */
+	struct trip {                            /* see timer.c */
 		uint64_t ns;                     /* the host's own cost */
 		uint64_t least;                  /* least gap of this round */
 		unsigned count;                  /* traps in this round */
