@@ -22,6 +22,7 @@
 #include "gmem.h"
 #include "irq.h"
 #include "scan.h"
+#include "shadow.h"
 #include "trace.h"
 #include "vm.h"
 
@@ -66,7 +67,7 @@ void ahead_init(void)
 }
 
 /* The instruction at RIP as the guest wrote it, and its kind. */
-static const cs_insn *next_insn(struct vm *vm, enum kind *k, bool *patched)
+static const cs_insn *look_up(struct vm *vm, enum kind *k, bool *patched)
 {
 	struct vcpu *v = &vm->cpu;
 	uint8_t bytes[INSN_MAX];
@@ -88,6 +89,42 @@ static const cs_insn *next_insn(struct vm *vm, enum kind *k, bool *patched)
 		return NULL;
 	insn = decode(vm->dec, vcpu_mode(v), v->rip, bytes, n);
 	*k = insn ? (enum kind)kinds[insn->id] : K_STOP;
+	return insn;
+}
+
+/*
+ * What look_up() found at an address holds while the guest's
+ * translations (the shadow's generation), its code (the scanner's mark),
+ * its privilege level and mode stay put, and the decoder's slot still
+ * holds the instruction: a kernel's hot paths, run ahead again and
+ * again, skip the walk, the scanner's tables and the byte compare.
+ */
+#define SEEN_SLOTS 4096
+
+static struct seen {
+	uint64_t rip, gen, code;
+	const cs_insn *insn;
+	uint8_t kind, patched, cpl, mode;
+} seen[SEEN_SLOTS];
+
+static const cs_insn *next_insn(struct vm *vm, enum kind *k, bool *patched)
+{
+	struct vcpu *v = &vm->cpu;
+	struct seen *s = &seen[(v->rip ^ (v->rip >> 12)) % SEEN_SLOTS];
+	uint64_t gen = shadow_generation(vm->mmu);
+	uint64_t code = vm->scan ? scan_code_mark(vm->scan) : 0;
+	unsigned cpl = vcpu_cpl(v), mode = vcpu_mode(v);
+	const cs_insn *insn;
+
+	if (s->insn && s->rip == v->rip && s->gen == gen && s->code == code &&
+	    s->cpl == cpl && s->mode == mode && s->insn->address == v->rip) {
+		*k = (enum kind)s->kind;
+		*patched = s->patched;
+		return s->insn;
+	}
+	insn = look_up(vm, k, patched);
+	*s = (struct seen){ v->rip, gen, code, insn, (uint8_t)*k,
+			    (uint8_t)*patched, (uint8_t)cpl, (uint8_t)mode };
 	return insn;
 }
 
@@ -156,6 +193,7 @@ void ahead_run(struct vm *vm)
 		} else if (plain) {
 			set_cold(run_start, false);
 		}
+		vm->last_insn = insn;          /* (what a trace shows) */
 		r = emulate(vm, insn);
 		if (r == EMU_NONE)
 			return;

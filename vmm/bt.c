@@ -132,12 +132,7 @@ bool bt_is_upper(struct bt *bt, uint64_t rip)
  * unscan). */
 static uint64_t code_mark(struct vm *vm)
 {
-	struct scan_stats ss;
-
-	if (!vm->scan)
-		return 0;
-	scan_get_stats(vm->scan, &ss);
-	return ss.pages + ss.unscans + ss.copies;
+	return vm->scan ? scan_code_mark(vm->scan) : 0;
 }
 
 /* Something is about to be cached: remember what it depends on. */

@@ -839,3 +839,8 @@ void scan_get_stats(const struct scanner *sc, struct scan_stats *st)
 	*st = sc->st;
 	st->frames = sc->nframes;
 }
+
+uint64_t scan_code_mark(const struct scanner *sc)
+{
+	return sc->st.pages + sc->st.unscans + sc->st.copies;
+}

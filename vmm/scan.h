@@ -58,5 +58,9 @@ struct scan_stats {
 	unsigned frames, live_patches;
 };
 void scan_get_stats(const struct scanner *sc, struct scan_stats *st);
+/* A count that moves with any scan or unscan: what was learned of the
+ * guest's code (an instruction decoded, a patch found) holds while it
+ * stays put. */
+uint64_t scan_code_mark(const struct scanner *sc);
 
 #endif

@@ -592,12 +592,17 @@ void trace_mmio(struct vm *vm, uint64_t gpa, const struct mmio_region *dev,
 		unsigned size, bool write, uint64_t val)
 {
 	struct trace *t = vm->trace;
-	struct trace_event *e = trace_new_event(vm, TK_MMIO, t->before.rip,
+	/* The instruction that made the access: the trap's, or one run
+	 * ahead of it. */
+	const cs_insn *insn = vm->last_insn;
+	struct trace_event *e = trace_new_event(vm, TK_MMIO,
+						insn ? insn->address
+						     : t->before.rip,
 						vcpu_cpl(&t->before));
 
 	if (!e)
 		return;
-	if (vm->last_insn && vm->last_insn->address == t->before.rip) {
+	if (insn) {
 		e->insn_id = vm->last_insn->id;
 		snprintf(e->insn, sizeof(e->insn), "%.16s%s%.40s",
 			 vm->last_insn->mnemonic,

@@ -95,6 +95,29 @@ START_TEST(test_a_read_of_device_memory_counts_as_a_trapper)
 }
 END_TEST
 
+START_TEST(test_code_that_changed_is_decoded_anew)
+{
+	/* cli; hlt, run ahead; then the guest rewrites it as sti; hlt.
+	 * What was remembered of the first pass is stale: until the new
+	 * code is scanned nothing runs ahead, and then the new code does. */
+	CODE("\xfa\xf4");
+	ahead_run(vm);
+	ck_assert(vm->cpu.halted);
+	scan_code_written(vm, CODE_GPA);
+	harness_poke(vm, CODE_GPA, "\xfb\xf4", 2);
+	vm->cpu.halted = false;
+	vm->cpu.rip = CODE_GPA;
+	vm->stats.ahead = 0;
+	ahead_run(vm);
+	ck_assert_uint_eq(vm->stats.ahead, 0);
+	ck_assert(!vm->cpu.halted);
+	code("\xfb\xf4", 2);
+	ahead_run(vm);
+	ck_assert(vm->cpu.halted);
+	ck_assert(vm->cpu.rflags & RFLAGS_IF);
+}
+END_TEST
+
 START_TEST(test_unscanned_code_is_left_to_the_scanner)
 {
 	harness_poke(vm, CODE_GPA, "\xfa\xf4", 2);
@@ -149,6 +172,7 @@ static Suite *ahead_suite(void)
 	tcase_add_test(t, test_patched_instructions_are_emulated_from_their_originals);
 	tcase_add_test(t, test_ordinary_code_runs_natively_after_a_few_instructions);
 	tcase_add_test(t, test_a_read_of_device_memory_counts_as_a_trapper);
+	tcase_add_test(t, test_code_that_changed_is_decoded_anew);
 	tcase_add_test(t, test_unscanned_code_is_left_to_the_scanner);
 	tcase_add_test(t, test_it_stops_where_an_interrupt_is_taken);
 	tcase_add_test(t, test_it_stops_at_an_exception);
