@@ -117,7 +117,8 @@ static const cs_insn *next_insn(struct vm *vm, enum kind *k, bool *patched)
 	const cs_insn *insn;
 
 	if (s->insn && s->rip == v->rip && s->gen == gen && s->code == code &&
-	    s->cpl == cpl && s->mode == mode && s->insn->address == v->rip) {
+	    s->cpl == cpl && s->mode == mode &&
+	    (s->patched || decode_holds(vm->dec, mode, v->rip, s->insn))) {
 		*k = (enum kind)s->kind;
 		*patched = s->patched;
 		return s->insn;

@@ -99,6 +99,15 @@ const cs_insn *decode(struct decoder *d, enum cpu_mode mode, uint64_t rip,
 	return s->insn;
 }
 
+bool decode_holds(const struct decoder *d, enum cpu_mode mode, uint64_t rip,
+		  const cs_insn *insn)
+{
+	const struct slot *s = &d->slot[(rip ^ (rip >> 10)) % CACHE_SLOTS];
+
+	return s->len && s->rip == rip && s->insn == insn &&
+	       s->mode == (mode == MODE_LONG64 ? 64 : 32);
+}
+
 void decoder_stats(const struct decoder *d, struct decode_stats *st)
 {
 	*st = d->st;

@@ -30,6 +30,10 @@ void decoder_destroy(struct decoder *d);
  */
 const cs_insn *decode(struct decoder *d, enum cpu_mode mode, uint64_t rip,
 		      const uint8_t *bytes, size_t avail);
+/* Does the cache still hold insn, decoded at rip in mode (what decode()
+ * returned then)?  A later decode that shares its slot replaces it. */
+bool decode_holds(const struct decoder *d, enum cpu_mode mode, uint64_t rip,
+		  const cs_insn *insn);
 
 /* Capstone's handle for a mode, for cs_insn_name() and cs_reg_name(). */
 csh decoder_handle(struct decoder *d, enum cpu_mode mode);

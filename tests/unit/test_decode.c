@@ -146,6 +146,23 @@ START_TEST(test_second_decode_of_the_same_bytes_at_a_rip_is_a_hit)
 }
 END_TEST
 
+START_TEST(test_the_cache_says_whether_it_still_holds_an_instruction)
+{
+	/* 0x1000 and 0x101000 share a slot; 48 89 c3 means one thing in
+	 * each mode. */
+	const cs_insn *i = DECODE(MODE_LONG64, 0x1000, "\x48\x89\xc3");
+
+	ck_assert(decode_holds(dec, MODE_LONG64, 0x1000, i));
+	ck_assert(!decode_holds(dec, MODE_COMPAT, 0x1000, i));
+	DECODE(MODE_COMPAT, 0x1000, "\x48\x89\xc3");
+	ck_assert(!decode_holds(dec, MODE_LONG64, 0x1000, i));
+	i = DECODE(MODE_LONG64, 0x1000, "\x48\x89\xc3");
+	ck_assert(decode_holds(dec, MODE_LONG64, 0x1000, i));
+	DECODE(MODE_LONG64, 0x101000, "\x90");
+	ck_assert(!decode_holds(dec, MODE_LONG64, 0x1000, i));
+}
+END_TEST
+
 START_TEST(test_new_bytes_at_a_cached_rip_miss_and_decode_afresh)
 {
 	assert_insn(DECODE(MODE_LONG64, RIP, "\xfa"), X86_INS_CLI, 1);
@@ -237,6 +254,7 @@ static Suite *decode_suite(void)
 	tcase_add_test(t, test_same_rip_in_another_mode_is_not_a_hit);
 	tcase_add_test(t, test_cached_rip_with_too_few_bytes_left_returns_null);
 	tcase_add_test(t, test_failed_decode_does_not_leave_a_stale_entry);
+	tcase_add_test(t, test_the_cache_says_whether_it_still_holds_an_instruction);
 	suite_add_tcase(s, t);
 	return s;
 }
