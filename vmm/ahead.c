@@ -96,8 +96,9 @@ static const cs_insn *look_up(struct vm *vm, enum kind *k, bool *patched)
  * What look_up() found at an address holds while the guest's
  * translations (the shadow's generation), its code (the scanner's mark),
  * its privilege level and mode stay put, and the decoder's slot still
- * holds the instruction: a kernel's hot paths, run ahead again and
- * again, skip the walk, the scanner's tables and the byte compare.
+ * holds the instruction (a patched one's original is decoded there
+ * too): a kernel's hot paths, run ahead again and again, skip the walk,
+ * the scanner's tables and the byte compare.
  */
 #define SEEN_SLOTS 4096
 
@@ -118,7 +119,7 @@ static const cs_insn *next_insn(struct vm *vm, enum kind *k, bool *patched)
 
 	if (s->insn && s->rip == v->rip && s->gen == gen && s->code == code &&
 	    s->cpl == cpl && s->mode == mode &&
-	    (s->patched || decode_holds(vm->dec, mode, v->rip, s->insn))) {
+	    decode_holds(vm->dec, mode, v->rip, s->insn)) {
 		*k = (enum kind)s->kind;
 		*patched = s->patched;
 		return s->insn;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ahead.h"
+#include "decode.h"
 #include "check-main.h"
 #include "harness.h"
 #include "scan.h"
@@ -118,6 +119,26 @@ START_TEST(test_code_that_changed_is_decoded_anew)
 }
 END_TEST
 
+START_TEST(test_a_remembered_patch_whose_decode_was_replaced_is_decoded_anew)
+{
+	/* pushfq (patched); pop rax; hlt, run ahead twice.  Between the
+	 * passes the decoder's slot for CODE_GPA goes to a cli elsewhere
+	 * (0x300000 shares it): the second pass must still push flags. */
+	vm->cpu.rflags |= RFLAGS_IF;
+	CODE("\x9c\x58\xf4");
+	ahead_run(vm);
+	ck_assert(vm->cpu.gpr[RAX] & RFLAGS_IF);
+	decode(vm->dec, MODE_LONG64, 0x300000, (const uint8_t *)"\xfa", 1);
+	vm->cpu.halted = false;
+	vm->cpu.rip = CODE_GPA;
+	vm->cpu.gpr[RAX] = 0;
+	ahead_run(vm);
+	ck_assert(vm->cpu.halted);
+	ck_assert(vm->cpu.gpr[RAX] & RFLAGS_IF);
+	ck_assert(vm->cpu.rflags & RFLAGS_IF);
+}
+END_TEST
+
 START_TEST(test_unscanned_code_is_left_to_the_scanner)
 {
 	harness_poke(vm, CODE_GPA, "\xfa\xf4", 2);
@@ -173,6 +194,7 @@ static Suite *ahead_suite(void)
 	tcase_add_test(t, test_ordinary_code_runs_natively_after_a_few_instructions);
 	tcase_add_test(t, test_a_read_of_device_memory_counts_as_a_trapper);
 	tcase_add_test(t, test_code_that_changed_is_decoded_anew);
+	tcase_add_test(t, test_a_remembered_patch_whose_decode_was_replaced_is_decoded_anew);
 	tcase_add_test(t, test_unscanned_code_is_left_to_the_scanner);
 	tcase_add_test(t, test_it_stops_where_an_interrupt_is_taken);
 	tcase_add_test(t, test_it_stops_at_an_exception);
