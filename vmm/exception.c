@@ -223,7 +223,7 @@ void exception_deliver_pending(struct vm *vm)
 	uint32_t first_err = v->exc.err;
 	bool first_has_err = v->exc.has_err;
 	uint64_t first_rip = v->rip, first_cr2 = v->cr2;
-	char detail[64] = "";
+	char detail[192] = "";
 	int rounds;
 
 	for (rounds = 0; v->exc.pending && rounds < 4; rounds++) {
@@ -244,7 +244,15 @@ void exception_deliver_pending(struct vm *vm)
 		    (vec == X86_PF && (next == X86_PF || contributory(next))))
 			vcpu_raise(v, X86_DF, true, 0);
 	}
-	if (first == X86_PF)
+	/* Trapeze sets RSVD for an address past RAM where no device is
+	 * (a kernel that assumes more memory than --mem gave it). */
+	if (first == X86_PF && (first_err & PFERR_RSVD))
+		snprintf(detail, sizeof(detail), " (address %#llx, error %#x: "
+			 "reserved bits, or past the guest's %llu MiB of RAM "
+			 "where no device is; --mem sets the RAM)",
+			 (unsigned long long)first_cr2, first_err,
+			 (unsigned long long)(vm->ram_size >> 20));
+	else if (first == X86_PF)
 		snprintf(detail, sizeof(detail), " (address %#llx, error %#x)",
 			 (unsigned long long)first_cr2, first_err);
 	else if (first_has_err)
