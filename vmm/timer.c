@@ -141,48 +141,35 @@ uint64_t timers_next(const struct timers *ts)
 
 uint64_t timers_wait(struct timers *ts)
 {
+	uint64_t guest = timers_guest_now(ts), host = timer_now();
 	uint64_t wait = UINT64_MAX;
 	unsigned i;
 
 	for (i = 0; i < ts->n; i++) {
 		const struct vtimer *t = ts->t[i];
-		uint64_t now = now_of(ts, t);
+		uint64_t now = t->host_clock ? host : guest;
+		uint64_t left = t->deadline > now ? t->deadline - now : 0;
 
-		if (t->deadline && (t->deadline <= now ? 0 : t->deadline - now)
-				   < wait)
-			wait = t->deadline <= now ? 0 : t->deadline - now;
+		if (t->deadline && left < wait)
+			wait = left;
 	}
 	return wait;
 }
 
 /*
- * Set the host timer for the first deadline.  A host-clock one is exact.
- * A guest-clock one is set as if the guest ran from now on: the time it
- * then spends in the monitor holds its clock back, so the host timer
- * comes early, and timers_run() sets it again for what is left.  It is
- * never late, and a round costs one signal, little beside the monitor's
- * time that made it early.
+ * Set the host timer for the first deadline, as if the guest ran from
+ * now on.  A host-clock one is exact.  For a guest-clock one, the time
+ * the guest then spends in the monitor holds its clock back, so the host
+ * timer comes early, and timers_run() sets it again for what is left.
+ * It is never late, and a round costs one signal, little beside the
+ * monitor's time that made it early.
  */
 static void arm_host(struct timers *ts)
 {
-	uint64_t now = timer_now(), guest = timers_guest_now(ts), host = 0;
+	uint64_t wait = timers_wait(ts);
+	uint64_t host = wait == UINT64_MAX ? 0 : timer_now() + wait;
 	struct itimerspec it;
-	unsigned i;
 
-	for (i = 0; i < ts->n; i++) {
-		const struct vtimer *t = ts->t[i];
-		uint64_t at;
-
-		if (!t->deadline)
-			continue;
-		if (t->host_clock)
-			at = t->deadline;
-		else
-			at = now + (t->deadline > guest ? t->deadline - guest
-							: 0);
-		if (!host || at < host)
-			host = at;
-	}
 	memset(&it, 0, sizeof(it));
 	it.it_value.tv_sec = host / 1000000000ull;
 	it.it_value.tv_nsec = host % 1000000000ull;

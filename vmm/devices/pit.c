@@ -169,7 +169,9 @@ void pit_io(void *opaque, uint16_t port, unsigned size, bool write,
 			if (p->port61 & 1)       /* the gate starts ch. 2 */
 				start(p, 2);
 		} else {
-			*val = p->port61 | (out_high(&p->ch[2], timers_guest_now(p->ts)) ? 0x20 : 0);
+			*val = p->port61 |
+			       (out_high(&p->ch[2], timers_guest_now(p->ts))
+					? 0x20 : 0);
 		}
 		return;
 	}
