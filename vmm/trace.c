@@ -216,25 +216,33 @@ static bool wanted(const struct trace *t, const struct trace_event *e)
 	return true;
 }
 
-/* Count the events noted so far in -c's rows, and forget them. */
+/* Count an event the filters let through in its -c row (the trap's first
+ * such row is remembered, to be charged the trap's time); NULL if the
+ * filters hold it back. */
+static struct summary_row *count_event(struct trace *t,
+				       const struct trace_event *e)
+{
+	struct summary_row *row =
+		&t->rows[e->kind][e->vector >= 0 ? (unsigned)e->vector
+						 : e->insn_id];
+
+	if (!wanted(t, e))
+		return NULL;
+	if (!t->first)
+		t->first = row;
+	row->count++;
+	t->total_events++;
+	t->seq++;
+	return row;
+}
+
+/* Count the events noted so far, and forget them. */
 static void count_events(struct trace *t)
 {
 	unsigned i;
 
-	for (i = 0; i < t->nev; i++) {
-		struct trace_event *e = &t->ev[i];
-		struct summary_row *row =
-			&t->rows[e->kind][e->vector >= 0 ? (unsigned)e->vector
-							 : e->insn_id];
-
-		if (!wanted(t, e))
-			continue;
-		if (!t->first)
-			t->first = row;
-		row->count++;
-		t->total_events++;
-		t->seq++;
-	}
+	for (i = 0; i < t->nev; i++)
+		count_event(t, &t->ev[i]);
 	t->nev = 0;
 }
 
@@ -460,37 +468,29 @@ void trace_end(struct vm *vm)
 	struct unwind_frames frames, *fr = NULL;
 	unsigned i;
 
-	/* The trap's monitor time goes to its first shown event. */
 	if (counts_only(t)) {
 		count_events(t);
-		if (t->first) {
-			t->first->tsc += dt;
-			t->total_tsc += dt;
-		}
-		return;
-	}
-	for (i = 0; i < t->nev; i++) {
-		struct trace_event *e = &t->ev[i];
-		struct summary_row *row =
-			&t->rows[e->kind][e->vector >= 0 ? (unsigned)e->vector
-							 : e->insn_id];
-		uint64_t cost;
+	} else {
+		for (i = 0; i < t->nev; i++) {
+			struct trace_event *e = &t->ev[i];
+			bool first = !t->first;
 
-		if (!wanted(t, e))
-			continue;
-		cost = dt;
-		dt = 0;
-		row->count++;
-		row->tsc += cost;
-		t->total_tsc += cost;
-		t->total_events++;
-		t->seq++;
-		if (t->unwind && !fr && unwind_stack(t->unwind, vm, &t->before,
-						     t->syms, &frames) == 0)
-			fr = &frames;
-		print_event(t, e, cost / t->tsc_per_ns / 1000.0, fr);
+			if (!count_event(t, e))
+				continue;
+			if (t->unwind && !fr &&
+			    unwind_stack(t->unwind, vm, &t->before, t->syms,
+					 &frames) == 0)
+				fr = &frames;
+			print_event(t, e, first ? dt / t->tsc_per_ns / 1000.0
+						: 0.0, fr);
+		}
+		t->nev = 0;
 	}
-	t->nev = 0;
+	/* The trap's monitor time goes to its first shown event. */
+	if (t->first) {
+		t->first->tsc += dt;
+		t->total_tsc += dt;
+	}
 }
 
 /* ---- -c ------------------------------------------------------------------ */
@@ -603,11 +603,10 @@ void trace_mmio(struct vm *vm, uint64_t gpa, const struct mmio_region *dev,
 	if (!e)
 		return;
 	if (insn) {
-		e->insn_id = vm->last_insn->id;
+		e->insn_id = insn->id;
 		snprintf(e->insn, sizeof(e->insn), "%.16s%s%.40s",
-			 vm->last_insn->mnemonic,
-			 vm->last_insn->op_str[0] ? " " : "",
-			 vm->last_insn->op_str);
+			 insn->mnemonic, insn->op_str[0] ? " " : "",
+			 insn->op_str);
 	}
 	if (!dev)
 		snprintf(e->effect, sizeof(e->effect), "%s of gpa 0x%llx: no "
