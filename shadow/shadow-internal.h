@@ -26,7 +26,7 @@
 #define TRAPEZE_SHADOW_INTERNAL_H
 
 #include "shadow.h"
-#include "x86.h"
+#include "trapeze/x86.h"
 
 #define NIL 0xffffffffu
 #define BLOCK_SHIFT 21                 /* 2 MiB: the largest mapping */

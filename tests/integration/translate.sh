@@ -1,5 +1,5 @@
 #!/bin/sh
-# The translation cache (vmm/bt.h): the paging guest's hot loops over the
+# The translation cache (vmm/engine/bt.h): the paging guest's hot loops over the
 # top of the address space run from it (traces made, accesses rewritten,
 # alias pages mapped, a trace linked to another) with the transcript of
 # paging.stdout, QEMU's (same-as-qemu.sh); with --no-translate the same

@@ -6,10 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "devices/uart.h"
+#include "dev/uart.h"
 #include "harness.h"
-#include "loader.h"
-#include "segment.h"
+#include "core/loader.h"
+#include "cpu/segment.h"
 #include "trapeze/abi.h"
 
 struct host_calls host_calls;

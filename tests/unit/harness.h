@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vm.h"
+#include "core/vm.h"
 
 #define CODE_GPA  0x200000ull
 #define DATA_GPA  0x280000ull

@@ -5,11 +5,11 @@
 #include <check.h>
 #include <string.h>
 
-#include "ahead.h"
-#include "decode.h"
+#include "engine/ahead.h"
+#include "cpu/decode.h"
 #include "check-main.h"
 #include "harness.h"
-#include "scan.h"
+#include "engine/scan.h"
 
 static struct vm *vm;
 

@@ -12,11 +12,11 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "bt.h"
+#include "engine/bt.h"
 #include "check-main.h"
-#include "emulate.h"
+#include "cpu/emulate.h"
 #include "trapeze/abi.h"
-#include "vcpu.h"
+#include "cpu/vcpu.h"
 
 #define FLAGS_ARITH 0x8d5ull     /* CF PF AF ZF SF OF */
 

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "check-main.h"
-#include "devices/crtc.h"
-#include "io.h"
+#include "dev/crtc.h"
+#include "dev/io.h"
 
 static struct io_bus bus;
 static struct crtc *c;

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "check-main.h"
-#include "debugreg.h"
-#include "vm.h"
+#include "cpu/debugreg.h"
+#include "core/vm.h"
 
 #ifndef TRAP_PERF
 #define TRAP_PERF 6

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "check-main.h"
-#include "decode.h"
+#include "cpu/decode.h"
 
 #define RIP 0x201000ull
 

@@ -7,11 +7,11 @@
 #include <string.h>
 
 #include "check-main.h"
-#include "exception.h"
+#include "cpu/exception.h"
 #include "harness.h"
-#include "irq.h"
-#include "devices/lapic.h"
-#include "devices/lapic-internal.h"
+#include "cpu/irq.h"
+#include "dev/lapic.h"
+#include "dev/lapic-internal.h"
 
 #define HANDLER 0x250000ull
 

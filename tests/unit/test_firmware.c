@@ -9,8 +9,8 @@
 #include <time.h>
 
 #include "check-main.h"
-#include "devices/acpi.h"
-#include "devices/fwcfg.h"
+#include "dev/acpi.h"
+#include "dev/fwcfg.h"
 
 static uint64_t item(struct fwcfg *f, uint16_t key, unsigned bytes)
 {

@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "check-main.h"
-#include "devices/i8042.h"
-#include "io.h"
+#include "dev/i8042.h"
+#include "dev/io.h"
 
 #define OBF 0x01
 #define SYS 0x04

@@ -12,10 +12,10 @@
 #include <unistd.h>
 
 #include "check-main.h"
-#include "devices/ide.h"
-#include "disk.h"
-#include "io.h"
-#include "timer.h"
+#include "dev/ide.h"
+#include "host/disk.h"
+#include "dev/io.h"
+#include "dev/timer.h"
 
 /* Register offsets and bits, from the ATA specification. */
 enum { DATA = 0, ERROR = 1, COUNT = 2, LBA0 = 3, LBA1 = 4, LBA2 = 5,

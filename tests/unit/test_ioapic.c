@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "check-main.h"
-#include "devices/ioapic.h"
-#include "devices/lapic.h"
-#include "timer.h"
+#include "dev/ioapic.h"
+#include "dev/lapic.h"
+#include "dev/timer.h"
 
 static struct timers ts;
 static struct lapic *l;

@@ -9,9 +9,9 @@
 #include <time.h>
 
 #include "check-main.h"
-#include "devices/lapic.h"
-#include "mmio.h"
-#include "timer.h"
+#include "dev/lapic.h"
+#include "dev/mmio.h"
+#include "dev/timer.h"
 
 static struct timers ts;
 static struct lapic *l;

@@ -14,7 +14,7 @@
 
 #include "check-main.h"
 #include "harness.h"
-#include "loader.h"
+#include "core/loader.h"
 #include "trapeze/abi.h"
 #include "trapeze/multiboot.h"
 

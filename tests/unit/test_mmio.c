@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "check-main.h"
-#include "devices/lapic.h"
+#include "dev/lapic.h"
 #include "harness.h"
 #include "trapeze/abi.h"
 

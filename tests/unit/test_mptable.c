@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "check-main.h"
-#include "mptable.h"
+#include "core/mptable.h"
 
 #define RAM (1u << 20)
 #define GPA 0xf0000u

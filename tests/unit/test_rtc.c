@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "check-main.h"
-#include "devices/rtc.h"
+#include "dev/rtc.h"
 
 #define NS 1000000000ull
 

@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "check-main.h"
-#include "decode.h"
+#include "cpu/decode.h"
 #include "harness.h"
-#include "scan.h"
+#include "engine/scan.h"
 
 static struct vm *vm;
 

@@ -12,7 +12,7 @@
 
 #include "check-main.h"
 #include "shadow.h"
-#include "x86.h"
+#include "trapeze/x86.h"
 
 #define RAM (16ull << 20)
 #define ROOT 0x10000ull           /* PML4 */

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "check-main.h"
-#include "terminal.h"
+#include "host/terminal.h"
 
 static bool armed;
 static enum terminal_action act;

@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "check-main.h"
-#include "timer.h"
+#include "dev/timer.h"
 
 #define SIG (SIGRTMIN + 1)
 

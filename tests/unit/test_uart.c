@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "check-main.h"
-#include "devices/uart.h"
-#include "io.h"
+#include "dev/uart.h"
+#include "dev/io.h"
 #include "trapeze/abi.h"
 
 /* Register offsets and bits, from the data sheet (not from uart.c). */

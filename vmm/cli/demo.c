@@ -1,0 +1,389 @@
+/*
+ * `trapeze demo popek-goldberg`: x86 fails the Popek-Goldberg condition,
+ * shown instruction by instruction.
+ *
+ * The demonstration guest (guest-kit/examples/popek-goldberg.c, built into
+ * this binary) runs each sensitive unprivileged instruction at what it
+ * believes is CPL 0 and prints what it saw.  This command runs it three
+ * ways and puts the answers side by side:
+ *   - under pure trap-and-emulate (--cpu=trap): what the guest gets when
+ *     only faulting instructions reach the monitor;
+ *   - with the scanner (--cpu=scan): the monitor's answers;
+ *   - under QEMU, when installed: what real CPL-0 hardware answers (an
+ *     emulated CPU, but one whose guest code really runs at CPL 0).
+ * and a native probe says which instructions fault at CPL 3 on this host.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/demo.h"
+#include "cli/embedded.h"
+#include "host/hostcpu.h"
+#include "cli/probe.h"
+#include "core/vm.h"
+
+
+#define VALUE_MAX 48
+#define OUT_MAX 16384
+#define QEMU_TIMEOUT 120
+
+static const struct row {
+	const char *key;          /* the guest's PG line */
+	enum probe_insn probe;
+} rows[] = {
+	{ "sgdt", PROBE_SGDT }, { "sidt", PROBE_SIDT }, { "sldt", PROBE_SLDT },
+	{ "smsw", PROBE_SMSW }, { "pushf", PROBE_PUSHF },
+	{ "popf", PROBE_POPF }, { "lar", PROBE_LAR }, { "lsl", PROBE_LSL },
+	{ "verr", PROBE_VERR }, { "verw", PROBE_VERW }, { "pop", PROBE_POP },
+	{ "push", PROBE_PUSH }, { "call", PROBE_CALL }, { "jmp", PROBE_JMP },
+	{ "int", PROBE_INT }, { "ret", PROBE_RET }, { "str", PROBE_STR },
+	{ "mov", PROBE_MOV }, { "cpuid", PROBE_CPUID },
+};
+#define NROWS (sizeof(rows) / sizeof(rows[0]))
+
+enum run { RUN_TRAP, RUN_SCAN, RUN_QEMU, NRUNS };
+
+struct results {
+	char v[NRUNS][NROWS][VALUE_MAX];
+	bool have[NRUNS];
+	char why[NRUNS][128];        /* why a run is missing */
+};
+
+/* Run argv with stdout captured (at most OUT_MAX bytes); stderr is
+ * dropped.  Returns the exit status, or -1. */
+static int run_capture(char *const argv[], char *out, int timeout_s)
+{
+	int fds[2], status = -1;
+	size_t len = 0;
+	time_t end = time(NULL) + timeout_s;
+	pid_t pid;
+
+	if (pipe(fds) != 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(fds[1], 1);
+		dup2(null, 2);
+		dup2(null, 0);
+		close(fds[0]);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	while (pid > 0 && time(NULL) < end) {
+		struct pollfd p = { fds[0], POLLIN, 0 };
+		ssize_t n;
+
+		if (poll(&p, 1, 1000) <= 0)
+			continue;
+		n = read(fds[0], out + len, OUT_MAX - 1 - len);
+		if (n <= 0)
+			break;
+		len += n;
+	}
+	out[len] = 0;
+	close(fds[0]);
+	if (pid > 0) {
+		if (time(NULL) >= end)
+			kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Pick the "PG row value" lines out of a transcript. */
+static bool parse(const char *out, char v[NROWS][VALUE_MAX])
+{
+	bool done = false;
+	unsigned i;
+
+	for (i = 0; i < NROWS; i++)
+		snprintf(v[i], VALUE_MAX, "(no answer)");
+	while (out && *out) {
+		const char *eol = strchr(out, '\n');
+		size_t n = eol ? (size_t)(eol - out) : strlen(out);
+
+		if (n > 3 && !strncmp(out, "PG ", 3)) {
+			if (n == 7 && !strncmp(out + 3, "done", 4))
+				done = true;
+			for (i = 0; i < NROWS; i++) {
+				size_t k = strlen(rows[i].key);
+
+				if (n > 4 + k && !strncmp(out + 3, rows[i].key, k) &&
+				    out[3 + k] == ' ')
+					snprintf(v[i], VALUE_MAX, "%.*s",
+						 (int)(n - 4 - k), out + 4 + k);
+			}
+		}
+		out = eol ? eol + 1 : NULL;
+	}
+	return done;
+}
+
+static void run_trapeze(struct results *r, enum run which, const char *guest)
+{
+	char exe[4096], *out = malloc(OUT_MAX);
+	char *argv[] = { exe, "run", which == RUN_TRAP ? "--cpu=trap"
+						       : "--cpu=scan",
+			 "--quiet", "--timeout=60", (char *)guest, NULL };
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0 || !out) {
+		snprintf(r->why[which], sizeof(r->why[which]),
+			 "cannot find this program");
+		free(out);
+		return;
+	}
+	exe[n] = 0;
+	run_capture(argv, out, 90);
+	r->have[which] = parse(out, r->v[which]);
+	if (!r->have[which])
+		snprintf(r->why[which], sizeof(r->why[which]),
+			 "the guest did not finish under trapeze");
+	free(out);
+}
+
+static void run_qemu(struct results *r, const char *guest)
+{
+	const char *qemu = getenv("QEMU") ? getenv("QEMU")
+					  : "qemu-system-x86_64";
+	char *out = malloc(OUT_MAX);
+	char *argv[] = { (char *)qemu, "-cpu", "max", "-m", "64",
+			 "-display", "none", "-serial", "stdio",
+			 "-monitor", "none", "-no-reboot", "-device",
+			 "isa-debug-exit,iobase=0xf4,iosize=4", "-kernel",
+			 (char *)guest, NULL };
+	int st;
+
+	if (!out)
+		return;
+	st = run_capture(argv, out, QEMU_TIMEOUT);
+	r->have[RUN_QEMU] = parse(out, r->v[RUN_QEMU]);
+	if (!r->have[RUN_QEMU])
+		snprintf(r->why[RUN_QEMU], sizeof(r->why[RUN_QEMU]),
+			 st == 127 ? "%s is not installed (Debian: "
+				     "qemu-system-x86)"
+				   : "%s did not run the guest to the end",
+			 qemu);
+	free(out);
+}
+
+static const char *probe_word(enum probe_result p)
+{
+	return p == PROBE_TRAPS ? "yes" : p == PROBE_HIDDEN ? "hidden" : "no";
+}
+
+static void print_header(const struct host_features *h)
+{
+	printf("Popek and Goldberg on x86-64: sensitive instructions that do "
+	       "not trap\n\n"
+	       "Trap-and-emulate works only if every sensitive instruction "
+	       "traps when run\n"
+	       "outside the most privileged mode.  Robin and Irvine (2000) "
+	       "counted 17\n"
+	       "sensitive, unprivileged IA-32 instructions, usually listed as "
+	       "the 18\n"
+	       "mnemonics below.  The guest runs each at what it believes is "
+	       "CPL 0 and\n"
+	       "reports what it saw; cpuid is added, for what it "
+	       "reveals.\n\n");
+	printf("This host: %s, FSGSBASE %s, CPUID faulting %s,\n"
+	       "UMIP %s.\n", h->vendor, h->fsgsbase ? "on" : "off",
+	       h->cpuid_faulting ? "available" : "not available (cpuid "
+						 "cannot be made to trap)",
+	       h->umip ? "on (sgdt, sidt, sldt, smsw and str fault, and Linux "
+			 "answers them itself)"
+		       : "off");
+}
+
+static void print_table(const struct results *r,
+			const enum probe_result probe[PROBE_COUNT])
+{
+	bool ref = r->have[RUN_QEMU];
+	unsigned i, silent = 0, scan_wrong = 0, trap_wrong = 0;
+
+	printf("\n%-7s %-7s  %-22s %-22s %-22s  %s\n", "", "traps", "pure "
+	       "trap-and-emulate", "with the scanner", "real CPL 0 (QEMU)",
+	       "verdict");
+	printf("%-7s %-7s  %-22s %-22s %-22s  %s\n", "insn", "at CPL3",
+	       "(--cpu=trap) sees", "(--cpu=scan) sees", "sees",
+	       ref ? "trap  scan" : "trap vs scan");
+	for (i = 0; i < NROWS; i++) {
+		const char *t = r->v[RUN_TRAP][i], *s = r->v[RUN_SCAN][i];
+		const char *q = ref ? r->v[RUN_QEMU][i] : "-";
+		bool t_ok = ref ? !strcmp(t, q) : !strcmp(t, s);
+		bool s_ok = !ref || !strcmp(s, q);
+
+		printf("%-7s %-7s  %-22s %-22s %-22s  ", rows[i].key,
+		       probe_word(probe[rows[i].probe]), t, s, q);
+		if (ref)
+			printf("%-5s %s\n", t_ok ? "ok" : "WRONG",
+			       s_ok ? "ok" : "WRONG");
+		else
+			printf("%s\n", t_ok ? "same" : "differ");
+		trap_wrong += !t_ok;
+		scan_wrong += !s_ok;
+		silent += !t_ok && probe[rows[i].probe] != PROBE_TRAPS;
+	}
+	printf("\ntraps at CPL3: yes = the CPU faults and the monitor sees "
+	       "it; no = it runs natively;\n"
+	       "  hidden = it faults, but Linux answers it for the process: "
+	       "to the monitor, no.\n");
+	printf("WRONG: the guest's answer differs from real CPL 0.\n\n");
+	if (ref)
+		printf("Pure trap-and-emulate: %u of %zu rows are silent "
+		       "failures (a wrong answer from an\n"
+		       "instruction the monitor never saw).  With the scanner: "
+		       "%u wrong.\n", silent, NROWS, scan_wrong);
+	else
+		printf("No CPL-0 reference: %s.\nPure trap-and-emulate "
+		       "disagrees with the scanner on %u of %zu rows.\n",
+		       r->why[RUN_QEMU], trap_wrong, NROWS);
+	printf("\nIn 64-bit mode PUSH CS/SS/DS/ES, POP SS/DS/ES and the "
+	       "direct far CALL and JMP\n"
+	       "(ptr16:32) are invalid opcodes (AMD64 dropped them with most "
+	       "of segmentation):\n"
+	       "the POP, PUSH, CALL and JMP rows use FS and the indirect far "
+	       "forms.  INT n\n"
+	       "traps on this host because Linux's IDT gates have DPL 0.\n");
+}
+
+/* What --check holds: the scanner is right on every row, and pure
+ * trap-and-emulate is wrong exactly on the rows this host does not trap. */
+static int check_theory(const struct results *r,
+			const enum probe_result probe[PROBE_COUNT])
+{
+	unsigned i;
+	int bad = 0;
+
+	for (i = 0; i < NROWS; i++) {
+		bool t_ok = !strcmp(r->v[RUN_TRAP][i], r->v[RUN_QEMU][i]);
+		bool s_ok = !strcmp(r->v[RUN_SCAN][i], r->v[RUN_QEMU][i]);
+		bool traps = probe[rows[i].probe] == PROBE_TRAPS;
+
+		if (!s_ok) {
+			fprintf(stderr, "check: %s: the scanner's answer '%s' "
+				"is not CPL 0's '%s'\n", rows[i].key,
+				r->v[RUN_SCAN][i], r->v[RUN_QEMU][i]);
+			bad = 1;
+		}
+		if (t_ok != traps) {
+			fprintf(stderr, "check: %s: it %s on this host, yet "
+				"trap-and-emulate is %s\n", rows[i].key,
+				traps ? "traps" : "does not trap",
+				t_ok ? "right" : "wrong");
+			bad = 1;
+		}
+	}
+	return bad;
+}
+
+void demo_usage(FILE *f)
+{
+	fputs("Usage: trapeze demo popek-goldberg [OPTIONS]\n"
+	      "Show, instruction by instruction, how x86 fails the "
+	      "Popek-Goldberg condition\n"
+	      "and how the scanner repairs it: the built-in demonstration "
+	      "guest runs under\n"
+	      "--cpu=trap, under --cpu=scan and, when installed, under QEMU "
+	      "(real CPL 0).\n\n"
+	      "      --guest=FILE  run this image instead of the built-in "
+	      "one\n"
+	      "      --no-qemu     leave out the CPL-0 reference column\n"
+	      "      --check       exit 1 unless the scanner matches CPL 0 "
+	      "on every row and\n"
+	      "                    trap-and-emulate is wrong exactly where "
+	      "the host does not\n"
+	      "                    trap (needs QEMU; 77 without it)\n"
+	      "  -h, --help        show this help\n", f);
+}
+
+int cmd_demo(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "guest", required_argument, NULL, 'g' },
+		{ "no-qemu", no_argument, NULL, 'n' },
+		{ "check", no_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct results r;
+	enum probe_result probe[PROBE_COUNT];
+	struct host_features host;
+	const char *given = NULL, *guest;
+	char tmp[4096];
+	bool qemu = true, check = false;
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'g': given = optarg; break;
+		case 'n': qemu = false; break;
+		case 'c': check = true; break;
+		case 'h': demo_usage(stdout); return 0;
+		default:
+			fprintf(stderr, "trapeze: demo: unknown option '%s' "
+				"(see trapeze demo --help)\n", argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc || strcmp(argv[optind], "popek-goldberg") != 0 ||
+	    optind + 1 < argc) {
+		fprintf(stderr, "trapeze: demo: %s (the demonstration is "
+			"popek-goldberg)\n",
+			optind < argc ? "unknown demonstration" : "which one?");
+		return EXIT_USAGE;
+	}
+	if (given && access(given, R_OK) != 0) {
+		fprintf(stderr, "trapeze: demo: %s: %s\n", given,
+			strerror(errno));
+		return EXIT_USAGE;
+	}
+	guest = given;
+	if (!guest) {
+		if (embedded_path(EMBEDDED_POPEK_GOLDBERG, tmp, sizeof(tmp))) {
+			fprintf(stderr, "trapeze: demo: cannot hold the "
+				"built-in guest: %s\n", strerror(errno));
+			return EXIT_INTERNAL;
+		}
+		guest = tmp;
+	}
+	hostcpu_detect(&host);
+	if (probe_host(host.umip, host.cpuid_faulting, probe) != 0)
+		memset(probe, 0, sizeof(probe));
+	run_trapeze(&r, RUN_TRAP, guest);
+	run_trapeze(&r, RUN_SCAN, guest);
+	if (qemu)
+		run_qemu(&r, guest);
+	else
+		snprintf(r.why[RUN_QEMU], sizeof(r.why[RUN_QEMU]),
+			 "--no-qemu");
+	if (!r.have[RUN_TRAP] || !r.have[RUN_SCAN]) {
+		fprintf(stderr, "trapeze: demo: %s\n",
+			r.have[RUN_TRAP] ? r.why[RUN_SCAN] : r.why[RUN_TRAP]);
+		return EXIT_INTERNAL;
+	}
+	print_header(&host);
+	print_table(&r, probe);
+	if (!check)
+		return 0;
+	if (!r.have[RUN_QEMU]) {
+		fprintf(stderr, "check: skipped: %s\n", r.why[RUN_QEMU]);
+		return 77;
+	}
+	return check_theory(&r, probe);
+}

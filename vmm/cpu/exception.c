@@ -1,0 +1,264 @@
+/*
+ * Event delivery into the guest (see exception.h).  This is what makes a
+ * guest kernel's own handlers run: the host delivered SIGSEGV to us, and we
+ * deliver the vector the guest's hardware would have raised, on the guest's
+ * stack, through the guest's IDT.
+ */
+#include <stdio.h>
+
+#include "cpu/exception.h"
+#include "cpu/gmem.h"
+#include "cpu/irq.h"
+#include "cpu/segment.h"
+#include "trace/trace.h"
+#include "core/vm.h"
+
+/* Exceptions whose frame marks RF, so that a restarted instruction does
+ * not hit its instruction breakpoint again (SDM vol. 3A 17.3.1.1). */
+static bool is_fault(unsigned vector)
+{
+	switch (vector) {
+	case X86_DE: case X86_BR: case X86_UD: case X86_NM: case X86_TS:
+	case X86_NP: case X86_SS: case X86_GP: case X86_PF: case X86_MF:
+	case X86_AC: case X86_XM: case X86_VE: case X86_CP:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static uint32_t idt_err(unsigned vector, enum event_kind kind)
+{
+	return vector * 8 + ERR_IDT + (kind == EV_EXTERNAL ? ERR_EXT : 0);
+}
+
+struct gate {
+	uint16_t sel;
+	uint64_t offset;
+	unsigned type, dpl, ist;
+	bool present;
+};
+
+/* Read and check an IDT gate.  Long mode gates are 16 bytes, legacy 8. */
+static bool read_gate(struct vm *vm, unsigned vector, enum event_kind kind,
+		      struct gate *g)
+{
+	struct vcpu *v = &vm->cpu;
+	bool lm = vcpu_long_mode(v);
+	unsigned size = lm ? 16 : 8;
+	uint32_t raw[4] = { 0 };
+
+	if ((uint64_t)vector * size + size - 1 > v->idtr.limit ||
+	    !gmem_read(vm, v->idtr.base + vector * size, raw, size,
+		       ACC_SUPER)) {
+		if (!v->exc.pending)
+			vcpu_raise_gp(v, idt_err(vector, kind));
+		return false;
+	}
+	g->sel = raw[0] >> 16;
+	g->offset = (raw[0] & 0xffff) | (raw[1] & 0xffff0000u) |
+		    (lm ? (uint64_t)raw[2] << 32 : 0);
+	g->type = (raw[1] >> 8) & 0x1f;   /* with the S bit, which must be 0 */
+	g->dpl = (raw[1] >> 13) & 3;
+	g->present = (raw[1] >> 15) & 1;
+	g->ist = lm ? raw[1] & 7 : 0;
+	if (lm ? (g->type != SYS_INTR_GATE && g->type != SYS_TRAP_GATE)
+	       : (g->type != 0x6 && g->type != 0x7 && g->type != 0xe &&
+		  g->type != 0xf)) {
+		vcpu_raise_gp(v, idt_err(vector, kind));
+		return false;
+	}
+	if ((kind == EV_SOFT_INT) && g->dpl < vcpu_cpl(v)) {
+		vcpu_raise_gp(v, idt_err(vector, kind));
+		return false;
+	}
+	if (!g->present) {
+		vcpu_raise(v, X86_NP, true, idt_err(vector, kind));
+		return false;
+	}
+	return true;
+}
+
+/* The stack pointer for privilege level cpl (or IST slot ist) from the
+ * TSS (SDM vol. 3A 7.7 for 64-bit, 7.2.1 for 32-bit). */
+static bool tss_stack(struct vm *vm, unsigned cpl, unsigned ist,
+		      uint64_t *rsp, uint16_t *ss)
+{
+	struct vcpu *v = &vm->cpu;
+	uint32_t off = vcpu_long_mode(v) ? (ist ? 0x24 + 8 * (ist - 1)
+						: 4 + 8 * cpl)
+					 : 4 + 8 * cpl;
+	unsigned len = vcpu_long_mode(v) ? 8 : 6;
+	uint8_t buf[8] = { 0 };
+
+	if (off + len - 1 > v->tr.limit || !(v->tr.attr & SEG_P)) {
+		vcpu_raise(v, X86_TS, true, v->tr.sel & 0xfffc);
+		return false;
+	}
+	if (!gmem_read(vm, v->tr.base + off, buf, len, ACC_SUPER))
+		return false;
+	if (vcpu_long_mode(v)) {
+		*rsp = buf[0] | (uint64_t)buf[1] << 8 | (uint64_t)buf[2] << 16 |
+		       (uint64_t)buf[3] << 24 | (uint64_t)buf[4] << 32 |
+		       (uint64_t)buf[5] << 40 | (uint64_t)buf[6] << 48 |
+		       (uint64_t)buf[7] << 56;
+		*ss = cpl;
+	} else {
+		*rsp = buf[0] | buf[1] << 8 | buf[2] << 16 |
+		       (uint32_t)buf[3] << 24;
+		*ss = buf[4] | buf[5] << 8;
+	}
+	return true;
+}
+
+static bool push_frame(struct vm *vm, uint64_t rsp, const uint64_t *vals,
+		       unsigned n, unsigned width)
+{
+	uint8_t buf[7 * 8];
+	unsigned i, j;
+
+	/* vals[] is in push order; memory holds the last push lowest. */
+	for (i = 0; i < n; i++)
+		for (j = 0; j < width; j++)
+			buf[(n - 1 - i) * width + j] = vals[i] >> (8 * j);
+	return gmem_write(vm, rsp - n * width, buf, n * width,
+			  ACC_SUPER | ACC_STACK);
+}
+
+bool event_deliver(struct vm *vm, unsigned vector, enum event_kind kind,
+		   bool has_err, uint32_t err)
+{
+	struct vcpu *v = &vm->cpu;
+	unsigned cpl = vcpu_cpl(v), new_cpl;
+	bool lm = vcpu_long_mode(v), switch_stack;
+	unsigned width = lm ? 8 : 4;
+	struct segment old_cs = v->seg[SR_CS], old_ss = v->seg[SR_SS];
+	uint64_t rsp, vals[6], rflags = v->rflags;
+	uint16_t new_ss = 0;
+	struct gate g;
+	unsigned n = 0;
+
+	if (!read_gate(vm, vector, kind, &g))
+		return false;
+	if (!lm && !(g.type & 8))
+		width = 2;        /* 16-bit gate */
+	/* Check the target code segment at the level it will run. */
+	{
+		struct descriptor d;
+
+		if ((g.sel & ~3u) == 0) {
+			vcpu_raise_gp(v, kind == EV_EXTERNAL ? ERR_EXT : 0);
+			return false;
+		}
+		if (!desc_read(vm, g.sel, &d, false, X86_GP))
+			return false;
+		if (!desc_is_code(&d) || desc_dpl(&d) > cpl ||
+		    (lm && !((d.hi >> 8) & SEG_L))) {
+			vcpu_raise_gp(v, (g.sel & 0xfffc) +
+					 (kind == EV_EXTERNAL ? ERR_EXT : 0));
+			return false;
+		}
+		new_cpl = (desc_type(&d) & SEG_TYPE_DC) ? cpl : desc_dpl(&d);
+	}
+	switch_stack = new_cpl < cpl || g.ist;
+	rsp = v->gpr[RSP];
+	if (switch_stack && !tss_stack(vm, new_cpl, g.ist, &rsp, &new_ss))
+		return false;
+	if (lm)
+		rsp &= ~0xfull;
+	else if (!switch_stack)
+		rsp &= 0xffffffffull;
+
+	if (is_fault(vector) && kind == EV_FAULT)
+		rflags |= RFLAGS_RF;
+	if (lm || new_cpl < cpl) {
+		vals[n++] = old_ss.sel;
+		vals[n++] = v->gpr[RSP];
+	}
+	vals[n++] = rflags;
+	vals[n++] = old_cs.sel;
+	vals[n++] = v->rip;
+	if (has_err)
+		vals[n++] = err;
+	if (!push_frame(vm, rsp, vals, n, width))
+		return false;
+
+	if (!seg_load_cs(vm, g.sel, new_cpl))
+		return false;
+	if (new_cpl < cpl) {
+		if (lm)
+			seg_set_null(&v->seg[SR_SS], new_cpl);
+		else if (!seg_load_data(vm, SR_SS, new_ss)) {
+			v->seg[SR_CS] = old_cs;
+			return false;
+		}
+	}
+	v->gpr[RSP] = rsp - n * width;
+	v->rip = g.offset;
+	v->rflags &= ~(RFLAGS_TF | RFLAGS_NT | RFLAGS_RF | RFLAGS_VM);
+	if (!(g.type & 1))   /* interrupt gate, not trap gate */
+		v->rflags &= ~RFLAGS_IF;
+	if (new_cpl != cpl)
+		vm_cpl_changed(vm);
+	if (vector == X86_PF && kind != EV_EXTERNAL)
+		irq_note_cr2(vm, v->cr2);
+	vm->stats.exceptions++;
+	if (vm->trace)
+		trace_event(vm, vector, kind == EV_EXTERNAL, has_err, err,
+			    vals[has_err ? n - 2 : n - 1], old_cs.sel);
+	return true;
+}
+
+/* Classes for double-fault detection (SDM vol. 3A table 6-5). */
+static bool contributory(unsigned v)
+{
+	return v == X86_DE || v == X86_TS || v == X86_NP || v == X86_SS ||
+	       v == X86_GP;
+}
+
+void exception_deliver_pending(struct vm *vm)
+{
+	struct vcpu *v = &vm->cpu;
+	unsigned first = v->exc.vector, vec = first;
+	uint32_t first_err = v->exc.err;
+	bool first_has_err = v->exc.has_err;
+	uint64_t first_rip = v->rip, first_cr2 = v->cr2;
+	char detail[192] = "";
+	int rounds;
+
+	for (rounds = 0; v->exc.pending && rounds < 4; rounds++) {
+		bool has_err = v->exc.has_err;
+		uint32_t err = v->exc.err;
+		unsigned next;
+
+		vec = v->exc.vector;
+		v->exc.pending = false;
+		if (event_deliver(vm, vec, vec == X86_DB || vec == X86_OF ||
+					   vec == X86_BP ? EV_TRAP : EV_FAULT,
+				  has_err, err))
+			return;
+		next = v->exc.vector;
+		if (vec == X86_DF)
+			break;
+		if ((contributory(vec) && contributory(next)) ||
+		    (vec == X86_PF && (next == X86_PF || contributory(next))))
+			vcpu_raise(v, X86_DF, true, 0);
+	}
+	/* Trapeze sets RSVD for an address past RAM where no device is
+	 * (a kernel that assumes more memory than --mem gave it). */
+	if (first == X86_PF && (first_err & PFERR_RSVD))
+		snprintf(detail, sizeof(detail), " (address %#llx, error %#x: "
+			 "reserved bits, or past the guest's %llu MiB of RAM "
+			 "where no device is; --mem sets the RAM)",
+			 (unsigned long long)first_cr2, first_err,
+			 (unsigned long long)(vm->ram_size >> 20));
+	else if (first == X86_PF)
+		snprintf(detail, sizeof(detail), " (address %#llx, error %#x)",
+			 (unsigned long long)first_cr2, first_err);
+	else if (first_has_err)
+		snprintf(detail, sizeof(detail), " (error %#x)", first_err);
+	vm_crash(vm, "triple fault: %s%s at rip %#llx could not be delivered "
+		 "(IDT base %#llx limit %#x)", exception_name(first), detail,
+		 (unsigned long long)first_rip,
+		 (unsigned long long)v->idtr.base, v->idtr.limit);
+}

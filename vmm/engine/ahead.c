@@ -1,0 +1,226 @@
+/*
+ * Running ahead of a trap (see ahead.h).
+ *
+ * Each instruction at RIP is one of three kinds:
+ *   - a trapper: one the scanner patched, or one the emulator handles
+ *     that is not ordinary (cli, in, out, mov to cr3, a privileged
+ *     instruction...).  It would have cost a signal: emulating it now is
+ *     the saving.
+ *   - ordinary: mov, lea, push, pop, the ALU and flag instructions, direct
+ *     jumps and calls.  They run natively at full speed, so the monitor
+ *     emulates at most AHEAD_PLAIN_RUN of them in a row, betting that a
+ *     trapper follows; the bet costs less than one signal when it loses.
+ *     One that reached device memory would have trapped (a kernel's read
+ *     of its local APIC's ID, say): it counts as a trapper.
+ *   - anything else (string instructions, SSE, whatever the emulator does
+ *     not know): the guest resumes natively there.
+ */
+#include "engine/ahead.h"
+#include "cpu/debugreg.h"
+#include "cpu/decode.h"
+#include "cpu/emulate.h"
+#include "cpu/gmem.h"
+#include "cpu/irq.h"
+#include "engine/scan.h"
+#include "shadow.h"
+#include "trace/trace.h"
+#include "core/vm.h"
+
+enum kind { K_STOP, K_PLAIN, K_TRAPPER };
+
+static uint8_t kinds[X86_INS_ENDING];
+
+void ahead_init(void)
+{
+	static const unsigned plain[] = {
+		X86_INS_MOV, X86_INS_MOVABS, X86_INS_MOVZX, X86_INS_MOVSX,
+		X86_INS_MOVSXD, X86_INS_LEA, X86_INS_NOP, X86_INS_XCHG,
+		X86_INS_ADD, X86_INS_ADC, X86_INS_SUB, X86_INS_SBB,
+		X86_INS_AND, X86_INS_OR, X86_INS_XOR, X86_INS_CMP,
+		X86_INS_TEST, X86_INS_INC, X86_INS_DEC, X86_INS_NOT,
+		X86_INS_NEG, X86_INS_PUSH, X86_INS_POP, X86_INS_JMP,
+		X86_INS_CALL, X86_INS_LEAVE, X86_INS_SHL, X86_INS_SAL,
+		X86_INS_SHR, X86_INS_SAR, X86_INS_IMUL,
+	};
+	static const unsigned stop[] = {
+		/* Ordinary, but long or rare: they run natively. */
+		X86_INS_STOSB, X86_INS_STOSW, X86_INS_STOSD, X86_INS_STOSQ,
+		X86_INS_MOVSB, X86_INS_MOVSW, X86_INS_MOVSD, X86_INS_MOVSQ,
+		X86_INS_LODSB, X86_INS_LODSW, X86_INS_LODSD, X86_INS_LODSQ,
+		X86_INS_SCASB, X86_INS_SCASW, X86_INS_SCASD, X86_INS_SCASQ,
+		X86_INS_CMPSB, X86_INS_CMPSW, X86_INS_CMPSD, X86_INS_CMPSQ,
+		X86_INS_BT, X86_INS_BTS, X86_INS_BTR, X86_INS_BTC,
+		X86_INS_CMPXCHG, X86_INS_XADD,
+	};
+	const struct emu_entry *e;
+	unsigned i;
+
+	emulate_init();
+	for (i = 0; i < X86_INS_ENDING; i++)
+		kinds[i] = emulate_lookup(i) ? K_TRAPPER : K_STOP;
+	for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+		kinds[plain[i]] = K_PLAIN;
+	for (e = emu_plain_table; e->fn; e++)
+		kinds[e->id] = K_PLAIN;
+	for (i = 0; i < sizeof(stop) / sizeof(stop[0]); i++)
+		kinds[stop[i]] = K_STOP;
+}
+
+/* The instruction at RIP as the guest wrote it, and its kind. */
+static const cs_insn *look_up(struct vm *vm, enum kind *k, bool *patched)
+{
+	struct vcpu *v = &vm->cpu;
+	uint8_t bytes[INSN_MAX];
+	uint32_t pf_err;
+	const cs_insn *insn;
+	uint64_t gpa;
+	size_t n;
+
+	/* Only what the scanner vetted: the rest is scanned first, when
+	 * the guest resumes, as if it had trapped here. */
+	if (!gmem_code_gpa(vm, v->rip, &gpa) || !scan_vetted(vm, gpa))
+		return NULL;
+	if ((insn = scan_patch_at(vm, v->rip, gpa))) {
+		*k = K_TRAPPER;
+		*patched = true;
+		return insn;
+	}
+	if (!(n = gmem_fetch(vm, v->rip, bytes, sizeof(bytes), &pf_err)))
+		return NULL;
+	insn = decode(vm->dec, vcpu_mode(v), v->rip, bytes, n);
+	*k = insn ? (enum kind)kinds[insn->id] : K_STOP;
+	return insn;
+}
+
+/*
+ * What look_up() found at an address holds while the guest's
+ * translations (the shadow's generation), its code (the scanner's mark),
+ * its privilege level and mode stay put, and the decoder's slot still
+ * holds the instruction (a patched one's original is decoded there
+ * too): a kernel's hot paths, run ahead again and again, skip the walk,
+ * the scanner's tables and the byte compare.
+ */
+#define SEEN_SLOTS 4096
+
+static struct seen {
+	uint64_t rip, gen, code;
+	const cs_insn *insn;
+	uint8_t kind, patched, cpl, mode;
+} seen[SEEN_SLOTS];
+
+static const cs_insn *next_insn(struct vm *vm, enum kind *k, bool *patched)
+{
+	struct vcpu *v = &vm->cpu;
+	struct seen *s = &seen[(v->rip ^ (v->rip >> 12)) % SEEN_SLOTS];
+	uint64_t gen = shadow_generation(vm->mmu);
+	uint64_t code = vm->scan ? scan_code_mark(vm->scan) : 0;
+	unsigned cpl = vcpu_cpl(v), mode = vcpu_mode(v);
+	const cs_insn *insn;
+
+	if (s->insn && s->rip == v->rip && s->gen == gen && s->code == code &&
+	    s->cpl == cpl && s->mode == mode &&
+	    decode_holds(vm->dec, mode, v->rip, s->insn)) {
+		*k = (enum kind)s->kind;
+		*patched = s->patched;
+		return s->insn;
+	}
+	insn = look_up(vm, k, patched);
+	*s = (struct seen){ v->rip, gen, code, insn, (uint8_t)*k,
+			    (uint8_t)*patched, (uint8_t)cpl, (uint8_t)mode };
+	return insn;
+}
+
+/*
+ * Where a run of ordinary instructions led nowhere (AHEAD_PLAIN_RUN of
+ * them and no trapper), the next run from there is probably as long:
+ * such starts are remembered, and skipped but for one try in COLD_RETRY
+ * in case the code's path changed.
+ */
+#define COLD_SLOTS 1024
+#define COLD_RETRY 16
+
+static struct { uint64_t gva; unsigned seen; } cold[COLD_SLOTS];
+
+static bool is_cold(uint64_t gva)
+{
+	unsigned i = (unsigned)(gva ^ (gva >> 10)) % COLD_SLOTS;
+
+	return cold[i].gva == gva + 1 && ++cold[i].seen % COLD_RETRY;
+}
+
+static void set_cold(uint64_t gva, bool on)
+{
+	unsigned i = (unsigned)(gva ^ (gva >> 10)) % COLD_SLOTS;
+
+	if (on) {
+		cold[i].gva = gva + 1;
+		cold[i].seen = 0;
+	} else if (cold[i].gva == gva + 1) {
+		cold[i].gva = 0;
+	}
+}
+
+void ahead_run(struct vm *vm)
+{
+	struct vcpu *v = &vm->cpu;
+	unsigned cpl = vcpu_cpl(v), steps, plain = 0;
+	enum cpu_mode mode = vcpu_mode(v);
+	uint64_t run_start = 0;
+
+	for (steps = 0; steps < AHEAD_MAX; steps++) {
+		const cs_insn *insn;
+		enum emu_result r;
+		enum kind k = K_STOP;
+		bool shadow = v->irq_shadow, patched = false;
+		uint64_t mmio = vm->stats.mmio;
+
+		/* (With TF set the guest single-steps: every instruction
+		 * owes it a #DB, which running ahead would swallow.) */
+		if (v->exc.pending || v->halted || irq_takes_now(vm) ||
+		    (v->rflags & RFLAGS_TF) || vcpu_cpl(v) != cpl ||
+		    vcpu_mode(v) != mode || debugreg_armed(vm))
+			return;
+		insn = next_insn(vm, &k, &patched);
+		if (!insn || k == K_STOP)
+			return;
+		if (k == K_PLAIN) {
+			if (plain == 0) {
+				if (is_cold(v->rip))
+					return;
+				run_start = v->rip;
+			} else if (plain == AHEAD_PLAIN_RUN) {
+				set_cold(run_start, true);
+				return;
+			}
+		} else if (plain) {
+			set_cold(run_start, false);
+		}
+		vm->last_insn = insn;          /* (what a trace shows) */
+		r = emulate(vm, insn);
+		if (r == EMU_NONE)
+			return;
+		if (k == K_PLAIN && vm->stats.mmio != mmio) {
+			k = K_TRAPPER;
+			if (plain)
+				set_cold(run_start, false);
+		}
+		if (r == EMU_HALT)
+			v->halted = true;
+		/* The instruction after an sti has now run (an sti in the
+		 * shadow of another found IF set, and makes no new one). */
+		if (shadow)
+			v->irq_shadow = false;
+		vm->stats.ahead++;
+		if (k == K_TRAPPER) {
+			/* (-c counts it as the trap it would have been.) */
+			if (vm->trace && vm->stats.mmio == mmio)
+				trace_insn(vm, insn, patched);
+			vm->stats.ahead_trappers++;
+			plain = 0;
+		} else {
+			plain++;
+		}
+		if (r != EMU_NEXT && r != EMU_JUMP)
+			return;
+	}
+}

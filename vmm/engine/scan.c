@@ -1,0 +1,846 @@
+/*
+ * The scanner (see scan.h).
+ *
+ * How no unscanned instruction ever runs.  With scanning on, the shadow
+ * MMU maps a guest frame executable only once it is scanned, and never
+ * writable while it is.  The scanner keeps, per frame, the set of offsets
+ * where it decoded an instruction (the vetted starts).  Starting from an
+ * entry, it follows fall-through and every direct branch and call target,
+ * in this frame and in others; it patches with int3 every sensitive
+ * instruction and every indirect transfer (ret, jmp and call through a
+ * register or memory, and the far transfers, which are sensitive anyway).
+ * So while the guest runs natively, control can only move
+ *   - to the next instruction or a direct target: vetted when scanned;
+ *   - through a patched indirect transfer: the monitor emulates it;
+ *   - through the monitor (exceptions, interrupts, syscall, iret...).
+ * and before every resume the monitor checks that RIP is a vetted start
+ * of a scanned frame, scanning from RIP if it is not (scan_check_rip).
+ * Arriving at an unscanned page faults (no execute permission) and scans
+ * it.  What the guest sees: reading its own code shows 0xcc where an
+ * instruction was patched.  Writing to a scanned frame puts the original
+ * bytes back and forgets the scan; the frame is rescanned before it runs
+ * again.
+ *
+ * Every direct transfer from one frame into another (a branch, a call, or
+ * falling through the page's end) is recorded as an edge on the target
+ * frame, with the source frame's scan generation.  A target in a page
+ * nobody has executed yet is not decoded at once (it may never run, and
+ * might not be code): the frame's first scan starts from its live edges.
+ * A frame that is rewritten is rescanned from its new entry and its live
+ * edges, never from its own old instruction starts: after a rewrite those
+ * may fall inside different instructions (a kernel reusing the frame for
+ * another program), and a patch planted there would corrupt them.  An
+ * edge dies when its source frame is unscanned; if the source runs again
+ * it is rescanned and records its edges anew.
+ *
+ * Known limit: a direct branch into another page is vetted in the frame
+ * that page mapped at scan time.  A guest that remaps that virtual page to
+ * a different frame which is itself scanned from elsewhere, or that only
+ * maps the target page after the branch was scanned, could reach an
+ * offset the scanner did not vet.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cpu/decode.h"
+#include "cpu/emulate.h"
+#include "cpu/gmem.h"
+#include "engine/scan.h"
+#include "trace/trace.h"
+#include "core/vm.h"
+
+#define NIL 0xffffffffu
+#define WORKLIST 1024
+#define PAGE 4096u
+
+struct code_frame {
+	uint64_t frame;                 /* guest-physical address >> 12 */
+	uint8_t vetted[PAGE / 8];       /* an instruction starts here */
+	uint8_t code[PAGE / 8];         /* a vetted instruction covers it */
+	uint32_t patches;               /* its patch list */
+	uint32_t edges;                 /* transfers into it from others */
+	uint32_t gen;                   /* bumped when its scan is dropped */
+	uint32_t hash_next;
+	uint8_t mode;                   /* code width it was decoded for */
+	bool ready, straddles_next;
+};
+
+/* A direct transfer from frame src into offset off of another frame. */
+struct edge {
+	uint64_t src;
+	uint32_t gen;                   /* src's generation when scanned */
+	uint16_t off;
+	uint32_t next;
+};
+
+struct work {
+	uint64_t gva;
+	uint64_t src;                   /* frame it came from, or NO_SRC */
+};
+#define NO_SRC UINT64_MAX
+
+struct patch {
+	uint64_t gpa;                   /* where the int3 is */
+	uint8_t len;
+	uint8_t bytes[INSN_MAX];        /* the original instruction */
+	uint32_t next;                  /* next patch of the same frame */
+	uint32_t hash_next;
+};
+
+struct scanner {
+	struct code_frame *frames;
+	unsigned max_frames, nframes;
+	uint32_t *frame_hash, hash_size;
+	struct patch *patches;
+	unsigned max_patches;
+	uint32_t patch_free;
+	uint32_t *patch_hash;
+	struct edge *edges;
+	unsigned max_edges;
+	uint32_t edge_free;
+	csh cs[2];                      /* 64-bit and 32-bit */
+	cs_insn *insn;
+	struct work work[WORKLIST];
+	unsigned nwork;
+	struct code_frame *last;        /* scan_vetted's last answer */
+	struct scan_stats st;
+};
+
+static uint32_t hash(uint64_t k, uint32_t size)
+{
+	k ^= k >> 29;
+	k *= 0xbf58476d1ce4e5b9ull;
+	return (uint32_t)(k >> 32) & (size - 1);
+}
+
+static uint32_t pow2(uint64_t n)
+{
+	uint32_t p = 1;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+static void free_all_edges(struct scanner *sc)
+{
+	unsigned i;
+
+	for (i = 0; i < sc->max_edges; i++)
+		sc->edges[i].next = i + 1 < sc->max_edges ? i + 1 : NIL;
+	sc->edge_free = sc->max_edges ? 0 : NIL;
+}
+
+struct scanner *scan_create(unsigned max_frames, unsigned max_patches)
+{
+	struct scanner *sc = calloc(1, sizeof(*sc));
+	unsigned i;
+
+	if (!sc)
+		return NULL;
+	emulate_init();        /* scan_classify asks about registers */
+	sc->max_frames = max_frames;
+	sc->max_patches = max_patches;
+	sc->hash_size = pow2(2ull * (max_frames > max_patches ? max_frames
+							       : max_patches));
+	sc->frames = calloc(max_frames, sizeof(*sc->frames));
+	sc->frame_hash = malloc(sc->hash_size * sizeof(uint32_t));
+	sc->patches = calloc(max_patches, sizeof(*sc->patches));
+	sc->patch_hash = malloc(sc->hash_size * sizeof(uint32_t));
+	sc->max_edges = max_patches;
+	sc->edges = malloc(sc->max_edges * sizeof(*sc->edges));
+	if (!sc->frames || !sc->frame_hash || !sc->patches ||
+	    !sc->patch_hash || !sc->edges ||
+	    cs_open(CS_ARCH_X86, CS_MODE_64, &sc->cs[0]) != CS_ERR_OK ||
+	    cs_open(CS_ARCH_X86, CS_MODE_32, &sc->cs[1]) != CS_ERR_OK) {
+		scan_destroy(sc);
+		return NULL;
+	}
+	cs_option(sc->cs[0], CS_OPT_DETAIL, CS_OPT_ON);
+	cs_option(sc->cs[1], CS_OPT_DETAIL, CS_OPT_ON);
+	sc->insn = cs_malloc(sc->cs[0]);
+	memset(sc->frame_hash, 0xff, sc->hash_size * sizeof(uint32_t));
+	memset(sc->patch_hash, 0xff, sc->hash_size * sizeof(uint32_t));
+	for (i = 0; i < max_patches; i++)
+		sc->patches[i].next = i + 1 < max_patches ? i + 1 : NIL;
+	free_all_edges(sc);
+	return sc;
+}
+
+void scan_destroy(struct scanner *sc)
+{
+	if (!sc)
+		return;
+	if (sc->insn)
+		cs_free(sc->insn, 1);
+	if (sc->cs[0])
+		cs_close(&sc->cs[0]);
+	if (sc->cs[1])
+		cs_close(&sc->cs[1]);
+	free(sc->frames);
+	free(sc->frame_hash);
+	free(sc->patches);
+	free(sc->patch_hash);
+	free(sc->edges);
+	free(sc);
+}
+
+/* ---- classification -------------------------------------------------- */
+
+static bool has_sreg_operand(const cs_insn *insn)
+{
+	const cs_x86 *d = x86(insn);
+	unsigned i;
+
+	for (i = 0; i < d->op_count; i++)
+		if (d->operands[i].type == X86_OP_REG &&
+		    reg_sreg(d->operands[i].reg) >= 0)
+			return true;
+	return false;
+}
+
+static bool in_group(const cs_insn *insn, unsigned group)
+{
+	unsigned i;
+
+	for (i = 0; i < insn->detail->groups_count; i++)
+		if (insn->detail->groups[i] == group)
+			return true;
+	return false;
+}
+
+enum scan_class scan_classify(const cs_insn *insn)
+{
+	const cs_x86 *d = x86(insn);
+
+	switch (insn->id) {
+	case X86_INS_PUSHF: case X86_INS_PUSHFD: case X86_INS_PUSHFQ:
+	case X86_INS_POPF: case X86_INS_POPFD: case X86_INS_POPFQ:
+	case X86_INS_SGDT: case X86_INS_SIDT: case X86_INS_SLDT:
+	case X86_INS_STR: case X86_INS_SMSW:
+	case X86_INS_LAR: case X86_INS_LSL: case X86_INS_VERR:
+	case X86_INS_VERW:
+	case X86_INS_CPUID: case X86_INS_XGETBV: case X86_INS_RDTSCP:
+	case X86_INS_RDFSBASE: case X86_INS_RDGSBASE:
+	case X86_INS_WRFSBASE: case X86_INS_WRGSBASE:
+	case X86_INS_LSS: case X86_INS_LFS: case X86_INS_LGS:
+	case X86_INS_IRET: case X86_INS_IRETD: case X86_INS_IRETQ:
+	/* Under a hypervisor (this host may be a VM) they reach it from
+	 * CPL 3 instead of faulting: the guest's must come here. */
+	case X86_INS_VMCALL: case X86_INS_VMMCALL:
+	/* Some hosts (this one, a VM) report icebp's #DB at the icebp, as
+	 * a fault: the guest would run it again and again. */
+	case X86_INS_INT1:
+		return SC_SENSITIVE;
+	case X86_INS_RETF: case X86_INS_RETFQ:
+	case X86_INS_LJMP: case X86_INS_LCALL:
+		return SC_SENSITIVE;      /* and the block ends (below) */
+	case X86_INS_MOV: case X86_INS_PUSH: case X86_INS_POP:
+		return has_sreg_operand(insn) ? SC_SENSITIVE : SC_PLAIN;
+	case X86_INS_RDSEED:
+		return insn_is_rdpid(insn) ? SC_SENSITIVE : SC_PLAIN;
+	case X86_INS_RET:
+		return SC_INDIRECT;
+	case X86_INS_JMP:
+		return d->operands[0].type == X86_OP_IMM ? SC_JUMP
+							 : SC_INDIRECT;
+	case X86_INS_CALL:
+		return d->operands[0].type == X86_OP_IMM ? SC_BRANCH
+							 : SC_INDIRECT;
+	case X86_INS_UD2: case X86_INS_UD0:
+		return SC_END;
+	case X86_INS_LOOP: case X86_INS_LOOPE: case X86_INS_LOOPNE:
+	case X86_INS_JRCXZ: case X86_INS_JECXZ: case X86_INS_JCXZ:
+		return SC_BRANCH;  /* Capstone 4 leaves them out of JUMP */
+	default:
+		return in_group(insn, X86_GRP_JUMP) && d->op_count &&
+			       d->operands[0].type == X86_OP_IMM
+		       ? SC_BRANCH
+		       : SC_PLAIN;
+	}
+}
+
+/* Does control stop after this (patched) instruction in its block? */
+static bool ends_block(const cs_insn *insn, enum scan_class c)
+{
+	switch (insn->id) {
+	case X86_INS_IRET: case X86_INS_IRETD: case X86_INS_IRETQ:
+	case X86_INS_RETF: case X86_INS_RETFQ: case X86_INS_LJMP:
+		return true;
+	default:
+		return c == SC_JUMP || c == SC_END ||
+		       (c == SC_INDIRECT && insn->id != X86_INS_CALL);
+	}
+}
+
+/* ---- frames and patches ---------------------------------------------- */
+
+static bool bit(const uint8_t *set, unsigned off)
+{
+	return (set[off / 8] >> (off % 8)) & 1;
+}
+
+static void set_bit(uint8_t *set, unsigned off)
+{
+	set[off / 8] |= 1u << (off % 8);
+}
+
+static struct code_frame *find_frame(struct scanner *sc, uint64_t frame)
+{
+	uint32_t i = sc->frame_hash[hash(frame, sc->hash_size)];
+
+	for (; i != NIL; i = sc->frames[i].hash_next)
+		if (sc->frames[i].frame == frame)
+			return &sc->frames[i];
+	return NULL;
+}
+
+static struct patch *find_patch(struct scanner *sc, uint64_t gpa)
+{
+	uint32_t i = sc->patch_hash[hash(gpa, sc->hash_size)];
+
+	for (; i != NIL; i = sc->patches[i].hash_next)
+		if (sc->patches[i].gpa == gpa)
+			return &sc->patches[i];
+	return NULL;
+}
+
+static void unlink_patch(struct scanner *sc, struct patch *p)
+{
+	uint32_t *link = &sc->patch_hash[hash(p->gpa, sc->hash_size)];
+
+	while (*link != NIL && &sc->patches[*link] != p)
+		link = &sc->patches[*link].hash_next;
+	if (*link != NIL)
+		*link = p->hash_next;
+}
+
+/* Put a frame's original bytes back and forget what was vetted there.
+ * The edges it recorded into other frames die with its generation; the
+ * edges into it stay, for its rescan. */
+static void unscan_frame(struct vm *vm, struct code_frame *cf)
+{
+	struct scanner *sc = vm->scan;
+	uint32_t i = cf->patches, next;
+
+	for (; i != NIL; i = next) {
+		struct patch *p = &sc->patches[i];
+
+		next = p->next;
+		vm->ram[p->gpa] = p->bytes[0];
+		unlink_patch(sc, p);
+		p->next = sc->patch_free;
+		sc->patch_free = i;
+		sc->st.live_patches--;
+	}
+	cf->patches = NIL;
+	cf->gen++;
+	memset(cf->vetted, 0, sizeof(cf->vetted));
+	memset(cf->code, 0, sizeof(cf->code));
+	if (cf->ready)
+		shadow_code_dirty(vm->mmu, cf->frame << 12);
+	cf->ready = false;
+	sc->st.unscans++;
+}
+
+/* Out of room: forget every scan (the frames rescan as they run). */
+static void unscan_all(struct vm *vm)
+{
+	struct scanner *sc = vm->scan;
+	unsigned i;
+
+	for (i = 0; i < sc->nframes; i++)
+		unscan_frame(vm, &sc->frames[i]);
+	memset(sc->frames, 0, sc->nframes * sizeof(*sc->frames));
+	memset(sc->frame_hash, 0xff, sc->hash_size * sizeof(uint32_t));
+	sc->nframes = 0;
+	sc->last = NULL;
+	free_all_edges(sc);
+}
+
+static struct code_frame *get_frame(struct vm *vm, uint64_t frame)
+{
+	struct scanner *sc = vm->scan;
+	struct code_frame *cf = find_frame(sc, frame);
+	uint32_t b;
+
+	if (cf)
+		return cf;
+	if (sc->nframes == sc->max_frames)
+		unscan_all(vm);
+	cf = &sc->frames[sc->nframes];
+	memset(cf, 0, sizeof(*cf));
+	cf->frame = frame;
+	cf->patches = NIL;
+	cf->edges = NIL;
+	b = hash(frame, sc->hash_size);
+	cf->hash_next = sc->frame_hash[b];
+	sc->frame_hash[b] = sc->nframes++;
+	return cf;
+}
+
+static bool add_patch(struct vm *vm, struct code_frame *cf, uint64_t gpa,
+		      const cs_insn *insn)
+{
+	struct scanner *sc = vm->scan;
+	uint32_t i = sc->patch_free, b;
+	struct patch *p;
+
+	if (i == NIL)
+		return false;
+	sc->patch_free = sc->patches[i].next;
+	p = &sc->patches[i];
+	p->gpa = gpa;
+	p->len = insn->size;
+	memcpy(p->bytes, insn->bytes, insn->size);
+	p->next = cf->patches;
+	cf->patches = i;
+	b = hash(gpa, sc->hash_size);
+	p->hash_next = sc->patch_hash[b];
+	sc->patch_hash[b] = i;
+	vm->ram[gpa] = 0xcc;                   /* int3 */
+	sc->st.patches++;
+	sc->st.live_patches++;
+	return true;
+}
+
+/* ---- scanning -------------------------------------------------------- */
+
+/* Read code as the guest wrote it: the original byte wherever one of the
+ * frame's patches is.  Inside the frame it comes straight from guest RAM;
+ * only an instruction running into the next page walks the tables. */
+static size_t read_code(struct vm *vm, const struct code_frame *cf,
+			uint64_t gva, uint64_t gpa, uint8_t *buf, size_t n)
+{
+	size_t in_page = PAGE - (gpa & (PAGE - 1)), got;
+	uint32_t err, i;
+
+	if (in_page >= n) {
+		memcpy(buf, vm->ram + gpa, n);
+		got = n;
+	} else {
+		memcpy(buf, vm->ram + gpa, in_page);
+		got = in_page + gmem_fetch(vm, gva + in_page, buf + in_page,
+					   n - in_page, &err);
+	}
+	for (i = cf->patches; i != NIL; i = vm->scan->patches[i].next) {
+		const struct patch *p = &vm->scan->patches[i];
+
+		if (p->gpa >= gpa && p->gpa < gpa + in_page && p->gpa - gpa < got)
+			buf[p->gpa - gpa] = p->bytes[0];
+	}
+	return got;
+}
+
+/* 64 or 32: protected and compatibility mode decode alike. */
+static uint8_t code_width(const struct vm *vm)
+{
+	return vcpu_mode(&vm->cpu) == MODE_LONG64 ? 64 : 32;
+}
+
+static void push(struct scanner *sc, uint64_t gva, uint64_t src)
+{
+	if (sc->nwork < WORKLIST) {
+		sc->work[sc->nwork].gva = gva;
+		sc->work[sc->nwork++].src = src;
+	}
+}
+
+/* The edge's source frame, if the scan that recorded the edge stands. */
+static const struct code_frame *edge_source(struct scanner *sc,
+					    const struct edge *e)
+{
+	const struct code_frame *src = find_frame(sc, e->src);
+
+	return src && src->gen == e->gen ? src : NULL;
+}
+
+/* Record a transfer from frame src into cf at off, dropping dead edges
+ * on the way; false when the pool is empty. */
+static bool add_edge(struct scanner *sc, struct code_frame *cf,
+		     uint64_t src, unsigned off)
+{
+	const struct code_frame *from = find_frame(sc, src);
+	uint32_t *link = &cf->edges, i;
+
+	if (!from)
+		return true;
+	while ((i = *link) != NIL) {
+		struct edge *e = &sc->edges[i];
+
+		if (!edge_source(sc, e)) {
+			*link = e->next;
+			e->next = sc->edge_free;
+			sc->edge_free = i;
+			continue;
+		}
+		if (e->src == src && e->off == off && e->gen == from->gen)
+			return true;
+		link = &e->next;
+	}
+	if ((i = sc->edge_free) == NIL)
+		return false;
+	sc->edge_free = sc->edges[i].next;
+	sc->edges[i] = (struct edge){ .src = src, .gen = from->gen,
+				      .off = (uint16_t)off, .next = cf->edges };
+	cf->edges = i;
+	return true;
+}
+
+static bool translate(struct vm *vm, uint64_t gva, uint64_t *gpa)
+{
+	struct paging pg;
+	struct walk w;
+
+	vm_paging(vm, &pg);
+	if (!gva_canonical(vm, gva) ||
+	    shadow_walk(vm->mmu, &pg, gva, ACC_EXEC, &w) != WALK_OK)
+		return false;
+	*gpa = w.gpa;
+	return true;
+}
+
+/* Decode one block from gva in its frame until control leaves it. */
+static void scan_block(struct vm *vm, struct code_frame *cf, uint64_t gva,
+		       uint64_t gpa)
+{
+	struct scanner *sc = vm->scan;
+	csh h = sc->cs[vcpu_mode(&vm->cpu) == MODE_LONG64 ? 0 : 1];
+	unsigned off = gpa & (PAGE - 1), i;
+	uint8_t code[INSN_MAX];
+
+	while (!bit(cf->vetted, off)) {
+		const uint8_t *p = code;
+		size_t n = read_code(vm, cf, gva, gpa, code, sizeof(code));
+		uint64_t addr = gva;
+		enum scan_class c;
+
+		if (!n || !cs_disasm_iter(h, &p, &n, &addr, sc->insn))
+			return;     /* not code: it faults natively if run */
+		set_bit(cf->vetted, off);
+		for (i = off; i < off + sc->insn->size && i < PAGE; i++)
+			set_bit(cf->code, i);
+		sc->st.insns++;
+		c = scan_classify(sc->insn);
+		/* A 32-bit syscall must never reach the host: its compat
+		 * entry replaces the return address with the vDSO's landing
+		 * pad, which Syscall User Dispatch lets through (and the
+		 * guest's RIP is lost). */
+		if (sc->insn->id == X86_INS_SYSCALL &&
+		    vcpu_mode(&vm->cpu) != MODE_LONG64)
+			c = SC_SENSITIVE;
+		if ((c == SC_SENSITIVE || c == SC_INDIRECT) &&
+		    !add_patch(vm, cf, gpa, sc->insn)) {
+			unscan_all(vm);
+			return;
+		}
+		if (c == SC_JUMP || c == SC_BRANCH)
+			push(sc, (uint64_t)x86(sc->insn)->operands[0].imm,
+			     cf->frame);
+		if (ends_block(sc->insn, c))
+			return;
+		gva += sc->insn->size;
+		gpa += sc->insn->size;
+		off += sc->insn->size;
+		if (off >= PAGE) {
+			cf->straddles_next |= off > PAGE;
+			push(sc, gva, cf->frame);
+			return;
+		}
+	}
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + t.tv_nsec;
+}
+
+/*
+ * A frame about to be opened may be a copy of a scanned one: a kernel
+ * that copies a process's pages (xv6's fork does, without copy-on-write)
+ * reads the patched bytes, int3 where sensitive instructions were, and
+ * the copy would run them as breakpoints of its own.  A copy is
+ * recognised by its code: every byte of the source's vetted
+ * instructions is in the new frame at the same offset, int3 or the
+ * original byte where the source has a patch.  Its int3s at the source's
+ * patch offsets are then given back the original bytes before it is
+ * scanned.  Every matching source is used, not the first: the copy of a
+ * copy may have been opened from a frame that has run (and so patched)
+ * less of the code than the one it was copied from.  (A guest that reads
+ * patched code through its own mapping still sees int3: docs/scanner.md.)
+ */
+static bool copy_of(struct scanner *sc, const uint8_t *dst,
+		    const struct code_frame *src, const uint8_t *from)
+{
+	unsigned k;
+
+	for (k = 0; k < PAGE; k++) {
+		const struct patch *p;
+
+		if (!bit(src->code, k) || dst[k] == from[k])
+			continue;
+		if (from[k] != 0xcc ||
+		    !(p = find_patch(sc, (src->frame << 12) + k)) ||
+		    p->bytes[0] != dst[k])
+			return false;
+	}
+	return true;
+}
+
+static void undo_copied_patches(struct vm *vm, struct code_frame *cf)
+{
+	struct scanner *sc = vm->scan;
+	uint8_t *dst = vm->ram + (cf->frame << 12);
+	unsigned i;
+
+	for (i = 0; i < sc->nframes; i++) {
+		const struct code_frame *src = &sc->frames[i];
+		const uint8_t *from = vm->ram + (src->frame << 12);
+		uint32_t p;
+		bool any = false;
+
+		if (src == cf || !src->ready || src->patches == NIL)
+			continue;
+		for (p = src->patches; p != NIL && !any;
+		     p = sc->patches[p].next)
+			any = dst[sc->patches[p].gpa & (PAGE - 1)] == 0xcc;
+		if (!any || !copy_of(sc, dst, src, from))
+			continue;
+		for (p = src->patches; p != NIL; p = sc->patches[p].next)
+			dst[sc->patches[p].gpa & (PAGE - 1)] =
+				sc->patches[p].bytes[0];
+		sc->st.copies++;
+	}
+}
+
+/* Frames whose scan is complete become executable. */
+static void open_frames(struct vm *vm, const uint64_t *frames, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		struct code_frame *cf = find_frame(vm->scan, frames[i]);
+
+		/* (gone if the pools filled up and everything was forgotten) */
+		if (cf && !cf->ready) {
+			cf->ready = true;
+			shadow_code_ready(vm->mmu, frames[i] << 12);
+		}
+	}
+}
+
+static bool in_list(const uint64_t *list, unsigned n, uint64_t v)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		if (list[i] == v)
+			return true;
+	return false;
+}
+
+/* Opening cf: start from every live edge into it made by code of this
+ * mode. */
+static void push_edges(struct scanner *sc, const struct code_frame *cf,
+		       uint64_t page_gva, uint8_t mode)
+{
+	uint32_t i;
+
+	for (i = cf->edges; i != NIL; i = sc->edges[i].next) {
+		const struct code_frame *src = edge_source(sc, &sc->edges[i]);
+
+		if (src && src->mode == mode)
+			push(sc, page_gva + sc->edges[i].off, NO_SRC);
+	}
+}
+
+/*
+ * Scan from an entry, and from every target direct control flow reaches,
+ * as far as code already known (scanned, or opened by this scan) goes.
+ * A target in a page nobody has run yet is only recorded as an edge into
+ * its frame: when that page is first executed, its scan starts from its
+ * edges too, so no branch scanned here can land on an unvetted offset,
+ * and no byte that never runs is ever decoded (zeroed memory after the
+ * last function decodes as instructions forever).
+ */
+void scan_from(struct vm *vm, uint64_t gva)
+{
+	struct scanner *sc = vm->scan;
+	uint64_t t0 = now_ns(), touched[64];
+	struct scan_stats was = sc->st;
+	unsigned ntouched = 0;
+	uint8_t mode = code_width(vm);
+	bool entry = true;
+
+	sc->nwork = 0;
+	push(sc, gva, NO_SRC);
+	while (sc->nwork) {
+		struct work w = sc->work[--sc->nwork];
+		uint64_t g = w.gva, gpa;
+		struct code_frame *cf;
+
+		if (vcpu_mode(&vm->cpu) != MODE_LONG64)
+			g &= 0xffffffffull;
+		if (!translate(vm, g, &gpa))
+			continue;       /* it will fault when it runs */
+		cf = get_frame(vm, gpa >> 12);
+		if (cf->ready && cf->mode != mode)
+			/* Code for the other mode (a 32-bit kernel's switch to
+			 * long mode shares pages with its 64-bit code): its
+			 * instruction starts mean nothing in this mode, and a
+			 * patch planted at one could split a real instruction. */
+			unscan_frame(vm, cf);
+		if (w.src != NO_SRC && w.src != cf->frame &&
+		    !add_edge(sc, cf, w.src, gpa & (PAGE - 1))) {
+			unscan_all(vm);         /* out of room: start afresh */
+			break;
+		}
+		if (!cf->ready && !entry &&
+		    !in_list(touched, ntouched, cf->frame))
+			continue;       /* scanned when that page first runs */
+		entry = false;
+		if (!cf->ready && !in_list(touched, ntouched, cf->frame)) {
+			/* Opening it: start from everything known to enter it. */
+			cf->mode = mode;
+			push_edges(sc, cf, g & ~(uint64_t)(PAGE - 1), mode);
+			undo_copied_patches(vm, cf);
+			if (ntouched == 64) {
+				open_frames(vm, touched, ntouched);
+				ntouched = 0;
+			}
+			touched[ntouched++] = cf->frame;
+			sc->st.pages++;
+		}
+		scan_block(vm, cf, g, gpa);
+	}
+	open_frames(vm, touched, ntouched);
+	sc->st.ns += now_ns() - t0;
+	if (vm->trace && sc->st.insns != was.insns)
+		trace_scan(vm, gva, sc->st.pages - was.pages,
+			   sc->st.insns - was.insns,
+			   sc->st.patches - was.patches);
+}
+
+/* Length of the instruction at gva, as the guest wrote it (0: none). */
+static unsigned insn_length(struct vm *vm, uint64_t gva)
+{
+	struct scanner *sc = vm->scan;
+	csh h = sc->cs[vcpu_mode(&vm->cpu) == MODE_LONG64 ? 0 : 1];
+	uint8_t code[INSN_MAX];
+	const uint8_t *p = code;
+	uint64_t gpa, addr = gva;
+	size_t n;
+
+	if (!translate(vm, gva, &gpa))
+		return 0;
+	n = read_code(vm, get_frame(vm, gpa >> 12), gva, gpa, code,
+		      sizeof(code));
+	return n && cs_disasm_iter(h, &p, &n, &addr, sc->insn) ? sc->insn->size
+							       : 0;
+}
+
+void scan_fetch_fault(struct vm *vm, uint64_t addr)
+{
+	uint64_t rip = vm->cpu.rip;
+	unsigned len;
+
+	/* The fetch that faulted is the second page of an instruction that
+	 * starts at RIP: that page is entered after it. */
+	if ((addr ^ rip) >> 12 && (len = insn_length(vm, rip)) &&
+	    ((rip + len - 1) ^ rip) >> 12) {
+		scan_from(vm, rip);
+		scan_from(vm, rip + len);
+		return;
+	}
+	scan_from(vm, rip);
+}
+
+void scan_check_rip(struct vm *vm)
+{
+	struct scanner *sc = vm->scan;
+	struct code_frame *cf;
+	uint64_t gpa;
+
+	if (!translate(vm, vm->cpu.rip, &gpa))
+		return;         /* the fetch faults; the guest sees a #PF */
+	cf = find_frame(sc, gpa >> 12);
+	if (!cf || !cf->ready)
+		return;         /* not executable: the fetch faults and scans */
+	if (bit(cf->vetted, gpa & (PAGE - 1)) &&
+	    cf->mode == code_width(vm))
+		return;
+	sc->st.rescans_at_rip++;
+	scan_from(vm, vm->cpu.rip);
+}
+
+const cs_insn *scan_patch_at(struct vm *vm, uint64_t gva, uint64_t gpa)
+{
+	struct patch *p;
+
+	if (vm->ram[gpa] != 0xcc || !(p = find_patch(vm->scan, gpa)))
+		return NULL;
+	return decode(vm->dec, vcpu_mode(&vm->cpu), gva, p->bytes, p->len);
+}
+
+const cs_insn *scan_patched_insn(struct vm *vm, uint64_t gva)
+{
+	uint64_t gpa;
+
+	return translate(vm, gva, &gpa) ? scan_patch_at(vm, gva, gpa) : NULL;
+}
+
+bool scan_vetted(struct vm *vm, uint64_t gpa)
+{
+	struct scanner *sc = vm->scan;
+	struct code_frame *cf = sc->last;
+
+	if (!cf || cf->frame != gpa >> 12)
+		sc->last = cf = find_frame(sc, gpa >> 12);
+	return cf && cf->ready && cf->mode == code_width(vm) &&
+	       bit(cf->vetted, gpa & (PAGE - 1));
+}
+
+bool scan_write_touches_code(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	struct code_frame *cf = find_frame(vm->scan, gpa >> 12);
+	struct code_frame *prev = find_frame(vm->scan, (gpa >> 12) - 1);
+	uint64_t off = gpa & (PAGE - 1), end = off + len, i;
+
+	/* An instruction that starts in the previous frame may end in the
+	 * first bytes of this one. */
+	if (prev && prev->ready && prev->straddles_next && off < INSN_MAX)
+		return true;
+	if (!cf || !cf->ready)
+		return false;
+	for (i = off; i < end && i < PAGE; i++)
+		if (bit(cf->code, i))
+			return true;
+	return false;
+}
+
+void scan_code_written(struct vm *vm, uint64_t gpa)
+{
+	struct code_frame *cf = find_frame(vm->scan, gpa >> 12);
+	struct code_frame *prev = find_frame(vm->scan, (gpa >> 12) - 1);
+
+	if (cf)
+		unscan_frame(vm, cf);
+	/* An instruction that starts in the previous frame may end here. */
+	if (prev && prev->straddles_next)
+		unscan_frame(vm, prev);
+}
+
+void scan_get_stats(const struct scanner *sc, struct scan_stats *st)
+{
+	*st = sc->st;
+	st->frames = sc->nframes;
+}
+
+uint64_t scan_code_mark(const struct scanner *sc)
+{
+	return sc->st.pages + sc->st.unscans + sc->st.copies;
+}
