@@ -81,11 +81,11 @@ enum emu_result harness_run(struct vm *vm, const char *bytes, size_t n)
 	struct paging pg;
 	struct walk w;
 
-	vm_paging(vm, &pg);
+	vcpu_paging(&vm->cpu, &pg);
 	ck_assert_int_eq(shadow_walk(vm->mmu, &pg, vm->cpu.rip, ACC_SUPER,
 				     &w), WALK_OK);
 	memcpy(vm->ram + w.gpa, bytes, n);
-	return vm_emulate_at_rip(vm);
+	return emulate_at_rip(&vm->cpu);
 }
 
 const char *harness_console(struct vm *vm)
@@ -203,10 +203,10 @@ void harness_user_mode(struct vm *vm)
 	struct descriptor d;
 
 	open_boot_map(vm);
-	ck_assert(desc_read(vm, 0x18, &d, false, X86_GP));
+	ck_assert(desc_read(&vm->cpu, 0x18, &d, false, X86_GP));
 	segment_from_descriptor(&vm->cpu.seg[SR_CS], 0x1b, d.lo, d.hi);
-	ck_assert(desc_read(vm, 0x20, &d, false, X86_GP));
+	ck_assert(desc_read(&vm->cpu, 0x20, &d, false, X86_GP));
 	segment_from_descriptor(&vm->cpu.seg[SR_SS], 0x23, d.lo, d.hi);
 	vm->cpu.rflags |= RFLAGS_IF;
-	vm_cpl_changed(vm);
+	vcpu_cpl_changed(&vm->cpu);
 }

@@ -23,7 +23,7 @@ static void setup(void)
 static void code(const char *bytes, size_t n)
 {
 	harness_poke(vm, CODE_GPA, bytes, n);
-	scan_from(vm, CODE_GPA);
+	scan_from(vm->scan, CODE_GPA);
 	vm->cpu.rip = CODE_GPA;
 }
 
@@ -33,9 +33,9 @@ START_TEST(test_a_chain_of_trapping_instructions_costs_one_trap)
 {
 	/* cli; nop; sti; nop; hlt */
 	CODE("\xfa\x90\xfb\x90\xf4");
-	ahead_run(vm);
-	ck_assert_uint_eq(vm->stats.ahead, 5);
-	ck_assert_uint_eq(vm->stats.ahead_trappers, 3);
+	ahead_run(vm->ahead);
+	ck_assert_uint_eq(ahead_stats(vm->ahead)->run, 5);
+	ck_assert_uint_eq(ahead_stats(vm->ahead)->trappers, 3);
 	ck_assert(vm->cpu.halted);
 	ck_assert(vm->cpu.rflags & RFLAGS_IF);
 	ck_assert_uint_eq(vm->cpu.rip, CODE_GPA + 5);
@@ -48,8 +48,8 @@ START_TEST(test_patched_instructions_are_emulated_from_their_originals)
 	vm->cpu.rflags |= RFLAGS_IF;
 	CODE("\x9c\x58\xf4");
 	ck_assert_uint_eq(vm->ram[CODE_GPA], 0xcc);
-	ahead_run(vm);
-	ck_assert_uint_eq(vm->stats.ahead_trappers, 2);
+	ahead_run(vm->ahead);
+	ck_assert_uint_eq(ahead_stats(vm->ahead)->trappers, 2);
 	ck_assert(vm->cpu.gpr[RAX] & RFLAGS_IF);      /* the virtual IF */
 	ck_assert(vm->cpu.halted);
 }
@@ -62,13 +62,13 @@ START_TEST(test_ordinary_code_runs_natively_after_a_few_instructions)
 	memset(nops, 0x90, sizeof(nops) - 1);
 	nops[sizeof(nops) - 1] = (char)0xfa;           /* then cli */
 	code(nops, sizeof(nops));
-	ahead_run(vm);
-	ck_assert_uint_eq(vm->stats.ahead, AHEAD_PLAIN_RUN);
+	ahead_run(vm->ahead);
+	ck_assert_uint_eq(ahead_stats(vm->ahead)->run, AHEAD_PLAIN_RUN);
 	ck_assert_uint_eq(vm->cpu.rip, CODE_GPA + AHEAD_PLAIN_RUN);
 	/* The same start again: remembered as leading nowhere. */
 	vm->cpu.rip = CODE_GPA;
-	ahead_run(vm);
-	ck_assert_uint_eq(vm->stats.ahead, AHEAD_PLAIN_RUN);
+	ahead_run(vm->ahead);
+	ck_assert_uint_eq(ahead_stats(vm->ahead)->run, AHEAD_PLAIN_RUN);
 	ck_assert_uint_eq(vm->cpu.rip, CODE_GPA);
 }
 END_TEST
@@ -88,32 +88,34 @@ START_TEST(test_a_read_of_device_memory_counts_as_a_trapper)
 	vm->cpu.gpr[RBX] = 0xfee00020;
 	vm->cpu.gpr[RCX] = 0x1234;
 	code(c, sizeof(c));
-	ahead_run(vm);
+	ahead_run(vm->ahead);
 	ck_assert(vm->cpu.halted);
-	ck_assert_uint_eq(vm->stats.ahead, 2 * (AHEAD_PLAIN_RUN - 1) + 2);
-	ck_assert_uint_eq(vm->stats.ahead_trappers, 2);
+	ck_assert_uint_eq(ahead_stats(vm->ahead)->run, 2 * (AHEAD_PLAIN_RUN - 1) + 2);
+	ck_assert_uint_eq(ahead_stats(vm->ahead)->trappers, 2);
 	ck_assert_uint_eq(vm->cpu.gpr[RCX], 0);       /* APIC ID 0 */
 }
 END_TEST
 
 START_TEST(test_code_that_changed_is_decoded_anew)
 {
+	uint64_t runs;
+
 	/* cli; hlt, run ahead; then the guest rewrites it as sti; hlt.
 	 * What was remembered of the first pass is stale: until the new
 	 * code is scanned nothing runs ahead, and then the new code does. */
 	CODE("\xfa\xf4");
-	ahead_run(vm);
+	ahead_run(vm->ahead);
 	ck_assert(vm->cpu.halted);
-	scan_code_written(vm, CODE_GPA);
+	scan_code_written(vm->scan, CODE_GPA);
 	harness_poke(vm, CODE_GPA, "\xfb\xf4", 2);
 	vm->cpu.halted = false;
 	vm->cpu.rip = CODE_GPA;
-	vm->stats.ahead = 0;
-	ahead_run(vm);
-	ck_assert_uint_eq(vm->stats.ahead, 0);
+	runs = ahead_stats(vm->ahead)->run;
+	ahead_run(vm->ahead);
+	ck_assert_uint_eq(ahead_stats(vm->ahead)->run, runs);
 	ck_assert(!vm->cpu.halted);
 	code("\xfb\xf4", 2);
-	ahead_run(vm);
+	ahead_run(vm->ahead);
 	ck_assert(vm->cpu.halted);
 	ck_assert(vm->cpu.rflags & RFLAGS_IF);
 }
@@ -126,13 +128,13 @@ START_TEST(test_a_remembered_patch_whose_decode_was_replaced_is_decoded_anew)
 	 * (0x300000 shares it): the second pass must still push flags. */
 	vm->cpu.rflags |= RFLAGS_IF;
 	CODE("\x9c\x58\xf4");
-	ahead_run(vm);
+	ahead_run(vm->ahead);
 	ck_assert(vm->cpu.gpr[RAX] & RFLAGS_IF);
-	decode(vm->dec, MODE_LONG64, 0x300000, (const uint8_t *)"\xfa", 1);
+	decode(vm->cpu.dec, MODE_LONG64, 0x300000, (const uint8_t *)"\xfa", 1);
 	vm->cpu.halted = false;
 	vm->cpu.rip = CODE_GPA;
 	vm->cpu.gpr[RAX] = 0;
-	ahead_run(vm);
+	ahead_run(vm->ahead);
 	ck_assert(vm->cpu.halted);
 	ck_assert(vm->cpu.gpr[RAX] & RFLAGS_IF);
 	ck_assert(vm->cpu.rflags & RFLAGS_IF);
@@ -143,8 +145,8 @@ START_TEST(test_unscanned_code_is_left_to_the_scanner)
 {
 	harness_poke(vm, CODE_GPA, "\xfa\xf4", 2);
 	vm->cpu.rip = CODE_GPA;
-	ahead_run(vm);
-	ck_assert_uint_eq(vm->stats.ahead, 0);
+	ahead_run(vm->ahead);
+	ck_assert_uint_eq(ahead_stats(vm->ahead)->run, 0);
 	ck_assert_uint_eq(vm->cpu.rip, CODE_GPA);
 }
 END_TEST
@@ -154,10 +156,10 @@ START_TEST(test_it_stops_where_an_interrupt_is_taken)
 	/* sti; nop; nop; cli with an interrupt pending: after sti's shadow
 	 * (one instruction) the interrupt comes first. */
 	vm->cpu.rflags &= ~RFLAGS_IF;
-	vm->irq.pv_timer_pending = true;
+	vm->cpu.irq.pv_timer_pending = true;
 	CODE("\xfb\x90\x90\xfa");
-	ahead_run(vm);
-	ck_assert_uint_eq(vm->stats.ahead, 2);
+	ahead_run(vm->ahead);
+	ck_assert_uint_eq(ahead_stats(vm->ahead)->run, 2);
 	ck_assert_uint_eq(vm->cpu.rip, CODE_GPA + 2);
 	ck_assert(vm->cpu.rflags & RFLAGS_IF);
 }
@@ -167,7 +169,7 @@ START_TEST(test_it_stops_at_an_exception)
 {
 	/* cli; ud2; hlt: the #UD is pending, the hlt never reached */
 	CODE("\xfa\x0f\x0b\xf4");
-	ahead_run(vm);
+	ahead_run(vm->ahead);
 	ck_assert_uint_eq(vm->cpu.rip, CODE_GPA + 1);
 	ck_assert(!vm->cpu.halted);
 }
@@ -177,8 +179,8 @@ START_TEST(test_a_single_stepping_guest_is_not_run_ahead)
 {
 	vm->cpu.rflags |= RFLAGS_TF;
 	CODE("\xfa\xfa\xf4");
-	ahead_run(vm);
-	ck_assert_uint_eq(vm->stats.ahead, 0);
+	ahead_run(vm->ahead);
+	ck_assert_uint_eq(ahead_stats(vm->ahead)->run, 0);
 	ck_assert_uint_eq(vm->cpu.rip, CODE_GPA);
 }
 END_TEST

@@ -11,6 +11,7 @@
 #include "harness.h"
 #include "trapeze/abi.h"
 #include "trapeze/multiboot.h"
+#include "core/multiboot.h"
 
 #define RUN(vm, bytes) harness_run(vm, bytes, sizeof(bytes) - 1)
 
@@ -78,7 +79,7 @@ END_TEST
  * CPUID's SMAP bit decides whether stac and clac exist. */
 START_TEST(test_stac_and_clac_work_before_cr4_smap_is_set)
 {
-	vm->cr4_valid |= CR4_SMAP;
+	vm->cpu.cr4_valid |= CR4_SMAP;
 	vm->cpu.cr4 &= ~CR4_SMAP;
 	ck_assert_int_eq(RUN(vm, "\x0f\x01\xcb"), EMU_NEXT);   /* stac */
 	ck_assert(vm->cpu.rflags & RFLAGS_AC);
@@ -89,7 +90,7 @@ END_TEST
 
 START_TEST(test_stac_without_smap_in_cpuid_raises_ud)
 {
-	vm->cr4_valid &= ~CR4_SMAP;
+	vm->cpu.cr4_valid &= ~CR4_SMAP;
 	ck_assert_int_eq(RUN(vm, "\x0f\x01\xcb"), EMU_FAULT);
 	assert_ud();
 	ck_assert(!(vm->cpu.rflags & RFLAGS_AC));
@@ -319,7 +320,7 @@ START_TEST(test_invpcid_checks_its_descriptor)
 	uint64_t desc[2] = { 0, 0x401000 };
 	uint32_t r[4];
 
-	vm_cpuid(vm, 7, 0, r);
+	vcpu_cpuid(&vm->cpu, 7, 0, r);
 	harness_poke(vm, DATA_GPA, desc, sizeof(desc));
 	vm->cpu.gpr[RBX] = DATA_GPA;
 	vm->cpu.gpr[RAX] = 0;
@@ -637,7 +638,7 @@ START_TEST(test_cpuid_hides_tsc_adjust)
 {
 	uint32_t r[4];
 
-	vm_cpuid(vm, 7, 0, r);
+	vcpu_cpuid(&vm->cpu, 7, 0, r);
 	ck_assert_uint_eq(r[1] >> 1 & 1, 0);
 }
 END_TEST
@@ -946,11 +947,11 @@ static void setup32(void)
 
 	vm = harness_vm();
 	harness_poke(vm, GDT_GPA, gdt, sizeof(gdt));
-	vcpu_reset_prot32(&vm->cpu, CODE_GPA, MB_BOOT_MAGIC, 0x9000);
+	multiboot_reset_cpu(&vm->cpu, CODE_GPA);
 	vm->cpu.gdtr.base = GDT_GPA;
 	vm->cpu.gdtr.limit = sizeof(gdt) - 1;
 	vm->cpu.gpr[RSP] = STACK_TOP;
-	vm_paging_changed(vm, true);
+	vcpu_paging_changed(&vm->cpu, true);
 }
 
 START_TEST(test_lgdt_in_32bit_mode_reads_a_6_byte_operand)
@@ -1260,7 +1261,7 @@ START_TEST(test_the_emulator_tlb_is_flushed_by_invlpg)
 	ck_assert_uint_eq(vm->cpu.gpr[RAX], 0x1111);
 	/* Remap the large page of data and of the code to a copy that holds
 	 * another value; the code is in both. */
-	vm_paging(vm, &pg);
+	vcpu_paging(&vm->cpu, &pg);
 	ck_assert_int_eq(shadow_walk(vm->mmu, &pg, data, ACC_PEEK, &w),
 			 WALK_OK);
 	ck_assert(CODE_GPA - w.page_base < w.page_size);
@@ -1273,10 +1274,10 @@ START_TEST(test_the_emulator_tlb_is_flushed_by_invlpg)
 		other;
 	harness_poke(vm, w.leaf_gpa, &entry, 8);
 	vm->cpu.rip = CODE_GPA;
-	ck_assert_int_eq(vm_emulate_at_rip(vm), EMU_NEXT);
+	ck_assert_int_eq(emulate_at_rip(&vm->cpu), EMU_NEXT);
 	ck_assert_uint_eq(vm->cpu.gpr[RAX], 0x1111);          /* stale */
-	ck_assert_int_eq(vm_emulate_at_rip(vm), EMU_NEXT);    /* invlpg */
-	ck_assert_int_eq(vm_emulate_at_rip(vm), EMU_NEXT);
+	ck_assert_int_eq(emulate_at_rip(&vm->cpu), EMU_NEXT);    /* invlpg */
+	ck_assert_int_eq(emulate_at_rip(&vm->cpu), EMU_NEXT);
 	ck_assert_uint_eq(vm->cpu.gpr[RAX], 0x2222);
 }
 END_TEST

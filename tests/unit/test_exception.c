@@ -38,20 +38,20 @@ START_TEST(test_nmi_ignores_if_and_waits_for_iret)
 	harness_gate(vm, X86_NMI, HANDLER, 0, SYS_INTR_GATE);
 	vm->cpu.rflags &= ~RFLAGS_IF;
 	vm->lapic->nmi = true;
-	ck_assert(irq_takes_now(vm));
-	irq_deliver(vm);
+	ck_assert(irq_takes_now(&vm->cpu));
+	irq_deliver(&vm->cpu);
 	ck_assert_uint_eq(vm->cpu.rip, HANDLER);
 	ck_assert_uint_eq(frame(0), CODE_GPA);
 	ck_assert(vm->cpu.nmi_blocked);
 	vm->lapic->nmi = true;                   /* a second one, nested */
-	ck_assert(!irq_takes_now(vm));
-	irq_deliver(vm);
+	ck_assert(!irq_takes_now(&vm->cpu));
+	irq_deliver(&vm->cpu);
 	ck_assert_uint_eq(vm->cpu.rip, HANDLER);
 	ck_assert_uint_eq(vm->cpu.gpr[RSP], top - 40);
 	ck_assert_int_eq(harness_run(vm, "\x48\xcf", 2), EMU_JUMP); /* iretq */
 	ck_assert_uint_eq(vm->cpu.rip, CODE_GPA);
 	ck_assert(!vm->cpu.nmi_blocked);
-	irq_deliver(vm);                         /* now the second */
+	irq_deliver(&vm->cpu);                         /* now the second */
 	ck_assert_uint_eq(vm->cpu.rip, HANDLER);
 }
 END_TEST
@@ -119,7 +119,7 @@ START_TEST(test_gp_is_delivered_with_a_64bit_frame_and_error_code)
 	vm->cpu.gpr[RSP] = STACK_TOP - 8;   /* deliberately misaligned */
 	vm->cpu.rflags = RFLAGS_FIXED | RFLAGS_IF | RFLAGS_ZF;
 	vcpu_raise_gp(&vm->cpu, 0x18);
-	exception_deliver_pending(vm);
+	exception_deliver_pending(&vm->cpu);
 	ck_assert_uint_eq(vm->cpu.rip, HANDLER);
 	/* RSP is aligned to 16 before the five-quadword frame and the error
 	 * code are pushed. */
@@ -140,7 +140,7 @@ START_TEST(test_trap_gate_keeps_if)
 	harness_gate(vm, X86_UD, HANDLER, 0, SYS_TRAP_GATE);
 	vm->cpu.rflags |= RFLAGS_IF;
 	vcpu_raise_ud(&vm->cpu);
-	exception_deliver_pending(vm);
+	exception_deliver_pending(&vm->cpu);
 	ck_assert_uint_eq(vm->cpu.rip, HANDLER);
 	ck_assert(vm->cpu.rflags & RFLAGS_IF);
 }
@@ -150,7 +150,7 @@ START_TEST(test_page_fault_sets_cr2_and_pushes_the_error_code)
 {
 	harness_gate(vm, X86_PF, HANDLER, 0, SYS_INTR_GATE);
 	vcpu_raise_pf(&vm->cpu, 0xdead000, PFERR_W | PFERR_P);
-	exception_deliver_pending(vm);
+	exception_deliver_pending(&vm->cpu);
 	ck_assert_uint_eq(vm->cpu.cr2, 0xdead000);
 	ck_assert_uint_eq(frame(0), PFERR_W | PFERR_P);
 }
@@ -163,7 +163,7 @@ START_TEST(test_exception_from_user_mode_switches_to_rsp0)
 	vm->cpu.rip = 0x201000;
 	vm->cpu.gpr[RSP] = 0x2a0000;
 	vcpu_raise_gp(&vm->cpu, 0);
-	exception_deliver_pending(vm);
+	exception_deliver_pending(&vm->cpu);
 	ck_assert_uint_eq(vcpu_cpl(&vm->cpu), 0);
 	ck_assert_uint_eq(vm->cpu.seg[SR_CS].sel, 0x08);
 	/* SS becomes the null selector with RPL = the new CPL. */
@@ -186,7 +186,7 @@ START_TEST(test_ist_gate_always_switches_stacks)
 	g[1] |= 1;                                  /* IST 1 */
 	harness_poke(vm, IDT_GPA + X86_DF * 16, g, 8);
 	vcpu_raise(&vm->cpu, X86_DF, true, 0);
-	exception_deliver_pending(vm);
+	exception_deliver_pending(&vm->cpu);
 	ck_assert_uint_eq(vm->cpu.gpr[RSP], ist1 - 48);
 }
 END_TEST
@@ -197,7 +197,7 @@ START_TEST(test_not_present_gate_raises_np_then_df)
 	harness_gate(vm, X86_DF, HANDLER + 0x100, 0, SYS_INTR_GATE);
 	vm->ram[IDT_GPA + X86_GP * 16 + 5] &= 0x7f;   /* clear P */
 	vcpu_raise_gp(&vm->cpu, 0);
-	exception_deliver_pending(vm);
+	exception_deliver_pending(&vm->cpu);
 	/* #GP then #NP (both contributory): a double fault. */
 	ck_assert_uint_eq(vm->cpu.rip, HANDLER + 0x100);
 	ck_assert_uint_eq(frame(0), 0);
@@ -210,7 +210,7 @@ START_TEST(test_benign_then_contributory_is_delivered_serially)
 	harness_gate(vm, X86_GP, HANDLER, 0, SYS_INTR_GATE);
 	vm->ram[IDT_GPA + X86_UD * 16 + 5] &= 0x7f;
 	vcpu_raise_ud(&vm->cpu);
-	exception_deliver_pending(vm);
+	exception_deliver_pending(&vm->cpu);
 	ck_assert_uint_eq(vm->cpu.rip, HANDLER);
 	ck_assert_uint_eq(frame(0), X86_UD * 8 + 2);
 }
@@ -220,7 +220,7 @@ START_TEST(test_a_guest_without_an_idt_triple_faults)
 {
 	vm->cpu.idtr.limit = 0;
 	vcpu_raise_ud(&vm->cpu);
-	exception_deliver_pending(vm);   /* exits with EXIT_GUEST_CRASH */
+	exception_deliver_pending(&vm->cpu);   /* exits with EXIT_GUEST_CRASH */
 }
 END_TEST
 
@@ -233,7 +233,7 @@ START_TEST(test_gate_to_a_32bit_code_segment_raises_gp)
 	memcpy(g, vm->ram + IDT_GPA + 0x30 * 16, 8);
 	g[0] = (g[0] & 0xffff) | (0x28u << 16);   /* code32 selector */
 	harness_poke(vm, IDT_GPA + 0x30 * 16, g, 8);
-	ck_assert(!event_deliver(vm, 0x30, EV_EXTERNAL, false, 0));
+	ck_assert(!event_deliver(&vm->cpu, 0x30, EV_EXTERNAL, false, 0));
 	ck_assert_uint_eq(vm->cpu.exc.vector, X86_GP);
 	ck_assert_uint_eq(vm->cpu.exc.err, 0x28 | ERR_EXT);
 }
@@ -244,7 +244,7 @@ START_TEST(test_delivery_onto_an_unmapped_stack_page_faults)
 	harness_gate(vm, X86_UD, HANDLER, 0, SYS_INTR_GATE);
 	harness_gate(vm, X86_PF, HANDLER + 0x100, 0, SYS_INTR_GATE);
 	vm->cpu.gpr[RSP] = 0x3f0000001000ull;
-	ck_assert(!event_deliver(vm, X86_UD, EV_FAULT, false, 0));
+	ck_assert(!event_deliver(&vm->cpu, X86_UD, EV_FAULT, false, 0));
 	ck_assert_uint_eq(vm->cpu.exc.vector, X86_PF);
 	ck_assert_uint_eq(vm->cpu.cr2 & ~0xfffull, 0x3f0000000000ull);
 	ck_assert(vm->cpu.exc.err & PFERR_W);

@@ -621,7 +621,7 @@ static enum walk_status walk(uint64_t gva, struct walk *w)
 {
 	struct paging pg;
 
-	vm_paging(vm, &pg);
+	vcpu_paging(&vm->cpu, &pg);
 	return shadow_walk(vm->mmu, &pg, gva, ACC_READ, w);
 }
 

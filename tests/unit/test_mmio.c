@@ -145,12 +145,12 @@ START_TEST(test_cpuid_advertises_the_apic)
 {
 	uint32_t r[4];
 
-	vm_cpuid(vm, 1, 0, r);
+	vcpu_cpuid(&vm->cpu, 1, 0, r);
 	ck_assert_uint_eq(r[3] >> 9 & 1, 1);            /* APIC */
 	ck_assert_uint_eq(r[2] >> 21 & 1, 1);           /* x2APIC */
 	ck_assert_uint_eq(r[2] >> 24 & 1, 1);           /* TSC deadline */
 	ck_assert(lapic_set_base(vm->lapic, 0xfee00000, 48));
-	vm_cpuid(vm, 1, 0, r);
+	vcpu_cpuid(&vm->cpu, 1, 0, r);
 	ck_assert_uint_eq(r[3] >> 9 & 1, 0);
 }
 END_TEST

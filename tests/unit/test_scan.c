@@ -110,15 +110,15 @@ START_TEST(test_scan_patches_in_place_and_opens_the_frame)
 {
 	/* nop; pushfq; cli; ret */
 	put(CODE_GPA, "\x90\x9c\xfa\xc3", 4);
-	scan_from(vm, CODE_GPA);
+	scan_from(vm->scan, CODE_GPA);
 	ck_assert_uint_eq(vm->ram[CODE_GPA], 0x90);
 	ck_assert_uint_eq(vm->ram[CODE_GPA + 1], 0xcc);
 	ck_assert_uint_eq(vm->ram[CODE_GPA + 2], 0xfa);
 	ck_assert_uint_eq(vm->ram[CODE_GPA + 3], 0xcc);
 	ck_assert(is_ready(CODE_GPA));
-	ck_assert_uint_eq(scan_patched_insn(vm, CODE_GPA + 1)->id,
+	ck_assert_uint_eq(scan_patched_insn(vm->scan, CODE_GPA + 1)->id,
 			  X86_INS_PUSHFQ);
-	ck_assert_ptr_null(scan_patched_insn(vm, CODE_GPA + 2));
+	ck_assert_ptr_null(scan_patched_insn(vm->scan, CODE_GPA + 2));
 }
 END_TEST
 
@@ -126,13 +126,13 @@ START_TEST(test_bytes_not_reached_by_control_flow_are_left_alone)
 {
 	/* jmp +2; (9c 9d: data that looks like pushf, popf); ret */
 	put(CODE_GPA, "\xeb\x02\x9c\x9d\xc3", 5);
-	scan_from(vm, CODE_GPA);
+	scan_from(vm->scan, CODE_GPA);
 	ck_assert_uint_eq(vm->ram[CODE_GPA + 2], 0x9c);
 	ck_assert_uint_eq(vm->ram[CODE_GPA + 3], 0x9d);
 	ck_assert_uint_eq(vm->ram[CODE_GPA + 4], 0xcc);
 	/* And nothing after the ret is code either. */
 	put(CODE_GPA + 0x100, "\xc3\x9c", 2);
-	scan_from(vm, CODE_GPA + 0x100);
+	scan_from(vm->scan, CODE_GPA + 0x100);
 	ck_assert_uint_eq(vm->ram[CODE_GPA + 0x101], 0x9c);
 }
 END_TEST
@@ -144,12 +144,12 @@ START_TEST(test_a_target_in_an_unrun_page_is_scanned_when_that_page_runs)
 	put(CODE_GPA, "\xe8\x0b\x10\x00\x00\xc3", 6);
 	put(CODE_GPA + 0x1000, "\xc3", 1);
 	put(CODE_GPA + 0x1010, "\x9d\xc3", 2);
-	scan_from(vm, CODE_GPA);
+	scan_from(vm->scan, CODE_GPA);
 	ck_assert(is_ready(CODE_GPA));
 	ck_assert(!is_ready(CODE_GPA + 0x1000));       /* never ran */
 	ck_assert_uint_eq(vm->ram[CODE_GPA + 0x1010], 0x9d);
 	/* It runs, entered elsewhere: the call's target is vetted too. */
-	scan_from(vm, CODE_GPA + 0x1000);
+	scan_from(vm->scan, CODE_GPA + 0x1000);
 	ck_assert(is_ready(CODE_GPA + 0x1000));
 	ck_assert_uint_eq(vm->ram[CODE_GPA + 0x1010], 0xcc);
 }
@@ -159,10 +159,10 @@ START_TEST(test_a_target_in_a_scanned_page_is_vetted_at_once)
 {
 	put(CODE_GPA + 0x1000, "\xc3", 1);
 	put(CODE_GPA + 0x1010, "\x9d\xc3", 2);
-	scan_from(vm, CODE_GPA + 0x1000);
+	scan_from(vm->scan, CODE_GPA + 0x1000);
 	ck_assert_uint_eq(vm->ram[CODE_GPA + 0x1010], 0x9d);
 	put(CODE_GPA, "\xe8\x0b\x10\x00\x00\xc3", 6);
-	scan_from(vm, CODE_GPA);
+	scan_from(vm->scan, CODE_GPA);
 	ck_assert_uint_eq(vm->ram[CODE_GPA + 0x1010], 0xcc);
 }
 END_TEST
@@ -173,13 +173,13 @@ START_TEST(test_an_instruction_straddling_two_pages_opens_both)
 
 	/* mov eax, imm32 (b8 + 4 bytes) across the boundary, then pushfq */
 	put(start, "\xb8\x11\x22\x33\x44\x9c\xc3", 7);
-	scan_from(vm, start);
+	scan_from(vm->scan, start);
 	ck_assert(is_ready(CODE_GPA));
 	ck_assert(!is_ready(CODE_GPA + 0x1000));
 	/* Executing it fetches from the second page: that fault opens it
 	 * from after the straddling instruction. */
 	vm->cpu.rip = start;
-	scan_fetch_fault(vm, CODE_GPA + 0x1000);
+	scan_fetch_fault(vm->scan, CODE_GPA + 0x1000);
 	ck_assert(is_ready(CODE_GPA + 0x1000));
 	ck_assert_uint_eq(vm->ram[start + 5], 0xcc);          /* pushfq */
 	ck_assert_uint_eq(vm->ram[start + 1], 0x11);          /* imm intact */
@@ -190,11 +190,11 @@ START_TEST(test_an_unvetted_offset_in_an_open_frame_is_scanned_at_resume)
 {
 	/* ret; then a function reached only through a pointer: pushfq; ret */
 	put(CODE_GPA, "\xc3\x9c\xc3", 3);
-	scan_from(vm, CODE_GPA);
+	scan_from(vm->scan, CODE_GPA);
 	ck_assert(is_ready(CODE_GPA));
 	ck_assert_uint_eq(vm->ram[CODE_GPA + 1], 0x9c);     /* not yet */
 	vm->cpu.rip = CODE_GPA + 1;                         /* ret lands here */
-	scan_check_rip(vm);
+	scan_check_rip(vm->scan);
 	ck_assert_uint_eq(vm->ram[CODE_GPA + 1], 0xcc);
 	ck_assert_uint_eq(vm->ram[CODE_GPA + 2], 0xcc);
 }
@@ -209,17 +209,17 @@ START_TEST(test_a_write_restores_the_frame_and_the_rescan_covers_calls_into_it)
 	put(CODE_GPA, "\x9c\xc3", 2);
 	put(CODE_GPA + 0x40, "\x9d\xc3", 2);
 	put(caller, "\xe8\x3b\xf0\xff\xff\xc3", 6);
-	scan_from(vm, CODE_GPA);
-	scan_from(vm, caller);
+	scan_from(vm->scan, CODE_GPA);
+	scan_from(vm->scan, caller);
 	ck_assert_uint_eq(vm->ram[CODE_GPA + 0x40], 0xcc);
-	scan_code_written(vm, CODE_GPA + 0x80);
+	scan_code_written(vm->scan, CODE_GPA + 0x80);
 	ck_assert(!is_ready(CODE_GPA));
 	ck_assert_uint_eq(vm->ram[CODE_GPA], 0x9c);          /* originals */
 	ck_assert_uint_eq(vm->ram[CODE_GPA + 0x40], 0x9d);
-	ck_assert_ptr_null(scan_patched_insn(vm, CODE_GPA));
+	ck_assert_ptr_null(scan_patched_insn(vm->scan, CODE_GPA));
 	/* Entering at +0 again also rescans the call's target: the caller
 	 * can still jump there without a trap. */
-	scan_from(vm, CODE_GPA);
+	scan_from(vm->scan, CODE_GPA);
 	ck_assert_uint_eq(vm->ram[CODE_GPA + 0x40], 0xcc);
 	ck_assert(is_ready(CODE_GPA));
 }
@@ -234,11 +234,11 @@ END_TEST
 START_TEST(test_a_rewritten_frame_is_not_rescanned_from_its_old_starts)
 {
 	put(CODE_GPA, "\x90\xc3", 2);                  /* nop; ret */
-	scan_from(vm, CODE_GPA);
+	scan_from(vm->scan, CODE_GPA);
 	ck_assert_uint_eq(vm->ram[CODE_GPA + 1], 0xcc);
-	scan_code_written(vm, CODE_GPA);
+	scan_code_written(vm->scan, CODE_GPA);
 	put(CODE_GPA, "\x39\xca\xc3", 3);              /* cmp edx, ecx; ret */
-	scan_from(vm, CODE_GPA);
+	scan_from(vm->scan, CODE_GPA);
 	ck_assert_uint_eq(vm->ram[CODE_GPA + 1], 0xca);
 	ck_assert_uint_eq(vm->ram[CODE_GPA + 2], 0xcc);
 }
@@ -250,13 +250,13 @@ START_TEST(test_a_call_from_a_rewritten_frame_is_forgotten)
 
 	/* The caller calls CODE_GPA + 1, in a page that has not run. */
 	put(caller, "\xe8\xfc\xef\xff\xff\xc3", 6);
-	scan_from(vm, caller);
+	scan_from(vm->scan, caller);
 	ck_assert(!is_ready(CODE_GPA));
 	/* Both pages get new contents: the call is gone. */
-	scan_code_written(vm, caller);
+	scan_code_written(vm->scan, caller);
 	put(caller, "\x90\xc3", 2);
 	put(CODE_GPA, "\x39\xca\xc3", 3);
-	scan_from(vm, CODE_GPA);
+	scan_from(vm->scan, CODE_GPA);
 	ck_assert_uint_eq(vm->ram[CODE_GPA + 1], 0xca);
 	ck_assert_uint_eq(vm->ram[CODE_GPA + 2], 0xcc);
 }
@@ -268,14 +268,14 @@ START_TEST(test_a_frame_scanned_in_another_mode_is_rescanned)
 
 	/* 48 = dec eax in 32-bit code, a REX prefix in 64-bit code. */
 	put(CODE_GPA, "\x48\x9c\xc3", 3);
-	scan_from(vm, CODE_GPA);
+	scan_from(vm->scan, CODE_GPA);
 	ck_assert_uint_eq(vm->ram[CODE_GPA], 0xcc);      /* rex.w pushfq */
-	ck_assert_uint_eq(scan_patched_insn(vm, CODE_GPA)->id,
+	ck_assert_uint_eq(scan_patched_insn(vm->scan, CODE_GPA)->id,
 			  X86_INS_PUSHFQ);
 	cs32.attr = (cs32.attr & ~SEG_L) | SEG_DB;
 	vm->cpu.seg[SR_CS] = cs32;
 	vm->cpu.rip = CODE_GPA;
-	scan_check_rip(vm);
+	scan_check_rip(vm->scan);
 	ck_assert_uint_eq(vm->ram[CODE_GPA], 0x48);          /* dec eax */
 	ck_assert_uint_eq(vm->ram[CODE_GPA + 1], 0xcc);      /* pushfd */
 }
@@ -298,14 +298,14 @@ START_TEST(test_starts_vetted_in_32bit_mode_are_not_rescanned_in_64bit_mode)
 	put(CODE_GPA, code, sizeof(code) - 1);
 	cs32.attr = (cs32.attr & ~SEG_L) | SEG_DB;
 	vm->cpu.seg[SR_CS] = cs32;
-	scan_from(vm, CODE_GPA);
+	scan_from(vm->scan, CODE_GPA);
 	ck_assert_uint_eq(vm->ram[CODE_GPA + 6], 0xcc);      /* pushfd */
 	vm->cpu.seg[SR_CS] = cs64;
 	vm->cpu.rip = CODE_GPA;
-	scan_check_rip(vm);
+	scan_check_rip(vm->scan);
 	ck_assert_uint_eq(vm->ram[CODE_GPA + 6], 0x9c);      /* immediate */
 	ck_assert_uint_eq(vm->ram[CODE_GPA + 10], 0xcc);     /* ret */
-	ck_assert_ptr_null(scan_patched_insn(vm, CODE_GPA + 6));
+	ck_assert_ptr_null(scan_patched_insn(vm->scan, CODE_GPA + 6));
 }
 END_TEST
 
@@ -313,11 +313,11 @@ START_TEST(test_data_on_a_code_page_is_not_code)
 {
 	/* pushfq; ret at +0, then data bytes at +0x100 */
 	put(CODE_GPA, "\x9c\xc3", 2);
-	scan_from(vm, CODE_GPA);
-	ck_assert(scan_write_touches_code(vm, CODE_GPA + 1, 1));
-	ck_assert(scan_write_touches_code(vm, CODE_GPA, 8));
-	ck_assert(!scan_write_touches_code(vm, CODE_GPA + 2, 4));
-	ck_assert(!scan_write_touches_code(vm, CODE_GPA + 0x100, 8));
+	scan_from(vm->scan, CODE_GPA);
+	ck_assert(scan_write_touches_code(vm->scan, CODE_GPA + 1, 1));
+	ck_assert(scan_write_touches_code(vm->scan, CODE_GPA, 8));
+	ck_assert(!scan_write_touches_code(vm->scan, CODE_GPA + 2, 4));
+	ck_assert(!scan_write_touches_code(vm->scan, CODE_GPA + 0x100, 8));
 	ck_assert(is_ready(CODE_GPA));
 }
 END_TEST
@@ -328,16 +328,16 @@ START_TEST(test_a_copy_of_a_patched_frame_gets_the_original_bytes)
 
 	/* mov eax, 1; pushfq; ret: the pushfq is patched */
 	put(CODE_GPA, "\xb8\x01\x00\x00\x00\x9c\xc3", 7);
-	scan_from(vm, CODE_GPA);
+	scan_from(vm->scan, CODE_GPA);
 	ck_assert_uint_eq(vm->ram[CODE_GPA + 5], 0xcc);
 	/* A kernel copies the page as it reads it, int3 and all (fork). */
 	memcpy(vm->ram + copy, vm->ram + CODE_GPA, 0x1000);
-	scan_from(vm, copy);
+	scan_from(vm->scan, copy);
 	/* The copy's pushfq is known as one (patched again, its original
 	 * kept), not run as a breakpoint of the guest's own. */
 	ck_assert_uint_eq(vm->ram[copy + 5], 0xcc);
-	ck_assert_ptr_nonnull(scan_patched_insn(vm, copy + 5));
-	ck_assert_str_eq(scan_patched_insn(vm, copy + 5)->mnemonic, "pushfq");
+	ck_assert_ptr_nonnull(scan_patched_insn(vm->scan, copy + 5));
+	ck_assert_str_eq(scan_patched_insn(vm->scan, copy + 5)->mnemonic, "pushfq");
 }
 END_TEST
 
@@ -346,12 +346,12 @@ START_TEST(test_a_real_int3_in_a_page_unlike_any_other_stays)
 	uint64_t other = CODE_GPA + 0x3000;
 
 	put(CODE_GPA, "\xb8\x01\x00\x00\x00\x9c\xc3", 7);
-	scan_from(vm, CODE_GPA);
+	scan_from(vm->scan, CODE_GPA);
 	/* Same int3 offset, different code around it: not a copy. */
 	put(other, "\xb8\x02\x00\x00\x00\xcc\xc3", 7);
-	scan_from(vm, other);
+	scan_from(vm->scan, other);
 	ck_assert_uint_eq(vm->ram[other + 5], 0xcc);
-	ck_assert_ptr_null(scan_patched_insn(vm, other + 5));
+	ck_assert_ptr_null(scan_patched_insn(vm->scan, other + 5));
 }
 END_TEST
 
@@ -362,23 +362,23 @@ START_TEST(test_a_copy_matched_first_by_a_partial_copy_still_gets_everything)
 
 	/* Frame a exists first (an earlier life as other code). */
 	put(a, "\x90\xc3", 2);
-	scan_from(vm, a);
-	scan_code_written(vm, a);
+	scan_from(vm->scan, a);
+	scan_code_written(vm->scan, a);
 	/* The parent runs two entries: pushfq; ret and, at +0x20, popfq;
 	 * ret.  Both are patched. */
 	put(parent, "\x9c\xc3", 2);
 	put(parent + 0x20, "\x9d\xc3", 2);
-	scan_from(vm, parent);
-	scan_from(vm, parent + 0x20);
+	scan_from(vm->scan, parent);
+	scan_from(vm->scan, parent + 0x20);
 	/* Child a, a copy, runs only the first entry. */
 	memcpy(vm->ram + a, vm->ram + parent, 0x1000);
-	scan_from(vm, a);
+	scan_from(vm->scan, a);
 	ck_assert_uint_eq(vm->ram[a + 0x20], 0x9d);
 	/* Child b, another copy: a matches it first, with less patched. */
 	memcpy(vm->ram + b, vm->ram + parent, 0x1000);
-	scan_from(vm, b);
+	scan_from(vm->scan, b);
 	ck_assert_uint_eq(vm->ram[b + 0x20], 0x9d);      /* not a stray int3 */
-	ck_assert_ptr_nonnull(scan_patched_insn(vm, b));
+	ck_assert_ptr_nonnull(scan_patched_insn(vm->scan, b));
 }
 END_TEST
 

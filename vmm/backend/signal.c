@@ -94,9 +94,9 @@ static void regs_in(struct vcpu *v, const mcontext_t *mc)
 	v->rflags = ((uint64_t)mc->gregs[REG_EFL] & ~RFLAGS_VIRTUAL) |
 		    (v->rflags & RFLAGS_VIRTUAL);
 	/* A TF the monitor set for a single step is not the guest's. */
-	if (the_vm->irq.tf_ours) {
+	if (the_vm->cpu.irq.tf_ours) {
 		v->rflags &= ~RFLAGS_TF;
-		the_vm->irq.tf_ours = false;
+		the_vm->cpu.irq.tf_ours = false;
 	}
 	if (trap_fs_mode == 0) {
 		v->seg[SR_FS].base = trap_guest_fs;
@@ -117,9 +117,9 @@ static void regs_out(const struct vcpu *v, mcontext_t *mc)
 	 * CPL 3 with CR0.AM gets the real AC. */
 	if ((v->rflags & RFLAGS_AC) && vcpu_cpl(v) == 3 && (v->cr0 & CR0_AM))
 		fl |= RFLAGS_AC;
-	if (the_vm->irq.step && !(fl & RFLAGS_TF)) {
+	if (the_vm->cpu.irq.step && !(fl & RFLAGS_TF)) {
 		fl |= RFLAGS_TF;    /* one instruction, to close an sti shadow */
-		the_vm->irq.tf_ours = true;
+		the_vm->cpu.irq.tf_ours = true;
 	}
 	mc->gregs[REG_EFL] = fl | RFLAGS_IF | RFLAGS_FIXED;
 	mc->gregs[REG_CSGSFS] = (mc->gregs[REG_CSGSFS] & 0x0000ffffffff0000ll) |
@@ -217,20 +217,54 @@ static void monitor_fault(struct vm *vm, int sig, ucontext_t *uc)
 	_exit(EXIT_INTERNAL);
 }
 
-/* Ctrl-C, SIGTERM and --timeout: one line of where the guest was. */
-static void stop_guest(struct vm *vm, int sig)
+/* The signals that stop the run from outside (vm.h's vm_request). */
+static unsigned stop_request(int sig)
 {
-	uart_flush(vm->com1);
-	fprintf(stderr, "trapeze: %s at ",
-		sig == SIGALRM ? "timeout" : sig == SIGINT ? "interrupted"
-							   : "terminated");
-	report_where(vm, stderr);
-	fprintf(stderr, " after %llu traps\n",
-		(unsigned long long)vm->stats.traps);
-	/* The trace's -c table and --stats are owed on this exit too. */
-	vm_exit(vm, sig == SIGALRM ? EXIT_TIMEOUT : EXIT_INTERRUPTED);
+	switch (sig) {
+	case SIGALRM: return VM_STOP_TIMEOUT;
+	case SIGINT: return VM_STOP_INTERRUPT;
+	case SIGTERM: return VM_STOP_TERMINATE;
+	default: return 0;
+	}
 }
 
+/*
+ * What the host says happened, as the run loop wants to hear it: the
+ * timer of virtual time, a stop from outside (the guest was only
+ * interrupted), a 32-bit system call the host mangled, or a fault.
+ */
+static void host_trap_of(int sig, const siginfo_t *si, const mcontext_t *mc,
+			 struct host_trap *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (sig == SIG_VTIME)
+		t->kind = HT_TIMER;
+	else if (stop_request(sig))
+		t->kind = HT_KICK;
+	/* The seccomp filter stopped a 32-bit system call: the host has
+	 * already replaced the guest's RIP (see stop_compat_syscalls). */
+	else if (sig == SIGSYS && si->si_code == SYS_SECCOMP)
+		t->kind = HT_COMPAT_SYSCALL;
+	else
+		classify(sig, si, mc, t);
+}
+
+/* The kind of round trip the host made for this trap (timer.h). */
+static unsigned trip_of(int sig, const mcontext_t *mc)
+{
+	if (sig == SIGTRAP)
+		return TRIP_BREAKPOINT;
+	if (sig != SIGSEGV)
+		return TRIP_OTHER;
+	return mc->gregs[REG_TRAPNO] == X86_PF ? TRIP_PF : TRIP_GP;
+}
+
+/*
+ * The signal handler (entered from entry.S with the monitor's FS back):
+ * the guest's registers go into the vCPU, the run loop handles the trap,
+ * and the vCPU goes back into the signal frame, whose sigreturn resumes
+ * the guest.
+ */
 void trap_handle(int sig, siginfo_t *si, ucontext_t *uc)
 {
 	struct vm *vm = the_vm;
@@ -238,72 +272,43 @@ void trap_handle(int sig, siginfo_t *si, ucontext_t *uc)
 	struct host_trap t;
 
 	/* Once the guest has started, the monitor runs only inside this
-	 * handler: a signal that finds in_trap clear interrupted the guest,
-	 * wherever its RIP points. */
-	if (in_trap) {
-		/* Ctrl-C, SIGTERM or --timeout while the monitor waits in a
-		 * halted guest's hlt: the run ends as it would otherwise. */
-		if (sig == SIGALRM || sig == SIGINT || sig == SIGTERM)
-			stop_guest(vm, sig);
-		monitor_fault(vm, sig, uc);
-	}
-	if (sig == SIGUSR1) {
-		if (started)
-			return;          /* someone else's kill: not ours */
-		started = 1;
-		memset(&t, 0, sizeof(t));
-		t.kind = HT_START;
-	} else if (!started) {
-		if (sig == SIGALRM || sig == SIGINT || sig == SIGTERM)
-			stop_guest(vm, sig);
-		monitor_fault(vm, sig, uc);
-	} else {
-		regs_in(&vm->cpu, mc);
-		/* The guest's clock stops while the monitor works (timer.h). */
-		timers_monitor_begin(&vm->timers,
-			sig == SIGTRAP ? TRIP_BREAKPOINT :
-			sig != SIGSEGV ? TRIP_OTHER :
-			mc->gregs[REG_TRAPNO] == X86_PF ? TRIP_PF : TRIP_GP);
-		/* A trap in the translation cache is the guest's own, at the
-		 * instruction being run there (the monitor is at work from
-		 * here: a fault in it is a bug, not the guest's). */
-		in_trap = 1;
-		switch (bt_leave(vm, sig == SIGILL, sig == SIGSEGV &&
-				 (mc->gregs[REG_TRAPNO] == X86_PF ||
-				  mc->gregs[REG_TRAPNO] == X86_GP),
-				 mc->gregs[REG_TRAPNO] == X86_PF
-					 ? (uint64_t)si->si_addr : UINT64_MAX)) {
-		case BT_CHAINED:
-		case BT_NATIVE:
-			in_trap = 0;
-			goto resume;
-		default:
-			break;
+	 * handler: a signal that finds in_trap set came while the monitor
+	 * works (or waits in a halted guest's hlt): a stop is noted for the
+	 * run loop, anything else is a bug of the monitor's. */
+	if (in_trap || !started) {
+		if (stop_request(sig)) {
+			vm_request(vm, stop_request(sig));
+			if (!started)
+				vm_take_requests(vm);
+			return;
 		}
-		in_trap = 0;
-		if (sig == SIGALRM || sig == SIGINT || sig == SIGTERM)
-			stop_guest(vm, sig);
-		/* The seccomp filter stopped a 32-bit system call: the host
-		 * has already replaced the guest's RIP (see above). */
-		if (sig == SIGSYS && si->si_code == SYS_SECCOMP)
-			vm_crash(vm, "the guest ran `syscall` from 32-bit code "
-				 "that the scanner had not patched (with "
-				 "--cpu=trap, every one); the host's compat "
-				 "entry lost its address");
-		if (sig == SIG_VTIME) {
+		if (sig == SIGUSR1 && !started) {
+			/* The first entry into the guest (see below). */
+			started = 1;
 			memset(&t, 0, sizeof(t));
-			t.kind = HT_TIMER;
-		} else {
-			classify(sig, si, mc, &t);
+			t.kind = HT_START;
+			goto run;
 		}
+		if (sig == SIGUSR1)
+			return;          /* someone else's kill: not ours */
+		monitor_fault(vm, sig, uc);
 	}
+	if (sig == SIGUSR1)
+		return;
+	regs_in(&vm->cpu, mc);
+	/* The guest's clock stops while the monitor works (timer.h). */
+	timers_monitor_begin(&vm->timers, trip_of(sig, mc));
+	host_trap_of(sig, si, mc, &t);
+	if (t.kind == HT_KICK)
+		vm_request(vm, stop_request(sig));
+run:
+	/* From here the monitor is at work: a fault is its bug. */
 	in_trap = 1;
 	vm_trap(vm, &t);
 	in_trap = 0;
-resume:
 	timers_monitor_end(&vm->timers);
 	regs_out(&vm->cpu, mc);
-	mc->gregs[REG_RIP] = (greg_t)bt_resume_rip(
+	mc->gregs[REG_RIP] = (greg_t)vm_resume_rip(
 		vm, (mc->gregs[REG_EFL] & RFLAGS_TF) != 0);
 }
 

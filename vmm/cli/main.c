@@ -47,8 +47,8 @@ static int cmd_run(int argc, char **argv, bool trace)
 			? "the built-in kernel" : opt.guest_path, err);
 		return EXIT_USAGE;
 	}
-	if (trace && !(vm.trace = trace_create(&vm, &topt, opt.guest_path, err,
-					       sizeof(err)))) {
+	if (trace && !trace_create(&vm, &topt, opt.guest_path, err,
+				   sizeof(err))) {
 		fprintf(stderr, "trapeze: trace: %s\n", err);
 		return EXIT_USAGE;
 	}

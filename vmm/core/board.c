@@ -10,6 +10,8 @@
 
 #include "trapeze/abi.h"
 
+#include "core/hypercall.h"
+
 #include "engine/ahead.h"
 #include "engine/bt.h"
 #include "cpu/decode.h"
@@ -70,6 +72,17 @@ static uint64_t host_xcr0(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
+static void irq_set_line(void *opaque, unsigned line, bool level)
+{
+	struct vm *vm = opaque;
+
+	if (line < 16)
+		pic_set_irq(vm->pic, line, level);
+	/* IRQ 0 on pin 2, as QEMU wires the PIT (and as the MP and ACPI
+	 * tables say). */
+	ioapic_set_irq(vm->ioapic, line == 0 ? 2 : line, level);
+}
+
 static void com1_irq(void *opaque, bool level)
 {
 	irq_set_line(opaque, TRAPEZE_IRQ_COM1, level);
@@ -77,7 +90,7 @@ static void com1_irq(void *opaque, bool level)
 
 static uint64_t lapic_tsc(void *opaque)
 {
-	return vm_guest_tsc(opaque);
+	return vcpu_tsc(opaque);
 }
 
 /* The APICs' pages must lie outside RAM: above 3.5 GiB of RAM they
@@ -101,14 +114,8 @@ static size_t console_input(void *opaque, uint8_t *buf, size_t n)
 	if (act == TERM_HELP &&
 	    write(2, TERMINAL_HELP, sizeof(TERMINAL_HELP) - 1) < 0)
 		act = TERM_NONE;
-	if (act == TERM_QUIT) {
-		uart_flush(vm->com1);
-		fprintf(stderr, "\ntrapeze: quit (Ctrl-A x) at ");
-		report_where(vm, stderr);
-		fprintf(stderr, " after %llu traps\n",
-			(unsigned long long)vm->stats.traps);
-		vm_exit(vm, EXIT_INTERRUPTED);
-	}
+	if (act == TERM_QUIT)
+		vm_request(vm, VM_STOP_QUIT);
 	return n;
 }
 
@@ -127,6 +134,12 @@ static void guest_sleep(void *opaque, unsigned slp_typ)
 			"(waking starts the CPU in real mode, which cannot run "
 			"natively): ending the run\n", slp_typ);
 	vm_exit(vm, EXIT_HALTED);
+}
+
+/* The guest wrote its status to isa-debug-exit. */
+static void guest_exit(void *opaque, int status)
+{
+	vm_exit(opaque, status);
 }
 
 static void guest_reset(void *opaque)
@@ -149,7 +162,8 @@ static int setup_devices(struct vm *vm)
 	vm->com1 = uart_create(vm->opt.console_in, vm->opt.console_out);
 	vm->pic = pic_create();
 	vm->pit = pit_create(&vm->timers, irq_set_line, vm);
-	vm->lapic = lapic_create(&vm->timers, vm->host.tsc_khz, lapic_tsc, vm);
+	vm->lapic = lapic_create(&vm->timers, vm->host.tsc_khz, lapic_tsc,
+				 &vm->cpu);
 	vm->ioapic = vm->lapic ? ioapic_create(vm->lapic) : NULL;
 	vm->fwcfg = fwcfg_create(vm->ram_size, 1);
 	vm->acpi_pm = acpi_pm_create();
@@ -170,7 +184,9 @@ static int setup_devices(struct vm *vm)
 	uart_set_input_filter(vm->com1, console_input, vm);
 	pic__register(vm->pic, &vm->io);
 	pit__register(vm->pit, &vm->io);
-	debug_exit__register(vm, &vm->io, TRAPEZE_PORT_DEBUG_EXIT);
+	if (debug_exit__register(&vm->io, TRAPEZE_PORT_DEBUG_EXIT, guest_exit,
+				 vm))
+		return -1;
 	fwcfg__register(vm->fwcfg, &vm->io);
 	acpi_pm__register(vm->acpi_pm, &vm->io);
 	acpi_pm_on_sleep(vm->acpi_pm, guest_sleep, vm);
@@ -191,15 +207,48 @@ static int setup_devices(struct vm *vm)
 	i8042__register(vm->kbd, &vm->io);
 	crtc__register(vm->crtc, &vm->io);
 	rtc__register(vm->rtc, &vm->io);
-	irq_init(vm);
 	return 0;
+}
+
+static __attribute__((noreturn)) void crash(void *ctx, const char *fmt,
+					  va_list ap)
+{
+	vm_crashv(ctx, fmt, ap);
+}
+
+/* The CPU's wires: its memory, buses, APIC and clock, and the hooks by
+ * which it tells the core what only the core can do. */
+static void wire_cpu(struct vm *vm, bool arm_debugregs)
+{
+	struct vcpu *v = &vm->cpu;
+	unsigned i;
+
+	v->mem.ram = vm->ram;
+	v->mem.ram_size = vm->ram_size;
+	v->mem.mmu = vm->mmu;
+	v->mem.mmio = &vm->mmio;
+	v->mem.window_lo = vm->window_lo;
+	v->mem.window_hi = vm->window_hi;
+	v->io = &vm->io;
+	v->lapic = vm->lapic;
+	v->pic = vm->pic;
+	v->timers = &vm->timers;
+	v->host = &vm->host;
+	v->cr4_valid = cr4_valid_bits();
+	v->xcr0_valid = host_xcr0();
+	v->hooks.hypercall = hypercall;
+	v->hooks.crash = crash;
+	v->hooks.ctx = vm;
+	/* (Unit tests' guests are not run natively: nothing to arm.) */
+	v->dbg.arm = arm_debugregs;
+	for (i = 0; i < 4; i++)
+		v->dbg.fd[i] = -1;
 }
 
 int vm_init(struct vm *vm, const struct vm_options *opt,
 	    const struct shadow_ops *ops, char *err, size_t errlen)
 {
 	struct shadow_config cfg;
-	unsigned i;
 
 	memset(vm, 0, sizeof(*vm));
 	vm->opt = *opt;
@@ -221,26 +270,24 @@ int vm_init(struct vm *vm, const struct vm_options *opt,
 		.cache = opt->shadow_cache,
 	};
 	vm->mmu = shadow_create(&cfg);
-	vm->dec = decoder_create();
-	if (opt->exec == EXEC_SCAN) {
-		vm->scan = scan_create(8192, 65536);
-		if (vm->mmu)
-			shadow_set_scanning(vm->mmu, true);
-	}
-	if (!vm->mmu || !vm->dec || (opt->exec == EXEC_SCAN && !vm->scan) ||
-	    setup_devices(vm)) {
-		snprintf(err, errlen, "out of memory setting up the VM");
-		return -1;
-	}
-	vm->cr4_valid = cr4_valid_bits();
-	vm->xcr0_valid = host_xcr0();
+	vm->cpu.dec = decoder_create();
+	if (!vm->mmu || !vm->cpu.dec || setup_devices(vm))
+		goto out_of_memory;
+	wire_cpu(vm, ops == NULL);
+	irq_init(&vm->cpu);
+	/* The engines that run the guest's kernel code. */
+	if (opt->exec == EXEC_SCAN &&
+	    (!(vm->scan = scan_create(&vm->cpu, 8192, 65536)) ||
+	     !(vm->ahead = ahead_create(&vm->cpu, vm->scan))))
+		goto out_of_memory;
 	/* (Unit tests pass ops: their guests are not run natively.) */
 	if (!ops)
-		vm->bt = bt_create(vm, opt->translate, &vm->bt_off_why);
-	vm->arm_debugregs = !ops;
-	for (i = 0; i < 4; i++)
-		vm->dbg_fd[i] = -1;
+		vm->bt = bt_create(&vm->cpu, vm->scan, &cfg.ops, opt->translate,
+				   &vm->bt_off_why);
 	return 0;
+out_of_memory:
+	snprintf(err, errlen, "out of memory setting up the VM");
+	return -1;
 }
 
 /* The tables a PC's firmware leaves in low memory, for kernels written
@@ -256,7 +303,7 @@ static void bios_tables(struct vm *vm)
 	uint32_t r[4];
 	int rc;
 
-	vm_cpuid(vm, 1, 0, r);
+	vcpu_cpuid(&vm->cpu, 1, 0, r);
 	mp.cpu_signature = r[0];
 	mp.cpu_features = r[3];
 	rc = mptable_build(vm->ram, vm->ram_size, TRAPEZE_MPTABLE_GPA, &mp);
@@ -277,7 +324,7 @@ void vm_boot(struct vm *vm, const struct boot_image *img)
 	 * the MP tables go in after it, at 0xf1000. */
 	acpi_build_tables(vm->ram, vm_apics_fit(vm));
 	bios_tables(vm);
-	vm_paging(vm, &pg);
+	vcpu_paging(&vm->cpu, &pg);
 	shadow_reset(vm->mmu, &pg);
 }
 

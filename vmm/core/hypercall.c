@@ -47,7 +47,7 @@ static int64_t hc_console_write(struct vm *vm, uint64_t gva, uint64_t len)
 		size_t n = len - done < CONSOLE_CHUNK ? len - done
 						      : CONSOLE_CHUNK;
 
-		if (!gmem_read(vm, gva + done, buf, n, 0)) {
+		if (!gmem_read(&vm->cpu, gva + done, buf, n, 0)) {
 			vm->cpu.exc.pending = false;
 			return done ? (int64_t)done : TRAPEZE_EFAULT;
 		}
@@ -62,7 +62,7 @@ static int64_t hc_set_timer(struct vm *vm, uint64_t period, uint64_t vector)
 	if (period && (period < TRAPEZE_TIMER_MIN_NS || vector < 32 ||
 		       vector > 255))
 		return TRAPEZE_EINVAL;
-	irq_pv_timer(vm, period, (uint8_t)vector);
+	irq_pv_timer(&vm->cpu, period, (uint8_t)vector);
 	return 0;
 }
 
@@ -83,20 +83,20 @@ static int64_t hc_mmu_update(struct vm *vm, uint64_t gva, uint64_t count)
 		for (done = 0; done < count;) {
 			uint64_t n = count - done < 64 ? count - done : 64, i;
 
-			if (!gmem_read(vm, gva + done * sizeof(req[0]), req,
+			if (!gmem_read(&vm->cpu, gva + done * sizeof(req[0]), req,
 				       n * sizeof(req[0]), 0)) {
 				vm->cpu.exc.pending = false;
 				return TRAPEZE_EFAULT;
 			}
 			for (i = 0; i < n; i++) {
-				uint64_t *pte = gpa_ptr(vm, req[i].ptr, 8);
+				uint64_t *pte = gpa_ptr(&vm->cpu, req[i].ptr, 8);
 
 				if (!pte || (req[i].ptr & 7))
 					return TRAPEZE_EINVAL;
 				if (pass) {
-					gpa_will_write(vm, req[i].ptr, 8);
+					gpa_will_write(&vm->cpu, req[i].ptr, 8);
 					*pte = req[i].val;
-					gpa_written(vm, req[i].ptr, 8);
+					gpa_written(&vm->cpu, req[i].ptr, 8);
 				}
 			}
 			done += n;
@@ -108,18 +108,18 @@ static int64_t hc_mmu_update(struct vm *vm, uint64_t gva, uint64_t count)
 static enum emu_result hc_halt(struct vm *vm)
 {
 	struct trapeze_shared *sh =
-		gpa_ptr(vm, TRAPEZE_SHARED_GPA, sizeof(*sh));
+		gpa_ptr(&vm->cpu, TRAPEZE_SHARED_GPA, sizeof(*sh));
 
 	vm->cpu.rflags |= RFLAGS_IF;
-	if (vm->irq.pv_shared)
+	if (vm->cpu.irq.pv_shared)
 		sh->irq_masked = 0;
 	vm->cpu.gpr[RAX] = 0;
 	return EMU_HALT;
 }
 
-enum emu_result hypercall(struct vm *vm)
+enum emu_result hypercall(void *ctx, struct vcpu *v)
 {
-	struct vcpu *v = &vm->cpu;
+	struct vm *vm = ctx;
 	uint64_t nr = v->gpr[RAX];
 	int64_t ret;
 
@@ -144,7 +144,7 @@ enum emu_result hypercall(struct vm *vm)
 	case TRAPEZE_HC_HALT:
 		return hc_halt(vm);
 	case TRAPEZE_HC_SHARED_IRQ:
-		vm->irq.pv_shared = v->gpr[RDI] != 0;
+		vm->cpu.irq.pv_shared = v->gpr[RDI] != 0;
 		ret = 0;
 		break;
 	default:

@@ -6,11 +6,10 @@
 
 #include "cpu/emulate.h"
 
-struct vm;
-
 /* Perform the hypercall in the vCPU's RAX/RDI/RSI/RDX/R10/R8; the result
- * goes to RAX.  Bad arguments are an error code, never a fault. */
-enum emu_result hypercall(struct vm *vm);
+ * goes to RAX.  Bad arguments are an error code, never a fault.  The
+ * vCPU's hooks.hypercall: ctx is the struct vm. */
+enum emu_result hypercall(void *ctx, struct vcpu *v);
 
 const char *hypercall_name(unsigned nr);
 

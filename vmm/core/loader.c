@@ -292,7 +292,7 @@ void loader_boot_setup(struct vm *vm, const struct boot_image *img,
 		       const char *cmdline)
 {
 	struct trapeze_boot_info *bi =
-		gpa_ptr(vm, TRAPEZE_BOOT_INFO_GPA, sizeof(*bi));
+		gpa_ptr(&vm->cpu, TRAPEZE_BOOT_INFO_GPA, sizeof(*bi));
 
 	memset(vm->ram, 0, TRAPEZE_LOAD_MIN);
 	trapeze_build_boot_state((uintptr_t)vm->ram, vm->ram_size, cmdline);

@@ -255,7 +255,7 @@ int multiboot_load_module(struct vm *vm, const char *path,
 static void put_string(struct vm *vm, uint64_t gpa, size_t max,
 		       const char *a, const char *b)
 {
-	char *p = gpa_ptr(vm, gpa, max);
+	char *p = gpa_ptr(&vm->cpu, gpa, max);
 
 	snprintf(p, max, "%s%s", a, b ? b : "");
 }
@@ -270,10 +270,10 @@ void multiboot_boot_setup(struct vm *vm, const struct boot_image *img,
 			  const char *image_path, const char *append,
 			  const char *module_path)
 {
-	struct mb_info *mbi = gpa_ptr(vm, MB_INFO_GPA, sizeof(*mbi));
-	struct mb_mmap_entry *mm = gpa_ptr(vm, MB_MMAP_GPA, 4 * sizeof(*mm));
-	struct mb_module *mod = gpa_ptr(vm, MB_MODS_GPA, sizeof(*mod));
-	uint64_t *gdt = gpa_ptr(vm, MB_GDT_GPA, 24);
+	struct mb_info *mbi = gpa_ptr(&vm->cpu, MB_INFO_GPA, sizeof(*mbi));
+	struct mb_mmap_entry *mm = gpa_ptr(&vm->cpu, MB_MMAP_GPA, 4 * sizeof(*mm));
+	struct mb_module *mod = gpa_ptr(&vm->cpu, MB_MODS_GPA, sizeof(*mod));
+	uint64_t *gdt = gpa_ptr(&vm->cpu, MB_GDT_GPA, 24);
 	char *cl;
 
 	memset(vm->ram, 0, TRAPEZE_LOAD_MIN);
@@ -282,7 +282,7 @@ void multiboot_boot_setup(struct vm *vm, const struct boot_image *img,
 	gdt[2] = 0x00cf93000000ffffull;   /* 0x10: flat data, DPL 0 */
 
 	/* QEMU's form: "IMAGE ARGS" (the space even with no ARGS). */
-	cl = gpa_ptr(vm, MB_CMDLINE_GPA, MB_CMDLINE_MAX);
+	cl = gpa_ptr(&vm->cpu, MB_CMDLINE_GPA, MB_CMDLINE_MAX);
 	snprintf(cl, MB_CMDLINE_MAX, "%s %s", image_path, append ? append : "");
 	put_string(vm, MB_LOADER_GPA, 32, "trapeze", NULL);
 
@@ -310,5 +310,24 @@ void multiboot_boot_setup(struct vm *vm, const struct boot_image *img,
 		put_string(vm, MB_MOD_CMDLINE_GPA, MB_MOD_CMDLINE_MAX,
 			   module_path ? module_path : "", NULL);
 	}
-	vcpu_reset_prot32(&vm->cpu, img->entry, MB_BOOT_MAGIC, MB_INFO_GPA);
+	multiboot_reset_cpu(&vm->cpu, img->entry);
+}
+
+/*
+ * The multiboot entry state (Multiboot 0.6.96, 3.2): 32-bit protected
+ * mode, paging off, flat 4 GiB code and data segments, IF and VM clear,
+ * EAX the magic and EBX the information block.  The selectors and GDT are
+ * the ones QEMU's multiboot option ROM leaves (code 0x08, data 0x10); the
+ * GDT lives in guest RAM at 0x3000, so a guest that reloads a selector
+ * before its own lgdt finds it there.
+ */
+void multiboot_reset_cpu(struct vcpu *v, uint32_t entry)
+{
+	vcpu_reset_prot32(v, entry, MB_BOOT_CS, MB_BOOT_DS,
+			  (struct dtable){ MB_GDT_GPA, 3 * 8 - 1 });
+	v->gpr[RAX] = MB_BOOT_MAGIC;
+	v->gpr[RBX] = MB_INFO_GPA;
+	/* Multiboot leaves ESP undefined; a stack that works is kinder
+	 * than one that faults. */
+	v->gpr[RSP] = TRAPEZE_BOOT_STACK_TOP;
 }

@@ -52,5 +52,8 @@ int multiboot_load_module(struct vm *vm, const char *path,
 void multiboot_boot_setup(struct vm *vm, const struct boot_image *img,
 			  const char *image_path, const char *append,
 			  const char *module_path);
+/* The vCPU as the multiboot loader leaves it at entry. */
+struct vcpu;
+void multiboot_reset_cpu(struct vcpu *v, uint32_t entry);
 
 #endif

@@ -44,10 +44,10 @@ const char *report_flags(unsigned long long rflags, char *buf, size_t len)
 /* Disassemble up to n instructions at rip into f, marking the first. */
 static void disassemble(struct vm *vm, FILE *f, uint64_t rip, int n)
 {
-	csh h = decoder_handle(vm->dec, vcpu_mode(&vm->cpu));
+	csh h = decoder_handle(vm->cpu.dec, vcpu_mode(&vm->cpu));
 	uint8_t code[64];
 	uint32_t err;
-	size_t len = gmem_fetch(vm, rip, code, sizeof(code), &err);
+	size_t len = gmem_fetch(&vm->cpu, rip, code, sizeof(code), &err);
 	cs_insn *insn = cs_malloc(h);
 	const uint8_t *p = code;
 	uint64_t addr = rip;
@@ -115,6 +115,6 @@ void report_crash(struct vm *vm, FILE *f, const char *fmt, va_list ap)
 	fprintf(f, "  after %llu traps (%llu emulated instructions, %llu "
 		"exceptions delivered)\n",
 		(unsigned long long)vm->stats.traps,
-		(unsigned long long)vm->stats.emulated,
-		(unsigned long long)vm->stats.exceptions);
+		(unsigned long long)vm->cpu.stats.emulated,
+		(unsigned long long)vm->cpu.stats.exceptions);
 }

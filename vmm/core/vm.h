@@ -8,6 +8,7 @@
 #ifndef TRAPEZE_VM_H
 #define TRAPEZE_VM_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include "cpu/vcpu.h"
 
 struct acpi_pm;
+struct ahead;
 struct bt;
 struct crtc;
 struct rtc;
@@ -85,6 +87,8 @@ enum host_trap_kind {
 	HT_EXCEPTION,   /* a plain guest exception: #DE, #DB, #MF, #XM, #AC */
 	HT_START,       /* first entry into the guest */
 	HT_TIMER,       /* the host timer of virtual time fired */
+	HT_KICK,        /* stopped from outside: see vm_request() */
+	HT_COMPAT_SYSCALL, /* a 32-bit syscall the host mangled (signal.c) */
 };
 
 struct host_trap {
@@ -96,25 +100,57 @@ struct host_trap {
 	unsigned breakpoint; /* a #DB from DRi: i + 1 (else 0) */
 };
 
+/* The run's counts (the CPU keeps its own: vcpu.h's cpu_stats). */
 struct vm_stats {
 	uint64_t traps;
-	uint64_t emulated;
 	uint64_t patched;         /* int3s the scanner planted, taken */
-	uint64_t ahead;           /* instructions emulated running ahead */
-	uint64_t ahead_trappers;  /* ...of which would have trapped */
 	uint64_t halts;
-	uint64_t exceptions;
 	uint64_t page_faults;
-	uint64_t mmio;            /* device accesses, in pieces (gmem.c) */
-	uint64_t by_insn[X86_INS_ENDING]; /* per Capstone instruction id */
 };
 
-/* One translation the emulator used (gmem.c). */
-struct gtlb_entry {
-	uint64_t vpage, gpage, generation;
-	uint8_t key, rights;
+/*
+ * Requests from outside the trap path: a signal handler, a thread, the
+ * console's Ctrl-A x.  vm_request() only sets a bit (it is async-signal-
+ * safe); the run loop acts on them when the trap it is in ends, or at
+ * once when the guest is halted.  The backend makes a running guest trap
+ * (HT_KICK) so that none waits for the guest's next trap.
+ */
+enum vm_request {
+	VM_STOP_TIMEOUT = 1u << 0,    /* --timeout */
+	VM_STOP_INTERRUPT = 1u << 1,  /* SIGINT */
+	VM_STOP_TERMINATE = 1u << 2,  /* SIGTERM */
+	VM_STOP_QUIT = 1u << 3,       /* Ctrl-A x on the console */
 };
-#define GTLB_SIZE 64
+
+/*
+ * The tracer's ears (trace/): with an observer set, the trap path tells
+ * it what each trap did.  No layer below the core names the tracer: the
+ * core hands the CPU's and the engines' parts to their own hooks
+ * (vm_observe).  ctx is the tracer's.
+ */
+struct vm_observer {
+	void (*begin)(void *ctx);                 /* a trap starts */
+	void (*end)(void *ctx);                   /* ...and ends */
+	/* An instruction was emulated: a trapped one, a patched one (the
+	 * scanner's int3), or one run ahead that would have trapped. */
+	void (*insn)(void *ctx, const cs_insn *insn, bool patched);
+	void (*ptwrite)(void *ctx, uint64_t gva, uint64_t gpa, uint64_t old,
+			uint64_t dropped);
+	void (*shadow)(void *ctx, uint64_t gva, uint64_t gpa,
+		       unsigned access);
+	/* The CPU's (cpu_hooks.event) and its memory's (gmem.mmio_seen). */
+	void (*event)(void *ctx, unsigned vector, bool external, bool has_err,
+		      uint32_t err, uint64_t from_rip, uint16_t from_cs);
+	void (*mmio)(void *ctx, uint64_t gpa, const struct mmio_region *dev,
+		     unsigned size, bool write, uint64_t val);
+	/* The scanner's (scan_on_scan). */
+	void (*scan)(void *ctx, uint64_t gva, uint64_t pages, uint64_t insns,
+		     uint64_t patches);
+	/* May the monitor run ahead of traps, unseen? */
+	bool (*allows_ahead)(void *ctx);
+	/* The run ends: say what is owed (the -c summary). */
+	void (*finish)(void *ctx);
+};
 
 struct vm {
 	struct vcpu cpu;
@@ -126,12 +162,9 @@ struct vm {
 	uint64_t ram_size;
 	uint64_t window_lo, window_hi; /* reserved guest-virtual window */
 
-	uint64_t cr4_valid;        /* CR4 bits this vCPU implements */
-	uint64_t xcr0_valid;       /* XCR0 bits the host enabled */
-
 	struct shadow *mmu;
-	struct decoder *dec;
-	struct scanner *scan;
+	struct scanner *scan;      /* NULL with --cpu=trap */
+	struct ahead *ahead;       /* NULL without the scanner */
 	struct bt *bt;             /* NULL when off or unavailable */
 	const char *bt_off_why;    /* ...and why, when unavailable */
 	struct io_bus io;
@@ -149,16 +182,12 @@ struct vm {
 	struct crtc *crtc;
 	struct rtc *rtc;
 	struct timers timers;
-	struct irq_state irq;
-	struct trace *trace;
+	const struct vm_observer *obs;  /* the tracer, or NULL */
+	void *obs_ctx;
 
+	volatile unsigned requests;     /* enum vm_request bits */
 	bool escape_armed;         /* a Ctrl-A from the terminal, pending */
-	bool arm_debugregs;        /* DR7 arms host breakpoints (debugreg.h) */
-	int dbg_fd[4];             /* their perf events, or -1 */
-	uint8_t dbg_hits, dbg_held; /* data breakpoints emulation matched */
-	const cs_insn *last_insn;  /* the one emulate_insn() last ran */
 	struct vm_stats stats;
-	struct gtlb_entry tlb[GTLB_SIZE]; /* gmem.c */
 };
 
 struct boot_image;
@@ -178,29 +207,27 @@ int vm_run(struct vm *vm);
 
 /* The trap path, called by the backend with the vCPU filled in. */
 void vm_trap(struct vm *vm, const struct host_trap *t);
-/* Fetch, decode and emulate the instruction at RIP (no delivery of what
- * it raises: that is exception_deliver_pending's). */
-enum emu_result vm_emulate_at_rip(struct vm *vm);
+/* Where the backend resumes the guest: the vCPU's RIP, or its
+ * translation (single_step: the guest resumes with TF set). */
+uint64_t vm_resume_rip(struct vm *vm, bool single_step);
+/* Ask the run to stop (async-signal-safe: see enum vm_request). */
+void vm_request(struct vm *vm, unsigned what);
+/* Act on the requests made (called at the end of every trap). */
+void vm_take_requests(struct vm *vm);
+/* Attach the tracer (NULL: detach). */
+void vm_observe(struct vm *vm, const struct vm_observer *obs, void *ctx);
 
 /* End the run now with status: flush devices, restore the terminal. */
 void vm_exit(struct vm *vm, int status) __attribute__((noreturn));
+/* The vCPU halted: wait until an interrupt is delivered (core/halt.c). */
+void vm_halt_wait(struct vm *vm);
 /* The guest halted with nothing that can ever wake it: end the run. */
 void vm_halt_forever(struct vm *vm) __attribute__((noreturn));
 /* Stop on a guest crash with the one-screen report. */
+void vm_crashv(struct vm *vm, const char *fmt, va_list ap)
+	__attribute__((noreturn, format(printf, 2, 0)));
 void vm_crash(struct vm *vm, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 2, 3)));
-
-/* Fill the walker's view of paging from the vCPU. */
-void vm_paging(const struct vm *vm, struct paging *pg);
-/* The vCPU's privilege level or paging mode changed. */
-void vm_cpl_changed(struct vm *vm);
-void vm_paging_changed(struct vm *vm, bool flush);
-
-uint64_t vm_guest_tsc(const struct vm *vm);
-bool msr_read(struct vm *vm, uint32_t msr, uint64_t *val);
-/* What this vCPU's cpuid answers (emu-query.c). */
-void vm_cpuid(const struct vm *vm, uint32_t leaf, uint32_t sub, uint32_t r[4]);
-bool msr_write(struct vm *vm, uint32_t msr, uint64_t val);
 
 /* The one instance the signal handlers reach. */
 extern struct vm *the_vm;

@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "cpu/debugreg.h"
-#include "cpu/emulate.h"
-#include "core/vm.h"
+#include "cpu/decode.h"
+#include "cpu/vcpu.h"
 
 #define DR7_ENABLE(i) (3ull << (2 * (i)))           /* Li and Gi */
 #define DR7_RW(dr7, i) (((dr7) >> (16 + 4 * (i))) & 3)
@@ -27,14 +27,14 @@ static uint64_t watch_len(uint64_t dr7, unsigned i)
 	return bytes[DR7_LEN(dr7, i)];
 }
 
-static int arm_one(struct vm *vm, unsigned i)
+static int arm_one(struct vcpu *v, unsigned i)
 {
-	uint64_t dr7 = vm->cpu.dr[7], addr = vm->cpu.dr[i];
+	uint64_t dr7 = v->dr[7], addr = v->dr[i];
 	struct perf_event_attr a;
 	unsigned rw = (unsigned)DR7_RW(dr7, i);
 
 	if (!(dr7 & DR7_ENABLE(i)) || rw == 2 ||      /* 2: I/O ports */
-	    addr < vm->window_lo || addr >= vm->window_hi)
+	    addr < v->mem.window_lo || addr >= v->mem.window_hi)
 		return -1;
 	memset(&a, 0, sizeof(a));
 	a.type = PERF_TYPE_BREAKPOINT;
@@ -58,72 +58,71 @@ static int arm_one(struct vm *vm, unsigned i)
 			    PERF_FLAG_FD_CLOEXEC);
 }
 
-void debugreg_arm(struct vm *vm)
+void debugreg_arm(struct vcpu *v)
 {
 	unsigned i;
 
-	if (!vm->arm_debugregs)
+	if (!v->dbg.arm)
 		return;
 	for (i = 0; i < 4; i++) {
-		if (vm->dbg_fd[i] >= 0)
-			close(vm->dbg_fd[i]);
-		vm->dbg_fd[i] = arm_one(vm, i);
+		if (v->dbg.fd[i] >= 0)
+			close(v->dbg.fd[i]);
+		v->dbg.fd[i] = arm_one(v, i);
 	}
 }
 
-bool debugreg_armed(const struct vm *vm)
+bool debugreg_armed(const struct vcpu *v)
 {
 	unsigned i;
 
 	for (i = 0; i < 4; i++)
-		if (vm->dbg_fd[i] >= 0)
+		if (v->dbg.fd[i] >= 0)
 			return true;
 	return false;
 }
 
-bool debugreg_exec_at(const struct vm *vm, uint64_t rip)
+bool debugreg_exec_at(const struct vcpu *v, uint64_t rip)
 {
-	uint64_t dr7 = vm->cpu.dr[7];
+	uint64_t dr7 = v->dr[7];
 	unsigned i;
 
 	for (i = 0; i < 4; i++)
-		if (vm->dbg_fd[i] >= 0 && DR7_RW(dr7, i) == 0 &&
-		    vm->cpu.dr[i] == rip)
+		if (v->dbg.fd[i] >= 0 && DR7_RW(dr7, i) == 0 &&
+		    v->dr[i] == rip)
 			return true;
 	return false;
 }
 
-void debugreg_access(struct vm *vm, uint64_t gva, uint64_t len, bool write)
+void debugreg_access(struct vcpu *v, uint64_t gva, uint64_t len, bool write)
 {
-	uint64_t dr7 = vm->cpu.dr[7];
+	uint64_t dr7 = v->dr[7];
 	unsigned i;
 
 	for (i = 0; i < 4; i++) {
 		unsigned rw = (unsigned)DR7_RW(dr7, i);
 		uint64_t n = watch_len(dr7, i);
-		uint64_t lo = vm->cpu.dr[i] & ~(n - 1);
+		uint64_t lo = v->dr[i] & ~(n - 1);
 
-		if (vm->dbg_fd[i] >= 0 && (rw == 3 || (rw == 1 && write)) &&
+		if (v->dbg.fd[i] >= 0 && (rw == 3 || (rw == 1 && write)) &&
 		    gva < lo + n && lo < gva + len)
-			vm->dbg_hits |= (uint8_t)(1u << i);
+			v->dbg.hits |= (uint8_t)(1u << i);
 	}
 }
 
-void debugreg_settle(struct vm *vm, bool ss_load, bool icebp)
+void debugreg_settle(struct vcpu *v, bool ss_load, bool icebp)
 {
-	struct vcpu *v = &vm->cpu;
 	uint8_t bits;
 
-	if (vm->dbg_hits && ss_load) {
+	if (v->dbg.hits && ss_load) {
 		/* MOV SS blocking holds it for one instruction, which runs
 		 * natively under a single step of the monitor's own. */
-		vm->dbg_held = vm->dbg_hits;
-		vm->dbg_hits = 0;
-		vm->irq.step = true;
+		v->dbg.held = v->dbg.hits;
+		v->dbg.hits = 0;
+		v->irq.step = true;
 		return;
 	}
-	bits = vm->dbg_hits | vm->dbg_held;
-	vm->dbg_hits = vm->dbg_held = 0;
+	bits = v->dbg.hits | v->dbg.held;
+	v->dbg.hits = v->dbg.held = 0;
 	if (!bits || v->exc.pending)
 		return;
 	debugreg_report(v, bits);
@@ -136,9 +135,8 @@ void debugreg_report(struct vcpu *v, uint64_t bits)
 	v->dr[6] = (v->dr[6] & ~0xfull) | bits;
 }
 
-void debugreg_hit(struct vm *vm, unsigned i)
+void debugreg_hit(struct vcpu *v, unsigned i)
 {
-	struct vcpu *v = &vm->cpu;
 
 	debugreg_report(v, 1ull << i);
 	if (DR7_RW(v->dr[7], i) == 0)
@@ -171,28 +169,27 @@ static void step_after_emulated(struct vcpu *v)
 	vcpu_raise(v, X86_DB, false, 0);
 }
 
-void debugreg_after_trap(struct vm *vm, bool tf_before)
+void debugreg_after_trap(struct vcpu *v, bool tf_before)
 {
-	struct vcpu *v = &vm->cpu;
 
 	/* The host set RF in the frame of the fault that brought us here;
 	 * the instruction has now completed, and the CPU would clear RF
 	 * (else the next instruction's breakpoint would not fire).  iret
 	 * loads RF from its frame. */
-	if (vm->last_insn && !v->exc.pending && !insn_is_event(vm->last_insn))
+	if (v->insn && !v->exc.pending && !insn_is_event(v->insn))
 		v->rflags &= ~RFLAGS_RF;
 	/* An instruction emulated with TF set owes the single-step trap the
 	 * hardware would have raised after it (a popf that sets TF does
 	 * not; syscall, sysret and interrupt delivery see to their own). */
-	if (tf_before && vm->last_insn && !v->exc.pending &&
-	    steps_after(vm->last_insn))
+	if (tf_before && v->insn && !v->exc.pending &&
+	    steps_after(v->insn))
 		step_after_emulated(v);
 	else if (tf_before && v->halted)
 		v->step_after_halt = true;
 	/* Data breakpoints the emulated instruction's accesses matched
 	 * (a load of SS holds them for one more instruction). */
-	if (vm->dbg_hits || vm->dbg_held)
-		debugreg_settle(vm, vm->last_insn && loads_ss(vm->last_insn),
-				vm->last_insn &&
-				vm->last_insn->id == X86_INS_INT1);
+	if (v->dbg.hits || v->dbg.held)
+		debugreg_settle(v, v->insn && loads_ss(v->insn),
+				v->insn &&
+				v->insn->id == X86_INS_INT1);
 }

@@ -112,3 +112,15 @@ void decoder_stats(const struct decoder *d, struct decode_stats *st)
 {
 	*st = d->st;
 }
+
+bool insn_is_event(const cs_insn *insn)
+{
+	switch (insn->id) {
+	case X86_INS_SYSCALL: case X86_INS_SYSRET: case X86_INS_SYSENTER:
+	case X86_INS_SYSEXIT: case X86_INS_INT: case X86_INS_INT1:
+	case X86_INS_INT3: case X86_INS_INTO: case X86_INS_IRET:
+	case X86_INS_IRETD: case X86_INS_IRETQ:
+		return true;
+	}
+	return false;
+}

@@ -44,4 +44,8 @@ struct decode_stats {
 };
 void decoder_stats(const struct decoder *d, struct decode_stats *st);
 
+/* System calls and their returns, software interrupts and iret: they
+ * enter or leave a handler, and push or load RIP and RFLAGS on the way. */
+bool insn_is_event(const cs_insn *insn);
+
 #endif /* TRAPEZE_DECODE_H */

@@ -8,18 +8,16 @@
  * before the guest resumes.
  */
 #include "cpu/emulate.h"
-#include "core/vm.h"
 
-static unsigned near_size(const struct vm *vm, const cs_insn *insn)
+static unsigned near_size(const struct vcpu *v, const cs_insn *insn)
 {
-	if (vcpu_mode(&vm->cpu) == MODE_LONG64)
+	if (vcpu_mode(v) == MODE_LONG64)
 		return x86(insn)->prefix[2] == X86_PREFIX_OPSIZE ? 2 : 8;
-	return insn_opsize(vm, insn);
+	return insn_opsize(v, insn);
 }
 
-static bool go(struct vm *vm, uint64_t target, unsigned size)
+static bool go(struct vcpu *v, uint64_t target, unsigned size)
 {
-	struct vcpu *v = &vm->cpu;
 
 	if (size < 8)
 		target &= (1ull << (8 * size)) - 1;
@@ -32,17 +30,16 @@ static bool go(struct vm *vm, uint64_t target, unsigned size)
 	return true;
 }
 
-static enum emu_result emulate_ret(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_ret(struct vcpu *v, const cs_insn *insn)
 {
-	struct vcpu *v = &vm->cpu;
-	unsigned size = near_size(vm, insn);
+	unsigned size = near_size(v, insn);
 	uint64_t imm = x86(insn)->op_count ? (uint64_t)x86(insn)->operands[0].imm
 					   : 0;
 	uint64_t target, rsp = v->gpr[RSP];
 
-	if (!stack_pop(vm, &target, size))
+	if (!stack_pop(v, &target, size))
 		return EMU_FAULT;
-	if (!go(vm, target, size)) {
+	if (!go(v, target, size)) {
 		v->gpr[RSP] = rsp;
 		return EMU_FAULT;
 	}
@@ -51,23 +48,22 @@ static enum emu_result emulate_ret(struct vm *vm, const cs_insn *insn)
 }
 
 /* jmp and call with an immediate target are direct: never patched. */
-static enum emu_result emulate_jmp_call(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_jmp_call(struct vcpu *v, const cs_insn *insn)
 {
 	const cs_x86_op *op = &x86(insn)->operands[0];
-	struct vcpu *v = &vm->cpu;
-	unsigned size = near_size(vm, insn);
+	unsigned size = near_size(v, insn);
 	uint64_t target, rsp = v->gpr[RSP];
 
 	/* A direct call traps only when its stack is on a scanned code
 	 * page (gmem.c sees whether the push overwrites code). */
 	if (op->type == X86_OP_IMM)
 		target = (uint64_t)op->imm;
-	else if (!op_read(vm, insn, op, &target))
+	else if (!op_read(v, insn, op, &target))
 		return EMU_FAULT;
 	if (insn->id == X86_INS_CALL &&
-	    !stack_push(vm, v->rip + insn->size, size))
+	    !stack_push(v, v->rip + insn->size, size))
 		return EMU_FAULT;
-	if (!go(vm, target, size)) {
+	if (!go(v, target, size)) {
 		v->gpr[RSP] = rsp;
 		return EMU_FAULT;
 	}

@@ -9,11 +9,9 @@
  * only when CPL <= IOPL, IOPL only at CPL 0.
  */
 #include "cpu/emulate.h"
-#include "core/vm.h"
 
-static enum emu_result emulate_cli(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_cli(struct vcpu *v, const cs_insn *insn)
 {
-	struct vcpu *v = &vm->cpu;
 
 	if (vcpu_cpl(v) > vcpu_iopl(v)) {
 		vcpu_raise_gp(v, 0);
@@ -23,9 +21,8 @@ static enum emu_result emulate_cli(struct vm *vm, const cs_insn *insn)
 	return EMU_NEXT;
 }
 
-static enum emu_result emulate_sti(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_sti(struct vcpu *v, const cs_insn *insn)
 {
-	struct vcpu *v = &vm->cpu;
 
 	if (vcpu_cpl(v) > vcpu_iopl(v)) {
 		vcpu_raise_gp(v, 0);
@@ -38,34 +35,34 @@ static enum emu_result emulate_sti(struct vm *vm, const cs_insn *insn)
 	return EMU_NEXT;
 }
 
-static enum emu_result emulate_pushf(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_pushf(struct vcpu *v, const cs_insn *insn)
 {
-	unsigned size = insn_opsize(vm, insn);
+	unsigned size = insn_opsize(v, insn);
 
-	if (vcpu_mode(&vm->cpu) == MODE_LONG64 && size == 4)
+	if (vcpu_mode(v) == MODE_LONG64 && size == 4)
 		size = 8;
 	/* The image has VM and RF clear (SDM vol. 2 PUSHF). */
-	if (!stack_push(vm, vm->cpu.rflags & ~(RFLAGS_VM | RFLAGS_RF), size))
+	if (!stack_push(v, v->rflags & ~(RFLAGS_VM | RFLAGS_RF), size))
 		return EMU_FAULT;
 	return EMU_NEXT;
 }
 
-static enum emu_result emulate_popf(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_popf(struct vcpu *v, const cs_insn *insn)
 {
-	unsigned size = insn_opsize(vm, insn);
+	unsigned size = insn_opsize(v, insn);
 	uint64_t val;
 
-	if (vcpu_mode(&vm->cpu) == MODE_LONG64 && size == 4)
+	if (vcpu_mode(v) == MODE_LONG64 && size == 4)
 		size = 8;
-	if (!stack_pop(vm, &val, size))
+	if (!stack_pop(v, &val, size))
 		return EMU_FAULT;
-	rflags_load(vm, val, size, false);
+	rflags_load(v, val, size, false);
 	return EMU_NEXT;
 }
 
-static enum emu_result emulate_hlt(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_hlt(struct vcpu *v, const cs_insn *insn)
 {
-	if (!require_cpl0(vm))
+	if (!require_cpl0(v))
 		return EMU_FAULT;
 	return EMU_HALT;
 }
@@ -73,11 +70,10 @@ static enum emu_result emulate_hlt(struct vm *vm, const cs_insn *insn)
 /* stac/clac raise #UD at CPL > 0 or on a CPU without SMAP (SDM vol. 2
  * STAC); CR4.SMAP does not matter: a kernel clears AC before it turns
  * SMAP on (kvm-unit-tests' smap test does). */
-static enum emu_result emulate_ac(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_ac(struct vcpu *v, const cs_insn *insn)
 {
-	struct vcpu *v = &vm->cpu;
 
-	if (vcpu_cpl(v) > 0 || !(vm->cr4_valid & CR4_SMAP)) {
+	if (vcpu_cpl(v) > 0 || !(v->cr4_valid & CR4_SMAP)) {
 		vcpu_raise_ud(v);
 		return EMU_FAULT;
 	}
@@ -85,7 +81,7 @@ static enum emu_result emulate_ac(struct vm *vm, const cs_insn *insn)
 		v->rflags |= RFLAGS_AC;
 	else
 		v->rflags &= ~RFLAGS_AC;
-	vm_cpl_changed(vm);   /* SMAP access rights follow AC */
+	vcpu_cpl_changed(v);   /* SMAP access rights follow AC */
 	return EMU_NEXT;
 }
 

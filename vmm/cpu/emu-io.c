@@ -9,31 +9,28 @@
 #include "cpu/emulate.h"
 #include "cpu/gmem.h"
 #include "dev/io.h"
-#include "core/vm.h"
 
-static bool bitmap_allows(struct vm *vm, uint16_t port, unsigned size)
+static bool bitmap_allows(struct vcpu *v, uint16_t port, unsigned size)
 {
-	struct vcpu *v = &vm->cpu;
 	uint16_t base, bits;
 
 	if (v->tr.limit < 0x67 || (v->tr.sel & ~3u) == 0)
 		return false;
-	if (!gmem_read(vm, v->tr.base + 0x66, &base, 2, ACC_SUPER))
+	if (!gmem_read(v, v->tr.base + 0x66, &base, 2, ACC_SUPER))
 		return false;
 	if ((uint32_t)base + port / 8 + 1 > v->tr.limit)
 		return false;
-	if (!gmem_read(vm, v->tr.base + base + port / 8, &bits, 2, ACC_SUPER))
+	if (!gmem_read(v, v->tr.base + base + port / 8, &bits, 2, ACC_SUPER))
 		return false;
 	return ((bits >> (port & 7)) & ((1u << size) - 1)) == 0;
 }
 
-static bool io_allowed(struct vm *vm, uint16_t port, unsigned size)
+static bool io_allowed(struct vcpu *v, uint16_t port, unsigned size)
 {
-	struct vcpu *v = &vm->cpu;
 
 	if (!(v->cr0 & CR0_PE) || vcpu_cpl(v) <= vcpu_iopl(v))
 		return true;
-	if (bitmap_allows(vm, port, size))
+	if (bitmap_allows(v, port, size))
 		return true;
 	if (!v->exc.pending)
 		vcpu_raise_gp(v, 0);
@@ -41,34 +38,34 @@ static bool io_allowed(struct vm *vm, uint16_t port, unsigned size)
 }
 
 /* The port operand: an immediate or DX. */
-static uint16_t port_of(const struct vm *vm, const cs_x86_op *op)
+static uint16_t port_of(const struct vcpu *v, const cs_x86_op *op)
 {
 	return op->type == X86_OP_IMM ? (uint16_t)op->imm
-				      : (uint16_t)vm->cpu.gpr[RDX];
+				      : (uint16_t)v->gpr[RDX];
 }
 
-static enum emu_result emulate_in(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_in(struct vcpu *v, const cs_insn *insn)
 {
 	const cs_x86_op *dst = &x86(insn)->operands[0];
-	uint16_t port = port_of(vm, &x86(insn)->operands[1]);
+	uint16_t port = port_of(v, &x86(insn)->operands[1]);
 	uint32_t val = 0;
 
-	if (!io_allowed(vm, port, dst->size))
+	if (!io_allowed(v, port, dst->size))
 		return EMU_FAULT;
-	io_port(&vm->io, port, dst->size, false, &val);
-	reg_write(&vm->cpu, dst->reg, val);
+	io_port(v->io, port, dst->size, false, &val);
+	reg_write(v, dst->reg, val);
 	return EMU_NEXT;
 }
 
-static enum emu_result emulate_out(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_out(struct vcpu *v, const cs_insn *insn)
 {
 	const cs_x86_op *src = &x86(insn)->operands[1];
-	uint16_t port = port_of(vm, &x86(insn)->operands[0]);
-	uint32_t val = (uint32_t)reg_read(&vm->cpu, src->reg);
+	uint16_t port = port_of(v, &x86(insn)->operands[0]);
+	uint32_t val = (uint32_t)reg_read(v, src->reg);
 
-	if (!io_allowed(vm, port, src->size))
+	if (!io_allowed(v, port, src->size))
 		return EMU_FAULT;
-	io_port(&vm->io, port, src->size, true, &val);
+	io_port(v->io, port, src->size, true, &val);
 	return EMU_NEXT;
 }
 
@@ -77,9 +74,8 @@ static enum emu_result emulate_out(struct vm *vm, const cs_insn *insn)
  * count as it completes, so a page fault in the middle leaves the
  * registers where the hardware would and the instruction restarts there.
  */
-static enum emu_result emulate_string(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_string(struct vcpu *v, const cs_insn *insn)
 {
-	struct vcpu *v = &vm->cpu;
 	const cs_x86 *d = x86(insn);
 	bool out = insn->id == X86_INS_OUTSB || insn->id == X86_INS_OUTSW ||
 		   insn->id == X86_INS_OUTSD;
@@ -92,19 +88,19 @@ static enum emu_result emulate_string(struct vm *vm, const cs_insn *insn)
 	uint16_t port = (uint16_t)v->gpr[RDX];
 	int64_t step = (v->rflags & RFLAGS_DF) ? -(int64_t)size : size;
 
-	if (!io_allowed(vm, port, size))
+	if (!io_allowed(v, port, size))
 		return EMU_FAULT;
 	while (!rep || (v->gpr[RCX] & amask)) {
-		uint64_t addr = op_addr(vm, insn, mem);
+		uint64_t addr = op_addr(v, insn, mem);
 		uint32_t val = 0;
 
 		if (out) {
-			if (!gmem_read(vm, addr, &val, size, 0))
+			if (!gmem_read(v, addr, &val, size, 0))
 				return EMU_FAULT;
-			io_port(&vm->io, port, size, true, &val);
+			io_port(v->io, port, size, true, &val);
 		} else {
-			io_port(&vm->io, port, size, false, &val);
-			if (!gmem_write(vm, addr, &val, size, 0))
+			io_port(v->io, port, size, false, &val);
+			if (!gmem_write(v, addr, &val, size, 0))
 				return EMU_FAULT;
 		}
 		gpr_set_width(&v->gpr[ptr], v->gpr[ptr] + step, asz);

@@ -2,41 +2,14 @@
  * Ordinary instructions with a memory operand, emulated when the access
  * cannot run natively: a store to a guest page table (write-protected by
  * the shadow MMU so that every change to it is seen), or an access to
- * device memory.  Also the `mov` dispatcher: mov to or from a control,
- * debug or segment register belongs to other families.
+ * device memory.  (mov to or from a control, debug or segment register
+ * belongs to other families: emulate.c's emu_id.)
  *
  * Flags are computed as the SDM's flag tables say (vol. 1 appendix A);
  * an emulated `lock` instruction is atomic because the vCPU is stopped.
  */
 #include "cpu/emulate.h"
 #include "cpu/gmem.h"
-#include "core/vm.h"
-
-static bool parity_even(uint64_t r)
-{
-	return !__builtin_parity((unsigned)(r & 0xff));
-}
-
-void emu_set_flags(struct vcpu *v, uint64_t r, unsigned size, bool cf,
-		   bool of, bool af)
-{
-	uint64_t f = v->rflags & ~RFLAGS_ARITH;
-
-	r &= emu_mask(size);
-	if (cf)
-		f |= RFLAGS_CF;
-	if (of)
-		f |= RFLAGS_OF;
-	if (af)
-		f |= RFLAGS_AF;
-	if (r == 0)
-		f |= RFLAGS_ZF;
-	if (r >> (8 * size - 1))
-		f |= RFLAGS_SF;
-	if (parity_even(r))
-		f |= RFLAGS_PF;
-	v->rflags = f;
-}
 
 /* a op b with flags, for the two-operand ALU instructions. */
 static uint64_t alu(struct vcpu *v, unsigned id, uint64_t a, uint64_t b,
@@ -75,144 +48,124 @@ static uint64_t alu(struct vcpu *v, unsigned id, uint64_t a, uint64_t b,
 	return r;
 }
 
-static enum emu_result emulate_alu(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_alu(struct vcpu *v, const cs_insn *insn)
 {
 	const cs_x86_op *dst = &x86(insn)->operands[0];
 	const cs_x86_op *src = &x86(insn)->operands[1];
 	uint64_t a, b, r;
 
-	if (!op_read(vm, insn, dst, &a) || !op_read(vm, insn, src, &b))
+	if (!op_read(v, insn, dst, &a) || !op_read(v, insn, src, &b))
 		return EMU_FAULT;
 	if (src->type == X86_OP_IMM)
 		b = (uint64_t)src->imm;   /* sign-extended by the encoding */
-	r = alu(&vm->cpu, insn->id, a, b, dst->size);
+	r = alu(v, insn->id, a, b, dst->size);
 	if (insn->id == X86_INS_CMP || insn->id == X86_INS_TEST)
 		return EMU_NEXT;
-	return op_write(vm, insn, dst, r) ? EMU_NEXT : EMU_FAULT;
+	return op_write(v, insn, dst, r) ? EMU_NEXT : EMU_FAULT;
 }
 
-static enum emu_result emulate_incdec(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_incdec(struct vcpu *v, const cs_insn *insn)
 {
 	const cs_x86_op *dst = &x86(insn)->operands[0];
-	struct vcpu *v = &vm->cpu;
 	uint64_t a, r, cf = v->rflags & RFLAGS_CF;
 
-	if (!op_read(vm, insn, dst, &a))
+	if (!op_read(v, insn, dst, &a))
 		return EMU_FAULT;
 	r = alu(v, insn->id == X86_INS_INC ? X86_INS_ADD : X86_INS_SUB, a, 1,
 		dst->size);
 	v->rflags = (v->rflags & ~RFLAGS_CF) | cf;   /* CF is untouched */
-	return op_write(vm, insn, dst, r) ? EMU_NEXT : EMU_FAULT;
+	return op_write(v, insn, dst, r) ? EMU_NEXT : EMU_FAULT;
 }
 
 /* not (no flags) and neg (flags of 0 - x; CF unless x was 0). */
-static enum emu_result emulate_notneg(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_notneg(struct vcpu *v, const cs_insn *insn)
 {
 	const cs_x86_op *dst = &x86(insn)->operands[0];
 	uint64_t a, r;
 
-	if (!op_read(vm, insn, dst, &a))
+	if (!op_read(v, insn, dst, &a))
 		return EMU_FAULT;
 	if (insn->id == X86_INS_NOT)
 		r = ~a;
 	else
-		r = alu(&vm->cpu, X86_INS_SUB, 0, a, dst->size);
-	return op_write(vm, insn, dst, r & emu_mask(dst->size)) ? EMU_NEXT
+		r = alu(v, X86_INS_SUB, 0, a, dst->size);
+	return op_write(v, insn, dst, r & emu_mask(dst->size)) ? EMU_NEXT
 							      : EMU_FAULT;
 }
 
 /* xadd: the destination gets the sum, the source its old value. */
-static enum emu_result emulate_xadd(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_xadd(struct vcpu *v, const cs_insn *insn)
 {
 	const cs_x86_op *dst = &x86(insn)->operands[0];
 	const cs_x86_op *src = &x86(insn)->operands[1];
 	uint64_t a, b, r;
 
-	if (!op_read(vm, insn, dst, &a) || !op_read(vm, insn, src, &b))
+	if (!op_read(v, insn, dst, &a) || !op_read(v, insn, src, &b))
 		return EMU_FAULT;
-	r = alu(&vm->cpu, X86_INS_ADD, a, b, dst->size);
-	if (!op_write(vm, insn, dst, r))
+	r = alu(v, X86_INS_ADD, a, b, dst->size);
+	if (!op_write(v, insn, dst, r))
 		return EMU_FAULT;
-	return op_write(vm, insn, src, a) ? EMU_NEXT : EMU_FAULT;
+	return op_write(v, insn, src, a) ? EMU_NEXT : EMU_FAULT;
 }
 
-static enum emu_result emulate_mov_mem(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_mov_mem(struct vcpu *v, const cs_insn *insn)
 {
 	const cs_x86_op *dst = &x86(insn)->operands[0];
 	const cs_x86_op *src = &x86(insn)->operands[1];
 	uint64_t val;
 
-	if (!op_read(vm, insn, src, &val))
+	if (!op_read(v, insn, src, &val))
 		return EMU_FAULT;
 	if (src->type == X86_OP_IMM)
 		val = (uint64_t)src->imm & emu_mask(dst->size);
-	return op_write(vm, insn, dst, val) ? EMU_NEXT : EMU_FAULT;
+	return op_write(v, insn, dst, val) ? EMU_NEXT : EMU_FAULT;
 }
 
-static enum emu_result emulate_mov(struct vm *vm, const cs_insn *insn)
-{
-	const cs_x86 *d = x86(insn);
-	unsigned i;
-
-	for (i = 0; i < d->op_count; i++) {
-		const cs_x86_op *op = &d->operands[i];
-
-		if (op->type != X86_OP_REG)
-			continue;
-		if (reg_cr(op->reg) >= 0 || reg_dr(op->reg) >= 0)
-			return emulate_mov_cr_dr(vm, insn);
-		if (reg_sreg(op->reg) >= 0)
-			return emulate_mov_sreg(vm, insn);
-	}
-	return emulate_mov_mem(vm, insn);
-}
-
-static enum emu_result emulate_movx(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_movx(struct vcpu *v, const cs_insn *insn)
 {
 	const cs_x86_op *dst = &x86(insn)->operands[0];
 	const cs_x86_op *src = &x86(insn)->operands[1];
 	uint64_t val;
 
-	if (!op_read(vm, insn, src, &val))
+	if (!op_read(v, insn, src, &val))
 		return EMU_FAULT;
 	if (insn->id != X86_INS_MOVZX)
 		val = (uint64_t)emu_sign_extend(val, src->size);
-	reg_write(&vm->cpu, dst->reg, val & emu_mask(dst->size));
+	reg_write(v, dst->reg, val & emu_mask(dst->size));
 	return EMU_NEXT;
 }
 
-static enum emu_result emulate_xchg(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_xchg(struct vcpu *v, const cs_insn *insn)
 {
 	const cs_x86_op *a = &x86(insn)->operands[0];
 	const cs_x86_op *b = &x86(insn)->operands[1];
 	uint64_t va, vb;
 
-	if (!op_read(vm, insn, a, &va) || !op_read(vm, insn, b, &vb))
+	if (!op_read(v, insn, a, &va) || !op_read(v, insn, b, &vb))
 		return EMU_FAULT;
 	/* Memory first: if the store faults, the register is unchanged. */
 	if (a->type == X86_OP_MEM)
-		return op_write(vm, insn, a, vb) &&
-			       op_write(vm, insn, b, va) ? EMU_NEXT : EMU_FAULT;
-	return op_write(vm, insn, b, va) && op_write(vm, insn, a, vb)
+		return op_write(v, insn, a, vb) &&
+			       op_write(v, insn, b, va) ? EMU_NEXT : EMU_FAULT;
+	return op_write(v, insn, b, va) && op_write(v, insn, a, vb)
 		       ? EMU_NEXT
 		       : EMU_FAULT;
 }
 
-static enum emu_result emulate_cmpxchg(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_cmpxchg(struct vcpu *v, const cs_insn *insn)
 {
 	const cs_x86_op *dst = &x86(insn)->operands[0];
 	const cs_x86_op *src = &x86(insn)->operands[1];
-	struct vcpu *v = &vm->cpu;
 	unsigned size = dst->size;
 	uint64_t cur, acc = v->gpr[RAX] & emu_mask(size), nv;
 
-	if (!op_read(vm, insn, dst, &cur) || !op_read(vm, insn, src, &nv))
+	if (!op_read(v, insn, dst, &cur) || !op_read(v, insn, src, &nv))
 		return EMU_FAULT;
 	alu(v, X86_INS_CMP, acc, cur, size);
 	if (acc == cur)
-		return op_write(vm, insn, dst, nv) ? EMU_NEXT : EMU_FAULT;
+		return op_write(v, insn, dst, nv) ? EMU_NEXT : EMU_FAULT;
 	/* The destination is written back unchanged, as the SDM says. */
-	if (!op_write(vm, insn, dst, cur))
+	if (!op_write(v, insn, dst, cur))
 		return EMU_FAULT;
 	if (size == 4)
 		v->gpr[RAX] = cur;
@@ -223,20 +176,19 @@ static enum emu_result emulate_cmpxchg(struct vm *vm, const cs_insn *insn)
 
 /* bt, bts, btr, btc with a memory operand: a register bit offset reaches
  * anywhere in the bit string (SDM vol. 2 BT). */
-static enum emu_result emulate_bt(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_bt(struct vcpu *v, const cs_insn *insn)
 {
 	const cs_x86_op *dst = &x86(insn)->operands[0];
 	const cs_x86_op *src = &x86(insn)->operands[1];
-	struct vcpu *v = &vm->cpu;
 	unsigned bits = 8 * dst->size;
 	uint64_t off, addr, word = 0;
 	int64_t soff;
 
-	if (!op_read(vm, insn, src, &off))
+	if (!op_read(v, insn, src, &off))
 		return EMU_FAULT;
 	if (dst->type != X86_OP_MEM)
 		return EMU_NONE;
-	addr = op_addr(vm, insn, dst);
+	addr = op_addr(v, insn, dst);
 	if (src->type == X86_OP_REG) {
 		soff = emu_sign_extend(off, src->size);
 		addr += (uint64_t)((soff >> (bits == 64 ? 6 : bits == 32 ? 5
@@ -246,7 +198,7 @@ static enum emu_result emulate_bt(struct vm *vm, const cs_insn *insn)
 	} else {
 		off &= bits - 1;
 	}
-	if (!gmem_read(vm, addr, &word, dst->size, 0))
+	if (!gmem_read(v, addr, &word, dst->size, 0))
 		return EMU_FAULT;
 	v->rflags = (v->rflags & ~RFLAGS_CF) |
 		    (((word >> off) & 1) ? RFLAGS_CF : 0);
@@ -256,7 +208,7 @@ static enum emu_result emulate_bt(struct vm *vm, const cs_insn *insn)
 	case X86_INS_BTC: word ^= 1ull << off; break;
 	default: return EMU_NEXT;
 	}
-	return gmem_write(vm, addr, &word, dst->size, 0) ? EMU_NEXT : EMU_FAULT;
+	return gmem_write(v, addr, &word, dst->size, 0) ? EMU_NEXT : EMU_FAULT;
 }
 
 /* The string instructions, with rep, repe and repne: each element
@@ -287,9 +239,8 @@ static unsigned string_kind(unsigned id)
 	return 0;
 }
 
-static enum emu_result emulate_string(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_string(struct vcpu *v, const cs_insn *insn)
 {
-	struct vcpu *v = &vm->cpu;
 	const cs_x86 *d = x86(insn);
 	unsigned kind = string_kind(insn->id), i, nmem = 0;
 	bool rep = d->prefix[0] == X86_PREFIX_REP ||
@@ -310,12 +261,12 @@ static enum emu_result emulate_string(struct vm *vm, const cs_insn *insn)
 		/* [rsi] is Capstone's first operand of cmps, else its
 		 * second (after [rdi] or the accumulator). */
 		if ((kind & S_SRC) &&
-		    !gmem_read(vm, op_addr(vm, insn, &d->operands[
+		    !gmem_read(v, op_addr(v, insn, &d->operands[
 					   (kind & S_CMP) ? 0 : 1]),
 			       &src, size, 0))
 			return EMU_FAULT;
 		if (kind & S_CMP) {
-			if (!gmem_read(vm, op_addr(vm, insn, &d->operands[1]),
+			if (!gmem_read(v, op_addr(v, insn, &d->operands[1]),
 				       &dst, size, 0))
 				return EMU_FAULT;
 			/* cmps: [rsi] - [rdi]; scas: acc - [rdi] */
@@ -325,7 +276,7 @@ static enum emu_result emulate_string(struct vm *vm, const cs_insn *insn)
 				v->gpr[RAX] = src & m;
 			else
 				v->gpr[RAX] = (v->gpr[RAX] & ~m) | (src & m);
-		} else if (!gmem_write(vm, op_addr(vm, insn, &d->operands[0]),
+		} else if (!gmem_write(v, op_addr(v, insn, &d->operands[0]),
 				       &src, size, 0)) {
 			return EMU_FAULT;
 		}
@@ -344,7 +295,7 @@ static enum emu_result emulate_string(struct vm *vm, const cs_insn *insn)
 }
 
 const struct emu_entry emu_mem_table[] = {
-	{ X86_INS_MOV, emulate_mov },
+	{ X86_INS_MOV, emulate_mov_mem },
 	{ X86_INS_MOVABS, emulate_mov_mem },
 	{ X86_INS_MOVZX, emulate_movx },
 	{ X86_INS_MOVSX, emulate_movx },

@@ -15,7 +15,7 @@
 
 #include "dev/lapic.h"
 #include "cpu/emulate.h"
-#include "core/vm.h"
+#include "host/hostcpu.h"
 
 #define EFER_VALID (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
 
@@ -24,9 +24,8 @@ static bool canonical(uint64_t a)
 	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
 }
 
-static bool efer_write(struct vm *vm, uint64_t val)
+static bool efer_write(struct vcpu *v, uint64_t val)
 {
-	struct vcpu *v = &vm->cpu;
 	uint64_t old = v->efer;
 
 	if (val & ~EFER_VALID)
@@ -36,7 +35,7 @@ static bool efer_write(struct vm *vm, uint64_t val)
 		return false;
 	v->efer = (val & ~EFER_LMA) | (old & EFER_LMA);
 	if ((old ^ v->efer) & EFER_NXE)
-		vm_paging_changed(vm, true);
+		vcpu_paging_changed(v, true);
 	return true;
 }
 
@@ -54,9 +53,9 @@ static bool pat_valid(uint64_t val)
 	return true;
 }
 
-uint64_t vm_guest_tsc(const struct vm *vm)
+uint64_t vcpu_tsc(const struct vcpu *v)
 {
-	return __rdtsc() + (uint64_t)vm->cpu.tsc_offset;
+	return __rdtsc() + (uint64_t)v->tsc_offset;
 }
 
 /*
@@ -79,9 +78,8 @@ static uint64_t *pmc_reg(struct vcpu *v, bool amd, uint32_t msr)
 	return NULL;
 }
 
-bool msr_read(struct vm *vm, uint32_t msr, uint64_t *val)
+bool msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
-	const struct vcpu *v = &vm->cpu;
 	uint64_t *pmc;
 
 	switch (msr) {
@@ -94,9 +92,9 @@ bool msr_read(struct vm *vm, uint32_t msr, uint64_t *val)
 	case MSR_GS_BASE: *val = v->seg[SR_GS].base; break;
 	case MSR_KERNEL_GS_BASE: *val = v->kernel_gs_base; break;
 	case MSR_TSC_AUX: *val = v->tsc_aux; break;
-	case MSR_IA32_TSC: *val = vm_guest_tsc(vm); break;
-	case MSR_IA32_APIC_BASE: *val = lapic_base(vm->lapic); break;
-	case MSR_IA32_TSC_DEADLINE: *val = lapic_tsc_deadline(vm->lapic); break;
+	case MSR_IA32_TSC: *val = vcpu_tsc(v); break;
+	case MSR_IA32_APIC_BASE: *val = lapic_base(v->lapic); break;
+	case MSR_IA32_TSC_DEADLINE: *val = lapic_tsc_deadline(v->lapic); break;
 	case MSR_IA32_PAT: *val = v->pat; break;
 	case MSR_IA32_MISC_ENABLE: *val = v->misc_enable; break;
 	/* Machine-check architecture with no banks: nothing to report. */
@@ -106,23 +104,22 @@ bool msr_read(struct vm *vm, uint32_t msr, uint64_t *val)
 	case MSR_IA32_SYSENTER_ESP: *val = v->sysenter_esp; break;
 	case MSR_IA32_SYSENTER_EIP: *val = v->sysenter_eip; break;
 	default:
-		if ((pmc = pmc_reg(&vm->cpu, vm->host.amd, msr))) {
+		if ((pmc = pmc_reg(v, v->host->amd, msr))) {
 			*val = *pmc;
 			return true;
 		}
 		/* x2APIC registers: #GP unless in x2APIC mode. */
-		return lapic_msr_read(vm->lapic, msr, val);
+		return lapic_msr_read(v->lapic, msr, val);
 	}
 	return true;
 }
 
-bool msr_write(struct vm *vm, uint32_t msr, uint64_t val)
+bool msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 {
-	struct vcpu *v = &vm->cpu;
 	uint64_t *pmc;
 
 	switch (msr) {
-	case MSR_EFER: return efer_write(vm, val);
+	case MSR_EFER: return efer_write(v, val);
 	case MSR_STAR: v->star = val; return true;
 	case MSR_LSTAR:
 	case MSR_CSTAR:
@@ -157,9 +154,9 @@ bool msr_write(struct vm *vm, uint32_t msr, uint64_t val)
 		v->tsc_offset = (int64_t)(val - __rdtsc());
 		return true;
 	case MSR_IA32_APIC_BASE:
-		return lapic_set_base(vm->lapic, val, vm->host.maxphyaddr);
+		return lapic_set_base(v->lapic, val, v->host->maxphyaddr);
 	case MSR_IA32_TSC_DEADLINE:
-		lapic_set_tsc_deadline(vm->lapic, val);
+		lapic_set_tsc_deadline(v->lapic, val);
 		return true;
 	case MSR_IA32_PAT:
 		if (!pat_valid(val))
@@ -170,21 +167,20 @@ bool msr_write(struct vm *vm, uint32_t msr, uint64_t val)
 	case MSR_IA32_MCG_STATUS: return val == 0;
 	case MSR_IA32_SYSENTER_CS: v->sysenter_cs = val & 0xffff; return true;
 	}
-	if ((pmc = pmc_reg(v, vm->host.amd, msr))) {
+	if ((pmc = pmc_reg(v, v->host->amd, msr))) {
 		*pmc = val;
 		return true;
 	}
-	return lapic_msr_write(vm->lapic, msr, val);
+	return lapic_msr_write(v->lapic, msr, val);
 }
 
-static enum emu_result emulate_rdmsr(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_rdmsr(struct vcpu *v, const cs_insn *insn)
 {
-	struct vcpu *v = &vm->cpu;
 	uint64_t val;
 
-	if (!require_cpl0(vm))
+	if (!require_cpl0(v))
 		return EMU_FAULT;
-	if (!msr_read(vm, (uint32_t)v->gpr[RCX], &val)) {
+	if (!msr_read(v, (uint32_t)v->gpr[RCX], &val)) {
 		vcpu_raise_gp(v, 0);
 		return EMU_FAULT;
 	}
@@ -193,14 +189,13 @@ static enum emu_result emulate_rdmsr(struct vm *vm, const cs_insn *insn)
 	return EMU_NEXT;
 }
 
-static enum emu_result emulate_wrmsr(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_wrmsr(struct vcpu *v, const cs_insn *insn)
 {
-	struct vcpu *v = &vm->cpu;
 	uint64_t val = (v->gpr[RDX] << 32) | (uint32_t)v->gpr[RAX];
 
-	if (!require_cpl0(vm))
+	if (!require_cpl0(v))
 		return EMU_FAULT;
-	if (!msr_write(vm, (uint32_t)v->gpr[RCX], val)) {
+	if (!msr_write(v, (uint32_t)v->gpr[RCX], val)) {
 		vcpu_raise_gp(v, 0);
 		return EMU_FAULT;
 	}
@@ -208,16 +203,15 @@ static enum emu_result emulate_wrmsr(struct vm *vm, const cs_insn *insn)
 }
 
 /* swapgs exchanges GS.base with IA32_KERNEL_GS_BASE (64-bit mode, CPL 0). */
-static enum emu_result emulate_swapgs(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_swapgs(struct vcpu *v, const cs_insn *insn)
 {
-	struct vcpu *v = &vm->cpu;
 	uint64_t t;
 
 	if (vcpu_mode(v) != MODE_LONG64) {
 		vcpu_raise_ud(v);
 		return EMU_FAULT;
 	}
-	if (!require_cpl0(vm))
+	if (!require_cpl0(v))
 		return EMU_FAULT;
 	t = v->seg[SR_GS].base;
 	v->seg[SR_GS].base = v->kernel_gs_base;
@@ -227,16 +221,15 @@ static enum emu_result emulate_swapgs(struct vm *vm, const cs_insn *insn)
 
 /* rdtsc runs natively; this serves an rdtsc that trapped for another
  * reason (the scanner, a TSD-faulting host). */
-static enum emu_result emulate_rdtsc(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_rdtsc(struct vcpu *v, const cs_insn *insn)
 {
-	struct vcpu *v = &vm->cpu;
 	uint64_t tsc;
 
 	if ((v->cr4 & CR4_TSD) && vcpu_cpl(v) > 0) {
 		vcpu_raise_gp(v, 0);
 		return EMU_FAULT;
 	}
-	tsc = vm_guest_tsc(vm);
+	tsc = vcpu_tsc(v);
 	v->gpr[RAX] = (uint32_t)tsc;
 	v->gpr[RDX] = tsc >> 32;
 	if (insn->id == X86_INS_RDTSCP)
@@ -246,9 +239,8 @@ static enum emu_result emulate_rdtsc(struct vm *vm, const cs_insn *insn)
 
 /* rd/wr{fs,gs}base: #UD unless the guest enabled CR4.FSGSBASE.  They run
  * natively on hosts with FSGSBASE, so the scanner sends them here. */
-static enum emu_result emulate_fsgsbase(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_fsgsbase(struct vcpu *v, const cs_insn *insn)
 {
-	struct vcpu *v = &vm->cpu;
 	const cs_x86_op *op = &x86(insn)->operands[0];
 	bool gs = insn->id == X86_INS_RDGSBASE || insn->id == X86_INS_WRGSBASE;
 	uint64_t *base = &v->seg[gs ? SR_GS : SR_FS].base, val;

@@ -9,7 +9,6 @@
  */
 #include "cpu/emulate.h"
 #include "cpu/gmem.h"
-#include "core/vm.h"
 
 /* The x86 condition code (the low nibble of jcc's opcode) of an id. */
 static int condition_code(unsigned id)
@@ -56,18 +55,17 @@ bool emu_condition(const struct vcpu *v, unsigned id)
 }
 
 /* Where a near branch goes: the target wraps at the operand size. */
-static enum emu_result branch_to(struct vm *vm, const cs_insn *insn,
+static enum emu_result branch_to(struct vcpu *v, const cs_insn *insn,
 				 uint64_t target)
 {
-	if (vcpu_mode(&vm->cpu) != MODE_LONG64)
-		target &= emu_mask(insn_opsize(vm, insn));
-	vm->cpu.rip = target;
+	if (vcpu_mode(v) != MODE_LONG64)
+		target &= emu_mask(insn_opsize(v, insn));
+	v->rip = target;
 	return EMU_JUMP;
 }
 
-static enum emu_result emulate_jcc(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_jcc(struct vcpu *v, const cs_insn *insn)
 {
-	const struct vcpu *v = &vm->cpu;
 	bool taken;
 
 	switch (insn->id) {
@@ -85,45 +83,45 @@ static enum emu_result emulate_jcc(struct vm *vm, const cs_insn *insn)
 	}
 	if (!taken)
 		return EMU_NEXT;
-	return branch_to(vm, insn, (uint64_t)x86(insn)->operands[0].imm);
+	return branch_to(v, insn, (uint64_t)x86(insn)->operands[0].imm);
 }
 
-static enum emu_result emulate_setcc(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_setcc(struct vcpu *v, const cs_insn *insn)
 {
-	return op_write(vm, insn, &x86(insn)->operands[0],
-			emu_condition(&vm->cpu, insn->id))
+	return op_write(v, insn, &x86(insn)->operands[0],
+			emu_condition(v, insn->id))
 		       ? EMU_NEXT
 		       : EMU_FAULT;
 }
 
 /* The source is read whether or not the condition holds, as the CPU
  * does; a 32-bit destination is zero-extended either way. */
-static enum emu_result emulate_cmovcc(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_cmovcc(struct vcpu *v, const cs_insn *insn)
 {
 	const cs_x86_op *dst = &x86(insn)->operands[0];
 	uint64_t src, old;
 
-	if (!op_read(vm, insn, &x86(insn)->operands[1], &src))
+	if (!op_read(v, insn, &x86(insn)->operands[1], &src))
 		return EMU_FAULT;
-	old = reg_read(&vm->cpu, dst->reg);
-	reg_write(&vm->cpu, dst->reg,
-		  emu_condition(&vm->cpu, insn->id) ? src : old);
+	old = reg_read(v, dst->reg);
+	reg_write(v, dst->reg,
+		  emu_condition(v, insn->id) ? src : old);
 	return EMU_NEXT;
 }
 
 /* The effective address, without the segment base, at the address size. */
-static enum emu_result emulate_lea(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_lea(struct vcpu *v, const cs_insn *insn)
 {
 	const cs_x86_op *dst = &x86(insn)->operands[0];
-	uint64_t a = op_offset(vm, insn, &x86(insn)->operands[1]);
+	uint64_t a = op_offset(v, insn, &x86(insn)->operands[1]);
 
-	reg_write(&vm->cpu, dst->reg, a & emu_mask(dst->size));
+	reg_write(v, dst->reg, a & emu_mask(dst->size));
 	return EMU_NEXT;
 }
 
-static enum emu_result emulate_nop(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_nop(struct vcpu *v, const cs_insn *insn)
 {
-	(void)vm, (void)insn;
+	(void)v, (void)insn;
 	return EMU_NEXT;
 }
 
@@ -131,10 +129,9 @@ static enum emu_result emulate_nop(struct vm *vm, const cs_insn *insn)
 /* enter size, level (SDM vol. 2 ENTER): a frame for a procedure,
  * level - 1 outer frame pointers copied into it.  Everything is read
  * and pushed before RSP and RBP change, so a fault leaves them. */
-static enum emu_result emulate_enter(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_enter(struct vcpu *v, const cs_insn *insn)
 {
 	const cs_x86 *x = x86(insn);
-	struct vcpu *v = &vm->cpu;
 	uint64_t rsp = v->gpr[RSP], rbp = v->gpr[RBP], frame, val;
 	unsigned size, width, level = (unsigned)x->operands[1].imm & 31, i;
 
@@ -142,19 +139,19 @@ static enum emu_result emulate_enter(struct vm *vm, const cs_insn *insn)
 		size = x->prefix[2] == X86_PREFIX_OPSIZE ? 2 : 8;
 		width = 8;
 	} else {
-		size = insn_opsize(vm, insn);
+		size = insn_opsize(v, insn);
 		width = (v->seg[SR_SS].attr & SEG_DB) ? 4 : 2;
 	}
-	if (!stack_push(vm, rbp, size))
+	if (!stack_push(v, rbp, size))
 		goto fault;
 	frame = v->gpr[RSP];
 	for (i = 1; i < level; i++) {
 		rbp -= size;
-		if (!gmem_read(vm, rbp & emu_mask(width), &val, size, 0) ||
-		    !stack_push(vm, val, size))
+		if (!gmem_read(v, rbp & emu_mask(width), &val, size, 0) ||
+		    !stack_push(v, val, size))
 			goto fault;
 	}
-	if (level && !stack_push(vm, frame, size))
+	if (level && !stack_push(v, frame, size))
 		goto fault;
 	gpr_set_width(&v->gpr[RBP], frame, size);
 	gpr_set_width(&v->gpr[RSP],
@@ -166,9 +163,8 @@ fault:
 	return EMU_FAULT;
 }
 
-static enum emu_result emulate_leave(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_leave(struct vcpu *v, const cs_insn *insn)
 {
-	struct vcpu *v = &vm->cpu;
 	unsigned size, width;
 	uint64_t rsp = v->gpr[RSP], val;
 
@@ -176,11 +172,11 @@ static enum emu_result emulate_leave(struct vm *vm, const cs_insn *insn)
 		size = x86(insn)->prefix[2] == X86_PREFIX_OPSIZE ? 2 : 8;
 		width = 8;
 	} else {
-		size = insn_opsize(vm, insn);
+		size = insn_opsize(v, insn);
 		width = (v->seg[SR_SS].attr & SEG_DB) ? 4 : 2;
 	}
 	gpr_set_width(&v->gpr[RSP], v->gpr[RBP], width);
-	if (!stack_pop(vm, &val, size)) {
+	if (!stack_pop(v, &val, size)) {
 		v->gpr[RSP] = rsp;
 		return EMU_FAULT;
 	}
@@ -194,7 +190,7 @@ static enum emu_result emulate_leave(struct vm *vm, const cs_insn *insn)
  * nothing, flags included.  CF is the last bit shifted out; OF is defined
  * for a count of 1 only, and is computed the same way for larger ones.
  */
-static enum emu_result emulate_shift(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_shift(struct vcpu *v, const cs_insn *insn)
 {
 	const cs_x86 *d = x86(insn);
 	const cs_x86_op *dst = &d->operands[0];
@@ -202,9 +198,9 @@ static enum emu_result emulate_shift(struct vm *vm, const cs_insn *insn)
 	uint64_t a, count = 1, r, m = emu_mask(size), top = 1ull << (bits - 1);
 	bool cf, of;
 
-	if (!op_read(vm, insn, dst, &a))
+	if (!op_read(v, insn, dst, &a))
 		return EMU_FAULT;
-	if (d->op_count > 1 && !op_read(vm, insn, &d->operands[1], &count))
+	if (d->op_count > 1 && !op_read(v, insn, &d->operands[1], &count))
 		return EMU_FAULT;
 	count &= size == 8 ? 0x3f : 0x1f;
 	if (count == 0)
@@ -228,8 +224,8 @@ static enum emu_result emulate_shift(struct vm *vm, const cs_insn *insn)
 				(count - 1 < bits ? count - 1 : bits - 1)) & 1;
 		of = false;
 	}
-	emu_set_flags(&vm->cpu, r, size, cf, of, false);
-	return op_write(vm, insn, dst, r) ? EMU_NEXT : EMU_FAULT;
+	emu_set_flags(v, r, size, cf, of, false);
+	return op_write(v, insn, dst, r) ? EMU_NEXT : EMU_FAULT;
 }
 
 /*
@@ -237,25 +233,24 @@ static enum emu_result emulate_shift(struct vm *vm, const cs_insn *insn)
  * AX, DX:AX, EDX:EAX or RDX:RAX), two (dst *= src) and three (dst =
  * src * imm).  CF and OF say whether the product lost significant bits.
  */
-static enum emu_result emulate_imul(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_imul(struct vcpu *v, const cs_insn *insn)
 {
 	const cs_x86 *d = x86(insn);
-	struct vcpu *v = &vm->cpu;
 	unsigned size = d->operands[0].size;
 	uint64_t a, b, lo;
 	__int128 prod;
 	bool lost;
 
 	if (d->op_count == 1) {
-		if (!op_read(vm, insn, &d->operands[0], &b))
+		if (!op_read(v, insn, &d->operands[0], &b))
 			return EMU_FAULT;
 		a = v->gpr[RAX];
 	} else if (d->op_count == 2) {
-		if (!op_read(vm, insn, &d->operands[0], &a) ||
-		    !op_read(vm, insn, &d->operands[1], &b))
+		if (!op_read(v, insn, &d->operands[0], &a) ||
+		    !op_read(v, insn, &d->operands[1], &b))
 			return EMU_FAULT;
 	} else {
-		if (!op_read(vm, insn, &d->operands[1], &a))
+		if (!op_read(v, insn, &d->operands[1], &a))
 			return EMU_FAULT;
 		b = (uint64_t)d->operands[2].imm;
 	}

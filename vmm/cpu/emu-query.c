@@ -13,15 +13,14 @@
 
 #include "dev/lapic.h"
 #include "cpu/emulate.h"
+#include "host/hostcpu.h"
 #include "cpu/segment.h"
-#include "core/vm.h"
 
 /* CPUID leaf 0x40000000: the hypervisor's signature, 12 bytes. */
 #define SIGNATURE "TrapezeVMM  "
 
-static void cpuid_leaf1(const struct vm *vm, uint32_t r[4])
+static void cpuid_leaf1(const struct vcpu *v, uint32_t r[4])
 {
-	const struct vcpu *v = &vm->cpu;
 
 	r[1] &= 0x0000ffff;                /* APIC ID 0, one logical CPU */
 	r[1] |= 1u << 16;
@@ -35,7 +34,7 @@ static void cpuid_leaf1(const struct vm *vm, uint32_t r[4])
 	 * APIC bit follows IA32_APIC_BASE's global enable (SDM 11.4.3). */
 	r[2] |= (1u << 21) | (1u << 24);
 	r[3] &= ~(1u << 9);
-	if (lapic_hw_enabled(vm->lapic))
+	if (lapic_hw_enabled(v->lapic))
 		r[3] |= 1u << 9;
 }
 
@@ -48,20 +47,20 @@ static void cpuid_topology(uint32_t sub, uint32_t r[4])
 	r[3] = 0;
 }
 
-static void cpuid_leaf7(const struct vm *vm, uint32_t r[4])
+static void cpuid_leaf7(const struct vcpu *v, uint32_t r[4])
 {
 	/* What this vCPU cannot give: PKU and OSPKE, LA57, WAITPKG, SGX,
 	 * and IA32_TSC_ADJUST (rdtsc is the host's: an adjustment could not
 	 * be seen, docs/limits.md). */
 	r[1] &= ~((1u << 1) | (1u << 2));
 	r[2] &= ~((1u << 3) | (1u << 4) | (1u << 5) | (1u << 16));
-	if (!(vm->cr4_valid & CR4_SMEP))
+	if (!(v->cr4_valid & CR4_SMEP))
 		r[1] &= ~(1u << 7);
-	if (!(vm->cr4_valid & CR4_SMAP))
+	if (!(v->cr4_valid & CR4_SMAP))
 		r[1] &= ~(1u << 20);
 }
 
-void vm_cpuid(const struct vm *vm, uint32_t leaf, uint32_t sub, uint32_t r[4])
+void vcpu_cpuid(const struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
 	if (leaf == 0x40000000) {
 		r[0] = 0x40000001;
@@ -75,21 +74,20 @@ void vm_cpuid(const struct vm *vm, uint32_t leaf, uint32_t sub, uint32_t r[4])
 		r[1] = r[2] = r[3] = 0;
 		return;
 	}
-	hostcpu_cpuid_cached(&vm->host, leaf, sub, r);
+	hostcpu_cpuid_cached(v->host, leaf, sub, r);
 	if (leaf == 1)
-		cpuid_leaf1(vm, r);
+		cpuid_leaf1(v, r);
 	else if ((leaf == 0xb || leaf == 0x1f) && r[0] | r[1] | r[2] | r[3])
 		cpuid_topology(sub, r);
 	else if (leaf == 7 && sub == 0)
-		cpuid_leaf7(vm, r);
+		cpuid_leaf7(v, r);
 }
 
-static enum emu_result emulate_cpuid(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_cpuid(struct vcpu *v, const cs_insn *insn)
 {
-	struct vcpu *v = &vm->cpu;
 	uint32_t r[4];
 
-	vm_cpuid(vm, (uint32_t)v->gpr[RAX], (uint32_t)v->gpr[RCX], r);
+	vcpu_cpuid(v, (uint32_t)v->gpr[RAX], (uint32_t)v->gpr[RCX], r);
 	v->gpr[RAX] = r[0];
 	v->gpr[RBX] = r[1];
 	v->gpr[RCX] = r[2];
@@ -107,13 +105,12 @@ static void set_zf(struct vcpu *v, bool on)
  * tables hold, a type the instruction accepts, and a privilege the caller
  * may see (DPL >= CPL and >= RPL, unless conforming code).
  */
-static bool visible_descriptor(struct vm *vm, uint16_t sel,
+static bool visible_descriptor(struct vcpu *v, uint16_t sel,
 			       struct descriptor *d)
 {
-	struct vcpu *v = &vm->cpu;
 	unsigned cpl = vcpu_cpl(v);
 
-	if ((sel & ~3u) == 0 || !desc_read(vm, sel, d, false, X86_GP)) {
+	if ((sel & ~3u) == 0 || !desc_read(v, sel, d, false, X86_GP)) {
 		v->exc.pending = false;   /* out of bounds: ZF=0, no fault */
 		return false;
 	}
@@ -129,17 +126,16 @@ static bool system_type_ok(unsigned type, bool lar)
 	       type == SYS_TSS_BUSY || (lar && type == SYS_CALL_GATE);
 }
 
-static enum emu_result emulate_lar_lsl(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_lar_lsl(struct vcpu *v, const cs_insn *insn)
 {
 	const cs_x86_op *dst = &x86(insn)->operands[0];
-	struct vcpu *v = &vm->cpu;
 	bool lar = insn->id == X86_INS_LAR;
 	struct descriptor d;
 	uint64_t sel, val;
 
-	if (!op_read(vm, insn, &x86(insn)->operands[1], &sel))
+	if (!op_read(v, insn, &x86(insn)->operands[1], &sel))
 		return EMU_FAULT;
-	if (!visible_descriptor(vm, (uint16_t)sel, &d) ||
+	if (!visible_descriptor(v, (uint16_t)sel, &d) ||
 	    (desc_is_system(&d) && !system_type_ok(desc_type(&d), lar))) {
 		set_zf(v, false);
 		return EMU_NEXT;
@@ -157,17 +153,16 @@ static enum emu_result emulate_lar_lsl(struct vm *vm, const cs_insn *insn)
 	return EMU_NEXT;
 }
 
-static enum emu_result emulate_verr_verw(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_verr_verw(struct vcpu *v, const cs_insn *insn)
 {
-	struct vcpu *v = &vm->cpu;
 	struct descriptor d;
 	uint64_t sel;
 	unsigned type;
 	bool ok;
 
-	if (!op_read(vm, insn, &x86(insn)->operands[0], &sel))
+	if (!op_read(v, insn, &x86(insn)->operands[0], &sel))
 		return EMU_FAULT;
-	ok = visible_descriptor(vm, (uint16_t)sel, &d) && !desc_is_system(&d);
+	ok = visible_descriptor(v, (uint16_t)sel, &d) && !desc_is_system(&d);
 	type = ok ? desc_type(&d) : 0;
 	if (insn->id == X86_INS_VERR)
 		ok = ok && (!(type & SEG_TYPE_CODE) || (type & SEG_TYPE_RW));
@@ -177,9 +172,8 @@ static enum emu_result emulate_verr_verw(struct vm *vm, const cs_insn *insn)
 	return EMU_NEXT;
 }
 
-static enum emu_result emulate_xgetbv(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_xgetbv(struct vcpu *v, const cs_insn *insn)
 {
-	struct vcpu *v = &vm->cpu;
 
 	if (!(v->cr4 & CR4_OSXSAVE) || (uint32_t)v->gpr[RCX] != 0) {
 		if (v->cr4 & CR4_OSXSAVE)
@@ -206,14 +200,14 @@ bool insn_is_rdpid(const cs_insn *insn)
 }
 
 /* rdpid reads TSC_AUX; Capstone 4 knows it only as a prefixed rdseed. */
-static enum emu_result emulate_rdpid(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_rdpid(struct vcpu *v, const cs_insn *insn)
 {
 	const cs_x86_op *dst = &x86(insn)->operands[0];
 
 	if (!insn_is_rdpid(insn))
 		return EMU_NONE;          /* a real rdseed: not ours */
 	/* rdpid always writes the full register in 64-bit mode. */
-	vm->cpu.gpr[reg_gpr(dst->reg)] = vm->cpu.tsc_aux;
+	v->gpr[reg_gpr(dst->reg)] = v->tsc_aux;
 	return EMU_NEXT;
 }
 

@@ -13,9 +13,7 @@
 
 #include "cpu/emulate.h"
 #include "cpu/exception.h"
-#include "core/hypercall.h"
 #include "cpu/segment.h"
-#include "core/vm.h"
 
 /* The flat segments SYSCALL and SYSRET load without reading the GDT. */
 static void fixed_segments(struct vcpu *v, uint16_t cs, uint16_t ss,
@@ -39,20 +37,18 @@ static void fixed_segments(struct vcpu *v, uint16_t cs, uint16_t ss,
  * just before a syscall traps nowhere, a sysret that loads TF traps at
  * its target).  The host cannot deliver it: the guest resumes at the
  * target's first instruction, which the host would run first. */
-static enum emu_result step_trap(struct vm *vm)
+static enum emu_result step_trap(struct vcpu *v)
 {
-	struct vcpu *v = &vm->cpu;
 
 	if (!(v->rflags & RFLAGS_TF))
 		return EMU_JUMP;
 	v->dr[6] |= DR6_BS;
-	event_deliver(vm, X86_DB, EV_TRAP, false, 0);
+	event_deliver(v, X86_DB, EV_TRAP, false, 0);
 	return EMU_JUMP;
 }
 
-static enum emu_result emulate_syscall(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_syscall(struct vcpu *v, const cs_insn *insn)
 {
-	struct vcpu *v = &vm->cpu;
 	uint16_t sel = (v->star >> 32) & 0xfffc;
 	uint64_t next = v->rip + insn->size;
 
@@ -73,13 +69,12 @@ static enum emu_result emulate_syscall(struct vm *vm, const cs_insn *insn)
 		fixed_segments(v, sel, sel + 8, 0, false);
 	}
 	v->rflags |= RFLAGS_FIXED;
-	vm_cpl_changed(vm);
-	return step_trap(vm);
+	vcpu_cpl_changed(v);
+	return step_trap(v);
 }
 
-static enum emu_result emulate_sysret(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_sysret(struct vcpu *v, const cs_insn *insn)
 {
-	struct vcpu *v = &vm->cpu;
 	bool q = (x86(insn)->rex & 8) != 0;
 	uint16_t sel = (v->star >> 48) & 0xffff;
 	uint64_t rcx = v->gpr[RCX];
@@ -97,15 +92,14 @@ static enum emu_result emulate_sysret(struct vm *vm, const cs_insn *insn)
 		       (uint16_t)((sel + 8) | 3), 3, q);
 	v->rflags = (v->gpr[R11] & 0x3c7fd7) | RFLAGS_FIXED;
 	v->rip = q ? rcx : (uint32_t)rcx;
-	vm_cpl_changed(vm);
-	return step_trap(vm);
+	vcpu_cpl_changed(v);
+	return step_trap(v);
 }
 
 /* int n, int3 and int1 go through the guest's IDT; `int $0x82` at CPL 0
  * is the hypercall gate instead. */
-static enum emu_result emulate_int(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_int(struct vcpu *v, const cs_insn *insn)
 {
-	struct vcpu *v = &vm->cpu;
 	uint64_t here = v->rip;
 	enum event_kind kind = EV_SOFT_INT;
 	unsigned vec;
@@ -121,12 +115,12 @@ static enum emu_result emulate_int(struct vm *vm, const cs_insn *insn)
 	default:
 		vec = (uint8_t)x86(insn)->operands[0].imm;
 		if (vec == TRAPEZE_HYPERCALL_VECTOR && vcpu_cpl(v) == 0)
-			return hypercall(vm);
+			return v->hooks.hypercall(v->hooks.ctx, v);
 	}
 	v->rip = here + insn->size;
 	if (vcpu_mode(v) != MODE_LONG64)
 		v->rip &= 0xffffffffull;
-	if (!event_deliver(vm, vec, kind, false, 0)) {
+	if (!event_deliver(v, vec, kind, false, 0)) {
 		v->rip = here;
 		return EMU_FAULT;
 	}
@@ -141,9 +135,8 @@ static enum emu_result emulate_int(struct vm *vm, const cs_insn *insn)
  * (KVM_ENOSYS) for all but KVM_HC_VAPIC_POLL_IRQ, -1 (KVM_EPERM) from
  * CPL 3.
  */
-static enum emu_result emulate_vmcall(struct vm *vm, const cs_insn *insn)
+static enum emu_result emulate_vmcall(struct vcpu *v, const cs_insn *insn)
 {
-	struct vcpu *v = &vm->cpu;
 
 	if (vcpu_cpl(v) != 0)
 		v->gpr[RAX] = (uint64_t)-1;

@@ -6,12 +6,11 @@
  */
 #include <stdio.h>
 
+#include "trapeze/abi.h"
+
 #include "cpu/exception.h"
-#include "cpu/gmem.h"
-#include "cpu/irq.h"
 #include "cpu/segment.h"
-#include "trace/trace.h"
-#include "core/vm.h"
+#include "cpu/vcpu.h"
 
 /* Exceptions whose frame marks RF, so that a restarted instruction does
  * not hit its instruction breakpoint again (SDM vol. 3A 17.3.1.1). */
@@ -40,16 +39,15 @@ struct gate {
 };
 
 /* Read and check an IDT gate.  Long mode gates are 16 bytes, legacy 8. */
-static bool read_gate(struct vm *vm, unsigned vector, enum event_kind kind,
+static bool read_gate(struct vcpu *v, unsigned vector, enum event_kind kind,
 		      struct gate *g)
 {
-	struct vcpu *v = &vm->cpu;
 	bool lm = vcpu_long_mode(v);
 	unsigned size = lm ? 16 : 8;
 	uint32_t raw[4] = { 0 };
 
 	if ((uint64_t)vector * size + size - 1 > v->idtr.limit ||
-	    !gmem_read(vm, v->idtr.base + vector * size, raw, size,
+	    !gmem_read(v, v->idtr.base + vector * size, raw, size,
 		       ACC_SUPER)) {
 		if (!v->exc.pending)
 			vcpu_raise_gp(v, idt_err(vector, kind));
@@ -81,10 +79,9 @@ static bool read_gate(struct vm *vm, unsigned vector, enum event_kind kind,
 
 /* The stack pointer for privilege level cpl (or IST slot ist) from the
  * TSS (SDM vol. 3A 7.7 for 64-bit, 7.2.1 for 32-bit). */
-static bool tss_stack(struct vm *vm, unsigned cpl, unsigned ist,
+static bool tss_stack(struct vcpu *v, unsigned cpl, unsigned ist,
 		      uint64_t *rsp, uint16_t *ss)
 {
-	struct vcpu *v = &vm->cpu;
 	uint32_t off = vcpu_long_mode(v) ? (ist ? 0x24 + 8 * (ist - 1)
 						: 4 + 8 * cpl)
 					 : 4 + 8 * cpl;
@@ -95,7 +92,7 @@ static bool tss_stack(struct vm *vm, unsigned cpl, unsigned ist,
 		vcpu_raise(v, X86_TS, true, v->tr.sel & 0xfffc);
 		return false;
 	}
-	if (!gmem_read(vm, v->tr.base + off, buf, len, ACC_SUPER))
+	if (!gmem_read(v, v->tr.base + off, buf, len, ACC_SUPER))
 		return false;
 	if (vcpu_long_mode(v)) {
 		*rsp = buf[0] | (uint64_t)buf[1] << 8 | (uint64_t)buf[2] << 16 |
@@ -111,7 +108,7 @@ static bool tss_stack(struct vm *vm, unsigned cpl, unsigned ist,
 	return true;
 }
 
-static bool push_frame(struct vm *vm, uint64_t rsp, const uint64_t *vals,
+static bool push_frame(struct vcpu *v, uint64_t rsp, const uint64_t *vals,
 		       unsigned n, unsigned width)
 {
 	uint8_t buf[7 * 8];
@@ -121,14 +118,13 @@ static bool push_frame(struct vm *vm, uint64_t rsp, const uint64_t *vals,
 	for (i = 0; i < n; i++)
 		for (j = 0; j < width; j++)
 			buf[(n - 1 - i) * width + j] = vals[i] >> (8 * j);
-	return gmem_write(vm, rsp - n * width, buf, n * width,
+	return gmem_write(v, rsp - n * width, buf, n * width,
 			  ACC_SUPER | ACC_STACK);
 }
 
-bool event_deliver(struct vm *vm, unsigned vector, enum event_kind kind,
+bool event_deliver(struct vcpu *v, unsigned vector, enum event_kind kind,
 		   bool has_err, uint32_t err)
 {
-	struct vcpu *v = &vm->cpu;
 	unsigned cpl = vcpu_cpl(v), new_cpl;
 	bool lm = vcpu_long_mode(v), switch_stack;
 	unsigned width = lm ? 8 : 4;
@@ -138,7 +134,7 @@ bool event_deliver(struct vm *vm, unsigned vector, enum event_kind kind,
 	struct gate g;
 	unsigned n = 0;
 
-	if (!read_gate(vm, vector, kind, &g))
+	if (!read_gate(v, vector, kind, &g))
 		return false;
 	if (!lm && !(g.type & 8))
 		width = 2;        /* 16-bit gate */
@@ -150,7 +146,7 @@ bool event_deliver(struct vm *vm, unsigned vector, enum event_kind kind,
 			vcpu_raise_gp(v, kind == EV_EXTERNAL ? ERR_EXT : 0);
 			return false;
 		}
-		if (!desc_read(vm, g.sel, &d, false, X86_GP))
+		if (!desc_read(v, g.sel, &d, false, X86_GP))
 			return false;
 		if (!desc_is_code(&d) || desc_dpl(&d) > cpl ||
 		    (lm && !((d.hi >> 8) & SEG_L))) {
@@ -162,7 +158,7 @@ bool event_deliver(struct vm *vm, unsigned vector, enum event_kind kind,
 	}
 	switch_stack = new_cpl < cpl || g.ist;
 	rsp = v->gpr[RSP];
-	if (switch_stack && !tss_stack(vm, new_cpl, g.ist, &rsp, &new_ss))
+	if (switch_stack && !tss_stack(v, new_cpl, g.ist, &rsp, &new_ss))
 		return false;
 	if (lm)
 		rsp &= ~0xfull;
@@ -180,15 +176,15 @@ bool event_deliver(struct vm *vm, unsigned vector, enum event_kind kind,
 	vals[n++] = v->rip;
 	if (has_err)
 		vals[n++] = err;
-	if (!push_frame(vm, rsp, vals, n, width))
+	if (!push_frame(v, rsp, vals, n, width))
 		return false;
 
-	if (!seg_load_cs(vm, g.sel, new_cpl))
+	if (!seg_load_cs(v, g.sel, new_cpl))
 		return false;
 	if (new_cpl < cpl) {
 		if (lm)
 			seg_set_null(&v->seg[SR_SS], new_cpl);
-		else if (!seg_load_data(vm, SR_SS, new_ss)) {
+		else if (!seg_load_data(v, SR_SS, new_ss)) {
 			v->seg[SR_CS] = old_cs;
 			return false;
 		}
@@ -199,13 +195,18 @@ bool event_deliver(struct vm *vm, unsigned vector, enum event_kind kind,
 	if (!(g.type & 1))   /* interrupt gate, not trap gate */
 		v->rflags &= ~RFLAGS_IF;
 	if (new_cpl != cpl)
-		vm_cpl_changed(vm);
-	if (vector == X86_PF && kind != EV_EXTERNAL)
-		irq_note_cr2(vm, v->cr2);
-	vm->stats.exceptions++;
-	if (vm->trace)
-		trace_event(vm, vector, kind == EV_EXTERNAL, has_err, err,
-			    vals[has_err ? n - 2 : n - 1], old_cs.sel);
+		vcpu_cpl_changed(v);
+	/* A paravirtual guest in shared-IRQ mode reads the faulting address
+	 * from the shared page (abi.h: its own cr2 read would trap). */
+	if (vector == X86_PF && kind != EV_EXTERNAL && v->irq.pv_shared)
+		((struct trapeze_shared *)gpa_ptr(
+			v, TRAPEZE_SHARED_GPA,
+			sizeof(struct trapeze_shared)))->cr2 = v->cr2;
+	v->stats.exceptions++;
+	if (v->hooks.event)
+		v->hooks.event(v->hooks.event_ctx, vector, kind == EV_EXTERNAL,
+			       has_err, err, vals[has_err ? n - 2 : n - 1],
+			       old_cs.sel);
 	return true;
 }
 
@@ -216,9 +217,8 @@ static bool contributory(unsigned v)
 	       v == X86_GP;
 }
 
-void exception_deliver_pending(struct vm *vm)
+void exception_deliver_pending(struct vcpu *v)
 {
-	struct vcpu *v = &vm->cpu;
 	unsigned first = v->exc.vector, vec = first;
 	uint32_t first_err = v->exc.err;
 	bool first_has_err = v->exc.has_err;
@@ -233,7 +233,7 @@ void exception_deliver_pending(struct vm *vm)
 
 		vec = v->exc.vector;
 		v->exc.pending = false;
-		if (event_deliver(vm, vec, vec == X86_DB || vec == X86_OF ||
+		if (event_deliver(v, vec, vec == X86_DB || vec == X86_OF ||
 					   vec == X86_BP ? EV_TRAP : EV_FAULT,
 				  has_err, err))
 			return;
@@ -251,14 +251,15 @@ void exception_deliver_pending(struct vm *vm)
 			 "reserved bits, or past the guest's %llu MiB of RAM "
 			 "where no device is; --mem sets the RAM)",
 			 (unsigned long long)first_cr2, first_err,
-			 (unsigned long long)(vm->ram_size >> 20));
+			 (unsigned long long)(v->mem.ram_size >> 20));
 	else if (first == X86_PF)
 		snprintf(detail, sizeof(detail), " (address %#llx, error %#x)",
 			 (unsigned long long)first_cr2, first_err);
 	else if (first_has_err)
 		snprintf(detail, sizeof(detail), " (error %#x)", first_err);
-	vm_crash(vm, "triple fault: %s%s at rip %#llx could not be delivered "
-		 "(IDT base %#llx limit %#x)", exception_name(first), detail,
-		 (unsigned long long)first_rip,
-		 (unsigned long long)v->idtr.base, v->idtr.limit);
+	vcpu_crash(v, "triple fault: %s%s at rip %#llx could not be "
+		      "delivered (IDT base %#llx limit %#x)",
+		      exception_name(first), detail,
+		      (unsigned long long)first_rip,
+		      (unsigned long long)v->idtr.base, v->idtr.limit);
 }

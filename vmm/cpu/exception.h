@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct vm;
+struct vcpu;
 
 enum event_kind {
 	EV_FAULT,        /* exception; the frame's RIP is the faulting insn */
@@ -21,11 +21,11 @@ enum event_kind {
 
 /* Deliver the vCPU's pending exception, escalating to #DF and to a triple
  * fault (which ends the run with a report) as the SDM says. */
-void exception_deliver_pending(struct vm *vm);
+void exception_deliver_pending(struct vcpu *v);
 
 /* Deliver one event now.  Returns false, with a new exception pending,
  * when the delivery itself faults. */
-bool event_deliver(struct vm *vm, unsigned vector, enum event_kind kind,
+bool event_deliver(struct vcpu *v, unsigned vector, enum event_kind kind,
 		   bool has_err, uint32_t err);
 
 #endif /* TRAPEZE_EXCEPTION_H */

@@ -13,149 +13,121 @@
  * pending at the end of an sti, the monitor single-steps the guest one
  * instruction (RFLAGS.TF) and delivers on the #DB.  The classic `sti; hlt`
  * needs no step: hlt traps, and the interrupt is delivered after it.
+ * While the vCPU is halted, the run loop waits (core/halt.c) and asks
+ * here whether an interrupt has come.
  */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <poll.h>
-#include <signal.h>
-#include <stdio.h>
-#include <time.h>
-
 #include "trapeze/abi.h"
 
-#include "cpu/debugreg.h"
-#include "dev/ioapic.h"
+#include "cpu/exception.h"
+#include "cpu/vcpu.h"
 #include "dev/lapic.h"
 #include "dev/pic.h"
-#include "dev/uart.h"
-#include "cpu/exception.h"
-#include "cpu/gmem.h"
-#include "cpu/irq.h"
-#include "core/vm.h"
 
-static struct trapeze_shared *shared(struct vm *vm)
+static struct trapeze_shared *shared(struct vcpu *v)
 {
-	return gpa_ptr(vm, TRAPEZE_SHARED_GPA, sizeof(struct trapeze_shared));
-}
-
-void irq_note_cr2(struct vm *vm, uint64_t cr2)
-{
-	if (vm->irq.pv_shared)
-		shared(vm)->cr2 = cr2;
+	return gpa_ptr(v, TRAPEZE_SHARED_GPA, sizeof(struct trapeze_shared));
 }
 
 static void pv_timer_fire(void *opaque, uint64_t now)
 {
-	struct vm *vm = opaque;
+	struct vcpu *v = opaque;
 
-	vm->irq.pv_timer_pending = true;
-	shared(vm)->timer_ticks++;
+	v->irq.pv_timer_pending = true;
+	shared(v)->timer_ticks++;
 }
 
-void irq_set_line(void *opaque, unsigned line, bool level)
+void irq_init(struct vcpu *v)
 {
-	struct vm *vm = opaque;
-
-	if (line < 16)
-		pic_set_irq(vm->pic, line, level);
-	/* IRQ 0 on pin 2, as QEMU wires the PIT (and as the MP and ACPI
-	 * tables say). */
-	ioapic_set_irq(vm->ioapic, line == 0 ? 2 : line, level);
+	v->irq.pv_timer.fire = pv_timer_fire;
+	v->irq.pv_timer.opaque = v;
+	timers_add(v->timers, &v->irq.pv_timer);
 }
 
-void irq_init(struct vm *vm)
-{
-	vm->irq.pv_timer.fire = pv_timer_fire;
-	vm->irq.pv_timer.opaque = vm;
-	timers_add(&vm->timers, &vm->irq.pv_timer);
-}
-
-void irq_pv_timer(struct vm *vm, uint64_t period_ns, uint8_t vector)
+void irq_pv_timer(struct vcpu *v, uint64_t period_ns, uint8_t vector)
 {
 	if (!period_ns) {
-		vtimer_stop(&vm->timers, &vm->irq.pv_timer);
-		vm->irq.pv_timer_pending = false;
+		vtimer_stop(v->timers, &v->irq.pv_timer);
+		v->irq.pv_timer_pending = false;
 		return;
 	}
-	vm->irq.pv_timer_vector = vector;
-	vtimer_start(&vm->timers, &vm->irq.pv_timer, period_ns, period_ns);
+	v->irq.pv_timer_vector = vector;
+	vtimer_start(v->timers, &v->irq.pv_timer, period_ns, period_ns);
 }
 
 /* The 8259's INTR reaches the vCPU through the local APIC's LINT0 (or
  * directly when the APIC is disabled). */
-static bool pic_pending(const struct vm *vm)
+static bool pic_pending(const struct vcpu *v)
 {
-	return lapic_accepts_pic(vm->lapic) && pic_intr(vm->pic);
+	return lapic_accepts_pic(v->lapic) && pic_intr(v->pic);
 }
 
-static bool pending(const struct vm *vm)
+static bool pending(const struct vcpu *v)
 {
-	return vm->irq.pv_timer_pending || lapic_pending(vm->lapic) ||
-	       pic_pending(vm);
+	return v->irq.pv_timer_pending || lapic_pending(v->lapic) ||
+	       pic_pending(v);
 }
 
 /* The acknowledge cycle: the vector to deliver, highest source first;
  * the local APIC's fixed interrupts before ExtINT, as QEMU orders them. */
-static int take(struct vm *vm)
+static int take(struct vcpu *v)
 {
-	if (vm->irq.pv_timer_pending) {
-		vm->irq.pv_timer_pending = false;
-		return vm->irq.pv_timer_vector;
+	if (v->irq.pv_timer_pending) {
+		v->irq.pv_timer_pending = false;
+		return v->irq.pv_timer_vector;
 	}
-	if (lapic_pending(vm->lapic))
-		return lapic_ack(vm->lapic);
-	if (!pic_pending(vm))
+	if (lapic_pending(v->lapic))
+		return lapic_ack(v->lapic);
+	if (!pic_pending(v))
 		return -1;
-	return pic_ack(vm->pic);
+	return pic_ack(v->pic);
 }
 
 /* An NMI is taken whatever IF says, unless one is being handled (until
  * its iret) or an instruction's shadow holds it. */
-static bool nmi_now(const struct vm *vm)
+static bool nmi_now(const struct vcpu *v)
 {
-	return lapic_nmi_pending(vm->lapic) && !vm->cpu.nmi_blocked &&
-	       !vm->cpu.irq_shadow;
+	return lapic_nmi_pending(v->lapic) && !v->nmi_blocked &&
+	       !v->irq_shadow;
 }
 
-bool irq_takes_now(const struct vm *vm)
+bool irq_takes_now(const struct vcpu *v)
 {
 	const struct trapeze_shared *sh;
 
-	if (nmi_now(vm))
+	if (nmi_now(v))
 		return true;
-	if (!(vm->cpu.rflags & RFLAGS_IF) || vm->cpu.irq_shadow ||
-	    !pending(vm))
+	if (!(v->rflags & RFLAGS_IF) || v->irq_shadow ||
+	    !pending(v))
 		return false;
-	sh = vm->irq.pv_shared ? shared((struct vm *)vm) : NULL;
+	sh = v->irq.pv_shared ? shared((struct vcpu *)v) : NULL;
 	return !(sh && sh->irq_masked);
 }
 
-void irq_deliver(struct vm *vm)
+void irq_deliver(struct vcpu *v)
 {
-	struct vcpu *v = &vm->cpu;
-	struct trapeze_shared *sh = shared(vm);
+	struct trapeze_shared *sh = shared(v);
 	int vector;
 
-	if (nmi_now(vm)) {                  /* before any other */
-		lapic_take_nmi(vm->lapic);
+	if (nmi_now(v)) {                  /* before any other */
+		lapic_take_nmi(v->lapic);
 		v->nmi_blocked = true;
 		v->halted = false;
-		vm->irq.delivered++;
-		if (!event_deliver(vm, X86_NMI, EV_EXTERNAL, false, 0))
-			exception_deliver_pending(vm);
+		v->irq.delivered++;
+		if (!event_deliver(v, X86_NMI, EV_EXTERNAL, false, 0))
+			exception_deliver_pending(v);
 		return;
 	}
-	if (!pending(vm)) {
-		if (vm->irq.pv_shared)
+	if (!pending(v)) {
+		if (v->irq.pv_shared)
 			sh->irq_pending = 0;
 		return;
 	}
-	if (vm->irq.pv_shared)
+	if (v->irq.pv_shared)
 		sh->irq_pending = 1;
-	if (!(v->rflags & RFLAGS_IF) || (vm->irq.pv_shared && sh->irq_masked))
+	if (!(v->rflags & RFLAGS_IF) || (v->irq.pv_shared && sh->irq_masked))
 		return;
 	if (v->irq_shadow) {
-		vm->irq.step = true;
+		v->irq.step = true;
 		return;
 	}
 	/* The halt ends: first the single-step trap hlt owes (the
@@ -164,65 +136,18 @@ void irq_deliver(struct vm *vm)
 		v->halted = false;
 		v->step_after_halt = false;
 		debugreg_report(v, DR6_BS);
-		if (!event_deliver(vm, X86_DB, EV_TRAP, false, 0))
-			exception_deliver_pending(vm);
+		if (!event_deliver(v, X86_DB, EV_TRAP, false, 0))
+			exception_deliver_pending(v);
 		return;
 	}
-	vector = take(vm);
+	vector = take(v);
 	if (vector < 0)
 		return;
-	vm->irq.step = false;
+	v->irq.step = false;
 	v->halted = false;
-	vm->irq.delivered++;
-	if (!event_deliver(vm, vector, EV_EXTERNAL, false, 0))
-		exception_deliver_pending(vm);
-	if (vm->irq.pv_shared && !pending(vm))
+	v->irq.delivered++;
+	if (!event_deliver(v, vector, EV_EXTERNAL, false, 0))
+		exception_deliver_pending(v);
+	if (v->irq.pv_shared && !pending(v))
 		sh->irq_pending = 0;
-}
-
-/* Could anything ever wake the vCPU from hlt? */
-static bool can_wake(struct vm *vm)
-{
-	return (vm->cpu.rflags & RFLAGS_IF) &&
-	       (timers_next(&vm->timers) || uart_wants_input(vm->com1));
-}
-
-/* Sleep until the next deadline or input; Ctrl-C, SIGTERM and --timeout
- * still end the run (their handler sees it is inside a trap). */
-static void sleep_until_event(struct vm *vm)
-{
-	uint64_t d = timers_wait(&vm->timers);
-	struct pollfd p = { .fd = 0, .events = POLLIN };
-	struct timespec ts, *tsp = NULL;
-	sigset_t mask;
-
-	if (d != UINT64_MAX) {
-		ts.tv_sec = d / 1000000000ull;
-		ts.tv_nsec = d % 1000000000ull;
-		tsp = &ts;
-	}
-	sigfillset(&mask);
-	sigdelset(&mask, SIGINT);
-	sigdelset(&mask, SIGTERM);
-	sigdelset(&mask, SIGALRM);
-	uart_flush(vm->com1);
-	ppoll(&p, uart_wants_input(vm->com1) ? 1 : 0, tsp, &mask);
-}
-
-void irq_halt_wait(struct vm *vm)
-{
-	vm->stats.halts++;
-	while (vm->cpu.halted) {
-		irq_deliver(vm);
-		if (!vm->cpu.halted)
-			return;
-		if (!can_wake(vm))
-			vm_halt_forever(vm);
-		/* The guest's clock runs while it waits. */
-		timers_idle_begin(&vm->timers);
-		sleep_until_event(vm);
-		timers_idle_end(&vm->timers);
-		timers_run(&vm->timers);
-		uart_poll_input(vm->com1);
-	}
 }

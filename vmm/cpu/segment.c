@@ -8,12 +8,10 @@
  */
 #include "cpu/gmem.h"
 #include "cpu/segment.h"
-#include "core/vm.h"
 
-bool desc_read(struct vm *vm, uint16_t sel, struct descriptor *d, bool wide,
+bool desc_read(struct vcpu *v, uint16_t sel, struct descriptor *d, bool wide,
 	       unsigned fault_vec)
 {
-	struct vcpu *v = &vm->cpu;
 	uint64_t base;
 	uint32_t limit, idx = sel & ~7u, raw[4] = { 0 };
 
@@ -33,7 +31,7 @@ bool desc_read(struct vm *vm, uint16_t sel, struct descriptor *d, bool wide,
 	if (vcpu_mode(v) != MODE_LONG64 && !vcpu_long_mode(v))
 		base &= 0xffffffffull;
 	d->addr = base + idx;
-	if (!gmem_read(vm, d->addr, raw, wide ? 16 : 8, ACC_SUPER))
+	if (!gmem_read(v, d->addr, raw, wide ? 16 : 8, ACC_SUPER))
 		return false;
 	d->lo = raw[0];
 	d->hi = raw[1];
@@ -41,9 +39,9 @@ bool desc_read(struct vm *vm, uint16_t sel, struct descriptor *d, bool wide,
 	return true;
 }
 
-bool desc_write_hi(struct vm *vm, const struct descriptor *d)
+bool desc_write_hi(struct vcpu *v, const struct descriptor *d)
 {
-	return gmem_write(vm, d->addr + 4, &d->hi, 4, ACC_SUPER);
+	return gmem_write(v, d->addr + 4, &d->hi, 4, ACC_SUPER);
 }
 
 void seg_set_null(struct segment *s, uint16_t sel)
@@ -60,11 +58,11 @@ bool seg_attr_is_64(uint16_t attr)
 }
 
 /* Mark a loaded descriptor accessed, as the processor does. */
-static void touch(struct vm *vm, struct descriptor *d)
+static void touch(struct vcpu *v, struct descriptor *d)
 {
 	if (!(d->hi & (SEG_TYPE_ACCESSED << 8))) {
 		d->hi |= SEG_TYPE_ACCESSED << 8;
-		desc_write_hi(vm, d);
+		desc_write_hi(v, d);
 	}
 }
 
@@ -73,26 +71,25 @@ static void touch(struct vm *vm, struct descriptor *d)
  * presence (a missing segment raises np_vector), then the accessed bit
  * and the hidden part of the register.
  */
-static bool finish_load(struct vm *vm, struct segment *s, uint16_t sel,
+static bool finish_load(struct vcpu *v, struct segment *s, uint16_t sel,
 			struct descriptor *d, bool rights_ok,
 			unsigned np_vector)
 {
 	if (!rights_ok) {
-		vcpu_raise_gp(&vm->cpu, sel & 0xfffc);
+		vcpu_raise_gp(v, sel & 0xfffc);
 		return false;
 	}
 	if (!desc_present(d)) {
-		vcpu_raise(&vm->cpu, np_vector, true, sel & 0xfffc);
+		vcpu_raise(v, np_vector, true, sel & 0xfffc);
 		return false;
 	}
-	touch(vm, d);
+	touch(v, d);
 	segment_from_descriptor(s, sel, d->lo, d->hi);
 	return true;
 }
 
-static bool load_ss(struct vm *vm, uint16_t sel)
+static bool load_ss(struct vcpu *v, uint16_t sel)
 {
-	struct vcpu *v = &vm->cpu;
 	unsigned cpl = vcpu_cpl(v);
 	struct descriptor d;
 
@@ -106,9 +103,9 @@ static bool load_ss(struct vm *vm, uint16_t sel)
 		vcpu_raise_gp(v, 0);
 		return false;
 	}
-	if (!desc_read(vm, sel, &d, false, X86_GP))
+	if (!desc_read(v, sel, &d, false, X86_GP))
 		return false;
-	return finish_load(vm, &v->seg[SR_SS], sel, &d,
+	return finish_load(v, &v->seg[SR_SS], sel, &d,
 			   (sel & 3) == cpl && desc_dpl(&d) == cpl &&
 			   !desc_is_system(&d) &&
 			   (desc_type(&d) & (SEG_TYPE_CODE | SEG_TYPE_RW)) ==
@@ -116,24 +113,23 @@ static bool load_ss(struct vm *vm, uint16_t sel)
 			   X86_SS);
 }
 
-bool seg_load_data(struct vm *vm, enum sreg sr, uint16_t sel)
+bool seg_load_data(struct vcpu *v, enum sreg sr, uint16_t sel)
 {
-	struct vcpu *v = &vm->cpu;
 	unsigned cpl = vcpu_cpl(v), type;
 	struct descriptor d;
 	uint64_t keep_base;
 
 	if (sr == SR_SS)
-		return load_ss(vm, sel);
+		return load_ss(v, sel);
 	if ((sel & ~3u) == 0) {
 		seg_set_null(&v->seg[sr], sel);
 		return true;
 	}
-	if (!desc_read(vm, sel, &d, false, X86_GP))
+	if (!desc_read(v, sel, &d, false, X86_GP))
 		return false;
 	type = desc_type(&d);
 	keep_base = v->seg[sr].base;
-	if (!finish_load(vm, &v->seg[sr], sel, &d,
+	if (!finish_load(v, &v->seg[sr], sel, &d,
 			 !desc_is_system(&d) &&
 			 !((type & SEG_TYPE_CODE) && !(type & SEG_TYPE_RW)) &&
 			 (((type & SEG_TYPE_CODE) && (type & SEG_TYPE_DC)) ||
@@ -146,9 +142,8 @@ bool seg_load_data(struct vm *vm, enum sreg sr, uint16_t sel)
 	return true;
 }
 
-bool seg_load_cs(struct vm *vm, uint16_t sel, unsigned new_cpl)
+bool seg_load_cs(struct vcpu *v, uint16_t sel, unsigned new_cpl)
 {
-	struct vcpu *v = &vm->cpu;
 	struct descriptor d;
 	unsigned dpl;
 
@@ -156,10 +151,10 @@ bool seg_load_cs(struct vm *vm, uint16_t sel, unsigned new_cpl)
 		vcpu_raise_gp(v, 0);
 		return false;
 	}
-	if (!desc_read(vm, sel, &d, false, X86_GP))
+	if (!desc_read(v, sel, &d, false, X86_GP))
 		return false;
 	dpl = desc_dpl(&d);
-	return finish_load(vm, &v->seg[SR_CS], (sel & ~3u) | new_cpl, &d,
+	return finish_load(v, &v->seg[SR_CS], (sel & ~3u) | new_cpl, &d,
 			   desc_is_code(&d) &&
 			   ((desc_type(&d) & SEG_TYPE_DC) ? dpl <= new_cpl
 							  : dpl == new_cpl) &&
@@ -168,10 +163,9 @@ bool seg_load_cs(struct vm *vm, uint16_t sel, unsigned new_cpl)
 			   X86_NP);
 }
 
-void seg_null_inaccessible(struct vm *vm)
+void seg_null_inaccessible(struct vcpu *v)
 {
 	static const enum sreg data[] = { SR_ES, SR_DS, SR_FS, SR_GS };
-	struct vcpu *v = &vm->cpu;
 	unsigned i, cpl = vcpu_cpl(v);
 
 	for (i = 0; i < 4; i++) {

@@ -12,7 +12,7 @@
 
 #include "cpu/vcpu.h"
 
-struct vm;
+struct vcpu;
 
 struct descriptor {
 	uint32_t lo, hi;     /* the 8-byte descriptor */
@@ -25,10 +25,10 @@ struct descriptor {
  * table's limit raises #GP(sel) (or vector fault_vec) and returns false.
  * wide: read a 16-byte long-mode system descriptor.
  */
-bool desc_read(struct vm *vm, uint16_t sel, struct descriptor *d, bool wide,
+bool desc_read(struct vcpu *v, uint16_t sel, struct descriptor *d, bool wide,
 	       unsigned fault_vec);
 /* Write back a descriptor's access byte (accessed or busy bits). */
-bool desc_write_hi(struct vm *vm, const struct descriptor *d);
+bool desc_write_hi(struct vcpu *v, const struct descriptor *d);
 
 static inline unsigned desc_dpl(const struct descriptor *d)
 {
@@ -52,13 +52,13 @@ static inline bool desc_is_code(const struct descriptor *d)
 }
 
 /* Load a data segment register (DS, ES, FS, GS, SS) as mov/pop/lss do. */
-bool seg_load_data(struct vm *vm, enum sreg sr, uint16_t sel);
+bool seg_load_data(struct vcpu *v, enum sreg sr, uint16_t sel);
 /* Check and load CS for a far transfer to privilege level new_cpl
  * (iret, far ret, far jmp/call).  Raises and returns false on failure. */
-bool seg_load_cs(struct vm *vm, uint16_t sel, unsigned new_cpl);
+bool seg_load_cs(struct vcpu *v, uint16_t sel, unsigned new_cpl);
 /* On a return to an outer level, DS/ES/FS/GS that the new level may not
  * use become null (SDM vol. 3A 5.8.6, IRET). */
-void seg_null_inaccessible(struct vm *vm);
+void seg_null_inaccessible(struct vcpu *v);
 /* The host's view of the guest's code size for a descriptor. */
 bool seg_attr_is_64(uint16_t attr);
 

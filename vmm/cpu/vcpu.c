@@ -1,11 +1,11 @@
 /*
  * The vCPU's reset state and small helpers over its architectural state.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "trapeze/abi.h"
 #include "trapeze/bootstate.h"
-#include "core/multiboot.h"
 #include "cpu/vcpu.h"
 
 void vcpu_raise(struct vcpu *v, unsigned vector, bool has_err, uint32_t err)
@@ -20,6 +20,16 @@ void vcpu_raise_pf(struct vcpu *v, uint64_t cr2, uint32_t err)
 {
 	v->cr2 = cr2;
 	vcpu_raise(v, X86_PF, true, err);
+}
+
+void vcpu_crash(struct vcpu *v, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (v->hooks.crash)
+		v->hooks.crash(v->hooks.ctx, fmt, ap);
+	abort();      /* a CPU wired to no board: a test's bug */
 }
 
 /*
@@ -51,7 +61,7 @@ static void flat(struct segment *s, uint16_t sel, uint16_t attr)
  * (vol. 3A 10.1.1) and an empty TR and LDTR. */
 static void reset_common(struct vcpu *v)
 {
-	memset(v, 0, sizeof(*v));
+	memset(v, 0, VCPU_STATE_SIZE);
 	v->rflags = RFLAGS_FIXED;
 	v->tr.attr = SEG_P | SYS_TSS_BUSY;
 	v->tr.limit = 0xffff;
@@ -100,25 +110,17 @@ void vcpu_reset_long(struct vcpu *v, uint64_t entry, uint64_t boot_info,
 }
 
 /*
- * The multiboot entry state (Multiboot 0.6.96, 3.2): 32-bit protected
- * mode, paging off, flat 4 GiB code and data segments, IF and VM clear.
- * The selectors and GDT are the ones QEMU's multiboot option ROM leaves
- * (code 0x08, data 0x10); the GDT lives in guest RAM at 0x3000, so a
- * guest that reloads a selector before its own lgdt finds it there.
+ * 32-bit protected mode, paging off, flat 4 GiB code and data segments
+ * (selectors cs and ds of the GDT at gdt), IF and VM clear: what a boot
+ * loader leaves (the multiboot loader, core/multiboot.c, says which).
  */
-void vcpu_reset_prot32(struct vcpu *v, uint32_t entry, uint32_t eax,
-		       uint32_t ebx)
+void vcpu_reset_prot32(struct vcpu *v, uint32_t entry, uint16_t cs,
+		       uint16_t ds, struct dtable gdt)
 {
 	reset_common(v);
 	v->rip = entry;
-	v->gpr[RAX] = eax;
-	v->gpr[RBX] = ebx;
-	/* Multiboot leaves ESP undefined; a stack that works is kinder
-	 * than one that faults. */
-	v->gpr[RSP] = TRAPEZE_BOOT_STACK_TOP;
-	flat_segments(v, MB_BOOT_CS, false, MB_BOOT_DS);
-	v->gdtr.base = MB_GDT_GPA;
-	v->gdtr.limit = 3 * 8 - 1;
+	flat_segments(v, cs, false, ds);
+	v->gdtr = gdt;
 	v->cr0 = CR0_PE | CR0_ET;
 }
 

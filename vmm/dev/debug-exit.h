@@ -9,8 +9,11 @@
 #include <stdint.h>
 
 struct io_bus;
-struct vm;
 
-void debug_exit__register(struct vm *vm, struct io_bus *bus, uint16_t port);
+/* The run ends with this status (the board's, which never returns). */
+typedef void (*debug_exit_fn)(void *opaque, int status);
+
+int debug_exit__register(struct io_bus *bus, uint16_t port, debug_exit_fn fn,
+			 void *opaque);
 
 #endif

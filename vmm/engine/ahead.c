@@ -15,16 +15,14 @@
  *   - anything else (string instructions, SSE, whatever the emulator does
  *     not know): the guest resumes natively there.
  */
-#include "engine/ahead.h"
-#include "cpu/debugreg.h"
+#include <stdlib.h>
+
 #include "cpu/decode.h"
 #include "cpu/emulate.h"
-#include "cpu/gmem.h"
-#include "cpu/irq.h"
+#include "cpu/vcpu.h"
+#include "engine/ahead.h"
 #include "engine/scan.h"
 #include "shadow.h"
-#include "trace/trace.h"
-#include "core/vm.h"
 
 enum kind { K_STOP, K_PLAIN, K_TRAPPER };
 
@@ -66,10 +64,55 @@ void ahead_init(void)
 		kinds[stop[i]] = K_STOP;
 }
 
-/* The instruction at RIP as the guest wrote it, and its kind. */
-static const cs_insn *look_up(struct vm *vm, enum kind *k, bool *patched)
+#define SEEN_SLOTS 4096        /* what was found at an address (next_insn) */
+#define COLD_SLOTS 1024        /* runs that led nowhere (is_cold) */
+#define COLD_RETRY 16
+
+struct ahead {
+	struct vcpu *cpu;
+	struct scanner *scan;
+	ahead_seen_fn seen_fn;          /* the tracer's, or NULL */
+	void *seen_ctx;
+	struct ahead_stats st;
+	struct seen {
+		uint64_t rip, gen, code;
+		const cs_insn *insn;
+		uint8_t kind, patched, cpl, mode;
+	} seen[SEEN_SLOTS];
+	struct { uint64_t gva; unsigned seen; } cold[COLD_SLOTS];
+};
+
+struct ahead *ahead_create(struct vcpu *v, struct scanner *sc)
 {
-	struct vcpu *v = &vm->cpu;
+	struct ahead *a = calloc(1, sizeof(*a));
+
+	if (a) {
+		a->cpu = v;
+		a->scan = sc;
+	}
+	return a;
+}
+
+void ahead_destroy(struct ahead *a)
+{
+	free(a);
+}
+
+void ahead_on_trapper(struct ahead *a, ahead_seen_fn fn, void *ctx)
+{
+	a->seen_fn = fn;
+	a->seen_ctx = ctx;
+}
+
+const struct ahead_stats *ahead_stats(const struct ahead *a)
+{
+	return &a->st;
+}
+
+/* The instruction at RIP as the guest wrote it, and its kind. */
+static const cs_insn *look_up(struct ahead *a, enum kind *k, bool *patched)
+{
+	struct vcpu *v = a->cpu;
 	uint8_t bytes[INSN_MAX];
 	uint32_t pf_err;
 	const cs_insn *insn;
@@ -78,16 +121,16 @@ static const cs_insn *look_up(struct vm *vm, enum kind *k, bool *patched)
 
 	/* Only what the scanner vetted: the rest is scanned first, when
 	 * the guest resumes, as if it had trapped here. */
-	if (!gmem_code_gpa(vm, v->rip, &gpa) || !scan_vetted(vm, gpa))
+	if (!gmem_code_gpa(v, v->rip, &gpa) || !scan_vetted(a->scan, gpa))
 		return NULL;
-	if ((insn = scan_patch_at(vm, v->rip, gpa))) {
+	if ((insn = scan_patch_at(a->scan, v->rip, gpa))) {
 		*k = K_TRAPPER;
 		*patched = true;
 		return insn;
 	}
-	if (!(n = gmem_fetch(vm, v->rip, bytes, sizeof(bytes), &pf_err)))
+	if (!(n = gmem_fetch(v, v->rip, bytes, sizeof(bytes), &pf_err)))
 		return NULL;
-	insn = decode(vm->dec, vcpu_mode(v), v->rip, bytes, n);
+	insn = decode(v->dec, vcpu_mode(v), v->rip, bytes, n);
 	*k = insn ? (enum kind)kinds[insn->id] : K_STOP;
 	return insn;
 }
@@ -98,33 +141,25 @@ static const cs_insn *look_up(struct vm *vm, enum kind *k, bool *patched)
  * its privilege level and mode stay put, and the decoder's slot still
  * holds the instruction (a patched one's original is decoded there
  * too): a kernel's hot paths, run ahead again and again, skip the walk,
- * the scanner's tables and the byte compare.
+ * the scanner's tables and the byte compare (the table is a->seen).
  */
-#define SEEN_SLOTS 4096
-
-static struct seen {
-	uint64_t rip, gen, code;
-	const cs_insn *insn;
-	uint8_t kind, patched, cpl, mode;
-} seen[SEEN_SLOTS];
-
-static const cs_insn *next_insn(struct vm *vm, enum kind *k, bool *patched)
+static const cs_insn *next_insn(struct ahead *a, enum kind *k, bool *patched)
 {
-	struct vcpu *v = &vm->cpu;
-	struct seen *s = &seen[(v->rip ^ (v->rip >> 12)) % SEEN_SLOTS];
-	uint64_t gen = shadow_generation(vm->mmu);
-	uint64_t code = vm->scan ? scan_code_mark(vm->scan) : 0;
+	struct vcpu *v = a->cpu;
+	struct seen *s = &a->seen[(v->rip ^ (v->rip >> 12)) % SEEN_SLOTS];
+	uint64_t gen = shadow_generation(v->mem.mmu);
+	uint64_t code = scan_code_mark(a->scan);
 	unsigned cpl = vcpu_cpl(v), mode = vcpu_mode(v);
 	const cs_insn *insn;
 
 	if (s->insn && s->rip == v->rip && s->gen == gen && s->code == code &&
 	    s->cpl == cpl && s->mode == mode &&
-	    decode_holds(vm->dec, mode, v->rip, s->insn)) {
+	    decode_holds(v->dec, mode, v->rip, s->insn)) {
 		*k = (enum kind)s->kind;
 		*patched = s->patched;
 		return s->insn;
 	}
-	insn = look_up(vm, k, patched);
+	insn = look_up(a, k, patched);
 	*s = (struct seen){ v->rip, gen, code, insn, (uint8_t)*k,
 			    (uint8_t)*patched, (uint8_t)cpl, (uint8_t)mode };
 	return insn;
@@ -136,33 +171,28 @@ static const cs_insn *next_insn(struct vm *vm, enum kind *k, bool *patched)
  * such starts are remembered, and skipped but for one try in COLD_RETRY
  * in case the code's path changed.
  */
-#define COLD_SLOTS 1024
-#define COLD_RETRY 16
-
-static struct { uint64_t gva; unsigned seen; } cold[COLD_SLOTS];
-
-static bool is_cold(uint64_t gva)
+static bool is_cold(struct ahead *a, uint64_t gva)
 {
 	unsigned i = (unsigned)(gva ^ (gva >> 10)) % COLD_SLOTS;
 
-	return cold[i].gva == gva + 1 && ++cold[i].seen % COLD_RETRY;
+	return a->cold[i].gva == gva + 1 && ++a->cold[i].seen % COLD_RETRY;
 }
 
-static void set_cold(uint64_t gva, bool on)
+static void set_cold(struct ahead *a, uint64_t gva, bool on)
 {
 	unsigned i = (unsigned)(gva ^ (gva >> 10)) % COLD_SLOTS;
 
 	if (on) {
-		cold[i].gva = gva + 1;
-		cold[i].seen = 0;
-	} else if (cold[i].gva == gva + 1) {
-		cold[i].gva = 0;
+		a->cold[i].gva = gva + 1;
+		a->cold[i].seen = 0;
+	} else if (a->cold[i].gva == gva + 1) {
+		a->cold[i].gva = 0;
 	}
 }
 
-void ahead_run(struct vm *vm)
+void ahead_run(struct ahead *a)
 {
-	struct vcpu *v = &vm->cpu;
+	struct vcpu *v = a->cpu;
 	unsigned cpl = vcpu_cpl(v), steps, plain = 0;
 	enum cpu_mode mode = vcpu_mode(v);
 	uint64_t run_start = 0;
@@ -172,37 +202,37 @@ void ahead_run(struct vm *vm)
 		enum emu_result r;
 		enum kind k = K_STOP;
 		bool shadow = v->irq_shadow, patched = false;
-		uint64_t mmio = vm->stats.mmio;
+		uint64_t mmio = v->stats.mmio;
 
 		/* (With TF set the guest single-steps: every instruction
 		 * owes it a #DB, which running ahead would swallow.) */
-		if (v->exc.pending || v->halted || irq_takes_now(vm) ||
+		if (v->exc.pending || v->halted || irq_takes_now(v) ||
 		    (v->rflags & RFLAGS_TF) || vcpu_cpl(v) != cpl ||
-		    vcpu_mode(v) != mode || debugreg_armed(vm))
+		    vcpu_mode(v) != mode || debugreg_armed(v))
 			return;
-		insn = next_insn(vm, &k, &patched);
+		insn = next_insn(a, &k, &patched);
 		if (!insn || k == K_STOP)
 			return;
 		if (k == K_PLAIN) {
 			if (plain == 0) {
-				if (is_cold(v->rip))
+				if (is_cold(a, v->rip))
 					return;
 				run_start = v->rip;
 			} else if (plain == AHEAD_PLAIN_RUN) {
-				set_cold(run_start, true);
+				set_cold(a, run_start, true);
 				return;
 			}
 		} else if (plain) {
-			set_cold(run_start, false);
+			set_cold(a, run_start, false);
 		}
-		vm->last_insn = insn;          /* (what a trace shows) */
-		r = emulate(vm, insn);
+		v->insn = insn;          /* (what a trace shows) */
+		r = emulate(v, insn);
 		if (r == EMU_NONE)
 			return;
-		if (k == K_PLAIN && vm->stats.mmio != mmio) {
+		if (k == K_PLAIN && v->stats.mmio != mmio) {
 			k = K_TRAPPER;
 			if (plain)
-				set_cold(run_start, false);
+				set_cold(a, run_start, false);
 		}
 		if (r == EMU_HALT)
 			v->halted = true;
@@ -210,12 +240,12 @@ void ahead_run(struct vm *vm)
 		 * shadow of another found IF set, and makes no new one). */
 		if (shadow)
 			v->irq_shadow = false;
-		vm->stats.ahead++;
+		a->st.run++;
 		if (k == K_TRAPPER) {
 			/* (-c counts it as the trap it would have been.) */
-			if (vm->trace && vm->stats.mmio == mmio)
-				trace_insn(vm, insn, patched);
-			vm->stats.ahead_trappers++;
+			if (a->seen_fn && v->stats.mmio == mmio)
+				a->seen_fn(a->seen_ctx, insn, patched);
+			a->st.trappers++;
 			plain = 0;
 		} else {
 			plain++;

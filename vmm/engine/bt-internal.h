@@ -11,8 +11,10 @@
 #include <capstone/capstone.h>
 
 #include "trapeze/abi.h"
+#include "shadow.h"
 
-struct vm;
+struct scanner;
+struct vcpu;
 
 #define ALIAS_BASE TRAPEZE_GVA_LIMIT    /* host address of the window */
 
@@ -88,6 +90,9 @@ struct hot {
 };
 
 struct bt {
+	struct vcpu *cpu;      /* whose code it runs */
+	struct scanner *scan;  /* what vets that code, and sees it change */
+	struct shadow_ops host; /* the host mapping calls, for the alias */
 	uint64_t *table;       /* the offsets, indexed by bits 32..47 */
 	uint64_t *slots;       /* where borrowed registers wait */
 	uint8_t *bounce;       /* two pages: see bt_bounce() */
@@ -105,6 +110,7 @@ struct bt {
 		uint64_t rip, addr;
 		uint8_t *host;
 		unsigned size;
+		uint8_t glen;     /* its length in the guest */
 		bool write;       /* the result goes back to the device */
 		uint8_t orig[64]; /* ...as it does if it changed */
 	} bounce_op;
@@ -122,14 +128,14 @@ struct bt {
 /* bt.c */
 uint8_t *bt_entry_find(struct bt *bt, uint64_t guest);
 void bt_flush_code(struct bt *bt);
-void bt_flush_alias(struct vm *vm, struct bt *bt);
+void bt_flush_alias(struct bt *bt);
 struct rec *bt_rec_at(struct bt *bt, uint32_t off);
 struct hot *bt_hot_of(struct bt *bt, uint64_t rip);
 bool bt_is_upper(struct bt *bt, uint64_t rip);
-void bt_note_fresh(struct vm *vm, struct bt *bt);
-void bt_check_fresh(struct vm *vm, struct bt *bt);
+void bt_note_fresh(struct bt *bt);
+void bt_check_fresh(struct bt *bt);
 bool bt_never_copied(const cs_insn *insn);
-void bt_translate(struct vm *vm, uint64_t start);
-void bt_link_stub(struct vm *vm, struct rec *r);
+void bt_translate(struct bt *bt, uint64_t start);
+void bt_link_stub(struct bt *bt, struct rec *r);
 
 #endif /* TRAPEZE_BT_INTERNAL_H */

@@ -6,64 +6,55 @@
 #define _GNU_SOURCE
 #include <string.h>
 
-#include "engine/bt.h"
-#include "engine/bt-internal.h"
-#include "cpu/debugreg.h"
 #include "cpu/decode.h"
 #include "cpu/emulate.h"
-#include "cpu/exception.h"
-#include "cpu/gmem.h"
-#include "core/memory.h"
+#include "cpu/vcpu.h"
+#include "engine/bt.h"
+#include "engine/bt-internal.h"
 #include "engine/scan.h"
-#include "trace/trace.h"
-#include "core/vm.h"
 
 /* A bounced instruction (bt_bounce) ran: give the device its operand if
  * the instruction writes it or changed it. */
-static void finish_bounce(struct vm *vm, const struct rec *r)
+bool bt_finish_bounce(struct bt *bt)
 {
-	struct bt *bt = vm->bt;
 	uint8_t *copy = bt->bounce + (bt->bounce_op.addr & 4095);
 	bool write = bt->bounce_op.write ||
 		     memcmp(copy, bt->bounce_op.orig, bt->bounce_op.size);
 
-	vm->cpu.rip += r->glen;
-	if (vm->trace)
-		trace_begin(vm);              /* the write is an event */
-	if (write && !gmem_write(vm, bt->bounce_op.addr, copy,
+	bt->cpu->rip += bt->bounce_op.glen;
+	bt->st.bounces++;
+	if (write && !gmem_write(bt->cpu, bt->bounce_op.addr, copy,
 				 bt->bounce_op.size, 0)) {
 		/* (Device memory does not fault: a guest that remapped it
 		 * meanwhile gets the #PF here.) */
-		vm->cpu.rip -= r->glen;
-		exception_deliver_pending(vm);
+		bt->cpu->rip -= bt->bounce_op.glen;
+		return false;
 	}
-	if (vm->trace)
-		trace_end(vm);
-	bt->st.bounces++;
+	return true;
 }
 
-enum bt_left bt_leave(struct vm *vm, bool sig_ill, bool fault,
-		      uint64_t fault_addr)
+enum bt_left bt_leave(struct bt *bt, bool sig_ill, bool fault,
+		      uint64_t fault_addr, bool *bounced)
 {
-	struct bt *bt = vm->bt;
-	struct vcpu *v = &vm->cpu;
+	struct vcpu *v = bt->cpu;
 	uint64_t h = v->rip;
 	struct rec *r;
 	uint32_t off;
 	unsigned k;
 
-	if (bt)
-		bt->alias_fault = false;
-	if (!bt || h < (uint64_t)bt->code || h >= (uint64_t)bt->code + bt->used)
+	*bounced = false;
+	bt->alias_fault = false;
+	if (h < (uint64_t)bt->code || h >= (uint64_t)bt->code + bt->used)
 		return BT_OUTSIDE;
 	if (!(r = bt_rec_at(bt, (uint32_t)(h - (uint64_t)bt->code))))
-		vm_crash(vm, "the guest ran at %#llx in the translation cache, "
-			 "between its instructions", (unsigned long long)h);
+		vcpu_crash(v, "the guest ran at %#llx in the translation "
+			   "cache, between its instructions",
+			   (unsigned long long)h);
 	off = (uint32_t)(h - (uint64_t)bt->code) - r->host;
 	v->rip = r->guest;
 	if (r->kind == R_STUB) {
 		if (sig_ill && off == 0 && bt->code[r->host] == 0x0f) {
-			bt_link_stub(vm, r);
+			bt_link_stub(bt, r);
 			return BT_CHAINED;
 		}
 		return BT_LEFT;
@@ -80,7 +71,8 @@ enum bt_left bt_leave(struct vm *vm, bool sig_ill, bool fault,
 	if (r->kind == R_BOUNCE) {
 		if (off < r->done)
 			return BT_LEFT;
-		finish_bounce(vm, r);
+		bt->bounce_op.glen = r->glen;
+		*bounced = true;
 		return sig_ill && off + 2u == r->len ? BT_CHAINED : BT_LEFT;
 	}
 	if (off >= r->done) {
@@ -94,8 +86,8 @@ enum bt_left bt_leave(struct vm *vm, bool sig_ill, bool fault,
 	if (r->nscratch == 3 && fault && bt_is_alias(bt, fault_addr)) {
 		bt->alias_fault = true;
 	} else if (r->nscratch == 3 && fault &&
-		   !(fault_addr >= vm->window_lo &&
-		     fault_addr < vm->window_hi)) {
+		   !(fault_addr >= bt->cpu->mem.window_lo &&
+		     fault_addr < bt->cpu->mem.window_hi)) {
 		bt->bypass = v->rip;
 		bt->st.natives++;
 		return BT_NATIVE;
@@ -104,60 +96,56 @@ enum bt_left bt_leave(struct vm *vm, bool sig_ill, bool fault,
 	return BT_LEFT;
 }
 
-uint64_t bt_resume_rip(struct vm *vm, bool single_step)
+uint64_t bt_resume_rip(struct bt *bt, bool single_step)
 {
-	struct bt *bt = vm->bt;
-	struct vcpu *v = &vm->cpu;
+	struct vcpu *v = bt->cpu;
 	uint8_t *to;
 
-	if (!bt)
-		return v->rip;
 	if (bt->bounce_op.host) {
 		to = bt->bounce_op.host;
 		bt->bounce_op.host = NULL;
 		if (v->rip == bt->bounce_op.rip && !single_step)
 			return (uint64_t)to;
 	}
-	bt_check_fresh(vm, bt);
+	bt_check_fresh(bt);
 	if (!bt->nrecs || single_step || vcpu_mode(v) != MODE_LONG64 ||
-	    v->rip == bt->bypass || debugreg_exec_at(vm, v->rip) ||
+	    v->rip == bt->bypass || debugreg_exec_at(v, v->rip) ||
 	    !(to = bt_entry_find(bt, v->rip)))
 		return v->rip;
 	return (uint64_t)to;
 }
 
-bool bt_bounce(struct vm *vm, const cs_insn *insn)
+bool bt_bounce(struct bt *bt, const cs_insn *insn)
 {
-	struct bt *bt = vm->bt;
-	struct vcpu *v = &vm->cpu;
+	struct vcpu *v = bt->cpu;
 	const cs_x86_op *mem = NULL;
 	uint8_t *copy, *stub;
 	uint64_t addr;
 	struct rec *r;
 	struct emitter e;
 
-	if (!bt || vcpu_mode(v) != MODE_LONG64)
+	if (vcpu_mode(v) != MODE_LONG64)
 		return false;
-	if (!bt_one_mem_operand(insn, &mem) || !mem->size || mem->size > 64 || bt_never_copied(insn) ||
-	    scan_classify(insn) != SC_PLAIN)
+	if (!bt_one_mem_operand(insn, &mem) || !mem->size || mem->size > 64 ||
+	    bt_never_copied(insn) || scan_classify(insn) != SC_PLAIN)
 		return false;
 	if (bt->used + INSN_ROOM + 2 > CODE_BYTES || bt->nrecs + 1 > MAX_RECS)
 		bt_flush_code(bt);
-	bt_note_fresh(vm, bt);
-	addr = op_addr(vm, insn, mem);
+	bt_note_fresh(bt);
+	addr = op_addr(bt->cpu, insn, mem);
 	copy = bt->bounce + (addr & 4095);
 	memset(copy, 0, mem->size);
 	/* Capstone 4 does not say right how every instruction uses its
 	 * operand (SSE stores among them): an unknown one is read, and
 	 * any operand the instruction changed is written back. */
 	if ((mem->access & CS_AC_READ || !mem->access) &&
-	    !gmem_read(vm, addr, copy, mem->size, 0))
+	    !gmem_read(bt->cpu, addr, copy, mem->size, 0))
 		return true;                  /* its fault is raised */
 	memcpy(bt->bounce_op.orig, copy, mem->size);
 	stub = bt->code + bt->used;
 	e = (struct emitter){ stub, bt->slots, bt->table };
 	r = &bt->recs[bt->nrecs];
-	if (!bt_emit_at(&e, decoder_handle(vm->dec, MODE_LONG64), insn,
+	if (!bt_emit_at(&e, decoder_handle(bt->cpu->dec, MODE_LONG64), insn,
 			v->rip, (uint64_t)copy, r))
 		return false;
 	*e.p++ = 0x0f;                        /* ud2: back to bt_leave */
@@ -186,12 +174,11 @@ bool bt_is_alias(const struct bt *bt, uint64_t addr)
 	       addr - ALIAS_BASE < ALIAS_SIZE;
 }
 
-bool bt_alias_fault(struct vm *vm, uint64_t addr, unsigned access,
+bool bt_alias_fault(struct bt *bt, uint64_t addr, unsigned access,
 		    uint64_t *gva)
 {
-	struct bt *bt = vm->bt;
-	struct vcpu *v = &vm->cpu;
-	struct shadow_ops ops = memory_shadow_ops(vm);
+	struct vcpu *v = bt->cpu;
+	const struct shadow_ops ops = bt->host;
 	uint64_t page = addr & ~4095ull, frame;
 	struct paging pg;
 	struct walk w;
@@ -200,8 +187,8 @@ bool bt_alias_fault(struct vm *vm, uint64_t addr, unsigned access,
 	int prot;
 
 	*gva = addr - ALIAS_BASE + BT_WINDOW_BASE;
-	vm_paging(vm, &pg);
-	ws = shadow_walk(vm->mmu, &pg, *gva, access, &w);
+	vcpu_paging(bt->cpu, &pg);
+	ws = shadow_walk(bt->cpu->mem.mmu, &pg, *gva, access, &w);
 	if (ws == WALK_FAULT) {
 		vcpu_raise_pf(v, *gva, w.pf_err);
 		return true;
@@ -209,19 +196,19 @@ bool bt_alias_fault(struct vm *vm, uint64_t addr, unsigned access,
 	frame = w.gpa & ~4095ull;
 	/* Page tables and scanned code are written only where the monitor
 	 * sees it: such a store is emulated at its real address. */
-	guarded = shadow_is_page_table(vm->mmu, frame) ||
-		  shadow_code_is_ready(vm->mmu, frame);
-	if (ws != WALK_OK || frame >= vm->ram_size ||
+	guarded = shadow_is_page_table(bt->cpu->mem.mmu, frame) ||
+		  shadow_code_is_ready(bt->cpu->mem.mmu, frame);
+	if (ws != WALK_OK || frame >= bt->cpu->mem.ram_size ||
 	    (access == ACC_WRITE && guarded)) {
 		bt->bypass = v->rip;
 		return false;
 	}
-	bt_note_fresh(vm, bt);
+	bt_note_fresh(bt);
 	prot = SHADOW_R;
 	if (!guarded && (access == ACC_WRITE || (w.writable && w.dirty)))
 		prot |= SHADOW_W;
 	if (ops.map(ops.ctx, page, frame, 4096, prot))
-		vm_crash(vm, "the host refused an alias mapping at %#llx",
+		vcpu_crash(bt->cpu, "the host refused an alias mapping at %#llx",
 			 (unsigned long long)page);
 	if (bt->alias_hi <= bt->alias_lo) {
 		bt->alias_lo = page;
@@ -238,13 +225,12 @@ bool bt_alias_fault(struct vm *vm, uint64_t addr, unsigned access,
 	return true;
 }
 
-bool bt_upper_access(struct vm *vm, uint64_t gva, bool now)
+bool bt_upper_access(struct bt *bt, uint64_t gva, bool now)
 {
-	struct bt *bt = vm->bt;
-	struct vcpu *v = &vm->cpu;
+	struct vcpu *v = bt->cpu;
 	struct hot *h;
 
-	if (!bt || !bt->translate || gva < BT_WINDOW_BASE ||
+	if (!bt->translate || gva < BT_WINDOW_BASE ||
 	    vcpu_mode(v) != MODE_LONG64)
 		return false;
 	if (v->rip == bt->bypass) {
@@ -265,7 +251,7 @@ bool bt_upper_access(struct vm *vm, uint64_t gva, bool now)
 	if (h->failed || (++h->count < HOT_AFTER && !now))
 		return false;
 	if (!bt_entry_find(bt, v->rip))
-		bt_translate(vm, v->rip);
+		bt_translate(bt, v->rip);
 	if (bt_entry_find(bt, v->rip))
 		return true;
 	h->failed = true;

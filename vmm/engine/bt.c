@@ -21,14 +21,13 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "engine/bt.h"
-#include "engine/bt-internal.h"
 #include "cpu/decode.h"
 #include "cpu/emulate.h"
-#include "cpu/gmem.h"
-#include "core/memory.h"
+#include "cpu/vcpu.h"
+#include "engine/bt.h"
+#include "engine/bt-internal.h"
 #include "engine/scan.h"
-#include "core/vm.h"
+#include "host/hostcpu.h"
 
 /* ---- the cache's maps ------------------------------------------------ */
 
@@ -78,14 +77,14 @@ void bt_flush_code(struct bt *bt)
 	bt->st.flushes++;
 }
 
-void bt_flush_alias(struct vm *vm, struct bt *bt)
+void bt_flush_alias(struct bt *bt)
 {
-	struct shadow_ops ops = memory_shadow_ops(vm);
+	const struct shadow_ops ops = bt->host;
 
 	if (bt->alias_hi <= bt->alias_lo)
 		return;
 	if (ops.unmap(ops.ctx, bt->alias_lo, bt->alias_hi - bt->alias_lo))
-		vm_crash(vm, "the host refused to clear the translation "
+		vcpu_crash(bt->cpu, "the host refused to clear the translation "
 			 "cache's alias");
 	bt->alias_lo = bt->alias_hi = 0;
 	bt->st.alias_flushes++;
@@ -130,39 +129,39 @@ bool bt_is_upper(struct bt *bt, uint64_t rip)
  * tables (the shadow's generation moves with any change a TLB would
  * see) and its code (the scanner's counts move with any scan or
  * unscan). */
-static uint64_t code_mark(struct vm *vm)
+static uint64_t code_mark(struct bt *bt)
 {
-	return vm->scan ? scan_code_mark(vm->scan) : 0;
+	return bt->scan ? scan_code_mark(bt->scan) : 0;
 }
 
 /* Something is about to be cached: remember what it depends on. */
-void bt_note_fresh(struct vm *vm, struct bt *bt)
+void bt_note_fresh(struct bt *bt)
 {
 	if (bt->nrecs || bt->alias_hi > bt->alias_lo)
 		return;
-	bt->gen = shadow_generation(vm->mmu);
-	bt->code_mark = code_mark(vm);
-	bt->code_cpl = vcpu_cpl(&vm->cpu);
+	bt->gen = shadow_generation(bt->cpu->mem.mmu);
+	bt->code_mark = code_mark(bt);
+	bt->code_cpl = vcpu_cpl(bt->cpu);
 }
 
 /* Drop what the guest may have invalidated since it was cached. */
-void bt_check_fresh(struct vm *vm, struct bt *bt)
+void bt_check_fresh(struct bt *bt)
 {
 	if (!bt->nrecs && bt->alias_hi <= bt->alias_lo)
 		return;
 	/* (The code was fetched with the rights of one privilege level:
 	 * a guest that returns to user mode may not run it.) */
-	if (shadow_generation(vm->mmu) != bt->gen ||
-	    code_mark(vm) != bt->code_mark ||
-	    (bt->nrecs && vcpu_cpl(&vm->cpu) != bt->code_cpl)) {
+	if (shadow_generation(bt->cpu->mem.mmu) != bt->gen ||
+	    code_mark(bt) != bt->code_mark ||
+	    (bt->nrecs && vcpu_cpl(bt->cpu) != bt->code_cpl)) {
 		bt_flush_code(bt);
-		bt_flush_alias(vm, bt);
+		bt_flush_alias(bt);
 		return;
 	}
 	if (bt->alias_hi > bt->alias_lo &&
-	    (vcpu_cpl(&vm->cpu) != bt->alias_cpl ||
-	     !!(vm->cpu.rflags & RFLAGS_AC) != bt->alias_ac))
-		bt_flush_alias(vm, bt);
+	    (vcpu_cpl(bt->cpu) != bt->alias_cpl ||
+	     !!(bt->cpu->rflags & RFLAGS_AC) != bt->alias_ac))
+		bt_flush_alias(bt);
 }
 
 /* ---- translating ----------------------------------------------------- */
@@ -242,25 +241,24 @@ static void emit_exit(struct bt *bt, uint64_t target)
 struct pending { uint32_t rel_at; uint64_t target; };
 
 /* The next guest instruction to copy, decoded; NULL ends the trace. */
-static const cs_insn *fetch(struct vm *vm, uint64_t rip)
+static const cs_insn *fetch(struct bt *bt, uint64_t rip)
 {
 	uint8_t bytes[INSN_MAX];
 	uint32_t pf_err;
 	uint64_t gpa;
 	size_t n;
 
-	if (!gmem_code_gpa(vm, rip, &gpa) || !scan_vetted(vm, gpa) ||
-	    scan_patch_at(vm, rip, gpa))
+	if (!gmem_code_gpa(bt->cpu, rip, &gpa) || !scan_vetted(bt->scan, gpa) ||
+	    scan_patch_at(bt->scan, rip, gpa))
 		return NULL;
-	if (!(n = gmem_fetch(vm, rip, bytes, sizeof(bytes), &pf_err)))
+	if (!(n = gmem_fetch(bt->cpu, rip, bytes, sizeof(bytes), &pf_err)))
 		return NULL;
-	return decode(vm->dec, MODE_LONG64, rip, bytes, n);
+	return decode(bt->cpu->dec, MODE_LONG64, rip, bytes, n);
 }
 
-void bt_translate(struct vm *vm, uint64_t start)
+void bt_translate(struct bt *bt, uint64_t start)
 {
-	struct bt *bt = vm->bt;
-	csh h = decoder_handle(vm->dec, MODE_LONG64);
+	csh h = decoder_handle(bt->cpu->dec, MODE_LONG64);
 	struct pending pend[TRACE_MAX];
 	unsigned npend = 0, count, i;
 	uint64_t pc = start;
@@ -269,7 +267,7 @@ void bt_translate(struct vm *vm, uint64_t start)
 	    bt->nrecs + 3 * TRACE_MAX > MAX_RECS ||
 	    bt->nentries + TRACE_MAX > ENTRY_SLOTS / 2)
 		bt_flush_code(bt);
-	bt_note_fresh(vm, bt);
+	bt_note_fresh(bt);
 	bt->st.translations++;
 	for (count = 0;; count++) {
 		struct emitter e = { bt->code + bt->used, bt->slots, bt->table };
@@ -278,7 +276,7 @@ void bt_translate(struct vm *vm, uint64_t start)
 		struct rec *r;
 		int cc;
 
-		if (count == TRACE_MAX || !(insn = fetch(vm, pc)) ||
+		if (count == TRACE_MAX || !(insn = fetch(bt, pc)) ||
 		    bt_never_copied(insn)) {
 			emit_exit(bt, pc);
 			break;
@@ -364,15 +362,14 @@ void bt_translate(struct vm *vm, uint64_t start)
 
 /* A chain stub ran: link it to its target's translation (or make it an
  * exit to the guest's own code). */
-void bt_link_stub(struct vm *vm, struct rec *r)
+void bt_link_stub(struct bt *bt, struct rec *r)
 {
-	struct bt *bt = vm->bt;
 	uint64_t target = r->guest, flushes = bt->st.flushes;
 	uint32_t at = r->host;
 	uint8_t *to, *p;
 
 	if (!bt_entry_find(bt, target))
-		bt_translate(vm, target);
+		bt_translate(bt, target);
 	if (bt->st.flushes != flushes)
 		return;              /* the stub went with the flush */
 	p = bt->code + at;
@@ -386,26 +383,29 @@ void bt_link_stub(struct vm *vm, struct rec *r)
 /* ---- life ------------------------------------------------------------ */
 
 /* Can this VM translate for the window?  NULL if so, else why not. */
-static const char *cannot_translate(struct vm *vm)
+static const char *cannot_translate(const struct vcpu *v,
+				    const struct scanner *sc)
 {
 	uint32_t r[4];
 
-	hostcpu_cpuid_cached(&vm->host, 7, 0, r);
+	hostcpu_cpuid_cached(v->host, 7, 0, r);
 	if (!(r[1] & (1u << 8)))
 		return "the host CPU has no BMI2 (rorx)";
-	if (!vm->scan)
+	if (!sc)
 		return "it needs the scanner (--cpu=scan)";
 	return NULL;
 }
 
-struct bt *bt_create(struct vm *vm, bool translate, const char **why)
+struct bt *bt_create(struct vcpu *v, struct scanner *sc,
+		     const struct shadow_ops *host, bool translate,
+		     const char **why)
 {
 	struct bt *bt;
 	uint8_t *region;
 	void *alias;
 	unsigned i;
 
-	*why = translate ? cannot_translate(vm) : NULL;
+	*why = translate ? cannot_translate(v, sc) : NULL;
 	/* Above the alias and below where the host lets system calls
 	 * through (bt_host_end): a syscall the guest's code might hide
 	 * from Capstone still reaches the monitor, never the host. */
@@ -428,6 +428,9 @@ struct bt *bt_create(struct vm *vm, bool translate, const char **why)
 		*why = "out of memory";
 		return NULL;
 	}
+	bt->cpu = v;
+	bt->scan = sc;
+	bt->host = *host;
 	bt->table = (uint64_t *)region;
 	bt->slots = (uint64_t *)(region + TABLE_BYTES);
 	bt->bounce = region + TABLE_BYTES + SLOTS_BYTES;

@@ -35,18 +35,24 @@
 #include <stdint.h>
 #include <capstone/capstone.h>
 
-struct vm;
+struct scanner;
+struct shadow_ops;
+struct vcpu;
 struct bt;
 
 /* The guest-virtual window the alias covers: the top 4 GiB. */
 #define BT_WINDOW_BASE (~0ull << 32)
 
 /*
- * The cache (NULL: out of memory).  Device-memory bounces always work;
+ * The cache for v (NULL: out of memory), which maps its alias of guest
+ * RAM through host's calls and learns from sc when code changes; the
+ * calls below want it non-NULL.  Device-memory bounces always work;
  * translating for the window only when translate is asked and the host
  * and VM allow it: else *why says what is missing.
  */
-struct bt *bt_create(struct vm *vm, bool translate, const char **why);
+struct bt *bt_create(struct vcpu *v, struct scanner *sc,
+		     const struct shadow_ops *host, bool translate,
+		     const char **why);
 void bt_destroy(struct bt *bt);
 
 enum bt_left {
@@ -62,13 +68,18 @@ enum bt_left {
 /*
  * The backend copied the registers in and the host RIP is in v->rip: if
  * it is in the cache, give the vCPU the guest's RIP and registers.
- * sig_ill and fault (a #PF or #GP) say what the host reported.
+ * sig_ill and fault (a #PF or #GP) say what the host reported.  With
+ * *bounced, an instruction bt_bounce set up has run on its copy of
+ * device memory: bt_finish_bounce gives the device its result.
  */
-enum bt_left bt_leave(struct vm *vm, bool sig_ill, bool fault,
-		      uint64_t fault_addr);
+enum bt_left bt_leave(struct bt *bt, bool sig_ill, bool fault,
+		      uint64_t fault_addr, bool *bounced);
+/* The device's part of a bounced instruction: false with the guest's
+ * exception pending if the access faulted (RIP back on the instruction). */
+bool bt_finish_bounce(struct bt *bt);
 
 /* Where the guest resumes: in the cache if its RIP is translated. */
-uint64_t bt_resume_rip(struct vm *vm, bool single_step);
+uint64_t bt_resume_rip(struct bt *bt, bool single_step);
 
 /* Is addr in the host alias of the window? */
 bool bt_is_alias(const struct bt *bt, uint64_t addr);
@@ -82,7 +93,7 @@ uint64_t bt_host_end(const struct bt *bt);
  * A fault in the alias: maps the page, or raises the guest's #PF (true);
  * false when the access must be emulated at guest address *gva.
  */
-bool bt_alias_fault(struct vm *vm, uint64_t addr, unsigned access,
+bool bt_alias_fault(struct bt *bt, uint64_t addr, unsigned access,
 		    uint64_t *gva);
 
 /*
@@ -92,7 +103,7 @@ bool bt_alias_fault(struct vm *vm, uint64_t addr, unsigned access,
  * resume (it will run that instruction from the cache), false when the
  * access is to be emulated as before.
  */
-bool bt_upper_access(struct vm *vm, uint64_t gva, bool now);
+bool bt_upper_access(struct bt *bt, uint64_t gva, bool now);
 
 /*
  * An instruction the emulator does not know touched device memory: copy
@@ -101,7 +112,7 @@ bool bt_upper_access(struct vm *vm, uint64_t gva, bool now);
  * vector registers), then give the result to the device.  True when set
  * up (or when reading the device raised a fault): the guest resumes.
  */
-bool bt_bounce(struct vm *vm, const cs_insn *insn);
+bool bt_bounce(struct bt *bt, const cs_insn *insn);
 
 struct bt_stats {
 	uint64_t translations, insns, rewritten, chains, alias_maps,

@@ -45,10 +45,8 @@
 
 #include "cpu/decode.h"
 #include "cpu/emulate.h"
-#include "cpu/gmem.h"
+#include "cpu/vcpu.h"
 #include "engine/scan.h"
-#include "trace/trace.h"
-#include "core/vm.h"
 
 #define NIL 0xffffffffu
 #define WORKLIST 1024
@@ -89,6 +87,9 @@ struct patch {
 };
 
 struct scanner {
+	struct vcpu *cpu;               /* whose code it vets */
+	scan_seen_fn seen;              /* the tracer's, or NULL */
+	void *seen_ctx;
 	struct code_frame *frames;
 	unsigned max_frames, nframes;
 	uint32_t *frame_hash, hash_size;
@@ -132,13 +133,37 @@ static void free_all_edges(struct scanner *sc)
 	sc->edge_free = sc->max_edges ? 0 : NIL;
 }
 
-struct scanner *scan_create(unsigned max_frames, unsigned max_patches)
+/*
+ * The monitor itself is about to store to guest RAM (an emulated
+ * instruction, a hypercall, a device): scanned code it hits gets its
+ * original bytes back first, so that the store lands on them, and the
+ * frame is rescanned before it runs again.  Data that shares a page with
+ * code does not count (scan_write_touches_code).
+ */
+static void will_write(void *ctx, uint64_t gpa, uint64_t len)
+{
+	struct scanner *sc = ctx;
+	uint64_t p;
+
+	for (p = gpa & ~0xfffull; p < gpa + len; p += 4096) {
+		uint64_t lo = p > gpa ? p : gpa;
+		uint64_t hi = p + 4096 < gpa + len ? p + 4096 : gpa + len;
+
+		if (shadow_code_is_ready(sc->cpu->mem.mmu, p) &&
+		    scan_write_touches_code(sc, lo, hi - lo))
+			scan_code_written(sc, p);
+	}
+}
+
+struct scanner *scan_create(struct vcpu *v, unsigned max_frames,
+			    unsigned max_patches)
 {
 	struct scanner *sc = calloc(1, sizeof(*sc));
 	unsigned i;
 
 	if (!sc)
 		return NULL;
+	sc->cpu = v;
 	emulate_init();        /* scan_classify asks about registers */
 	sc->max_frames = max_frames;
 	sc->max_patches = max_patches;
@@ -165,7 +190,18 @@ struct scanner *scan_create(unsigned max_frames, unsigned max_patches)
 	for (i = 0; i < max_patches; i++)
 		sc->patches[i].next = i + 1 < max_patches ? i + 1 : NIL;
 	free_all_edges(sc);
+	if (gmem_watch_writes(&v->mem, will_write, sc)) {
+		scan_destroy(sc);
+		return NULL;
+	}
+	shadow_set_scanning(v->mem.mmu, true);
 	return sc;
+}
+
+void scan_on_scan(struct scanner *sc, scan_seen_fn fn, void *ctx)
+{
+	sc->seen = fn;
+	sc->seen_ctx = ctx;
 }
 
 void scan_destroy(struct scanner *sc)
@@ -319,16 +355,15 @@ static void unlink_patch(struct scanner *sc, struct patch *p)
 /* Put a frame's original bytes back and forget what was vetted there.
  * The edges it recorded into other frames die with its generation; the
  * edges into it stay, for its rescan. */
-static void unscan_frame(struct vm *vm, struct code_frame *cf)
+static void unscan_frame(struct scanner *sc, struct code_frame *cf)
 {
-	struct scanner *sc = vm->scan;
 	uint32_t i = cf->patches, next;
 
 	for (; i != NIL; i = next) {
 		struct patch *p = &sc->patches[i];
 
 		next = p->next;
-		vm->ram[p->gpa] = p->bytes[0];
+		sc->cpu->mem.ram[p->gpa] = p->bytes[0];
 		unlink_patch(sc, p);
 		p->next = sc->patch_free;
 		sc->patch_free = i;
@@ -339,19 +374,18 @@ static void unscan_frame(struct vm *vm, struct code_frame *cf)
 	memset(cf->vetted, 0, sizeof(cf->vetted));
 	memset(cf->code, 0, sizeof(cf->code));
 	if (cf->ready)
-		shadow_code_dirty(vm->mmu, cf->frame << 12);
+		shadow_code_dirty(sc->cpu->mem.mmu, cf->frame << 12);
 	cf->ready = false;
 	sc->st.unscans++;
 }
 
 /* Out of room: forget every scan (the frames rescan as they run). */
-static void unscan_all(struct vm *vm)
+static void unscan_all(struct scanner *sc)
 {
-	struct scanner *sc = vm->scan;
 	unsigned i;
 
 	for (i = 0; i < sc->nframes; i++)
-		unscan_frame(vm, &sc->frames[i]);
+		unscan_frame(sc, &sc->frames[i]);
 	memset(sc->frames, 0, sc->nframes * sizeof(*sc->frames));
 	memset(sc->frame_hash, 0xff, sc->hash_size * sizeof(uint32_t));
 	sc->nframes = 0;
@@ -359,16 +393,15 @@ static void unscan_all(struct vm *vm)
 	free_all_edges(sc);
 }
 
-static struct code_frame *get_frame(struct vm *vm, uint64_t frame)
+static struct code_frame *get_frame(struct scanner *sc, uint64_t frame)
 {
-	struct scanner *sc = vm->scan;
 	struct code_frame *cf = find_frame(sc, frame);
 	uint32_t b;
 
 	if (cf)
 		return cf;
 	if (sc->nframes == sc->max_frames)
-		unscan_all(vm);
+		unscan_all(sc);
 	cf = &sc->frames[sc->nframes];
 	memset(cf, 0, sizeof(*cf));
 	cf->frame = frame;
@@ -380,10 +413,9 @@ static struct code_frame *get_frame(struct vm *vm, uint64_t frame)
 	return cf;
 }
 
-static bool add_patch(struct vm *vm, struct code_frame *cf, uint64_t gpa,
+static bool add_patch(struct scanner *sc, struct code_frame *cf, uint64_t gpa,
 		      const cs_insn *insn)
 {
-	struct scanner *sc = vm->scan;
 	uint32_t i = sc->patch_free, b;
 	struct patch *p;
 
@@ -399,7 +431,7 @@ static bool add_patch(struct vm *vm, struct code_frame *cf, uint64_t gpa,
 	b = hash(gpa, sc->hash_size);
 	p->hash_next = sc->patch_hash[b];
 	sc->patch_hash[b] = i;
-	vm->ram[gpa] = 0xcc;                   /* int3 */
+	sc->cpu->mem.ram[gpa] = 0xcc;                   /* int3 */
 	sc->st.patches++;
 	sc->st.live_patches++;
 	return true;
@@ -410,22 +442,22 @@ static bool add_patch(struct vm *vm, struct code_frame *cf, uint64_t gpa,
 /* Read code as the guest wrote it: the original byte wherever one of the
  * frame's patches is.  Inside the frame it comes straight from guest RAM;
  * only an instruction running into the next page walks the tables. */
-static size_t read_code(struct vm *vm, const struct code_frame *cf,
+static size_t read_code(struct scanner *sc, const struct code_frame *cf,
 			uint64_t gva, uint64_t gpa, uint8_t *buf, size_t n)
 {
 	size_t in_page = PAGE - (gpa & (PAGE - 1)), got;
 	uint32_t err, i;
 
 	if (in_page >= n) {
-		memcpy(buf, vm->ram + gpa, n);
+		memcpy(buf, sc->cpu->mem.ram + gpa, n);
 		got = n;
 	} else {
-		memcpy(buf, vm->ram + gpa, in_page);
-		got = in_page + gmem_fetch(vm, gva + in_page, buf + in_page,
+		memcpy(buf, sc->cpu->mem.ram + gpa, in_page);
+		got = in_page + gmem_fetch(sc->cpu, gva + in_page, buf + in_page,
 					   n - in_page, &err);
 	}
-	for (i = cf->patches; i != NIL; i = vm->scan->patches[i].next) {
-		const struct patch *p = &vm->scan->patches[i];
+	for (i = cf->patches; i != NIL; i = sc->patches[i].next) {
+		const struct patch *p = &sc->patches[i];
 
 		if (p->gpa >= gpa && p->gpa < gpa + in_page && p->gpa - gpa < got)
 			buf[p->gpa - gpa] = p->bytes[0];
@@ -434,9 +466,9 @@ static size_t read_code(struct vm *vm, const struct code_frame *cf,
 }
 
 /* 64 or 32: protected and compatibility mode decode alike. */
-static uint8_t code_width(const struct vm *vm)
+static uint8_t code_width(const struct scanner *sc)
 {
-	return vcpu_mode(&vm->cpu) == MODE_LONG64 ? 64 : 32;
+	return vcpu_mode(sc->cpu) == MODE_LONG64 ? 64 : 32;
 }
 
 static void push(struct scanner *sc, uint64_t gva, uint64_t src)
@@ -488,31 +520,30 @@ static bool add_edge(struct scanner *sc, struct code_frame *cf,
 	return true;
 }
 
-static bool translate(struct vm *vm, uint64_t gva, uint64_t *gpa)
+static bool translate(struct scanner *sc, uint64_t gva, uint64_t *gpa)
 {
 	struct paging pg;
 	struct walk w;
 
-	vm_paging(vm, &pg);
-	if (!gva_canonical(vm, gva) ||
-	    shadow_walk(vm->mmu, &pg, gva, ACC_EXEC, &w) != WALK_OK)
+	vcpu_paging(sc->cpu, &pg);
+	if (!gva_canonical(sc->cpu, gva) ||
+	    shadow_walk(sc->cpu->mem.mmu, &pg, gva, ACC_EXEC, &w) != WALK_OK)
 		return false;
 	*gpa = w.gpa;
 	return true;
 }
 
 /* Decode one block from gva in its frame until control leaves it. */
-static void scan_block(struct vm *vm, struct code_frame *cf, uint64_t gva,
+static void scan_block(struct scanner *sc, struct code_frame *cf, uint64_t gva,
 		       uint64_t gpa)
 {
-	struct scanner *sc = vm->scan;
-	csh h = sc->cs[vcpu_mode(&vm->cpu) == MODE_LONG64 ? 0 : 1];
+	csh h = sc->cs[vcpu_mode(sc->cpu) == MODE_LONG64 ? 0 : 1];
 	unsigned off = gpa & (PAGE - 1), i;
 	uint8_t code[INSN_MAX];
 
 	while (!bit(cf->vetted, off)) {
 		const uint8_t *p = code;
-		size_t n = read_code(vm, cf, gva, gpa, code, sizeof(code));
+		size_t n = read_code(sc, cf, gva, gpa, code, sizeof(code));
 		uint64_t addr = gva;
 		enum scan_class c;
 
@@ -528,11 +559,11 @@ static void scan_block(struct vm *vm, struct code_frame *cf, uint64_t gva,
 		 * pad, which Syscall User Dispatch lets through (and the
 		 * guest's RIP is lost). */
 		if (sc->insn->id == X86_INS_SYSCALL &&
-		    vcpu_mode(&vm->cpu) != MODE_LONG64)
+		    vcpu_mode(sc->cpu) != MODE_LONG64)
 			c = SC_SENSITIVE;
 		if ((c == SC_SENSITIVE || c == SC_INDIRECT) &&
-		    !add_patch(vm, cf, gpa, sc->insn)) {
-			unscan_all(vm);
+		    !add_patch(sc, cf, gpa, sc->insn)) {
+			unscan_all(sc);
 			return;
 		}
 		if (c == SC_JUMP || c == SC_BRANCH)
@@ -591,15 +622,14 @@ static bool copy_of(struct scanner *sc, const uint8_t *dst,
 	return true;
 }
 
-static void undo_copied_patches(struct vm *vm, struct code_frame *cf)
+static void undo_copied_patches(struct scanner *sc, struct code_frame *cf)
 {
-	struct scanner *sc = vm->scan;
-	uint8_t *dst = vm->ram + (cf->frame << 12);
+	uint8_t *dst = sc->cpu->mem.ram + (cf->frame << 12);
 	unsigned i;
 
 	for (i = 0; i < sc->nframes; i++) {
 		const struct code_frame *src = &sc->frames[i];
-		const uint8_t *from = vm->ram + (src->frame << 12);
+		const uint8_t *from = sc->cpu->mem.ram + (src->frame << 12);
 		uint32_t p;
 		bool any = false;
 
@@ -618,17 +648,17 @@ static void undo_copied_patches(struct vm *vm, struct code_frame *cf)
 }
 
 /* Frames whose scan is complete become executable. */
-static void open_frames(struct vm *vm, const uint64_t *frames, unsigned n)
+static void open_frames(struct scanner *sc, const uint64_t *frames, unsigned n)
 {
 	unsigned i;
 
 	for (i = 0; i < n; i++) {
-		struct code_frame *cf = find_frame(vm->scan, frames[i]);
+		struct code_frame *cf = find_frame(sc, frames[i]);
 
 		/* (gone if the pools filled up and everything was forgotten) */
 		if (cf && !cf->ready) {
 			cf->ready = true;
-			shadow_code_ready(vm->mmu, frames[i] << 12);
+			shadow_code_ready(sc->cpu->mem.mmu, frames[i] << 12);
 		}
 	}
 }
@@ -667,13 +697,12 @@ static void push_edges(struct scanner *sc, const struct code_frame *cf,
  * and no byte that never runs is ever decoded (zeroed memory after the
  * last function decodes as instructions forever).
  */
-void scan_from(struct vm *vm, uint64_t gva)
+void scan_from(struct scanner *sc, uint64_t gva)
 {
-	struct scanner *sc = vm->scan;
 	uint64_t t0 = now_ns(), touched[64];
 	struct scan_stats was = sc->st;
 	unsigned ntouched = 0;
-	uint8_t mode = code_width(vm);
+	uint8_t mode = code_width(sc);
 	bool entry = true;
 
 	sc->nwork = 0;
@@ -683,20 +712,20 @@ void scan_from(struct vm *vm, uint64_t gva)
 		uint64_t g = w.gva, gpa;
 		struct code_frame *cf;
 
-		if (vcpu_mode(&vm->cpu) != MODE_LONG64)
+		if (vcpu_mode(sc->cpu) != MODE_LONG64)
 			g &= 0xffffffffull;
-		if (!translate(vm, g, &gpa))
+		if (!translate(sc, g, &gpa))
 			continue;       /* it will fault when it runs */
-		cf = get_frame(vm, gpa >> 12);
+		cf = get_frame(sc, gpa >> 12);
 		if (cf->ready && cf->mode != mode)
 			/* Code for the other mode (a 32-bit kernel's switch to
 			 * long mode shares pages with its 64-bit code): its
 			 * instruction starts mean nothing in this mode, and a
 			 * patch planted at one could split a real instruction. */
-			unscan_frame(vm, cf);
+			unscan_frame(sc, cf);
 		if (w.src != NO_SRC && w.src != cf->frame &&
 		    !add_edge(sc, cf, w.src, gpa & (PAGE - 1))) {
-			unscan_all(vm);         /* out of room: start afresh */
+			unscan_all(sc);         /* out of room: start afresh */
 			break;
 		}
 		if (!cf->ready && !entry &&
@@ -707,107 +736,104 @@ void scan_from(struct vm *vm, uint64_t gva)
 			/* Opening it: start from everything known to enter it. */
 			cf->mode = mode;
 			push_edges(sc, cf, g & ~(uint64_t)(PAGE - 1), mode);
-			undo_copied_patches(vm, cf);
+			undo_copied_patches(sc, cf);
 			if (ntouched == 64) {
-				open_frames(vm, touched, ntouched);
+				open_frames(sc, touched, ntouched);
 				ntouched = 0;
 			}
 			touched[ntouched++] = cf->frame;
 			sc->st.pages++;
 		}
-		scan_block(vm, cf, g, gpa);
+		scan_block(sc, cf, g, gpa);
 	}
-	open_frames(vm, touched, ntouched);
+	open_frames(sc, touched, ntouched);
 	sc->st.ns += now_ns() - t0;
-	if (vm->trace && sc->st.insns != was.insns)
-		trace_scan(vm, gva, sc->st.pages - was.pages,
+	if (sc->seen && sc->st.insns != was.insns)
+		sc->seen(sc->seen_ctx, gva, sc->st.pages - was.pages,
 			   sc->st.insns - was.insns,
 			   sc->st.patches - was.patches);
 }
 
 /* Length of the instruction at gva, as the guest wrote it (0: none). */
-static unsigned insn_length(struct vm *vm, uint64_t gva)
+static unsigned insn_length(struct scanner *sc, uint64_t gva)
 {
-	struct scanner *sc = vm->scan;
-	csh h = sc->cs[vcpu_mode(&vm->cpu) == MODE_LONG64 ? 0 : 1];
+	csh h = sc->cs[vcpu_mode(sc->cpu) == MODE_LONG64 ? 0 : 1];
 	uint8_t code[INSN_MAX];
 	const uint8_t *p = code;
 	uint64_t gpa, addr = gva;
 	size_t n;
 
-	if (!translate(vm, gva, &gpa))
+	if (!translate(sc, gva, &gpa))
 		return 0;
-	n = read_code(vm, get_frame(vm, gpa >> 12), gva, gpa, code,
+	n = read_code(sc, get_frame(sc, gpa >> 12), gva, gpa, code,
 		      sizeof(code));
 	return n && cs_disasm_iter(h, &p, &n, &addr, sc->insn) ? sc->insn->size
 							       : 0;
 }
 
-void scan_fetch_fault(struct vm *vm, uint64_t addr)
+void scan_fetch_fault(struct scanner *sc, uint64_t addr)
 {
-	uint64_t rip = vm->cpu.rip;
+	uint64_t rip = sc->cpu->rip;
 	unsigned len;
 
 	/* The fetch that faulted is the second page of an instruction that
 	 * starts at RIP: that page is entered after it. */
-	if ((addr ^ rip) >> 12 && (len = insn_length(vm, rip)) &&
+	if ((addr ^ rip) >> 12 && (len = insn_length(sc, rip)) &&
 	    ((rip + len - 1) ^ rip) >> 12) {
-		scan_from(vm, rip);
-		scan_from(vm, rip + len);
+		scan_from(sc, rip);
+		scan_from(sc, rip + len);
 		return;
 	}
-	scan_from(vm, rip);
+	scan_from(sc, rip);
 }
 
-void scan_check_rip(struct vm *vm)
+void scan_check_rip(struct scanner *sc)
 {
-	struct scanner *sc = vm->scan;
 	struct code_frame *cf;
 	uint64_t gpa;
 
-	if (!translate(vm, vm->cpu.rip, &gpa))
+	if (!translate(sc, sc->cpu->rip, &gpa))
 		return;         /* the fetch faults; the guest sees a #PF */
 	cf = find_frame(sc, gpa >> 12);
 	if (!cf || !cf->ready)
 		return;         /* not executable: the fetch faults and scans */
 	if (bit(cf->vetted, gpa & (PAGE - 1)) &&
-	    cf->mode == code_width(vm))
+	    cf->mode == code_width(sc))
 		return;
 	sc->st.rescans_at_rip++;
-	scan_from(vm, vm->cpu.rip);
+	scan_from(sc, sc->cpu->rip);
 }
 
-const cs_insn *scan_patch_at(struct vm *vm, uint64_t gva, uint64_t gpa)
+const cs_insn *scan_patch_at(struct scanner *sc, uint64_t gva, uint64_t gpa)
 {
 	struct patch *p;
 
-	if (vm->ram[gpa] != 0xcc || !(p = find_patch(vm->scan, gpa)))
+	if (sc->cpu->mem.ram[gpa] != 0xcc || !(p = find_patch(sc, gpa)))
 		return NULL;
-	return decode(vm->dec, vcpu_mode(&vm->cpu), gva, p->bytes, p->len);
+	return decode(sc->cpu->dec, vcpu_mode(sc->cpu), gva, p->bytes, p->len);
 }
 
-const cs_insn *scan_patched_insn(struct vm *vm, uint64_t gva)
+const cs_insn *scan_patched_insn(struct scanner *sc, uint64_t gva)
 {
 	uint64_t gpa;
 
-	return translate(vm, gva, &gpa) ? scan_patch_at(vm, gva, gpa) : NULL;
+	return translate(sc, gva, &gpa) ? scan_patch_at(sc, gva, gpa) : NULL;
 }
 
-bool scan_vetted(struct vm *vm, uint64_t gpa)
+bool scan_vetted(struct scanner *sc, uint64_t gpa)
 {
-	struct scanner *sc = vm->scan;
 	struct code_frame *cf = sc->last;
 
 	if (!cf || cf->frame != gpa >> 12)
 		sc->last = cf = find_frame(sc, gpa >> 12);
-	return cf && cf->ready && cf->mode == code_width(vm) &&
+	return cf && cf->ready && cf->mode == code_width(sc) &&
 	       bit(cf->vetted, gpa & (PAGE - 1));
 }
 
-bool scan_write_touches_code(struct vm *vm, uint64_t gpa, uint64_t len)
+bool scan_write_touches_code(struct scanner *sc, uint64_t gpa, uint64_t len)
 {
-	struct code_frame *cf = find_frame(vm->scan, gpa >> 12);
-	struct code_frame *prev = find_frame(vm->scan, (gpa >> 12) - 1);
+	struct code_frame *cf = find_frame(sc, gpa >> 12);
+	struct code_frame *prev = find_frame(sc, (gpa >> 12) - 1);
 	uint64_t off = gpa & (PAGE - 1), end = off + len, i;
 
 	/* An instruction that starts in the previous frame may end in the
@@ -822,16 +848,16 @@ bool scan_write_touches_code(struct vm *vm, uint64_t gpa, uint64_t len)
 	return false;
 }
 
-void scan_code_written(struct vm *vm, uint64_t gpa)
+void scan_code_written(struct scanner *sc, uint64_t gpa)
 {
-	struct code_frame *cf = find_frame(vm->scan, gpa >> 12);
-	struct code_frame *prev = find_frame(vm->scan, (gpa >> 12) - 1);
+	struct code_frame *cf = find_frame(sc, gpa >> 12);
+	struct code_frame *prev = find_frame(sc, (gpa >> 12) - 1);
 
 	if (cf)
-		unscan_frame(vm, cf);
+		unscan_frame(sc, cf);
 	/* An instruction that starts in the previous frame may end here. */
 	if (prev && prev->straddles_next)
-		unscan_frame(vm, prev);
+		unscan_frame(sc, prev);
 }
 
 void scan_get_stats(const struct scanner *sc, struct scan_stats *st)

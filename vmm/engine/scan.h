@@ -13,32 +13,41 @@
 #include <stdint.h>
 #include <capstone/capstone.h>
 
-struct vm;
 struct scanner;
+struct vcpu;
 
-struct scanner *scan_create(unsigned max_frames, unsigned max_patches);
+/* A scanner for v's code, with room for so many frames and patches
+ * (NULL: out of memory).  It asks v's memory to be told of the monitor's
+ * own stores, and the shadow MMU to map code only once it is scanned. */
+struct scanner *scan_create(struct vcpu *v, unsigned max_frames,
+			    unsigned max_patches);
 void scan_destroy(struct scanner *sc);
+/* Code was scanned from gva: so many pages, instructions and patches
+ * (the tracer's hook). */
+typedef void (*scan_seen_fn)(void *ctx, uint64_t gva, uint64_t pages,
+			     uint64_t insns, uint64_t patches);
+void scan_on_scan(struct scanner *sc, scan_seen_fn fn, void *ctx);
 
 /* Scan from gva and everything reachable from it by direct control
  * flow; the frames scanned become executable. */
-void scan_from(struct vm *vm, uint64_t gva);
+void scan_from(struct scanner *sc, uint64_t gva);
 /* An instruction fetch at addr faulted on a page not yet scanned. */
-void scan_fetch_fault(struct vm *vm, uint64_t addr);
+void scan_fetch_fault(struct scanner *sc, uint64_t addr);
 /* Before the guest resumes: make sure RIP is a scanned instruction start. */
-void scan_check_rip(struct vm *vm);
+void scan_check_rip(struct scanner *sc);
 /* The original of the instruction patched at gva, or NULL. */
-const cs_insn *scan_patched_insn(struct vm *vm, uint64_t gva);
+const cs_insn *scan_patched_insn(struct scanner *sc, uint64_t gva);
 /* Is gpa the start of an instruction vetted in a scanned frame, for the
  * current code width? */
-bool scan_vetted(struct vm *vm, uint64_t gpa);
+bool scan_vetted(struct scanner *sc, uint64_t gpa);
 /* The same when the caller knows gva's guest-physical address. */
-const cs_insn *scan_patch_at(struct vm *vm, uint64_t gva, uint64_t gpa);
+const cs_insn *scan_patch_at(struct scanner *sc, uint64_t gva, uint64_t gpa);
 /* A store is about to change (or changed) guest-physical page gpa:
  * put its original bytes back and forget its scan. */
-void scan_code_written(struct vm *vm, uint64_t gpa);
+void scan_code_written(struct scanner *sc, uint64_t gpa);
 /* Do the len bytes at gpa (within one page) hold any byte of a vetted
  * instruction?  Data that shares a page with code does not. */
-bool scan_write_touches_code(struct vm *vm, uint64_t gpa, uint64_t len);
+bool scan_write_touches_code(struct scanner *sc, uint64_t gpa, uint64_t len);
 
 enum scan_class {
 	SC_PLAIN,        /* runs natively */

@@ -149,7 +149,7 @@ static void describe_string_io(struct vm *vm, const struct vcpu *b,
 	if (out && insn_string_size(insn) == 1) {
 		size_t n = moved < 40 ? moved : 40, i;
 
-		n = gmem_peek(vm, b->gpr[RSI], text + 1, n);
+		n = gmem_peek(&vm->cpu, b->gpr[RSI], text + 1, n);
 		for (i = 1; i <= n; i++)
 			if (text[i] < 0x20 || text[i] >= 0x7f)
 				text[i] = '.';
@@ -232,11 +232,10 @@ static void describe_msr(const struct vcpu *b, const struct vcpu *a,
 	    (unsigned long long)v);
 }
 
-static void describe_transfer(struct vm *vm, const struct vcpu *b,
+static void describe_transfer(struct trace *t, const struct vcpu *b,
 			      struct trace_event *e)
 {
-	const struct vcpu *a = &vm->cpu;
-	struct trace *t = vm->trace;
+	const struct vcpu *a = &t->vm->cpu;
 	char sym[96];
 
 	symbols_name(t->syms, a->rip, sym, sizeof(sym));
@@ -275,9 +274,10 @@ static void describe_registers(const struct vcpu *b, const struct vcpu *a,
 				      (unsigned long long)a->gpr[i]);
 }
 
-void describe_insn(struct vm *vm, const struct vcpu *b, const cs_insn *insn,
+void describe_insn(struct trace *t, const struct vcpu *b, const cs_insn *insn,
 		   struct trace_event *e)
 {
+	struct vm *vm = t->vm;
 	const struct vcpu *a = &vm->cpu;
 
 	switch (insn->id) {
@@ -340,7 +340,7 @@ void describe_insn(struct vm *vm, const struct vcpu *b, const cs_insn *insn,
 	case X86_INS_LCALL: case X86_INS_SYSCALL: case X86_INS_SYSRET:
 	case X86_INS_RET: case X86_INS_JMP: case X86_INS_CALL:
 	case X86_INS_INT3:
-		return describe_transfer(vm, b, e);
+		return describe_transfer(t, b, e);
 	default:
 		if (a->exc.pending || b->rip == a->rip)
 			return;
@@ -357,13 +357,14 @@ static void pf_bits(uint32_t err, char *buf, size_t len)
 		 err & PFERR_RSVD ? "|RSVD" : "", err & PFERR_I ? "|I" : "");
 }
 
-void trace_event(struct vm *vm, unsigned vector, bool external,
+void trace_event(void *ctx, unsigned vector, bool external,
 		 bool has_err, uint32_t err, uint64_t from_rip,
 		 uint16_t from_cs)
 {
-	struct trace *t = vm->trace;
+	struct trace *t = ctx;
+	struct vm *vm = t->vm;
 	struct trace_event *e = trace_new_event(
-		vm, external ? TK_INTERRUPT : TK_EXCEPTION, from_rip, from_cs & 3);
+		t, external ? TK_INTERRUPT : TK_EXCEPTION, from_rip, from_cs & 3);
 	char sym[96], bits[40];
 	const char *what = vector < 32 ? exception_name(vector) : "vector";
 

@@ -27,8 +27,10 @@ struct summary_row {
 };
 
 struct unwinder;
+struct vm;
 
 struct trace {
+	struct vm *vm;
 	struct trace_options o;
 	FILE *out;
 	struct symbols *syms;
@@ -47,10 +49,34 @@ struct trace {
 	uint64_t total_tsc, total_events;
 };
 
-struct trace_event *trace_new_event(struct vm *vm, enum trace_kind kind,
+struct trace_event *trace_new_event(struct trace *t, enum trace_kind kind,
 				    uint64_t rip, unsigned cpl);
 /* Word what insn did, from the vCPU before and after it. */
-void describe_insn(struct vm *vm, const struct vcpu *before,
+void describe_insn(struct trace *t, const struct vcpu *before,
 		   const cs_insn *insn, struct trace_event *e);
+
+/*
+ * What the trap path tells the tracer (the observer of core/vm.h; ctx is
+ * the struct trace).  The places that know an event note it; trace.c
+ * shows or counts the trap's events at its end.
+ */
+void trace_begin(void *ctx);
+void trace_end(void *ctx);
+bool trace_allows_ahead(void *ctx);
+void trace_finish(void *ctx);
+/* An emulated instruction: priv, patched, syscall or hypercall. */
+void trace_insn(void *ctx, const cs_insn *insn, bool patched);
+void trace_event(void *ctx, unsigned vector, bool external, bool has_err,
+		 uint32_t err, uint64_t from_rip, uint16_t from_cs);
+void trace_ptwrite(void *ctx, uint64_t gva, uint64_t gpa, uint64_t old,
+		   uint64_t dropped);
+void trace_shadow(void *ctx, uint64_t gva, uint64_t gpa, unsigned access);
+void trace_scan(void *ctx, uint64_t gva, uint64_t pages, uint64_t insns,
+		uint64_t patches);
+/* An access to device memory at gpa; dev NULL: nothing there (the guest
+ * gets a #PF). */
+struct mmio_region;
+void trace_mmio(void *ctx, uint64_t gpa, const struct mmio_region *dev,
+		unsigned size, bool write, uint64_t val);
 
 #endif

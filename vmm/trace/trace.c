@@ -21,6 +21,7 @@
 #include "trace/trace-internal.h"
 #include "trace/unwind.h"
 #include "core/vm.h"
+#include "engine/ahead.h"
 
 static const char *const kind_names[TK_COUNT] = {
 	[TK_PRIV] = "priv", [TK_PATCHED] = "patched",
@@ -138,6 +139,14 @@ int trace_parse_filter(struct trace_options *o, const char *expr, char *err,
 
 /* ---- set-up ------------------------------------------------------------ */
 
+/* What the trap path tells the tracer (core/vm.h). */
+static const struct vm_observer observer = {
+	.begin = trace_begin, .end = trace_end, .insn = trace_insn,
+	.ptwrite = trace_ptwrite, .shadow = trace_shadow,
+	.event = trace_event, .mmio = trace_mmio, .scan = trace_scan,
+	.allows_ahead = trace_allows_ahead, .finish = trace_finish,
+};
+
 struct trace *trace_create(struct vm *vm, const struct trace_options *o,
 			   const char *guest_path, char *err, size_t errlen)
 {
@@ -169,16 +178,19 @@ struct trace *trace_create(struct vm *vm, const struct trace_options *o,
 		free(t);
 		return NULL;
 	}
+	t->vm = vm;
+	vm_observe(vm, &observer, t);
 	return t;
 }
 
 /* ---- recording --------------------------------------------------------- */
 
-void trace_begin(struct vm *vm)
+void trace_begin(void *ctx)
 {
-	struct trace *t = vm->trace;
+	struct trace *t = ctx;
+	struct vm *vm = t->vm;
 
-	t->before = vm->cpu;
+	memcpy(&t->before, &vm->cpu, VCPU_STATE_SIZE);
 	t->nev = 0;
 	t->first = NULL;
 	t->t0 = __rdtsc();
@@ -189,9 +201,9 @@ static bool counts_only(const struct trace *t)
 	return t->o.summary && !t->o.summary_too;
 }
 
-bool trace_allows_ahead(const struct vm *vm)
+bool trace_allows_ahead(void *ctx)
 {
-	return !vm->trace || counts_only(vm->trace);
+	return counts_only(ctx);
 }
 
 static bool wanted(const struct trace *t, const struct trace_event *e)
@@ -247,10 +259,9 @@ static void count_events(struct trace *t)
 }
 
 /* A new event of this trap, where the guest was when it happened. */
-struct trace_event *trace_new_event(struct vm *vm, enum trace_kind kind,
+struct trace_event *trace_new_event(struct trace *t, enum trace_kind kind,
 				    uint64_t rip, unsigned cpl)
 {
-	struct trace *t = vm->trace;
 	struct trace_event *e;
 
 	/* Counting only, a trap run far ahead may note more events than
@@ -281,10 +292,10 @@ static enum trace_kind kind_of(const struct trace *t, const cs_insn *insn,
 	return TK_PRIV;
 }
 
-void trace_insn(struct vm *vm, const cs_insn *insn, bool patched)
+void trace_insn(void *ctx, const cs_insn *insn, bool patched)
 {
-	struct trace *t = vm->trace;
-	struct trace_event *e = trace_new_event(vm, kind_of(t, insn, patched),
+	struct trace *t = ctx;
+	struct trace_event *e = trace_new_event(t, kind_of(t, insn, patched),
 						insn->address,
 						vcpu_cpl(&t->before));
 
@@ -303,14 +314,15 @@ void trace_insn(struct vm *vm, const cs_insn *insn, bool patched)
 	/* Capstone's operand text can outgrow a trace column: cut it. */
 	snprintf(e->insn, sizeof(e->insn), "%.16s%s%.40s", insn->mnemonic,
 		 insn->op_str[0] ? " " : "", insn->op_str);
-	describe_insn(vm, &t->before, insn, e);
+	describe_insn(t, &t->before, insn, e);
 }
 
-void trace_ptwrite(struct vm *vm, uint64_t gva, uint64_t gpa, uint64_t old,
+void trace_ptwrite(void *ctx, uint64_t gva, uint64_t gpa, uint64_t old,
 		   uint64_t dropped)
 {
-	struct trace *t = vm->trace;
-	struct trace_event *e = trace_new_event(vm, TK_PTWRITE, t->before.rip,
+	struct trace *t = ctx;
+	struct vm *vm = t->vm;
+	struct trace_event *e = trace_new_event(t, TK_PTWRITE, t->before.rip,
 						vcpu_cpl(&t->before));
 	uint64_t now = 0;
 
@@ -324,15 +336,12 @@ void trace_ptwrite(struct vm *vm, uint64_t gva, uint64_t gpa, uint64_t old,
 		 (unsigned long long)dropped, dropped == 1 ? "" : "s");
 }
 
-void trace_shadow(struct vm *vm, uint64_t gva, uint64_t gpa,
-		  unsigned access, uint32_t pf_err, bool to_guest)
+void trace_shadow(void *ctx, uint64_t gva, uint64_t gpa, unsigned access)
 {
-	struct trace *t = vm->trace;
+	struct trace *t = ctx;
 	struct trace_event *e;
 
-	if (to_guest)
-		return;          /* the #PF is its own exception event */
-	e = trace_new_event(vm, TK_SHADOW, t->before.rip, vcpu_cpl(&t->before));
+	e = trace_new_event(t, TK_SHADOW, t->before.rip, vcpu_cpl(&t->before));
 	if (!e)
 		return;
 	snprintf(e->effect, sizeof(e->effect), "%s of 0x%llx: mapped gpa "
@@ -341,11 +350,12 @@ void trace_shadow(struct vm *vm, uint64_t gva, uint64_t gpa,
 		 (unsigned long long)gva, (unsigned long long)gpa);
 }
 
-void trace_scan(struct vm *vm, uint64_t gva, uint64_t pages, uint64_t insns,
+void trace_scan(void *ctx, uint64_t gva, uint64_t pages, uint64_t insns,
 		uint64_t patches)
 {
-	struct trace *t = vm->trace;
-	struct trace_event *e = trace_new_event(vm, TK_SCAN, gva,
+	struct trace *t = ctx;
+	struct vm *vm = t->vm;
+	struct trace_event *e = trace_new_event(t, TK_SCAN, gva,
 						vcpu_cpl(&vm->cpu));
 	char sym[96];
 
@@ -461,9 +471,10 @@ static void print_event(struct trace *t, const struct trace_event *e,
 			(unsigned long long)fr->rip[i], fr->name[i]);
 }
 
-void trace_end(struct vm *vm)
+void trace_end(void *ctx)
 {
-	struct trace *t = vm->trace;
+	struct trace *t = ctx;
+	struct vm *vm = t->vm;
 	uint64_t dt = __rdtsc() - t->t0;
 	struct unwind_frames frames, *fr = NULL;
 	unsigned i;
@@ -528,7 +539,7 @@ static const char *row_name(csh h, unsigned kind, unsigned id, char *buf,
 
 static void print_summary(struct vm *vm, struct trace *t)
 {
-	csh h = decoder_handle(vm->dec, MODE_LONG64);
+	csh h = decoder_handle(vm->cpu.dec, MODE_LONG64);
 	struct row_ref *r = calloc(TK_COUNT * X86_INS_ENDING, sizeof(*r));
 	size_t n = 0, i;
 	unsigned k, id;
@@ -566,36 +577,35 @@ static void print_summary(struct vm *vm, struct trace *t)
 	fprintf(t->out, "traps: %llu in %.3f s, %.0f a second\n",
 		(unsigned long long)vm->stats.traps, wall_s,
 		wall_s > 0 ? vm->stats.traps / wall_s : 0.0);
-	if (vm->stats.ahead)
+	if (vm->ahead && ahead_stats(vm->ahead)->run)
 		fprintf(t->out, "(of the events, %llu were emulated running "
 			"ahead of a trap)\n",
-			(unsigned long long)vm->stats.ahead_trappers);
+			(unsigned long long)ahead_stats(vm->ahead)->trappers);
 	free(r);
 }
 
-void trace_finish(struct vm *vm)
+void trace_finish(void *ctx)
 {
-	struct trace *t = vm->trace;
+	struct trace *t = ctx;
 
-	if (!t)
-		return;
 	/* The run ended inside a trap (the guest's write to the exit port,
 	 * say): its events are shown and counted too. */
 	if (t->nev)
-		trace_end(vm);
+		trace_end(t);
 	if (t->o.summary || t->o.summary_too)
-		print_summary(vm, t);
+		print_summary(t->vm, t);
 	fflush(t->out);
 }
 
-void trace_mmio(struct vm *vm, uint64_t gpa, const struct mmio_region *dev,
+void trace_mmio(void *ctx, uint64_t gpa, const struct mmio_region *dev,
 		unsigned size, bool write, uint64_t val)
 {
-	struct trace *t = vm->trace;
+	struct trace *t = ctx;
+	struct vm *vm = t->vm;
 	/* The instruction that made the access: the trap's, or one run
 	 * ahead of it. */
-	const cs_insn *insn = vm->last_insn;
-	struct trace_event *e = trace_new_event(vm, TK_MMIO,
+	const cs_insn *insn = vm->cpu.insn;
+	struct trace_event *e = trace_new_event(t, TK_MMIO,
 						insn ? insn->address
 						     : t->before.rip,
 						vcpu_cpl(&t->before));

@@ -5,10 +5,11 @@
  * shadow fault, a scan) becomes one line, or one JSON object, or a row of
  * the -c summary.
  *
- * With tracing off, vm->trace is NULL and the trap path pays one test.
- * With it on, vm_trap() brackets each trap with trace_begin/trace_end;
- * the places that know an event note it, and trace.c describes it from
- * the vCPU before and after the trap.
+ * With tracing off, the VM has no observer and the trap path pays one
+ * test.  With it on, the run loop brackets each trap with the observer's
+ * begin and end (core/vm.h), the places that know an event tell it
+ * through their hooks, and trace.c describes it from the vCPU before and
+ * after the trap.
  */
 #ifndef TRAPEZE_TRACE_H
 #define TRAPEZE_TRACE_H
@@ -57,33 +58,9 @@ int trace_parse_filter(struct trace_options *o, const char *expr, char *err,
 		       size_t errlen);
 
 struct trace;
+/* Attach a tracer to vm: its events go to o->out_path (stderr if NULL).
+ * NULL with one line in err when the output or -k cannot be had. */
 struct trace *trace_create(struct vm *vm, const struct trace_options *o,
 			   const char *guest_path, char *err, size_t errlen);
-void trace_finish(struct vm *vm);
-
-/* May the monitor run ahead of traps (ahead.h)?  Only when no event is
- * shown one by one (-c): the summary counts what it emulates as a trace
- * would show it, trap by trap. */
-bool trace_allows_ahead(const struct vm *vm);
-
-/* The trap path's hooks (call only when vm->trace is set). */
-void trace_begin(struct vm *vm);
-void trace_end(struct vm *vm);
-/* An emulated instruction: priv, patched, syscall or hypercall. */
-void trace_insn(struct vm *vm, const cs_insn *insn, bool patched);
-void trace_event(struct vm *vm, unsigned vector, bool external,
-		 bool has_err, uint32_t err, uint64_t from_rip,
-		 uint16_t from_cs);
-void trace_ptwrite(struct vm *vm, uint64_t gva, uint64_t gpa,
-		   uint64_t old, uint64_t dropped);
-void trace_shadow(struct vm *vm, uint64_t gva, uint64_t gpa,
-		  unsigned access, uint32_t pf_err, bool to_guest);
-void trace_scan(struct vm *vm, uint64_t gva, uint64_t pages, uint64_t insns,
-		uint64_t patches);
-/* An emulated access to device memory at gpa; dev NULL: nothing there
- * (the guest gets a #PF). */
-struct mmio_region;
-void trace_mmio(struct vm *vm, uint64_t gpa, const struct mmio_region *dev,
-		unsigned size, bool write, uint64_t val);
 
 #endif

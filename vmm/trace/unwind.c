@@ -70,7 +70,7 @@ static int access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val,
 {
 	struct unwinder *u = arg;
 
-	if (write || gmem_peek(u->vm, addr, val, sizeof(*val)) != sizeof(*val))
+	if (write || gmem_peek(&u->vm->cpu, addr, val, sizeof(*val)) != sizeof(*val))
 		return -UNW_EINVAL;
 	return 0;
 }
