@@ -93,7 +93,7 @@ const char *harness_console(struct vm *vm)
 	static char buf[8192];
 	ssize_t n;
 
-	uart_flush(vm->com1);
+	uart_flush(vm->pc.com1);
 	n = pread(console_fd, buf, sizeof(buf) - 1, 0);
 	buf[n > 0 ? n : 0] = 0;
 	return buf;

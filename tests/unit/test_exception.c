@@ -37,13 +37,13 @@ START_TEST(test_nmi_ignores_if_and_waits_for_iret)
 
 	harness_gate(vm, X86_NMI, HANDLER, 0, SYS_INTR_GATE);
 	vm->cpu.rflags &= ~RFLAGS_IF;
-	vm->lapic->nmi = true;
+	vm->pc.lapic->nmi = true;
 	ck_assert(irq_takes_now(&vm->cpu));
 	irq_deliver(&vm->cpu);
 	ck_assert_uint_eq(vm->cpu.rip, HANDLER);
 	ck_assert_uint_eq(frame(0), CODE_GPA);
 	ck_assert(vm->cpu.nmi_blocked);
-	vm->lapic->nmi = true;                   /* a second one, nested */
+	vm->pc.lapic->nmi = true;                   /* a second one, nested */
 	ck_assert(!irq_takes_now(&vm->cpu));
 	irq_deliver(&vm->cpu);
 	ck_assert_uint_eq(vm->cpu.rip, HANDLER);
@@ -101,8 +101,8 @@ START_TEST(test_hlt_with_tf_set_traps_when_the_halt_ends)
 	vm->cpu.rflags |= RFLAGS_TF | RFLAGS_IF;
 	vm->cpu.dr[6] = 0xffff0ff0;
 	vm->cpu.halted = false;
-	vm->lapic->svr |= SVR_ENABLE;
-	lapic_accept(vm->lapic, 0x40, false);   /* what will end the halt */
+	vm->pc.lapic->svr |= SVR_ENABLE;
+	lapic_accept(vm->pc.lapic, 0x40, false);   /* what will end the halt */
 	vm_trap(vm, &t);
 	ck_assert_uint_eq(vm->cpu.rip, HANDLER);
 	ck_assert_uint_eq(frame(0), CODE_GPA + 1);

@@ -39,7 +39,8 @@ static void setup(void)
 	memset(&bus, 0, sizeof(bus));
 	raises = lowers = resets = 0;
 	level = false;
-	k = i8042_create(record_irq, record_reset, NULL);
+	k = i8042_create((struct irq_line){ record_irq, NULL, I8042_IRQ },
+			 record_reset, NULL);
 	ck_assert_ptr_nonnull(k);
 	i8042__register(k, &bus);
 }

@@ -82,7 +82,9 @@ static void setup(void)
 {
 	memset(&bus, 0, sizeof(bus));
 	memset(&irq, 0, sizeof(irq));
-	ide = ide_create(record_irq, &irq);
+	ide = ide_create(
+		(struct irq_line){ record_irq, &irq, IDE_PRIMARY_IRQ },
+		(struct irq_line){ record_irq, &irq, IDE_SECONDARY_IRQ });
 	ck_assert_ptr_nonnull(ide);
 	ide__register(ide, &bus);
 }

@@ -32,7 +32,7 @@ START_TEST(test_mov_store_reaches_the_tpr)
 	vm->cpu.gpr[RBX] = 0xfee00080;
 	vm->cpu.gpr[RAX] = 0x42;
 	ck_assert_int_eq(RUN(vm, "\x89\x03"), EMU_NEXT);   /* mov %eax,(%rbx) */
-	ck_assert_uint_eq(lapic_cr8(vm->lapic), 4);
+	ck_assert_uint_eq(lapic_cr8(vm->pc.lapic), 4);
 	ck_assert_uint_eq(vm->cpu.rip, CODE_GPA + 2);
 }
 END_TEST
@@ -48,7 +48,7 @@ START_TEST(test_mov_load_and_imm_store)
 	ck_assert_int_eq(RUN(vm, "\xc7\x03\x30\x00\x00\x00"), EMU_NEXT);
 	at(CODE_GPA);
 	ck_assert_int_eq(RUN(vm, "\xf0\x83\x0b\x50"), EMU_NEXT);
-	ck_assert_uint_eq(lapic_cr8(vm->lapic), 7);
+	ck_assert_uint_eq(lapic_cr8(vm->pc.lapic), 7);
 }
 END_TEST
 
@@ -115,7 +115,7 @@ START_TEST(test_host_fault_on_the_apic_page_is_emulated_not_mapped)
 	vm->cpu.gpr[RAX] = 0x20;
 	maps = host_calls.maps;
 	vm_trap(vm, &t);
-	ck_assert_uint_eq(lapic_cr8(vm->lapic), 2);
+	ck_assert_uint_eq(lapic_cr8(vm->pc.lapic), 2);
 	ck_assert_uint_eq(vm->cpu.rip, CODE_GPA + 2);
 	ck_assert(!vm->cpu.exc.pending);
 	ck_assert_uint_eq(host_calls.maps, maps);
@@ -149,7 +149,7 @@ START_TEST(test_cpuid_advertises_the_apic)
 	ck_assert_uint_eq(r[3] >> 9 & 1, 1);            /* APIC */
 	ck_assert_uint_eq(r[2] >> 21 & 1, 1);           /* x2APIC */
 	ck_assert_uint_eq(r[2] >> 24 & 1, 1);           /* TSC deadline */
-	ck_assert(lapic_set_base(vm->lapic, 0xfee00000, 48));
+	ck_assert(lapic_set_base(vm->pc.lapic, 0xfee00000, 48));
 	vcpu_cpuid(&vm->cpu, 1, 0, r);
 	ck_assert_uint_eq(r[3] >> 9 & 1, 0);
 }

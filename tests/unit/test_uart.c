@@ -96,9 +96,10 @@ static const char *written(void)
 	return buf;
 }
 
-static void record_irq(void *opaque, bool level)
+static void record_irq(void *opaque, unsigned line, bool level)
 {
 	ck_assert_ptr_eq(opaque, &irq);
+	ck_assert_uint_eq(line, 4);
 	if (level)
 		irq.raises++;
 	else
@@ -271,7 +272,7 @@ END_TEST
 
 START_TEST(test_irq_rises_on_input_with_rdi_and_falls_when_rbr_is_drained)
 {
-	uart_set_irq(u, record_irq, &irq);
+	uart_set_irq(u, (struct irq_line){ record_irq, &irq, 4 });
 	reg_write(IER, IER_RDI);
 	ck_assert_uint_eq(irq.raises, 0);
 	send_input("ab");
@@ -288,7 +289,7 @@ END_TEST
 
 START_TEST(test_irq_stays_low_on_input_without_rdi)
 {
-	uart_set_irq(u, record_irq, &irq);
+	uart_set_irq(u, (struct irq_line){ record_irq, &irq, 4 });
 	send_input("a");
 	uart_poll_input(u);
 	ck_assert_uint_eq(irq.raises, 0);
@@ -297,7 +298,7 @@ END_TEST
 
 START_TEST(test_iir_read_alone_sees_input_that_arrived)
 {
-	uart_set_irq(u, record_irq, &irq);
+	uart_set_irq(u, (struct irq_line){ record_irq, &irq, 4 });
 	reg_write(IER, IER_RDI);
 	send_input("z");
 	ck_assert_uint_eq(reg_read(IIR), IIR_RDI);   /* no LSR read first */

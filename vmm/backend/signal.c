@@ -199,7 +199,7 @@ static void monitor_fault(struct vm *vm, int sig, ucontext_t *uc)
 	char name[128];
 	unw_word_t off, ip;
 
-	uart_flush(vm->com1);
+	uart_flush(vm->pc.com1);
 	fprintf(stderr, "trapeze: internal error: signal %d (%s) in the "
 		"monitor at %#llx; guest was at ", sig, strsignal(sig),
 		(unsigned long long)uc->uc_mcontext.gregs[REG_RIP]);

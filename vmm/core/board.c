@@ -72,22 +72,6 @@ static uint64_t host_xcr0(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
-static void irq_set_line(void *opaque, unsigned line, bool level)
-{
-	struct vm *vm = opaque;
-
-	if (line < 16)
-		pic_set_irq(vm->pic, line, level);
-	/* IRQ 0 on pin 2, as QEMU wires the PIT (and as the MP and ACPI
-	 * tables say). */
-	ioapic_set_irq(vm->ioapic, line == 0 ? 2 : line, level);
-}
-
-static void com1_irq(void *opaque, bool level)
-{
-	irq_set_line(opaque, TRAPEZE_IRQ_COM1, level);
-}
-
 static uint64_t lapic_tsc(void *opaque)
 {
 	return vcpu_tsc(opaque);
@@ -127,7 +111,7 @@ static void guest_sleep(void *opaque, unsigned slp_typ)
 {
 	struct vm *vm = opaque;
 
-	uart_flush(vm->com1);
+	uart_flush(vm->pc.com1);
 	if (!vm->opt.quiet)
 		fprintf(stderr, "trapeze: the guest put the machine in ACPI "
 			"sleep (SLP_TYP %u); sleep states are not modelled "
@@ -146,67 +130,66 @@ static void guest_reset(void *opaque)
 {
 	struct vm *vm = opaque;
 
-	uart_flush(vm->com1);
+	uart_flush(vm->pc.com1);
 	if (!vm->opt.quiet)
 		fprintf(stderr, "trapeze: the guest reset the machine (8042 "
 			"keyboard controller); ending the run\n");
 	vm_exit(vm, EXIT_HALTED);
 }
 
-_Static_assert(VM_DRIVES == IDE_DRIVES, "one --drive index per IDE drive");
+/*
+ * The PC, device by device: each init creates its device and plugs it
+ * into the buses and lines of vm->pc (dev/pc.h).  The order matters only
+ * where one device needs another: the 8259s and the local APIC before
+ * the I/O APIC, which routes to them.
+ */
+static const struct {
+	const char *name;
+	pc_device_init init;
+} pc_devices[] = {
+	{ "the 8259 PICs", pic__init },
+	{ "the local APIC", lapic__init },
+	{ "the I/O APIC", ioapic__init },
+	{ "the 8254 PIT", pit__init },
+	{ "COM1", uart__init },
+	{ "isa-debug-exit", debug_exit__init },
+	{ "fw_cfg", fwcfg__init },
+	{ "the ACPI PM registers", acpi_pm__init },
+	{ "pc-testdev", testdev__init },
+	{ "the IDE controller", ide__init },
+	{ "the 8042 keyboard controller", i8042__init },
+	{ "the CGA CRT controller", crtc__init },
+	{ "the CMOS clock", rtc__init },
+};
 
-static int setup_devices(struct vm *vm)
+/* What the board tells its devices, then each device's init. */
+static int setup_devices(struct vm *vm, char *err, size_t errlen)
 {
+	struct pc *pc = &vm->pc;
 	unsigned i;
 
-	vm->com1 = uart_create(vm->opt.console_in, vm->opt.console_out);
-	vm->pic = pic_create();
-	vm->pit = pit_create(&vm->timers, irq_set_line, vm);
-	vm->lapic = lapic_create(&vm->timers, vm->host.tsc_khz, lapic_tsc,
-				 &vm->cpu);
-	vm->ioapic = vm->lapic ? ioapic_create(vm->lapic) : NULL;
-	vm->fwcfg = fwcfg_create(vm->ram_size, 1);
-	vm->acpi_pm = acpi_pm_create();
-	vm->testdev = testdev_create(irq_set_line, vm);
-	vm->ide = ide_create(irq_set_line, vm);
-	vm->kbd = i8042_create(irq_set_line, guest_reset, vm);
-	vm->crtc = crtc_create();
-	vm->rtc = rtc_create(rtc_host_clock);
-	if (!vm->com1 || !vm->pic || !vm->pit || !vm->ioapic || !vm->fwcfg ||
-	    !vm->acpi_pm || !vm->testdev || !vm->ide || !vm->kbd ||
-	    !vm->crtc || !vm->rtc)
-		return -1;
-	/* A disk that takes some time, as a PC's and QEMU's do: the guest's
-	 * kernel sleeps on its I/O and runs something else meanwhile. */
-	ide_set_latency(vm->ide, &vm->timers, IDE_LATENCY_NS);
-	uart__register(vm->com1, &vm->io, TRAPEZE_PORT_COM1);
-	uart_set_irq(vm->com1, com1_irq, vm);
-	uart_set_input_filter(vm->com1, console_input, vm);
-	pic__register(vm->pic, &vm->io);
-	pit__register(vm->pit, &vm->io);
-	if (debug_exit__register(&vm->io, TRAPEZE_PORT_DEBUG_EXIT, guest_exit,
-				 vm))
-		return -1;
-	fwcfg__register(vm->fwcfg, &vm->io);
-	acpi_pm__register(vm->acpi_pm, &vm->io);
-	acpi_pm_on_sleep(vm->acpi_pm, guest_sleep, vm);
-	if (vm_apics_fit(vm)) {
-		lapic__register(vm->lapic, &vm->mmio);
-		ioapic__register(vm->ioapic, &vm->mmio);
-		lapic_set_eoi_hook(vm->lapic, ioapic_eoi, vm->ioapic);
-	} else {
-		/* No APIC: the 8259s are the only interrupt controllers. */
-		lapic_remove(vm->lapic);
-	}
-	testdev__register(vm->testdev, &vm->io,
-			  vm->ram_size <= TESTDEV_IOMEM ? &vm->mmio : NULL);
+	pc->timers = &vm->timers;
+	pc->ram_size = vm->ram_size;
+	pc->apics = vm_apics_fit(vm);
+	pc->tsc_khz = vm->host.tsc_khz;
+	pc->tsc = lapic_tsc;
+	pc->tsc_ctx = &vm->cpu;
+	pc->console_in = vm->opt.console_in;
+	pc->console_out = vm->opt.console_out;
+	pc->console_filter = console_input;
+	pc->console_ctx = vm;
 	for (i = 0; i < VM_DRIVES; i++)
-		if (vm->opt.drive[i].disk)
-			ide_attach(vm->ide, i, vm->opt.drive[i].disk);
-	ide__register(vm->ide, &vm->io);
-	i8042__register(vm->kbd, &vm->io);
-	crtc__register(vm->crtc, &vm->io);
-	rtc__register(vm->rtc, &vm->io);
+		pc->drive[i] = vm->opt.drive[i].disk;
+	pc->exit = guest_exit;
+	pc->reset = guest_reset;
+	pc->sleep = guest_sleep;
+	pc->power_ctx = vm;
+	for (i = 0; i < sizeof(pc_devices) / sizeof(pc_devices[0]); i++)
+		if (pc_devices[i].init(pc)) {
+			snprintf(err, errlen, "out of memory setting up %s",
+				 pc_devices[i].name);
+			return -1;
+		}
 	return 0;
 }
 
@@ -226,12 +209,12 @@ static void wire_cpu(struct vm *vm, bool arm_debugregs)
 	v->mem.ram = vm->ram;
 	v->mem.ram_size = vm->ram_size;
 	v->mem.mmu = vm->mmu;
-	v->mem.mmio = &vm->mmio;
+	v->mem.mmio = &vm->pc.mmio;
 	v->mem.window_lo = vm->window_lo;
 	v->mem.window_hi = vm->window_hi;
-	v->io = &vm->io;
-	v->lapic = vm->lapic;
-	v->pic = vm->pic;
+	v->io = &vm->pc.io;
+	v->lapic = vm->pc.lapic;
+	v->pic = vm->pc.pic;
 	v->timers = &vm->timers;
 	v->host = &vm->host;
 	v->cr4_valid = cr4_valid_bits();
@@ -271,8 +254,10 @@ int vm_init(struct vm *vm, const struct vm_options *opt,
 	};
 	vm->mmu = shadow_create(&cfg);
 	vm->cpu.dec = decoder_create();
-	if (!vm->mmu || !vm->cpu.dec || setup_devices(vm))
+	if (!vm->mmu || !vm->cpu.dec)
 		goto out_of_memory;
+	if (setup_devices(vm, err, errlen))
+		return -1;
 	wire_cpu(vm, ops == NULL);
 	irq_init(&vm->cpu);
 	/* The engines that run the guest's kernel code. */

@@ -38,7 +38,7 @@ static unsigned fault_access(uint32_t err)
  */
 static void device_access(struct vm *vm, uint64_t gva, uint64_t gpa)
 {
-	const struct mmio_region *r = mmio_find(&vm->mmio, gpa);
+	const struct mmio_region *r = mmio_find(&vm->pc.mmio, gpa);
 
 	if (emulate_at_rip(&vm->cpu) != EMU_NONE)
 		return;
@@ -98,7 +98,7 @@ static void outside(struct vm *vm, const struct paging *pg, uint64_t addr,
 		return;
 	/* Device memory mapped up there (kvm-unit-tests maps pc-testdev's
 	 * scratch MMIO at its vmalloc addresses). */
-	if (data && mmio_find(&vm->mmio, w.gpa)) {
+	if (data && mmio_find(&vm->pc.mmio, w.gpa)) {
 		device_access(vm, addr, w.gpa);
 		return;
 	}
@@ -168,7 +168,7 @@ static void code_write(struct vm *vm, const struct paging *pg, uint64_t gpa)
 static void no_ram(struct vm *vm, const struct paging *pg, uint64_t gva,
 		   uint64_t gpa, unsigned access)
 {
-	if (mmio_find(&vm->mmio, gpa)) {
+	if (mmio_find(&vm->pc.mmio, gpa)) {
 		device_access(vm, gva, gpa);
 		return;
 	}

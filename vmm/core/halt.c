@@ -17,7 +17,7 @@
 
 void vm_halt_forever(struct vm *vm)
 {
-	uart_flush(vm->com1);
+	uart_flush(vm->pc.com1);
 	if (!vm->opt.quiet)
 		fprintf(stderr, "trapeze: guest halted at rip %#llx with "
 			"interrupts %s; nothing can wake it\n",
@@ -30,7 +30,7 @@ void vm_halt_forever(struct vm *vm)
 static bool can_wake(struct vm *vm)
 {
 	return (vm->cpu.rflags & RFLAGS_IF) &&
-	       (timers_next(&vm->timers) || uart_wants_input(vm->com1));
+	       (timers_next(&vm->timers) || uart_wants_input(vm->pc.com1));
 }
 
 /* Sleep until the next deadline or input; Ctrl-C, SIGTERM and --timeout
@@ -38,7 +38,8 @@ static bool can_wake(struct vm *vm)
 static void sleep_until_event(struct vm *vm)
 {
 	uint64_t d = timers_wait(&vm->timers);
-	struct pollfd p = { .fd = 0, .events = POLLIN };
+	struct pollfd p = { .fd = uart_input_fd(vm->pc.com1),
+			    .events = POLLIN };
 	struct timespec ts, *tsp = NULL;
 	sigset_t mask;
 
@@ -51,8 +52,8 @@ static void sleep_until_event(struct vm *vm)
 	sigdelset(&mask, SIGINT);
 	sigdelset(&mask, SIGTERM);
 	sigdelset(&mask, SIGALRM);
-	uart_flush(vm->com1);
-	ppoll(&p, uart_wants_input(vm->com1) ? 1 : 0, tsp, &mask);
+	uart_flush(vm->pc.com1);
+	ppoll(&p, uart_wants_input(vm->pc.com1) ? 1 : 0, tsp, &mask);
 }
 
 void vm_halt_wait(struct vm *vm)
@@ -72,6 +73,6 @@ void vm_halt_wait(struct vm *vm)
 		sleep_until_event(vm);
 		timers_idle_end(&vm->timers);
 		timers_run(&vm->timers);
-		uart_poll_input(vm->com1);
+		uart_poll_input(vm->pc.com1);
 	}
 }

@@ -51,7 +51,7 @@ static int64_t hc_console_write(struct vm *vm, uint64_t gva, uint64_t len)
 			vm->cpu.exc.pending = false;
 			return done ? (int64_t)done : TRAPEZE_EFAULT;
 		}
-		uart_output(vm->com1, buf, n);
+		uart_output(vm->pc.com1, buf, n);
 		done += n;
 	}
 	return (int64_t)done;

@@ -61,11 +61,11 @@ static bool left_cache(struct vm *vm, const struct host_trap *t)
 static void tick(struct vm *vm)
 {
 	timers_run(&vm->timers);
-	uart_poll_input(vm->com1);
+	uart_poll_input(vm->pc.com1);
 	/* Output without a newline (a shell's prompt) reaches the terminal
 	 * or the pipe at the next tick at the latest, even from a guest that
 	 * never halts. */
-	uart_flush(vm->com1);
+	uart_flush(vm->pc.com1);
 }
 
 /* Now we look at why the guest exited, and hand it to its handler. */

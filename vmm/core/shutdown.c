@@ -95,7 +95,7 @@ void vm_exit(struct vm *vm, int status)
 {
 	unsigned i;
 
-	uart_flush(vm->com1);
+	uart_flush(vm->pc.com1);
 	fflush(stdout);
 	if (vm->obs)
 		vm->obs->finish(vm->obs_ctx);
@@ -109,7 +109,7 @@ void vm_exit(struct vm *vm, int status)
 
 void vm_crashv(struct vm *vm, const char *fmt, va_list ap)
 {
-	uart_flush(vm->com1);
+	uart_flush(vm->pc.com1);
 	report_crash(vm, stderr, fmt, ap);
 	vm_exit(vm, EXIT_GUEST_CRASH);
 }
@@ -132,7 +132,7 @@ static void stop(struct vm *vm, unsigned why)
 			   : why & VM_STOP_TERMINATE ? "terminated"
 						     : "quit (Ctrl-A x)";
 
-	uart_flush(vm->com1);
+	uart_flush(vm->pc.com1);
 	fprintf(stderr, "%strapeze: %s at ", why & VM_STOP_QUIT ? "\n" : "",
 		what);
 	report_where(vm, stderr);

@@ -18,24 +18,15 @@
 #include "dev/io.h"
 #include "cpu/irq.h"
 #include "dev/mmio.h"
+#include "dev/pc.h"
 #include "dev/timer.h"
 #include "shadow.h"
 #include "cpu/vcpu.h"
 
-struct acpi_pm;
 struct ahead;
 struct bt;
-struct crtc;
-struct rtc;
 struct decoder;
 struct disk;
-struct fwcfg;
-struct i8042;
-struct ide;
-struct ioapic;
-struct lapic;
-struct testdev;
-struct uart;
 struct scanner;
 struct trace;
 
@@ -45,7 +36,7 @@ enum exec_mode {
 };
 
 /* A disk in one of the IDE controller's four drive positions. */
-#define VM_DRIVES 4
+#define VM_DRIVES PC_DRIVES
 struct vm_drive {
 	const char *path;          /* NULL: no drive at this index */
 	bool snapshot;             /* writes stay in memory */
@@ -167,20 +158,7 @@ struct vm {
 	struct ahead *ahead;       /* NULL without the scanner */
 	struct bt *bt;             /* NULL when off or unavailable */
 	const char *bt_off_why;    /* ...and why, when unavailable */
-	struct io_bus io;
-	struct mmio_bus mmio;
-	struct uart *com1;
-	struct pic *pic;
-	struct pit *pit;
-	struct lapic *lapic;
-	struct ioapic *ioapic;
-	struct fwcfg *fwcfg;
-	struct acpi_pm *acpi_pm;
-	struct testdev *testdev;
-	struct ide *ide;
-	struct i8042 *kbd;
-	struct crtc *crtc;
-	struct rtc *rtc;
+	struct pc pc;              /* buses, lines, devices (dev/pc.h) */
 	struct timers timers;
 	const struct vm_observer *obs;  /* the tracer, or NULL */
 	void *obs_ctx;

@@ -22,6 +22,7 @@
 #include "dev/io.h"
 #include "dev/timer.h"
 #include "dev/acpi.h"
+#include "dev/pc.h"
 
 #define OEM_ID       "TRAPEZ"
 #define OEM_TABLE_ID "TRAPEZE "
@@ -264,4 +265,15 @@ void acpi_pm__register(struct acpi_pm *pm, struct io_bus *bus)
 {
 	io_register(bus, ACPI_PM_BASE, 6, acpi_pm_io, pm, "ACPI PM1");
 	io_register(bus, ACPI_PM_TMR, 4, acpi_pm_io, pm, "ACPI PM timer");
+}
+
+int acpi_pm__init(struct pc *pc)
+{
+	struct acpi_pm *pm = acpi_pm_create();
+
+	if (!pm)
+		return -1;
+	acpi_pm__register(pm, &pc->io);
+	acpi_pm_on_sleep(pm, pc->sleep, pc->power_ctx);
+	return 0;
 }

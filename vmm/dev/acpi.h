@@ -24,6 +24,7 @@
 #define ACPI_AREA_END    0x100000ull
 
 struct acpi_pm;
+struct pc;
 struct io_bus;
 
 /* Write the tables into guest RAM (ram is the monitor's view of GPA 0,
@@ -40,6 +41,8 @@ void acpi_pm_on_sleep(struct acpi_pm *pm,
 		      void (*sleep)(void *opaque, unsigned slp_typ),
 		      void *opaque);
 void acpi_pm__register(struct acpi_pm *pm, struct io_bus *bus);
+/* The PM1 registers and timer; SLP_EN ends the run (the board's sleep). */
+int acpi_pm__init(struct pc *pc);
 void acpi_pm_io(void *opaque, uint16_t port, unsigned size, bool write,
 		uint32_t *val);
 

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "dev/crtc.h"
+#include "dev/pc.h"
 
 #define NREGS 0x19
 
@@ -72,4 +73,14 @@ static void crtc_io(void *opaque, uint16_t port, unsigned size, bool write,
 void crtc__register(struct crtc *c, struct io_bus *bus)
 {
 	io_register(bus, CRTC_INDEX, 2, crtc_io, c, "CGA CRT controller");
+}
+
+int crtc__init(struct pc *pc)
+{
+	struct crtc *c = crtc_create();
+
+	if (!c)
+		return -1;
+	crtc__register(c, &pc->io);
+	return 0;
 }

@@ -11,9 +11,11 @@
 #define CRTC_DATA 0x3d5
 
 struct crtc;
+struct pc;
 
 struct crtc *crtc_create(void);
 void crtc_destroy(struct crtc *c);
 void crtc__register(struct crtc *c, struct io_bus *bus);
+int crtc__init(struct pc *pc);
 
 #endif

@@ -4,8 +4,11 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "trapeze/abi.h"
+
 #include "dev/debug-exit.h"
 #include "dev/io.h"
+#include "dev/pc.h"
 
 struct debug_exit {
 	debug_exit_fn fn;
@@ -34,4 +37,10 @@ int debug_exit__register(struct io_bus *bus, uint16_t port, debug_exit_fn fn,
 	*d = (struct debug_exit){ fn, opaque };
 	io_register(bus, port, 4, debug_exit_io, d, "isa-debug-exit");
 	return 0;
+}
+
+int debug_exit__init(struct pc *pc)
+{
+	return debug_exit__register(&pc->io, TRAPEZE_PORT_DEBUG_EXIT, pc->exit,
+				    pc->power_ctx);
 }

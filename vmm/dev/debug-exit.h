@@ -9,11 +9,14 @@
 #include <stdint.h>
 
 struct io_bus;
+struct pc;
 
 /* The run ends with this status (the board's, which never returns). */
 typedef void (*debug_exit_fn)(void *opaque, int status);
 
 int debug_exit__register(struct io_bus *bus, uint16_t port, debug_exit_fn fn,
 			 void *opaque);
+/* At the guest ABI's port 0xf4, as QEMU's -device isa-debug-exit. */
+int debug_exit__init(struct pc *pc);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "dev/io.h"
 #include "dev/fwcfg.h"
+#include "dev/pc.h"
 
 #define NR_ITEMS 0x20
 #define ITEM_MAX 16
@@ -92,4 +93,14 @@ void fwcfg_io(void *opaque, uint16_t port, unsigned size, bool write,
 void fwcfg__register(struct fwcfg *f, struct io_bus *bus)
 {
 	io_register(bus, FWCFG_PORT, 2, fwcfg_io, f, "fw_cfg");
+}
+
+int fwcfg__init(struct pc *pc)
+{
+	struct fwcfg *f = fwcfg_create(pc->ram_size, 1);
+
+	if (!f)
+		return -1;
+	fwcfg__register(f, &pc->io);
+	return 0;
 }

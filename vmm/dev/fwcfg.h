@@ -23,11 +23,14 @@
 #define FWCFG_FILE_DIR  0x19
 
 struct fwcfg;
+struct pc;
 struct io_bus;
 
 struct fwcfg *fwcfg_create(uint64_t ram_size, unsigned ncpus);
 void fwcfg_destroy(struct fwcfg *f);
 void fwcfg__register(struct fwcfg *f, struct io_bus *bus);
+/* QEMU's fw_cfg at 0x510: one CPU and the RAM size. */
+int fwcfg__init(struct pc *pc);
 void fwcfg_io(void *opaque, uint16_t port, unsigned size, bool write,
 	      uint32_t *val);
 

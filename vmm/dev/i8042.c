@@ -17,6 +17,7 @@
 #include <stdlib.h>
 
 #include "dev/i8042.h"
+#include "dev/pc.h"
 
 #define ST_OBF   0x01     /* output buffer full */
 #define ST_SYS   0x04     /* system flag (self-test passed) */
@@ -42,12 +43,12 @@ struct i8042 {
 	uint8_t wait_kbd;         /* keyboard command awaiting its byte */
 	bool last_was_cmd;
 	bool line;
-	irq_line_fn irq;
+	struct irq_line irq;
 	void (*reset)(void *opaque);
 	void *opaque;
 };
 
-struct i8042 *i8042_create(irq_line_fn irq, void (*reset)(void *opaque),
+struct i8042 *i8042_create(struct irq_line irq, void (*reset)(void *opaque),
 			   void *opaque)
 {
 	struct i8042 *k = calloc(1, sizeof(*k));
@@ -76,11 +77,11 @@ static void update_irq(struct i8042 *k, bool new_byte)
 	bool level = k->len && (k->ccb & CCB_KBD_IRQ);
 
 	if (k->line && (new_byte || !level)) {
-		k->irq(k->opaque, I8042_IRQ, false);
+		irq_line_set(&k->irq, false);
 		k->line = false;
 	}
 	if (level && !k->line) {
-		k->irq(k->opaque, I8042_IRQ, true);
+		irq_line_set(&k->irq, true);
 		k->line = true;
 	}
 }
@@ -217,4 +218,15 @@ void i8042__register(struct i8042 *k, struct io_bus *bus)
 	/* Two single ports: 0x61 between them is the PIT's. */
 	io_register(bus, I8042_DATA, 1, i8042_io, k, "8042 data");
 	io_register(bus, I8042_CMD, 1, i8042_io, k, "8042 status/command");
+}
+
+int i8042__init(struct pc *pc)
+{
+	struct i8042 *k = i8042_create(irq_router_line(&pc->lines, I8042_IRQ),
+				       pc->reset, pc->power_ctx);
+
+	if (!k)
+		return -1;
+	i8042__register(k, &pc->io);
+	return 0;
 }

@@ -11,16 +11,21 @@
 #include <stdint.h>
 
 #include "dev/io.h"
+#include "dev/irq.h"
 
 #define I8042_DATA 0x60
 #define I8042_CMD 0x64
 #define I8042_IRQ 1
 
 struct i8042;
+struct pc;
 
 /* irq: IRQ 1; reset: the guest pulsed the CPU's reset line. */
-struct i8042 *i8042_create(irq_line_fn irq, void (*reset)(void *opaque),
+struct i8042 *i8042_create(struct irq_line irq, void (*reset)(void *opaque),
 			   void *opaque);
+/* The PC's keyboard controller at 0x60/0x64, IRQ 1; its reset line
+ * ends the run through the board's reset. */
+int i8042__init(struct pc *pc);
 void i8042_destroy(struct i8042 *k);
 void i8042__register(struct i8042 *k, struct io_bus *bus);
 

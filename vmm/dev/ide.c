@@ -41,6 +41,7 @@
 
 #include "host/disk.h"
 #include "dev/ide.h"
+#include "dev/pc.h"
 
 #define ST_ERR  0x01
 #define ST_DRQ  0x08
@@ -75,7 +76,7 @@ struct ide_channel {
 	unsigned sel;             /* DEV bit: 0 master, 1 slave */
 	uint8_t count, lba_lo, lba_mid, lba_hi, device, feature;
 	uint8_t control;
-	unsigned irq;
+	struct irq_line irq;
 	bool line;                /* INTRQ as the interrupt line sees it */
 	struct ide *ide;
 	struct vtimer work;       /* the drive at work (ide_set_latency) */
@@ -85,8 +86,6 @@ struct ide_channel {
 
 struct ide {
 	struct ide_channel ch[2];
-	irq_line_fn irq;
-	void *irq_opaque;
 	struct timers *timers;
 	uint64_t latency;         /* ns of work before each interrupt */
 };
@@ -99,18 +98,16 @@ static void reset_drive(struct ide_drive *d)
 	d->irq_pending = false;
 }
 
-struct ide *ide_create(irq_line_fn irq, void *opaque)
+struct ide *ide_create(struct irq_line primary, struct irq_line secondary)
 {
 	struct ide *ide = calloc(1, sizeof(*ide));
 	unsigned c;
 
 	if (!ide)
 		return NULL;
-	ide->irq = irq;
-	ide->irq_opaque = opaque;
 	for (c = 0; c < 2; c++) {
 		ide->ch[c].ide = ide;
-		ide->ch[c].irq = c ? IDE_SECONDARY_IRQ : IDE_PRIMARY_IRQ;
+		ide->ch[c].irq = c ? secondary : primary;
 		reset_drive(&ide->ch[c].drive[0]);
 		reset_drive(&ide->ch[c].drive[1]);
 	}
@@ -155,7 +152,7 @@ static void update_line(struct ide_channel *ch)
 
 	if (level != ch->line) {
 		ch->line = level;
-		ch->ide->irq(ch->ide->irq_opaque, ch->irq, level);
+		irq_line_set(&ch->irq, level);
 	}
 }
 
@@ -591,6 +588,18 @@ static void ide_ctl_io(void *opaque, uint16_t port, unsigned size,
 	update_line(ch);
 }
 
+static const char *reg_name(unsigned off, bool write)
+{
+	static const char *const out[8] = {
+		"data", "features", "count", "LBA low", "LBA mid", "LBA high",
+		"device", "command" };
+	static const char *const in[8] = {
+		"data", "error", "count", "LBA low", "LBA mid", "LBA high",
+		"device", "status" };
+
+	return (write ? out : in)[off & 7];
+}
+
 void ide__register(struct ide *ide, struct io_bus *bus)
 {
 	io_register(bus, IDE_PRIMARY_BASE, 8, ide_cmd_io, &ide->ch[0],
@@ -601,4 +610,27 @@ void ide__register(struct ide *ide, struct io_bus *bus)
 		    "IDE secondary");
 	io_register(bus, IDE_SECONDARY_CTL, 1, ide_ctl_io, &ide->ch[1],
 		    "IDE secondary control");
+	io_name_registers(bus, IDE_PRIMARY_BASE, reg_name);
+	io_name_registers(bus, IDE_SECONDARY_BASE, reg_name);
+}
+
+_Static_assert(PC_DRIVES == IDE_DRIVES, "one --drive index per IDE drive");
+
+int ide__init(struct pc *pc)
+{
+	struct ide *ide = ide_create(
+		irq_router_line(&pc->lines, IDE_PRIMARY_IRQ),
+		irq_router_line(&pc->lines, IDE_SECONDARY_IRQ));
+	unsigned i;
+
+	if (!ide)
+		return -1;
+	/* A disk that takes some time, as a PC's and QEMU's do: the guest's
+	 * kernel sleeps on its I/O and runs something else meanwhile. */
+	ide_set_latency(ide, pc->timers, IDE_LATENCY_NS);
+	for (i = 0; i < IDE_DRIVES; i++)
+		if (pc->drive[i])
+			ide_attach(ide, i, pc->drive[i]);
+	ide__register(ide, &pc->io);
+	return 0;
 }

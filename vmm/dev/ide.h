@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "dev/io.h"
+#include "dev/irq.h"
 
 #define IDE_DRIVES 4
 #define IDE_PRIMARY_BASE 0x1f0
@@ -23,10 +24,14 @@
 
 struct disk;
 struct ide;
+struct pc;
 struct timers;
 
 /* Interrupts go to irq(opaque, 14 or 15, level). */
-struct ide *ide_create(irq_line_fn irq, void *opaque);
+struct ide *ide_create(struct irq_line primary, struct irq_line secondary);
+/* The PC's two channels at 0x1f0 and 0x170, IRQs 14 and 15, with the
+ * board's drives. */
+int ide__init(struct pc *pc);
 void ide_destroy(struct ide *ide);
 /* Each command takes ns of the drive's time (on ts's clock) before the
  * interrupt that ends it; status shows BSY meanwhile.  Without this call

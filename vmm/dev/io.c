@@ -13,7 +13,7 @@ void io_register(struct io_bus *bus, uint16_t base, uint16_t len, io_fn fn,
 {
 	assert(bus->ndev < IO_MAX_DEVICES);
 	bus->dev[bus->ndev++] = (struct io_range){ base, len, fn, opaque,
-						   name };
+						   name, NULL };
 }
 
 static struct io_range *find(struct io_bus *bus, uint16_t port)
@@ -44,4 +44,21 @@ const char *io_port_name(const struct io_bus *bus, uint16_t port)
 	const struct io_range *r = find((struct io_bus *)bus, port);
 
 	return r ? r->name : NULL;
+}
+
+void io_name_registers(struct io_bus *bus, uint16_t base, io_reg_fn reg)
+{
+	struct io_range *r = find(bus, base);
+
+	assert(r && r->base == base);
+	r->reg = reg;
+}
+
+const char *io_port_reg(const struct io_bus *bus, uint16_t port, bool write)
+{
+	const struct io_range *r = find((struct io_bus *)bus, port);
+
+	return r && r->reg ? r->reg((unsigned)(uint16_t)(port - r->base),
+				    write)
+			   : NULL;
 }

@@ -13,10 +13,10 @@
 typedef void (*io_fn)(void *opaque, uint16_t port, unsigned size, bool write,
 		      uint32_t *val);
 
-/* A device's ISA interrupt line (IRQ 0-15) goes up or down.  Devices get
- * one of these with an opaque pointer and never learn where the line
- * goes: the VM routes every line in one place (irq_set_line in irq.c). */
-typedef void (*irq_line_fn)(void *opaque, unsigned line, bool level);
+/* The name of the register at offset off of a device's range, as the
+ * guest reads it (write false) or writes it; NULL when it has none.  For
+ * the tracer: "COM1 THR", "PIT counter 0". */
+typedef const char *(*io_reg_fn)(unsigned off, bool write);
 
 #define IO_MAX_DEVICES 32
 
@@ -25,6 +25,7 @@ struct io_range {
 	io_fn fn;
 	void *opaque;
 	const char *name;
+	io_reg_fn reg;
 };
 
 struct io_bus {
@@ -37,7 +38,11 @@ void io_register(struct io_bus *bus, uint16_t base, uint16_t len, io_fn fn,
 /* Unclaimed ports read as all ones and ignore writes, as on a PC. */
 void io_port(struct io_bus *bus, uint16_t port, unsigned size, bool write,
 	     uint32_t *val);
+/* Name the registers of the range registered at base. */
+void io_name_registers(struct io_bus *bus, uint16_t base, io_reg_fn reg);
 /* The device name behind a port, or NULL (for tracing). */
 const char *io_port_name(const struct io_bus *bus, uint16_t port);
+/* The register's name there, or NULL. */
+const char *io_port_reg(const struct io_bus *bus, uint16_t port, bool write);
 
 #endif /* TRAPEZE_IO_H */

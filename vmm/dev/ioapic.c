@@ -15,6 +15,7 @@
 
 #include "dev/mmio.h"
 #include "dev/ioapic.h"
+#include "dev/pc.h"
 #include "dev/lapic.h"
 
 #define IOAPIC_BASE 0xfec00000ull
@@ -58,6 +59,20 @@ void ioapic_destroy(struct ioapic *io)
 void ioapic__register(struct ioapic *io, struct mmio_bus *bus)
 {
 	mmio_register(bus, IOAPIC_BASE, 4096, ioapic_mmio, io, "IOAPIC");
+}
+
+int ioapic__init(struct pc *pc)
+{
+	struct ioapic *io = ioapic_create(pc->lapic);
+
+	if (!io)
+		return -1;
+	if (pc->apics) {
+		ioapic__register(io, &pc->mmio);
+		lapic_set_eoi_hook(pc->lapic, ioapic_eoi, io);
+	}
+	pc->ioapic = pc->lines.ioapic = io;
+	return 0;
 }
 
 /* Send pin's message if its entry lets it through now.  An edge on a

@@ -13,11 +13,14 @@
 
 struct ioapic;
 struct lapic;
+struct pc;
 struct mmio_bus;
 
 struct ioapic *ioapic_create(struct lapic *lapic);
 void ioapic_destroy(struct ioapic *io);
 void ioapic__register(struct ioapic *io, struct mmio_bus *bus);
+/* The I/O APIC at 0xfec00000, after the local APIC's init. */
+int ioapic__init(struct pc *pc);
 
 /* An input pin's level (a GSI). */
 void ioapic_set_irq(struct ioapic *io, unsigned pin, bool level);

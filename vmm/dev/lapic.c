@@ -18,6 +18,7 @@
 #include "dev/mmio.h"
 #include "dev/timer.h"
 #include "dev/lapic.h"
+#include "dev/pc.h"
 #include "dev/lapic-internal.h"
 
 /* Which bits of each LVT entry software may write. */
@@ -113,6 +114,21 @@ void lapic__register(struct lapic *l, struct mmio_bus *bus)
 {
 	l->mmio = mmio_register(bus, APIC_DEFAULT_BASE, 4096, lapic_mmio, l,
 				"LAPIC");
+}
+
+int lapic__init(struct pc *pc)
+{
+	struct lapic *l = lapic_create(pc->timers, pc->tsc_khz, pc->tsc,
+				       pc->tsc_ctx);
+
+	if (!l)
+		return -1;
+	if (pc->apics)
+		lapic__register(l, &pc->mmio);
+	else
+		lapic_remove(l);   /* the 8259s are the only controllers */
+	pc->lapic = l;
+	return 0;
 }
 
 void lapic_set_eoi_hook(struct lapic *l, void (*fn)(void *, uint8_t),

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 struct lapic;
+struct pc;
 struct mmio_bus;
 struct timers;
 
@@ -22,6 +23,9 @@ struct lapic *lapic_create(struct timers *ts, uint64_t tsc_khz,
 			   uint64_t (*tsc)(void *opaque), void *tsc_opaque);
 void lapic_destroy(struct lapic *l);
 void lapic__register(struct lapic *l, struct mmio_bus *bus);
+/* The CPU's local APIC at 0xfee00000 (removed when the APICs' pages
+ * would hide RAM). */
+int lapic__init(struct pc *pc);
 /* An EOI for a level-triggered vector goes to the I/O APIC (its remote
  * IRR), as the EOI broadcast of the SDM does. */
 void lapic_set_eoi_hook(struct lapic *l, void (*fn)(void *, uint8_t),

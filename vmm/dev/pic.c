@@ -14,7 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "trapeze/abi.h"
+
 #include "dev/io.h"
+#include "dev/pc.h"
 #include "dev/pic.h"
 
 struct pic8259 {
@@ -181,7 +184,7 @@ void pic_io(void *opaque, uint16_t port, unsigned size, bool write,
 	    uint32_t *val)
 {
 	struct pic *p = opaque;
-	struct pic8259 *c = &p->chip[(port & 0xf0) == 0xa0];
+	struct pic8259 *c = &p->chip[(port & ~1u) == TRAPEZE_PORT_PIC_SLAVE];
 
 	if (write) {
 		if (port & 1)
@@ -196,8 +199,24 @@ void pic_io(void *opaque, uint16_t port, unsigned size, bool write,
 		*val = c->read_isr ? c->isr : c->irr;
 }
 
+static const char *reg_name(unsigned off, bool write)
+{
+	return off ? "mask" : "command";
+}
+
 void pic__register(struct pic *p, struct io_bus *bus)
 {
-	io_register(bus, 0x20, 2, pic_io, p, "PIC master");
-	io_register(bus, 0xa0, 2, pic_io, p, "PIC slave");
+	io_register(bus, TRAPEZE_PORT_PIC_MASTER, 2, pic_io, p, "PIC master");
+	io_register(bus, TRAPEZE_PORT_PIC_SLAVE, 2, pic_io, p, "PIC slave");
+	io_name_registers(bus, TRAPEZE_PORT_PIC_MASTER, reg_name);
+	io_name_registers(bus, TRAPEZE_PORT_PIC_SLAVE, reg_name);
+}
+
+int pic__init(struct pc *pc)
+{
+	if (!(pc->pic = pic_create()))
+		return -1;
+	pic__register(pc->pic, &pc->io);
+	pc->lines.pic = pc->pic;
+	return 0;
 }

@@ -8,11 +8,14 @@
 #include <stdint.h>
 
 struct io_bus;
+struct pc;
 struct pic;
 
 struct pic *pic_create(void);
 void pic_destroy(struct pic *p);
 void pic__register(struct pic *p, struct io_bus *bus);
+/* The PC's pair at 0x20 and 0xa0, where the lines' router finds it. */
+int pic__init(struct pc *pc);
 
 /* A device's interrupt line (IRQ 0-15) goes up or down. */
 void pic_set_irq(struct pic *p, unsigned irq, bool level);

@@ -11,11 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "trapeze/abi.h"
+
 #include "dev/io.h"
-#include "dev/timer.h"
+#include "dev/pc.h"
 #include "dev/pit.h"
+#include "dev/timer.h"
 
 #define PIT_HZ 1193182ull
+#define PIT_PORT_GATE 0x61      /* the keyboard controller's port B */
 
 struct channel {
 	uint8_t mode, access;     /* access: 1 lsb, 2 msb, 3 lsb then msb */
@@ -32,8 +36,7 @@ struct pit {
 	uint8_t port61;
 	struct vtimer tick;       /* channel 0's IRQ 0 edges */
 	struct timers *ts;
-	irq_line_fn irq;
-	void *irq_opaque;
+	struct irq_line irq;
 };
 
 static uint64_t ticks_to_ns(uint64_t ticks)
@@ -45,11 +48,11 @@ static void fire(void *opaque, uint64_t now)
 {
 	struct pit *p = opaque;
 
-	p->irq(p->irq_opaque, 0, true);
-	p->irq(p->irq_opaque, 0, false);
+	irq_line_set(&p->irq, true);
+	irq_line_set(&p->irq, false);
 }
 
-struct pit *pit_create(struct timers *ts, irq_line_fn irq, void *opaque)
+struct pit *pit_create(struct timers *ts, struct irq_line irq)
 {
 	struct pit *p = calloc(1, sizeof(*p));
 
@@ -57,7 +60,6 @@ struct pit *pit_create(struct timers *ts, irq_line_fn irq, void *opaque)
 		return NULL;
 	p->ts = ts;
 	p->irq = irq;
-	p->irq_opaque = opaque;
 	p->tick.fire = fire;
 	p->tick.opaque = p;
 	timers_add(ts, &p->tick);
@@ -163,7 +165,7 @@ void pit_io(void *opaque, uint16_t port, unsigned size, bool write,
 {
 	struct pit *p = opaque;
 
-	if (port == 0x61) {
+	if (port == PIT_PORT_GATE) {
 		if (write) {
 			p->port61 = (uint8_t)*val & 0x0f;
 			if (p->port61 & 1)       /* the gate starts ch. 2 */
@@ -175,7 +177,7 @@ void pit_io(void *opaque, uint16_t port, unsigned size, bool write,
 		}
 		return;
 	}
-	if (port == 0x43) {
+	if (port == TRAPEZE_PORT_PIT + 3) {
 		if (write)
 			write_control(p, (uint8_t)*val);
 		else
@@ -183,14 +185,34 @@ void pit_io(void *opaque, uint16_t port, unsigned size, bool write,
 		return;
 	}
 	if (write)
-		write_counter(p, port - 0x40, (uint8_t)*val);
+		write_counter(p, port - TRAPEZE_PORT_PIT, (uint8_t)*val);
 	else
-		*val = read_counter(&p->ch[port - 0x40],
+		*val = read_counter(&p->ch[port - TRAPEZE_PORT_PIT],
 				    timers_guest_now(p->ts));
+}
+
+static const char *reg_name(unsigned off, bool write)
+{
+	static const char *const regs[4] = {
+		"counter 0", "counter 1", "counter 2", "control" };
+
+	return regs[off & 3];
 }
 
 void pit__register(struct pit *p, struct io_bus *bus)
 {
-	io_register(bus, 0x40, 4, pit_io, p, "PIT");
-	io_register(bus, 0x61, 1, pit_io, p, "PIT channel 2 gate");
+	io_register(bus, TRAPEZE_PORT_PIT, 4, pit_io, p, "PIT");
+	io_name_registers(bus, TRAPEZE_PORT_PIT, reg_name);
+	io_register(bus, PIT_PORT_GATE, 1, pit_io, p, "PIT channel 2 gate");
+}
+
+int pit__init(struct pc *pc)
+{
+	struct pit *p = pit_create(pc->timers,
+				   irq_router_line(&pc->lines, TRAPEZE_IRQ_PIT));
+
+	if (!p)
+		return -1;
+	pit__register(p, &pc->io);
+	return 0;
 }

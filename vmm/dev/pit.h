@@ -9,12 +9,16 @@
 #include <stdint.h>
 
 #include "dev/io.h"
+#include "dev/irq.h"
 
+struct pc;
 struct pit;
 struct timers;
 
-/* Channel 0's output edges go to irq(opaque, 0, level). */
-struct pit *pit_create(struct timers *ts, irq_line_fn irq, void *opaque);
+/* Channel 0's output edges go to irq. */
+struct pit *pit_create(struct timers *ts, struct irq_line irq);
+/* The PC's 8254 at 0x40-0x43 (and port 0x61), on IRQ 0. */
+int pit__init(struct pc *pc);
 void pit_destroy(struct pit *p);
 void pit__register(struct pit *p, struct io_bus *bus);
 void pit_io(void *opaque, uint16_t port, unsigned size, bool write,

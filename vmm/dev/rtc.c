@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "dev/io.h"
+#include "dev/pc.h"
 #include "dev/rtc.h"
 
 enum {
@@ -237,4 +238,14 @@ void rtc_destroy(struct rtc *r)
 void rtc__register(struct rtc *r, struct io_bus *bus)
 {
 	io_register(bus, RTC_INDEX_PORT, 2, rtc_io, r, "RTC/CMOS");
+}
+
+int rtc__init(struct pc *pc)
+{
+	struct rtc *r = rtc_create(rtc_host_clock);
+
+	if (!r)
+		return -1;
+	rtc__register(r, &pc->io);
+	return 0;
 }

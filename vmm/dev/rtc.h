@@ -16,6 +16,7 @@
 #define RTC_INDEX_PORT 0x70
 #define RTC_DATA_PORT  0x71
 
+struct pc;
 struct rtc;
 struct io_bus;
 
@@ -23,6 +24,8 @@ struct io_bus;
 struct rtc *rtc_create(uint64_t (*now_ns)(void));
 void rtc_destroy(struct rtc *r);
 void rtc__register(struct rtc *r, struct io_bus *bus);
+/* The CMOS clock at 0x70/0x71, on the host's time of day. */
+int rtc__init(struct pc *pc);
 void rtc_io(void *opaque, uint16_t port, unsigned size, bool write,
 	    uint32_t *val);
 /* The host's wall clock, for rtc_create. */

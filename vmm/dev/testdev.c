@@ -8,24 +8,22 @@
 
 #include "dev/io.h"
 #include "dev/mmio.h"
+#include "dev/pc.h"
 #include "dev/testdev.h"
 
 struct testdev {
 	uint32_t data;            /* the 0xe0 / 0xe8 scratch register */
 	uint8_t iomem[TESTDEV_IOMEM_LEN];
-	void (*set_irq)(void *, unsigned, bool);
-	void *opaque;
+	struct irq_line lines;    /* its 24 lines, from lines.line up */
 };
 
-struct testdev *testdev_create(void (*set_irq)(void *, unsigned, bool),
-			       void *opaque)
+struct testdev *testdev_create(struct irq_line lines)
 {
 	struct testdev *t = calloc(1, sizeof(*t));
 
 	if (!t)
 		return NULL;
-	t->set_irq = set_irq;
-	t->opaque = opaque;
+	t->lines = lines;
 	return t;
 }
 
@@ -56,8 +54,8 @@ void testdev_io(void *opaque, uint16_t port, unsigned size, bool write,
 
 	if (port >= TESTDEV_IRQ_PORT) {
 		if (write)
-			t->set_irq(t->opaque, port - TESTDEV_IRQ_PORT,
-				   (*val & 0xff) != 0);
+			irq_line_set_nth(&t->lines, port - TESTDEV_IRQ_PORT,
+					 (*val & 0xff) != 0);
 		else
 			*val = 0xffffffffu;
 		return;
@@ -107,4 +105,16 @@ void testdev__register(struct testdev *t, struct io_bus *io,
 	if (mmio)
 		mmio_register(mmio, TESTDEV_IOMEM, TESTDEV_IOMEM_LEN, testdev_mmio, t,
 		      "pc-testdev iomem");
+}
+
+int testdev__init(struct pc *pc)
+{
+	struct testdev *t = testdev_create(irq_router_line(&pc->lines, 0));
+
+	if (!t)
+		return -1;
+	/* Its scratch page only where it hides no RAM. */
+	testdev__register(t, &pc->io,
+			  pc->ram_size <= TESTDEV_IOMEM ? &pc->mmio : NULL);
+	return 0;
 }

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dev/irq.h"
+
 #define TESTDEV_PORT       0xe0
 #define TESTDEV_FLUSH_PORT 0xe4
 #define TESTDEV_BYTE_PORT  0xe8
@@ -19,14 +21,17 @@
 #define TESTDEV_IOMEM      0xff000000ull
 #define TESTDEV_IOMEM_LEN  0x10000u
 
+struct pc;
 struct testdev;
 struct io_bus;
 struct mmio_bus;
 
 /* set_irq(opaque, line, level) drives interrupt line 0-23 (ISA IRQs and
  * I/O APIC pins, as QEMU's isa_get_irq does). */
-struct testdev *testdev_create(void (*set_irq)(void *, unsigned, bool),
-			       void *opaque);
+/* Its lines: IRQ n is lines.line + n. */
+struct testdev *testdev_create(struct irq_line lines);
+/* kvm-unit-tests' pc-testdev on the PC. */
+int testdev__init(struct pc *pc);
 void testdev_destroy(struct testdev *t);
 /* mmio NULL: no iomem (RAM reaches 0xff000000). */
 void testdev__register(struct testdev *t, struct io_bus *io,

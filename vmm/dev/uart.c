@@ -16,7 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "trapeze/abi.h"
+
 #include "dev/io.h"
+#include "dev/pc.h"
 #include "dev/uart.h"
 
 #define IER_RDI   0x01   /* receive data interrupt */
@@ -44,8 +47,7 @@ struct uart {
 	unsigned rx_head, rx_len;
 	uint8_t tx[TX_SIZE];
 	size_t tx_len;
-	uart_irq_fn irq;
-	void *irq_opaque;
+	struct irq_line irq;
 	bool irq_level;
 	uart_input_fn filter;
 	void *filter_opaque;
@@ -71,10 +73,9 @@ void uart_destroy(struct uart *u)
 	free(u);
 }
 
-void uart_set_irq(struct uart *u, uart_irq_fn fn, void *opaque)
+void uart_set_irq(struct uart *u, struct irq_line irq)
 {
-	u->irq = fn;
-	u->irq_opaque = opaque;
+	u->irq = irq;
 }
 
 void uart_set_input_filter(struct uart *u, uart_input_fn fn, void *opaque)
@@ -131,8 +132,8 @@ static void update_irq(struct uart *u)
 {
 	bool level = !(iir(u) & IIR_NONE);
 
-	if (u->irq && level != u->irq_level)
-		u->irq(u->irq_opaque, level);
+	if (level != u->irq_level)
+		irq_line_set(&u->irq, level);
 	u->irq_level = level;
 }
 
@@ -275,7 +276,37 @@ void uart_io(void *opaque, uint16_t port, unsigned size, bool write,
 		*val = uart_read(u, reg);
 }
 
+static const char *reg_name(unsigned off, bool write)
+{
+	static const char *const out[8] = {
+		"THR", "IER", "FCR", "LCR", "MCR", "LSR", "MSR", "SCR" };
+	static const char *const in[8] = {
+		"RBR", "IER", "IIR", "LCR", "MCR", "LSR", "MSR", "SCR" };
+
+	return (write ? out : in)[off & 7];
+}
+
 void uart__register(struct uart *u, struct io_bus *bus, uint16_t base)
 {
 	io_register(bus, base, 8, uart_io, u, "COM1");
+	io_name_registers(bus, base, reg_name);
+}
+
+int uart__init(struct pc *pc)
+{
+	struct uart *u = uart_create(pc->console_in, pc->console_out);
+
+	if (!u)
+		return -1;
+	uart__register(u, &pc->io, TRAPEZE_PORT_COM1);
+	uart_set_irq(u, irq_router_line(&pc->lines, TRAPEZE_IRQ_COM1));
+	if (pc->console_filter)
+		uart_set_input_filter(u, pc->console_filter, pc->console_ctx);
+	pc->com1 = u;
+	return 0;
+}
+
+int uart_input_fd(const struct uart *u)
+{
+	return u->in_fd;
 }

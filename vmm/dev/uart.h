@@ -8,16 +8,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct io_bus;
-struct uart;
+#include "dev/irq.h"
 
-/* irq(opaque, level) raises or lowers the UART's interrupt line. */
-typedef void (*uart_irq_fn)(void *opaque, bool level);
+struct io_bus;
+struct pc;
+struct uart;
 
 struct uart *uart_create(int in_fd, int out_fd);
 void uart_destroy(struct uart *u);
 void uart__register(struct uart *u, struct io_bus *bus, uint16_t base);
-void uart_set_irq(struct uart *u, uart_irq_fn fn, void *opaque);
+/* COM1 on the PC: its ports, IRQ 4, the console (pc->com1). */
+int uart__init(struct pc *pc);
+/* The line the UART's interrupt drives. */
+void uart_set_irq(struct uart *u, struct irq_line irq);
 /* Bytes read from the input descriptor pass through fn before the guest
  * sees them: it may drop some (the terminal's escapes) and returns how
  * many are left in buf. */
@@ -30,6 +33,8 @@ void uart_output(struct uart *u, const void *buf, size_t len);
 void uart_flush(struct uart *u);
 /* Would the guest take an interrupt for input that arrives now? */
 bool uart_wants_input(const struct uart *u);
+/* The descriptor the input comes from (for a wait on it). */
+int uart_input_fd(const struct uart *u);
 /* Poll the input side; raises the interrupt if data arrived. */
 void uart_poll_input(struct uart *u);
 /* The port access itself (exported for unit tests). */

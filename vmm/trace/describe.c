@@ -24,36 +24,16 @@
 
 /* ---- devices and registers by name ---------------------------------- */
 
-static const char *const uart_regs_out[8] = {
-	"THR", "IER", "FCR", "LCR", "MCR", "LSR", "MSR", "SCR" };
-static const char *const uart_regs_in[8] = {
-	"RBR", "IER", "IIR", "LCR", "MCR", "LSR", "MSR", "SCR" };
-static const char *const ide_regs_out[8] = {
-	"data", "features", "count", "LBA low", "LBA mid", "LBA high",
-	"device", "command" };
-static const char *const ide_regs_in[8] = {
-	"data", "error", "count", "LBA low", "LBA mid", "LBA high",
-	"device", "status" };
-static const char *const pit_regs[4] = {
-	"counter 0", "counter 1", "counter 2", "control" };
-
+/* "COM1 THR", "PIT counter 0": the device on the bus, and its register
+ * where the device names them (dev/io.h). */
 static void port_name(struct vm *vm, uint16_t port, bool out, char *buf,
 		      size_t len)
 {
-	const char *dev = io_port_name(&vm->io, port);
+	const char *dev = io_port_name(&vm->pc.io, port);
+	const char *reg = io_port_reg(&vm->pc.io, port, out);
 
-	if (port >= TRAPEZE_PORT_COM1 && port < TRAPEZE_PORT_COM1 + 8)
-		snprintf(buf, len, "COM1 %s",
-			 (out ? uart_regs_out : uart_regs_in)[port & 7]);
-	else if (port >= 0x40 && port <= 0x43)
-		snprintf(buf, len, "PIT %s", pit_regs[port & 3]);
-	else if (dev && ((port & ~7) == 0x1f0 || (port & ~7) == 0x170))
-		snprintf(buf, len, "%s %s", dev,
-			 (out ? ide_regs_out : ide_regs_in)[port & 7]);
-	else if (port == 0x20 || port == 0xa0)
-		snprintf(buf, len, "%s command", dev);
-	else if (port == 0x21 || port == 0xa1)
-		snprintf(buf, len, "%s mask", dev);
+	if (dev && reg)
+		snprintf(buf, len, "%s %s", dev, reg);
 	else
 		snprintf(buf, len, "%s", dev ? dev : "no device");
 }
@@ -178,7 +158,7 @@ static void describe_mov(struct vm *vm, const struct vcpu *b,
 
 		if (cr == 8) {           /* the local APIC holds it */
 			OUT(e, "TPR -> 0x%llx",
-			    (unsigned long long)lapic_cr8(vm->lapic) << 4);
+			    (unsigned long long)lapic_cr8(vm->pc.lapic) << 4);
 			return;
 		}
 		if (cr > 4 || !before[cr])
