@@ -549,6 +549,14 @@ START_TEST(test_disk_open_refuses_bad_images)
 }
 END_TEST
 
+/* The host's clock, as the latency test moves it on. */
+static uint64_t fake_now = 1000000000;
+
+static uint64_t fake_clock(void *ctx)
+{
+	(void)ctx;
+	return fake_now;
+}
 
 /* A drive given a working time is busy until it has passed, then
  * reports with the interrupt; a command meanwhile abandons the work. */
@@ -558,6 +566,7 @@ START_TEST(test_a_drive_with_latency_is_busy_then_interrupts)
 	uint8_t buf[512];
 
 	memset(&ts, 0, sizeof(ts));
+	timers_set_clock(&ts, fake_clock, NULL);
 	make_image(1, 16, true);
 	ide_set_latency(ide, &ts, 1000000);            /* 1 ms */
 	issue(P, 1, 5, 1, 0x20);
@@ -566,7 +575,7 @@ START_TEST(test_a_drive_with_latency_is_busy_then_interrupts)
 	ck_assert_uint_eq(in(P + DATA, 4), 0);          /* no data yet */
 	timers_run(&ts);                                /* too early */
 	ck_assert_uint_eq(inb(P + STATUS), BSY);
-	usleep(2000);
+	fake_now += 2000000;                            /* 2 ms on */
 	timers_run(&ts);
 	ck_assert_uint_eq(irq.raises[14], 1);
 	ck_assert_uint_eq(inb(P + STATUS) & (BSY | DRDY | DRQ), DRDY | DRQ);
@@ -576,7 +585,7 @@ START_TEST(test_a_drive_with_latency_is_busy_then_interrupts)
 	/* A command while busy: the old work never reports. */
 	issue(P, 1, 6, 1, 0x20);
 	issue(P, 1, 7, 1, 0x20);
-	usleep(2000);
+	fake_now += 2000000;                            /* 2 ms on */
 	timers_run(&ts);
 	ck_assert_uint_eq(irq.raises[14], 2);
 	insl(P + DATA, buf);

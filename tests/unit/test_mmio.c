@@ -106,7 +106,8 @@ END_TEST
 
 START_TEST(test_host_fault_on_the_apic_page_is_emulated_not_mapped)
 {
-	struct host_trap t = { HT_PAGE_FAULT, 14, PFERR_W, 0xfee00080 };
+	struct host_trap t = { .kind = HT_PAGE_FAULT, .vector = 14,
+				.err = PFERR_W, .addr = 0xfee00080 };
 	static const char code[] = "\x89\x03";
 	unsigned maps;
 

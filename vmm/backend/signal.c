@@ -24,6 +24,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 #include <asm/prctl.h>
@@ -396,6 +397,20 @@ static void stop_compat_syscalls(void)
 	}
 }
 
+/* The host timer of virtual time (dev/timer.h): its signal, SIG_VTIME,
+ * interrupts the guest at the guest's next deadline. */
+static timer_t vtime_timer;
+
+static void arm_vtime(void *ctx, uint64_t ns)
+{
+	struct itimerspec it = {
+		.it_value = { (time_t)(ns / 1000000000ull),
+			      (long)(ns % 1000000000ull) } };
+
+	(void)ctx;
+	timer_settime(vtime_timer, TIMER_ABSTIME, &it, NULL);
+}
+
 static void arm_timeout(double seconds)
 {
 	struct itimerval it = { { 0, 0 }, { 0, 0 } };
@@ -421,11 +436,14 @@ int backend_signal_run(struct vm *vm)
 	if (trap_fs_mode == 1)
 		syscall(SYS_arch_prctl, ARCH_GET_GS, &gs_live);
 	install(vm);
-	if (timers_use_host_timer(&vm->timers, SIG_VTIME) != 0) {
+	if (timer_create(CLOCK_MONOTONIC, &(struct sigevent){
+			.sigev_notify = SIGEV_SIGNAL,
+			.sigev_signo = SIG_VTIME }, &vtime_timer) != 0) {
 		fprintf(stderr, "trapeze: cannot create the host timer: %s\n",
 			strerror(errno));
 		return EXIT_INTERNAL;
 	}
+	timers_set_host_timer(&vm->timers, arm_vtime, NULL);
 	stop_guest_syscalls(vm);
 	stop_compat_syscalls();
 	/* Where the CPU can make cpuid fault at CPL 3, let it: then even

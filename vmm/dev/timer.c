@@ -4,7 +4,6 @@
  * edge on an interrupt line would be seen once, and the next deadline
  * stays on the period's grid.
  */
-#include <signal.h>
 #include <string.h>
 #include <time.h>
 
@@ -18,6 +17,19 @@ uint64_t timer_now(void)
 	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 }
 
+/* The host's clock as these timers see it. */
+static uint64_t host_now(const struct timers *ts)
+{
+	return ts->clock ? ts->clock(ts->clock_ctx) : timer_now();
+}
+
+void timers_set_clock(struct timers *ts, uint64_t (*clock)(void *ctx),
+		      void *ctx)
+{
+	ts->clock = clock;
+	ts->clock_ctx = ctx;
+}
+
 /* While the monitor works, the guest's clock stands still but for a
  * nanosecond at each look: two reads of a count by consecutive
  * instructions, both emulated, still see time pass, as on a CPU. */
@@ -25,13 +37,13 @@ uint64_t timers_guest_now(struct timers *ts)
 {
 	if (ts->entered)
 		return ts->entered - ts->monitor_ns + ++ts->looks;
-	return timer_now() - ts->monitor_ns;
+	return host_now(ts) - ts->monitor_ns;
 }
 
 /*
  * A trap costs the host's kernel a signal delivery and a sigreturn, about
  * as much again as the monitor's own work, and that time lies outside the
- * handler, between its timer_now() calls.  Counted as the guest's, it
+ * handler, between its clock readings.  Counted as the guest's, it
  * would put most of the guest's time at its trapping instructions (the
  * critical sections around them, where interrupts are off), so it is
  * taken off too: each gap between two traps loses the least gap seen
@@ -45,7 +57,7 @@ uint64_t timers_guest_now(struct timers *ts)
 
 void timers_monitor_begin(struct timers *ts, unsigned kind)
 {
-	uint64_t now = timer_now(), gap;
+	uint64_t now = host_now(ts), gap;
 	struct trip *k = &ts->trip[kind < TRIP_KINDS ? kind : TRIP_OTHER];
 
 	if (ts->entered)
@@ -65,7 +77,7 @@ void timers_monitor_begin(struct timers *ts, unsigned kind)
 
 void timers_monitor_end(struct timers *ts)
 {
-	uint64_t now = timer_now();
+	uint64_t now = host_now(ts);
 
 	if (ts->entered) {
 		uint64_t spent = now - ts->entered;
@@ -95,27 +107,19 @@ void timers_add(struct timers *ts, struct vtimer *t)
 		ts->t[ts->n++] = t;
 }
 
-int timers_use_host_timer(struct timers *ts, int signo)
+void timers_set_host_timer(struct timers *ts,
+			   void (*arm)(void *ctx, uint64_t ns), void *ctx)
 {
-	static timer_t id;
-	struct sigevent ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.sigev_notify = SIGEV_SIGNAL;
-	ev.sigev_signo = signo;
-	if (timer_create(CLOCK_MONOTONIC, &ev, &id) != 0)
-		return -1;
-	ts->host_timer = &id;
-	ts->host = true;
+	ts->arm = arm;
+	ts->arm_ctx = ctx;
 	ts->armed = 0;
 	timers_run(ts);
-	return 0;
 }
 
 /* Where t's clock stands now. */
 static uint64_t now_of(struct timers *ts, const struct vtimer *t)
 {
-	return t->host_clock ? timer_now() : timers_guest_now(ts);
+	return t->host_clock ? host_now(ts) : timers_guest_now(ts);
 }
 
 /* A deadline on t's clock, as a time of the guest's clock should the
@@ -141,7 +145,7 @@ uint64_t timers_next(const struct timers *ts)
 
 uint64_t timers_wait(struct timers *ts)
 {
-	uint64_t guest = timers_guest_now(ts), host = timer_now();
+	uint64_t guest = timers_guest_now(ts), host = host_now(ts);
 	uint64_t wait = UINT64_MAX;
 	unsigned i;
 
@@ -167,19 +171,14 @@ uint64_t timers_wait(struct timers *ts)
 static void arm_host(struct timers *ts)
 {
 	uint64_t wait = timers_wait(ts);
-	uint64_t host = wait == UINT64_MAX ? 0 : timer_now() + wait;
-	struct itimerspec it;
 
-	memset(&it, 0, sizeof(it));
-	it.it_value.tv_sec = host / 1000000000ull;
-	it.it_value.tv_nsec = host % 1000000000ull;
-	timer_settime(*(timer_t *)ts->host_timer, TIMER_ABSTIME, &it, NULL);
+	ts->arm(ts->arm_ctx, wait == UINT64_MAX ? 0 : host_now(ts) + wait);
 	ts->armed = timers_next(ts);
 }
 
 static void rearm(struct timers *ts)
 {
-	if (ts->host && timers_next(ts) != ts->armed)
+	if (ts->arm && timers_next(ts) != ts->armed)
 		arm_host(ts);
 }
 
@@ -199,7 +198,7 @@ void vtimer_stop(struct timers *ts, struct vtimer *t)
 
 void timers_run(struct timers *ts)
 {
-	uint64_t guest = timers_guest_now(ts), host = timer_now();
+	uint64_t guest = timers_guest_now(ts), host = host_now(ts);
 	unsigned i, due = 0;
 
 	for (i = 0; i < ts->n; i++) {

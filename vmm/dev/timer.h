@@ -41,8 +41,16 @@ struct vtimer {
 struct timers {
 	struct vtimer *t[TIMERS_MAX];
 	unsigned n;
-	bool host;                               /* a host timer exists */
-	void *host_timer;                        /* timer_t */
+	/* The host's monotonic clock, ns: timer_now unless injected (the
+	 * unit tests' fake clock). */
+	uint64_t (*clock)(void *ctx);
+	void *clock_ctx;
+	/* The host timer whose signal interrupts the guest at the earliest
+	 * deadline: set it to fire at host time ns (0: disarm).  NULL: no
+	 * host timer, timers fire only when timers_run() is called.  The
+	 * backend provides it (backend/signal.c). */
+	void (*arm)(void *ctx, uint64_t ns);
+	void *arm_ctx;
 	uint64_t armed;                          /* the deadline it is set
 						    for (timers_next()) */
 	uint64_t fired;                          /* expirations, for stats */
@@ -62,6 +70,12 @@ struct timers {
 
 /* The host's monotonic clock, ns. */
 uint64_t timer_now(void);
+/* Use clock as the host's clock (NULL: timer_now). */
+void timers_set_clock(struct timers *ts, uint64_t (*clock)(void *ctx),
+		      void *ctx);
+/* Give the timers a host timer (see struct timers' arm), and set it. */
+void timers_set_host_timer(struct timers *ts,
+			   void (*arm)(void *ctx, uint64_t ns), void *ctx);
 /* The guest's clock, ns (frozen while the monitor works). */
 uint64_t timers_guest_now(struct timers *ts);
 /* A trap: the monitor starts working for the guest, and stops (the guest
@@ -72,9 +86,6 @@ void timers_monitor_end(struct timers *ts);
 void timers_idle_begin(struct timers *ts);
 void timers_idle_end(struct timers *ts);
 void timers_add(struct timers *ts, struct vtimer *t);
-/* Create the host timer that delivers signo at deadlines; without it,
- * timers only fire when timers_run() is called. */
-int timers_use_host_timer(struct timers *ts, int signo);
 /* (Re)start t: first expiry after delay ns, then every period ns, of the
  * guest's clock. */
 void vtimer_start(struct timers *ts, struct vtimer *t, uint64_t delay,
