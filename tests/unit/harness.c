@@ -45,8 +45,8 @@ static int rec_unmap(void *ctx, uint64_t gva, uint64_t len)
 static struct vm *make_vm(enum exec_mode exec)
 {
 	static struct vm vm;
-	static const struct shadow_ops ops = { rec_map, rec_protect,
-					       rec_unmap, NULL };
+	static const struct vm_host_memory host = {
+		.ops = { rec_map, rec_protect, rec_unmap, NULL } };
 	struct vm_options opt = { .mem_size = 16ull << 20,
 				  .shadow_cache = true, .quiet = true,
 				  .console_in = -1, .exec = exec };
@@ -59,7 +59,7 @@ static struct vm *make_vm(enum exec_mode exec)
 	console_fd = fileno(tmp);
 	opt.console_out = console_fd;
 	memset(&host_calls, 0, sizeof(host_calls));
-	ck_assert_msg(vm_init(&vm, &opt, &ops, err, sizeof(err)) == 0, "%s",
+	ck_assert_msg(vm_init(&vm, &opt, &host, err, sizeof(err)) == 0, "%s",
 		      err);
 	vm_boot(&vm, &img);
 	vm.cpu.gpr[RSP] = STACK_TOP;

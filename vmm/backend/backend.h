@@ -4,9 +4,13 @@
 #ifndef TRAPEZE_BACKEND_H
 #define TRAPEZE_BACKEND_H
 
+#include "core/vm.h"
+
 struct vm;
 
 /* Guest and monitor in this process; returns only on failure. */
 int backend_signal_run(struct vm *vm);
+/* How guest memory reaches the host there (before vm_create). */
+struct vm_host_memory backend_signal_memory(struct vm *vm);
 
 #endif

@@ -22,6 +22,7 @@ static int cmd_run(int argc, char **argv, bool trace)
 	static struct vm vm;
 	struct vm_options opt;
 	struct trace_options topt;
+	struct vm_host_memory host;
 	char err[512], builtin[64];
 
 	switch (cli_parse_run(argc, argv, &opt, trace ? &topt : NULL)) {
@@ -42,7 +43,8 @@ static int cmd_run(int argc, char **argv, bool trace)
 		}
 		opt.guest_path = builtin;
 	}
-	if (vm_create(&vm, &opt, err, sizeof(err))) {
+	host = backend_signal_memory(&vm);
+	if (vm_create(&vm, &opt, &host, err, sizeof(err))) {
 		fprintf(stderr, "trapeze: %s: %s\n", opt.guest_path == builtin
 			? "the built-in kernel" : opt.guest_path, err);
 		return EXIT_USAGE;

@@ -228,28 +228,42 @@ static void wire_cpu(struct vm *vm, bool arm_debugregs)
 		v->dbg.fd[i] = -1;
 }
 
+/* The guest's window: from the host's lowest mappable page (page 0
+ * never is) up to the guest ABI's limit, reserved through host. */
+static int reserve_window(struct vm *vm, const struct vm_host_memory *host,
+			  char *err, size_t errlen)
+{
+	uint64_t lo = (vm->host.mmap_min_addr + 4095) & ~4095ull;
+
+	vm->window_lo = 0x10000;
+	vm->window_hi = TRAPEZE_GVA_LIMIT;
+	if (!host->reserve)
+		return 0;
+	if (host->reserve(host->ops.ctx, lo, TRAPEZE_GVA_LIMIT, err, errlen))
+		return -1;
+	vm->window_lo = lo;
+	return 0;
+}
+
 int vm_init(struct vm *vm, const struct vm_options *opt,
-	    const struct shadow_ops *ops, char *err, size_t errlen)
+	    const struct vm_host_memory *host, char *err, size_t errlen)
 {
 	struct shadow_config cfg;
 
 	memset(vm, 0, sizeof(*vm));
 	vm->opt = *opt;
-	vm->window_lo = 0x10000;
-	vm->window_hi = TRAPEZE_GVA_LIMIT;
 	the_vm = vm;
 	hostcpu_detect(&vm->host);
 	emulate_init();
 	ahead_init();
-	if (ops == NULL && memory_reserve_window(vm, err, errlen))
-		return -1;
-	if (memory_create_ram(vm, opt->mem_size, err, errlen))
+	if (reserve_window(vm, host, err, errlen) ||
+	    memory_create_ram(vm, opt->mem_size, err, errlen))
 		return -1;
 	cfg = (struct shadow_config){
 		.ram = vm->ram, .ram_size = vm->ram_size,
 		.gva_limit = vm->window_hi, .gva_floor = vm->window_lo,
 		.maxphyaddr = vm->host.maxphyaddr,
-		.ops = ops ? *ops : memory_shadow_ops(vm),
+		.ops = host->ops,
 		.cache = opt->shadow_cache,
 	};
 	vm->mmu = shadow_create(&cfg);
@@ -258,17 +272,16 @@ int vm_init(struct vm *vm, const struct vm_options *opt,
 		goto out_of_memory;
 	if (setup_devices(vm, err, errlen))
 		return -1;
-	wire_cpu(vm, ops == NULL);
+	wire_cpu(vm, host->native);
 	irq_init(&vm->cpu);
 	/* The engines that run the guest's kernel code. */
 	if (opt->exec == EXEC_SCAN &&
 	    (!(vm->scan = scan_create(&vm->cpu, 8192, 65536)) ||
 	     !(vm->ahead = ahead_create(&vm->cpu, vm->scan))))
 		goto out_of_memory;
-	/* (Unit tests pass ops: their guests are not run natively.) */
-	if (!ops)
-		vm->bt = bt_create(&vm->cpu, vm->scan, &cfg.ops, opt->translate,
-				   &vm->bt_off_why);
+	if (host->native)
+		vm->bt = bt_create(&vm->cpu, vm->scan, &host->ops,
+				   opt->translate, &vm->bt_off_why);
 	return 0;
 out_of_memory:
 	snprintf(err, errlen, "out of memory setting up the VM");
@@ -313,12 +326,12 @@ void vm_boot(struct vm *vm, const struct boot_image *img)
 	shadow_reset(vm->mmu, &pg);
 }
 
-int vm_create(struct vm *vm, const struct vm_options *opt, char *err,
-	      size_t errlen)
+int vm_create(struct vm *vm, const struct vm_options *opt,
+	      const struct vm_host_memory *host, char *err, size_t errlen)
 {
 	struct boot_image img;
 
-	if (vm_init(vm, opt, NULL, err, errlen) ||
+	if (vm_init(vm, opt, host, err, errlen) ||
 	    loader_load_file(vm, opt->guest_path, &img, err, errlen))
 		return -1;
 	if (opt->initrd &&

@@ -168,16 +168,35 @@ struct vm {
 	struct vm_stats stats;
 };
 
+/*
+ * How guest memory reaches the host: the one place where host mappings
+ * are made, for the shadow MMU and the translation cache's alias.  The
+ * signal backend makes them in this process (backend/signal-memory.c);
+ * an isolating backend carries them out in the guest's own processes.
+ * Unit tests record them instead.
+ */
+struct vm_host_memory {
+	/* Reserve [lo, hi) of the guest's address space for the guest
+	 * (NULL: nothing to reserve); 0, or -1 with a line in err. */
+	int (*reserve)(void *ctx, uint64_t lo, uint64_t hi, char *err,
+		       size_t errlen);
+	/* Map guest RAM (ctx's memfd) at guest addresses, protect, unmap. */
+	struct shadow_ops ops;
+	/* The guest's code runs on the host (false in unit tests: no
+	 * translation cache, no host breakpoints). */
+	bool native;
+};
+
 struct boot_image;
 
 /* Build a VM from options: window, RAM, devices, the guest loaded and
  * booted.  0, or -1 with one line for the user in err. */
-int vm_create(struct vm *vm, const struct vm_options *opt, char *err,
-	      size_t errlen);
-/* The parts: RAM, shadow MMU, decoder, devices; with ops NULL the window
- * is reserved and the shadow maps into it, else it calls ops (tests). */
+int vm_create(struct vm *vm, const struct vm_options *opt,
+	      const struct vm_host_memory *host, char *err, size_t errlen);
+/* The parts: RAM, shadow MMU, decoder, devices, engines; the guest's
+ * window and host mappings through host. */
 int vm_init(struct vm *vm, const struct vm_options *opt,
-	    const struct shadow_ops *ops, char *err, size_t errlen);
+	    const struct vm_host_memory *host, char *err, size_t errlen);
 /* Boot state for a loaded image: boot info, tables, vCPU reset. */
 void vm_boot(struct vm *vm, const struct boot_image *img);
 /* Run until the guest exits; returns the exit status. */
