@@ -70,8 +70,9 @@ extern uint32_t trap_fs_mode, trap_data32;
 
 static const int trap_signals[] = { SIGSEGV, SIGILL, SIGTRAP, SIGBUS,
 				    SIGFPE, SIGSYS };
-#define SIG_VTIME SIGRTMIN    /* the host timer of virtual time */
-static int async_signals[] = { SIGALRM, SIGINT, SIGTERM, SIGUSR1, 0 };
+#define SIG_VTIME SIGRTMIN        /* the host timer of virtual time */
+#define SIG_KICK (SIGRTMIN + 1)   /* a request from another thread */
+static int async_signals[] = { SIGALRM, SIGINT, SIGTERM, SIGUSR1, 0, 0 };
 
 static volatile sig_atomic_t started, in_trap;
 static uint64_t gs_live;          /* GS base last put in the register */
@@ -240,7 +241,7 @@ static void host_trap_of(int sig, const siginfo_t *si, const mcontext_t *mc,
 	memset(t, 0, sizeof(*t));
 	if (sig == SIG_VTIME)
 		t->kind = HT_TIMER;
-	else if (stop_request(sig))
+	else if (stop_request(sig) || sig == SIG_KICK)
 		t->kind = HT_KICK;
 	/* The seccomp filter stopped a 32-bit system call: the host has
 	 * already replaced the guest's RIP (see stop_compat_syscalls). */
@@ -290,8 +291,8 @@ void trap_handle(int sig, siginfo_t *si, ucontext_t *uc)
 			t.kind = HT_START;
 			goto run;
 		}
-		if (sig == SIGUSR1)
-			return;          /* someone else's kill: not ours */
+		if (sig == SIGUSR1 || sig == SIG_KICK)
+			return;          /* not ours, or the trap's end looks */
 		monitor_fault(vm, sig, uc);
 	}
 	if (sig == SIGUSR1)
@@ -322,7 +323,8 @@ static void install(struct vm *vm)
 	stack_t ss;
 	unsigned i;
 
-	async_signals[4] = SIG_VTIME;   /* not a constant expression */
+	async_signals[4] = SIG_VTIME;   /* not constant expressions */
+	async_signals[5] = SIG_KICK;
 	altstack = malloc(ALTSTACK_SIZE);
 	ss = (stack_t){ .ss_sp = altstack, .ss_size = ALTSTACK_SIZE };
 	if (!altstack || sigaltstack(&ss, NULL) != 0) {
@@ -397,6 +399,18 @@ static void stop_compat_syscalls(void)
 	}
 }
 
+/* A request from another thread (vm_request): the guest's thread gets
+ * SIG_KICK, which makes a running guest trap.  On that thread itself the
+ * monitor is already running and will look. */
+static pid_t vcpu_tid;
+
+static void kick(void *ctx)
+{
+	(void)ctx;
+	if (gettid() != vcpu_tid)
+		syscall(SYS_tgkill, getpid(), vcpu_tid, SIG_KICK);
+}
+
 /* The host timer of virtual time (dev/timer.h): its signal, SIG_VTIME,
  * interrupts the guest at the guest's next deadline. */
 static timer_t vtime_timer;
@@ -444,6 +458,8 @@ int backend_signal_run(struct vm *vm)
 		return EXIT_INTERNAL;
 	}
 	timers_set_host_timer(&vm->timers, arm_vtime, NULL);
+	vcpu_tid = gettid();
+	vm->kick = kick;
 	stop_guest_syscalls(vm);
 	stop_compat_syscalls();
 	/* Where the CPU can make cpuid fault at CPL 3, let it: then even

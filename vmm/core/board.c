@@ -3,7 +3,10 @@
  * wired to the interrupt controllers, the firmware tables, and the boot
  * of a loaded image (the trap path is vm.c).
  */
+#define _GNU_SOURCE
 #include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -256,6 +259,11 @@ int vm_init(struct vm *vm, const struct vm_options *opt,
 	hostcpu_detect(&vm->host);
 	emulate_init();
 	ahead_init();
+	if (pipe2(vm->wake_fd, O_NONBLOCK | O_CLOEXEC)) {
+		snprintf(err, errlen, "cannot make a pipe: %s",
+			 strerror(errno));
+		return -1;
+	}
 	if (reserve_window(vm, host, err, errlen) ||
 	    memory_create_ram(vm, opt->mem_size, err, errlen))
 		return -1;

@@ -33,13 +33,16 @@ static bool can_wake(struct vm *vm)
 	       (timers_next(&vm->timers) || uart_wants_input(vm->pc.com1));
 }
 
-/* Sleep until the next deadline or input; Ctrl-C, SIGTERM and --timeout
- * interrupt the sleep (their handler notes the request). */
+/* Sleep until the next deadline, input, or a request (vm_request writes
+ * to the wake pipe; Ctrl-C, SIGTERM and --timeout interrupt the sleep
+ * anyway). */
 static void sleep_until_event(struct vm *vm)
 {
 	uint64_t d = timers_wait(&vm->timers);
-	struct pollfd p = { .fd = uart_input_fd(vm->pc.com1),
-			    .events = POLLIN };
+	struct pollfd p[2] = {
+		{ .fd = vm->wake_fd[0], .events = POLLIN },
+		{ .fd = uart_input_fd(vm->pc.com1), .events = POLLIN },
+	};
 	struct timespec ts, *tsp = NULL;
 	sigset_t mask;
 
@@ -53,7 +56,7 @@ static void sleep_until_event(struct vm *vm)
 	sigdelset(&mask, SIGTERM);
 	sigdelset(&mask, SIGALRM);
 	uart_flush(vm->pc.com1);
-	ppoll(&p, uart_wants_input(vm->pc.com1) ? 1 : 0, tsp, &mask);
+	ppoll(p, uart_wants_input(vm->pc.com1) ? 2 : 1, tsp, &mask);
 }
 
 void vm_halt_wait(struct vm *vm)

@@ -13,6 +13,8 @@
  * docs/trap-path.md follows one `out` and one `mov cr3` through it.
  * Nothing on this road allocates memory or takes a lock.
  */
+#include <unistd.h>
+
 #include "core/exit.h"
 #include "core/vm.h"
 #include "cpu/debugreg.h"
@@ -176,6 +178,11 @@ uint64_t vm_resume_rip(struct vm *vm, bool single_step)
 void vm_request(struct vm *vm, unsigned what)
 {
 	__atomic_fetch_or(&vm->requests, what, __ATOMIC_SEQ_CST);
+	if (write(vm->wake_fd[1], "", 1) < 0) {
+		/* The pipe is full: a wake-up is already pending. */
+	}
+	if (vm->kick)
+		vm->kick(vm->kick_ctx);
 }
 
 void vm_observe(struct vm *vm, const struct vm_observer *obs, void *ctx)

@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/report.h"
 #include "core/vm.h"
@@ -145,6 +146,10 @@ void vm_take_requests(struct vm *vm)
 {
 	unsigned why = __atomic_exchange_n(&vm->requests, 0,
 					   __ATOMIC_SEQ_CST);
+	char drain[64];
+
+	while (read(vm->wake_fd[0], drain, sizeof(drain)) > 0)
+		;
 
 	if (why)
 		stop(vm, why);

@@ -164,6 +164,12 @@ struct vm {
 	void *obs_ctx;
 
 	volatile unsigned requests;     /* enum vm_request bits */
+	int wake_fd[2];                 /* a byte per request: wakes a
+					   halted vCPU's wait (halt.c) */
+	/* The backend's way to make a running guest trap (HT_KICK) when a
+	 * request comes from outside its own thread (NULL: none). */
+	void (*kick)(void *ctx);
+	void *kick_ctx;
 	bool escape_armed;         /* a Ctrl-A from the terminal, pending */
 	struct vm_stats stats;
 };
@@ -207,7 +213,9 @@ void vm_trap(struct vm *vm, const struct host_trap *t);
 /* Where the backend resumes the guest: the vCPU's RIP, or its
  * translation (single_step: the guest resumes with TF set). */
 uint64_t vm_resume_rip(struct vm *vm, bool single_step);
-/* Ask the run to stop (async-signal-safe: see enum vm_request). */
+/* Ask the run to stop (async-signal-safe, and callable from any thread:
+ * see enum vm_request).  The one way to reach a running guest from
+ * outside the trap path: --timeout, Ctrl-C, Ctrl-A x, a debugger. */
 void vm_request(struct vm *vm, unsigned what);
 /* Act on the requests made (called at the end of every trap). */
 void vm_take_requests(struct vm *vm);
