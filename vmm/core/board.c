@@ -1,7 +1,7 @@
 /*
  * Building the virtual machine: the vCPU's feature masks, its devices
  * wired to the interrupt controllers, the firmware tables, and the boot
- * of a loaded image (the trap path is vm.c).
+ * of a loaded image (the trap path is run.c).
  */
 #define _GNU_SOURCE
 #include <assert.h>

@@ -2,7 +2,7 @@
  * Near indirect transfers: ret, jmp through a register or memory, call
  * through a register or memory.  They are not sensitive; the scanner
  * patches them only because their targets are known at run time alone,
- * and an unscanned target must be scanned before it runs (see scan.c).
+ * and an unscanned target must be scanned before it runs (see engine/scan.c).
  * Emulating them is plain x86: compute the target, check it is canonical,
  * move the stack, set RIP.  The monitor checks the new RIP is scanned
  * before the guest resumes.

@@ -6,9 +6,9 @@
  * The MSRs exist only in the vCPU.  The ones that shape execution are
  * applied where the guest runs: EFER's NXE and the page-table walker,
  * SCE and the syscall emulation, the FS and GS bases in the host's
- * registers at resume (see backend-signal.c).  The local APIC's MSRs
+ * registers at resume (see backend/signal.c).  The local APIC's MSRs
  * (IA32_APIC_BASE, IA32_TSC_DEADLINE, the x2APIC registers 0x800-0x8ff)
- * belong to devices/lapic.c.  An MSR this vCPU does not
+ * belong to dev/lapic.c.  An MSR this vCPU does not
  * implement raises #GP(0), as on hardware.
  */
 #include <x86intrin.h>

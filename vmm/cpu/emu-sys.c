@@ -3,8 +3,8 @@
  * int1 (icebp), and the hypercall gate `int $0x82`.
  *
  * A guest syscall never reaches the host: Syscall User Dispatch turns a
- * 64-bit one into SIGSYS (backend-signal.c), the scanner patches a 32-bit
- * one (scan.c), and it lands here, where it does what the
+ * 64-bit one into SIGSYS (backend/signal.c), the scanner patches a 32-bit
+ * one (engine/scan.c), and it lands here, where it does what the
  * hardware does for the guest (SDM vol. 2 SYSCALL): CS and SS from STAR,
  * RIP from LSTAR, RFLAGS masked by SFMASK, CPL 0.  sysretq is privileged
  * and faults by itself at host CPL 3.

@@ -128,7 +128,8 @@ static bool cr_read(struct vcpu *v, int cr, uint64_t *val)
 	return false;
 }
 
-/* Debug registers are kept, not armed: DR4/5 alias DR6/7 unless CR4.DE. */
+/* DR4 and DR5 alias DR6 and DR7 unless CR4.DE; DR8-DR15 do not exist.
+ * (Writes to DR0-DR3 and DR7 arm the host's breakpoints: debugreg.c.) */
 static int dr_index(struct vcpu *v, int dr)
 {
 	if (dr == 4 || dr == 5) {

@@ -118,7 +118,7 @@ struct vcpu {
 	struct dtable gdtr, idtr;
 
 	uint64_t cr0, cr2, cr3, cr4;      /* CR8: the local APIC's TPR */
-	uint64_t dr[8];           /* stored, not armed: see docs/limits */
+	uint64_t dr[8];           /* DR0-3 and DR7 armed on the host */
 	uint64_t xcr0;
 	uint64_t efer, star, lstar, cstar, sfmask, kernel_gs_base;
 	uint64_t sysenter_cs, sysenter_esp, sysenter_eip;

@@ -4,7 +4,7 @@
  * The tables are what SeaBIOS leaves for a QEMU guest, cut to what a
  * one-CPU machine without PCI has: an ACPI 1.0 RSDP (revision 0, so
  * the RSDT, not an XSDT, lists the tables), a revision 1 FADT, and a
- * MADT whose entries match the devices of vm.c: local APIC 0 at
+ * MADT whose entries match the devices of core/board.c: local APIC 0 at
  * 0xfee00000, I/O APIC 0 at 0xfec00000 with GSI base 0, ISA IRQ 0 on
  * GSI 2 (the PIT, as QEMU wires it), the SCI on GSI 9, level, active
  * high, and LINT1 as NMI.  The DSDT holds no AML: there is nothing to

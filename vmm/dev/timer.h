@@ -3,7 +3,7 @@
  * paravirtual timer) own timers with deadlines on the guest's clock, or
  * on the host's for a device whose delays are its own (a disk's); one
  * host timer is armed at the earliest of them.  Its signal interrupts the
- * guest (see backend-signal.c), and timers_run() fires what expired.  A
+ * guest (the backend sets it up: backend/signal.c), and timers_run() fires what expired.  A
  * halted vCPU sleeps for timers_wait().
  *
  * The guest's clock is the host's monotonic clock less the time the

@@ -1,7 +1,7 @@
 /*
- * What the translation cache's two halves share: bt-rewrite.c turns one
+ * What the translation cache's three files share: bt-rewrite.c turns one
  * guest instruction into the cache's code, bt.c strings them into traces
- * and answers the trap path.
+ * and keeps the cache's maps, bt-trap.c answers the trap path.
  */
 #ifndef TRAPEZE_BT_INTERNAL_H
 #define TRAPEZE_BT_INTERNAL_H

@@ -19,7 +19,8 @@
  *
  * A trap in the cache is seen by the monitor as a trap at the guest
  * instruction being copied (bt_leave), with the borrowed registers
- * restored, so that nothing else in the monitor knows the cache exists.
+ * restored: the run loop (core/run.c) asks it first, and what follows
+ * sees the guest's own state.
  * Every translation and alias mapping is dropped when the guest's page
  * tables or code may have changed.  Active with the scanner only (it is
  * what catches writes to code), in 64-bit mode, on a host with BMI2.
