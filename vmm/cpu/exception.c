@@ -122,80 +122,112 @@ static bool push_frame(struct vcpu *v, uint64_t rsp, const uint64_t *vals,
 			  ACC_SUPER | ACC_STACK);
 }
 
-bool event_deliver(struct vcpu *v, unsigned vector, enum event_kind kind,
-		   bool has_err, uint32_t err)
+/* The code segment the gate names, checked at the level it will run;
+ * its privilege level is *new_cpl (conforming code keeps the caller's). */
+static bool gate_target(struct vcpu *v, const struct gate *g,
+			enum event_kind kind, unsigned *new_cpl)
 {
-	unsigned cpl = vcpu_cpl(v), new_cpl;
-	bool lm = vcpu_long_mode(v), switch_stack;
-	unsigned width = lm ? 8 : 4;
-	struct segment old_cs = v->seg[SR_CS], old_ss = v->seg[SR_SS];
-	uint64_t rsp, vals[6], rflags = v->rflags;
-	uint16_t new_ss = 0;
-	struct gate g;
-	unsigned n = 0;
+	uint32_t ext = kind == EV_EXTERNAL ? ERR_EXT : 0;
+	unsigned cpl = vcpu_cpl(v);
+	struct descriptor d;
 
-	if (!read_gate(v, vector, kind, &g))
+	if ((g->sel & ~3u) == 0) {
+		vcpu_raise_gp(v, ext);
 		return false;
-	if (!lm && !(g.type & 8))
-		width = 2;        /* 16-bit gate */
-	/* Check the target code segment at the level it will run. */
-	{
-		struct descriptor d;
-
-		if ((g.sel & ~3u) == 0) {
-			vcpu_raise_gp(v, kind == EV_EXTERNAL ? ERR_EXT : 0);
-			return false;
-		}
-		if (!desc_read(v, g.sel, &d, false, X86_GP))
-			return false;
-		if (!desc_is_code(&d) || desc_dpl(&d) > cpl ||
-		    (lm && !((d.hi >> 8) & SEG_L))) {
-			vcpu_raise_gp(v, (g.sel & 0xfffc) +
-					 (kind == EV_EXTERNAL ? ERR_EXT : 0));
-			return false;
-		}
-		new_cpl = (desc_type(&d) & SEG_TYPE_DC) ? cpl : desc_dpl(&d);
 	}
-	switch_stack = new_cpl < cpl || g.ist;
-	rsp = v->gpr[RSP];
-	if (switch_stack && !tss_stack(v, new_cpl, g.ist, &rsp, &new_ss))
+	if (!desc_read(v, g->sel, &d, false, X86_GP))
 		return false;
-	if (lm)
-		rsp &= ~0xfull;
-	else if (!switch_stack)
-		rsp &= 0xffffffffull;
+	if (!desc_is_code(&d) || desc_dpl(&d) > cpl ||
+	    (vcpu_long_mode(v) && !((d.hi >> 8) & SEG_L))) {
+		vcpu_raise_gp(v, (g->sel & 0xfffc) + ext);
+		return false;
+	}
+	*new_cpl = (desc_type(&d) & SEG_TYPE_DC) ? cpl : desc_dpl(&d);
+	return true;
+}
+
+/* The frame in push order: SS:RSP (in long mode, or to an inner level),
+ * RFLAGS, CS:RIP and the error code.  Returns how many values. */
+static unsigned frame_of(const struct vcpu *v, unsigned vector,
+			 enum event_kind kind, bool has_err, uint32_t err,
+			 unsigned new_cpl, uint64_t vals[6])
+{
+	uint64_t rflags = v->rflags;
+	unsigned n = 0;
 
 	if (is_fault(vector) && kind == EV_FAULT)
 		rflags |= RFLAGS_RF;
-	if (lm || new_cpl < cpl) {
-		vals[n++] = old_ss.sel;
+	if (vcpu_long_mode(v) || new_cpl < vcpu_cpl(v)) {
+		vals[n++] = v->seg[SR_SS].sel;
 		vals[n++] = v->gpr[RSP];
 	}
 	vals[n++] = rflags;
-	vals[n++] = old_cs.sel;
+	vals[n++] = v->seg[SR_CS].sel;
 	vals[n++] = v->rip;
 	if (has_err)
 		vals[n++] = err;
-	if (!push_frame(v, rsp, vals, n, width))
-		return false;
+	return n;
+}
 
-	if (!seg_load_cs(v, g.sel, new_cpl))
+/* Into the handler: CS (and SS, to an inner level), the new stack, RIP,
+ * and the flags a gate clears (IF too for an interrupt gate). */
+static bool enter_handler(struct vcpu *v, const struct gate *g,
+			  unsigned new_cpl, uint16_t new_ss, uint64_t rsp)
+{
+	struct segment old_cs = v->seg[SR_CS];
+	unsigned cpl = vcpu_cpl(v);
+
+	if (!seg_load_cs(v, g->sel, new_cpl))
 		return false;
 	if (new_cpl < cpl) {
-		if (lm)
+		if (vcpu_long_mode(v))
 			seg_set_null(&v->seg[SR_SS], new_cpl);
 		else if (!seg_load_data(v, SR_SS, new_ss)) {
 			v->seg[SR_CS] = old_cs;
 			return false;
 		}
 	}
-	v->gpr[RSP] = rsp - n * width;
-	v->rip = g.offset;
+	v->gpr[RSP] = rsp;
+	v->rip = g->offset;
 	v->rflags &= ~(RFLAGS_TF | RFLAGS_NT | RFLAGS_RF | RFLAGS_VM);
-	if (!(g.type & 1))   /* interrupt gate, not trap gate */
+	if (!(g->type & 1))   /* interrupt gate, not trap gate */
 		v->rflags &= ~RFLAGS_IF;
 	if (new_cpl != cpl)
 		vcpu_cpl_changed(v);
+	return true;
+}
+
+/*
+ * The processor's delivery, step by step (SDM vol. 3A 6.12): the gate,
+ * its target code segment, the stack (the TSS's for an inner level or an
+ * IST slot), the frame, then the handler.  Any step that faults leaves
+ * the vCPU as it was, with the new exception pending.
+ */
+bool event_deliver(struct vcpu *v, unsigned vector, enum event_kind kind,
+		   bool has_err, uint32_t err)
+{
+	bool lm = vcpu_long_mode(v), switch_stack;
+	unsigned width = lm ? 8 : 4, new_cpl, n;
+	uint16_t old_cs = v->seg[SR_CS].sel, new_ss = 0;
+	uint64_t rsp = v->gpr[RSP], vals[6];
+	struct gate g;
+
+	if (!read_gate(v, vector, kind, &g) ||
+	    !gate_target(v, &g, kind, &new_cpl))
+		return false;
+	if (!lm && !(g.type & 8))
+		width = 2;        /* 16-bit gate */
+	switch_stack = new_cpl < vcpu_cpl(v) || g.ist;
+	if (switch_stack && !tss_stack(v, new_cpl, g.ist, &rsp, &new_ss))
+		return false;
+	if (lm)
+		rsp &= ~0xfull;
+	else if (!switch_stack)
+		rsp &= 0xffffffffull;
+	n = frame_of(v, vector, kind, has_err, err, new_cpl, vals);
+	if (!push_frame(v, rsp, vals, n, width) ||
+	    !enter_handler(v, &g, new_cpl, new_ss, rsp - n * width))
+		return false;
 	/* A paravirtual guest in shared-IRQ mode reads the faulting address
 	 * from the shared page (abi.h: its own cr2 read would trap). */
 	if (vector == X86_PF && kind != EV_EXTERNAL && v->irq.pv_shared)
@@ -206,7 +238,7 @@ bool event_deliver(struct vcpu *v, unsigned vector, enum event_kind kind,
 	if (v->hooks.event)
 		v->hooks.event(v->hooks.event_ctx, vector, kind == EV_EXTERNAL,
 			       has_err, err, vals[has_err ? n - 2 : n - 1],
-			       old_cs.sel);
+			       old_cs);
 	return true;
 }
 
