@@ -8,8 +8,9 @@
  * SIGBUS, and SIGSYS for a guest `syscall`, which Syscall User Dispatch
  * stops before the host kernel acts on it.  entry.S saves the guest's
  * FS/GS bases and restores the monitor's; trap_handle() copies the
- * registers into the vCPU, runs vm_trap(), and copies them back; the
- * kernel's sigreturn resumes the guest.
+ * registers into the vCPU, says what the host reported (struct
+ * host_trap), hands it to the run loop (core/run.c: vm_trap), and copies
+ * the registers back; the kernel's sigreturn resumes the guest.
  *
  * The guest could reach the monitor's memory with a wild pointer (nothing
  * separates them but the guest's own page tables), so this backend is for
@@ -75,6 +76,7 @@ static const int trap_signals[] = { SIGSEGV, SIGILL, SIGTRAP, SIGBUS,
 static int async_signals[] = { SIGALRM, SIGINT, SIGTERM, SIGUSR1, 0, 0 };
 
 static volatile sig_atomic_t started, in_trap;
+static struct vm *the_vm;         /* the one the handlers reach */
 static uint64_t gs_live;          /* GS base last put in the register */
 
 /* ---- registers ------------------------------------------------------- */
@@ -96,9 +98,9 @@ static void regs_in(struct vcpu *v, const mcontext_t *mc)
 	v->rflags = ((uint64_t)mc->gregs[REG_EFL] & ~RFLAGS_VIRTUAL) |
 		    (v->rflags & RFLAGS_VIRTUAL);
 	/* A TF the monitor set for a single step is not the guest's. */
-	if (the_vm->cpu.irq.tf_ours) {
+	if (v->irq.tf_ours) {
 		v->rflags &= ~RFLAGS_TF;
-		the_vm->cpu.irq.tf_ours = false;
+		v->irq.tf_ours = false;
 	}
 	if (trap_fs_mode == 0) {
 		v->seg[SR_FS].base = trap_guest_fs;
@@ -106,7 +108,7 @@ static void regs_in(struct vcpu *v, const mcontext_t *mc)
 	}
 }
 
-static void regs_out(const struct vcpu *v, mcontext_t *mc)
+static void regs_out(struct vcpu *v, mcontext_t *mc)
 {
 	uint64_t fl = v->rflags & ~RFLAGS_VIRTUAL;
 	uint16_t cs = vcpu_mode(v) == MODE_LONG64 ? HOST_CS64 : HOST_CS32;
@@ -119,9 +121,9 @@ static void regs_out(const struct vcpu *v, mcontext_t *mc)
 	 * CPL 3 with CR0.AM gets the real AC. */
 	if ((v->rflags & RFLAGS_AC) && vcpu_cpl(v) == 3 && (v->cr0 & CR0_AM))
 		fl |= RFLAGS_AC;
-	if (the_vm->cpu.irq.step && !(fl & RFLAGS_TF)) {
+	if (v->irq.step && !(fl & RFLAGS_TF)) {
 		fl |= RFLAGS_TF;    /* one instruction, to close an sti shadow */
-		the_vm->cpu.irq.tf_ours = true;
+		v->irq.tf_ours = true;
 	}
 	mc->gregs[REG_EFL] = fl | RFLAGS_IF | RFLAGS_FIXED;
 	mc->gregs[REG_CSGSFS] = (mc->gregs[REG_CSGSFS] & 0x0000ffffffff0000ll) |
@@ -297,17 +299,21 @@ void trap_handle(int sig, siginfo_t *si, ucontext_t *uc)
 	}
 	if (sig == SIGUSR1)
 		return;
+	/* The guest trapped.  First its registers go into the vCPU, and
+	 * its clock stops while the monitor works (dev/timer.h). */
 	regs_in(&vm->cpu, mc);
-	/* The guest's clock stops while the monitor works (timer.h). */
 	timers_monitor_begin(&vm->timers, trip_of(sig, mc));
+	/* What did the host report?  The run loop takes it from there. */
 	host_trap_of(sig, si, mc, &t);
-	if (t.kind == HT_KICK)
+	if (t.kind == HT_KICK && stop_request(sig))
 		vm_request(vm, stop_request(sig));
 run:
 	/* From here the monitor is at work: a fault is its bug. */
 	in_trap = 1;
 	vm_trap(vm, &t);
 	in_trap = 0;
+	/* The guest resumes from the vCPU, at its RIP or its translation,
+	 * when this handler returns (sigreturn). */
 	timers_monitor_end(&vm->timers);
 	regs_out(&vm->cpu, mc);
 	mc->gregs[REG_RIP] = (greg_t)vm_resume_rip(
@@ -440,6 +446,7 @@ static void arm_timeout(double seconds)
 
 int backend_signal_run(struct vm *vm)
 {
+	the_vm = vm;
 	uint64_t fs = 0;
 
 	trap_fs_mode = vm->host.fsgsbase && !getenv("TRAPEZE_NO_FSGSBASE") ? 0

@@ -255,7 +255,6 @@ int vm_init(struct vm *vm, const struct vm_options *opt,
 
 	memset(vm, 0, sizeof(*vm));
 	vm->opt = *opt;
-	the_vm = vm;
 	hostcpu_detect(&vm->host);
 	emulate_init();
 	ahead_init();

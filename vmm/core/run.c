@@ -25,8 +25,6 @@
 #include "engine/bt.h"
 #include "engine/scan.h"
 
-struct vm *the_vm;
-
 /*
  * A trap inside the translation cache is the guest's own, at the guest
  * instruction being run there: first the vCPU gets the guest's state at

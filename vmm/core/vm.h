@@ -234,7 +234,5 @@ void vm_crashv(struct vm *vm, const char *fmt, va_list ap)
 void vm_crash(struct vm *vm, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 2, 3)));
 
-/* The one instance the signal handlers reach. */
-extern struct vm *the_vm;
 
 #endif /* TRAPEZE_VM_H */
