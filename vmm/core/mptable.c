@@ -102,7 +102,7 @@ static void entries(struct table *t, const struct mptable_config *cfg)
 	t->entries++;
 	/* ISA IRQ n on pin n, but IRQ 0 (the PIT) on pin 2, where the
 	 * 8259s' cascade would be: QEMU wires it so, its ACPI tables say
-	 * so (an override), and irq_set_line routes it so. */
+	 * so (an override), and dev/irq.c routes it so. */
 	for (irq = 0; irq < 16; irq++)
 		if (irq != 2)
 			route(t, MP_IOINTR, INT_INT, irq, cfg->ioapic_id,
