@@ -1,7 +1,8 @@
 /*
- * Private to the IDE controller (ide.c): its channels' and drives' state,
- * apart from the public interface so that the ATA command set can move to
- * a file of its own.
+ * Private to ide.c and ide-ata.c: the controller's state, and the calls
+ * each half makes into the other.  ide.c is the registers, the channels,
+ * the interrupt line and the drive's working time; ide-ata.c is the ATA
+ * command set and the PIO data phases of its commands.
  */
 #ifndef TRAPEZE_IDE_INTERNAL_H
 #define TRAPEZE_IDE_INTERNAL_H
@@ -59,5 +60,18 @@ struct ide {
 	struct timers *timers;
 	uint64_t latency;         /* ns of work before each interrupt */
 };
+
+/* ide.c: the drive has done what d->status says; raise the interrupt
+ * (after its working time, if it has one). */
+void ide_interrupt(struct ide_channel *ch, struct ide_drive *d);
+
+/* ide-ata.c: a command written to drive d, which answers and has had
+ * its pending interrupt acknowledged. */
+void ide_ata_command(struct ide_channel *ch, struct ide_drive *d,
+		     uint8_t cmd);
+/* ide-ata.c: the data register, size bytes from or to the selected
+ * drive's buffer. */
+uint32_t ide_ata_data_in(struct ide_channel *ch, unsigned size);
+void ide_ata_data_out(struct ide_channel *ch, unsigned size, uint32_t v);
 
 #endif
