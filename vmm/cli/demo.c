@@ -310,7 +310,17 @@ void demo_usage(FILE *f)
 	      "  -h, --help        show this help\n", f);
 }
 
-int cmd_demo(int argc, char **argv)
+struct demo_opts {
+	const char *given;        /* --guest, or NULL for the built-in one */
+	bool qemu, check;
+};
+
+/* demo_parse's answer when the options leave something to run. */
+#define DEMO_RUN (-1)
+
+/* The options and the demonstration's name: DEMO_RUN, or the exit status
+ * of --help or of a usage error. */
+static int demo_parse(int argc, char **argv, struct demo_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "guest", required_argument, NULL, 'g' },
@@ -319,21 +329,15 @@ int cmd_demo(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static struct results r;
-	enum probe_result probe[PROBE_COUNT];
-	struct host_features host;
-	const char *given = NULL, *guest;
-	char tmp[4096];
-	bool qemu = true, check = false;
 	int c;
 
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'g': given = optarg; break;
-		case 'n': qemu = false; break;
-		case 'c': check = true; break;
+		case 'g': o->given = optarg; break;
+		case 'n': o->qemu = false; break;
+		case 'c': o->check = true; break;
 		case 'h': demo_usage(stdout); return 0;
 		default:
 			fprintf(stderr, "trapeze: demo: unknown option '%s' "
@@ -348,38 +352,75 @@ int cmd_demo(int argc, char **argv)
 			optind < argc ? "unknown demonstration" : "which one?");
 		return EXIT_USAGE;
 	}
+	return DEMO_RUN;
+}
+
+/* The image to run: --guest's, or the built-in one as a file at tmp.
+ * 0, or the exit status of the error reported. */
+static int demo_guest(const char *given, char *tmp, size_t size,
+		      const char **guest)
+{
 	if (given && access(given, R_OK) != 0) {
 		fprintf(stderr, "trapeze: demo: %s: %s\n", given,
 			strerror(errno));
 		return EXIT_USAGE;
 	}
-	guest = given;
-	if (!guest) {
-		if (embedded_path(EMBEDDED_POPEK_GOLDBERG, tmp, sizeof(tmp))) {
+	*guest = given;
+	if (!*guest) {
+		if (embedded_path(EMBEDDED_POPEK_GOLDBERG, tmp, size)) {
 			fprintf(stderr, "trapeze: demo: cannot hold the "
 				"built-in guest: %s\n", strerror(errno));
 			return EXIT_INTERNAL;
 		}
-		guest = tmp;
+		*guest = tmp;
 	}
+	return 0;
+}
+
+/* The guest under --cpu=trap, --cpu=scan and QEMU.  Without both of
+ * Trapeze's answers there is no table: 0, or the exit status. */
+static int demo_runs(struct results *r, const char *guest, bool qemu)
+{
+	run_trapeze(r, RUN_TRAP, guest);
+	run_trapeze(r, RUN_SCAN, guest);
+	if (qemu)
+		run_qemu(r, guest);
+	else
+		snprintf(r->why[RUN_QEMU], sizeof(r->why[RUN_QEMU]),
+			 "--no-qemu");
+	if (!r->have[RUN_TRAP] || !r->have[RUN_SCAN]) {
+		fprintf(stderr, "trapeze: demo: %s\n",
+			r->have[RUN_TRAP] ? r->why[RUN_SCAN] : r->why[RUN_TRAP]);
+		return EXIT_INTERNAL;
+	}
+	return 0;
+}
+
+int cmd_demo(int argc, char **argv)
+{
+	static struct results r;
+	struct demo_opts o = { NULL, true, false };
+	enum probe_result probe[PROBE_COUNT];
+	struct host_features host;
+	const char *guest;
+	char tmp[4096];
+	int st;
+
+	st = demo_parse(argc, argv, &o);
+	if (st != DEMO_RUN)
+		return st;
+	st = demo_guest(o.given, tmp, sizeof(tmp), &guest);
+	if (st)
+		return st;
 	hostcpu_detect(&host);
 	if (probe_host(host.umip, host.cpuid_faulting, probe) != 0)
 		memset(probe, 0, sizeof(probe));
-	run_trapeze(&r, RUN_TRAP, guest);
-	run_trapeze(&r, RUN_SCAN, guest);
-	if (qemu)
-		run_qemu(&r, guest);
-	else
-		snprintf(r.why[RUN_QEMU], sizeof(r.why[RUN_QEMU]),
-			 "--no-qemu");
-	if (!r.have[RUN_TRAP] || !r.have[RUN_SCAN]) {
-		fprintf(stderr, "trapeze: demo: %s\n",
-			r.have[RUN_TRAP] ? r.why[RUN_SCAN] : r.why[RUN_TRAP]);
-		return EXIT_INTERNAL;
-	}
+	st = demo_runs(&r, guest, o.qemu);
+	if (st)
+		return st;
 	print_header(&host);
 	print_table(&r, probe);
-	if (!check)
+	if (!o.check)
 		return 0;
 	if (!r.have[RUN_QEMU]) {
 		fprintf(stderr, "check: skipped: %s\n", r.why[RUN_QEMU]);

@@ -347,11 +347,11 @@ static int parse_trace_opt(int c, const char *arg, struct trace_options *t)
 	return CLI_ERROR;
 }
 
-enum cli_result cli_parse_run(int argc, char **argv, struct vm_options *opt,
-			      struct trace_options *topt)
-{
-	enum { OPT_TIMEOUT = 256, OPT_NO_CACHE, OPT_NO_AHEAD, OPT_NO_BT, OPT_STATS, OPT_CPU,
-	       OPT_INITRD, OPT_DRIVE };
+/* Options past the single letters: getopt_long returns these. */
+enum { OPT_TIMEOUT = 256, OPT_NO_CACHE, OPT_NO_AHEAD, OPT_NO_BT, OPT_STATS,
+       OPT_CPU, OPT_INITRD, OPT_DRIVE };
+
+/* trace takes every option of run, and its own after them. */
 #define RUN_OPTIONS \
 		{ "mem", required_argument, NULL, 'm' }, \
 		{ "append", required_argument, NULL, 'a' }, \
@@ -365,22 +365,112 @@ enum cli_result cli_parse_run(int argc, char **argv, struct vm_options *opt,
 		{ "quiet", no_argument, NULL, 'q' }, \
 		{ "stats", no_argument, NULL, OPT_STATS }, \
 		{ "help", no_argument, NULL, 'h' }
-	static const struct option run_opts[] = {
-		RUN_OPTIONS,
-		{ NULL, 0, NULL, 0 },
-	};
-	static const struct option trace_opts[] = {
-		RUN_OPTIONS,
-		{ "output", required_argument, NULL, 'o' },
-		{ "summary-only", no_argument, NULL, 'c' },
-		{ "summary", no_argument, NULL, 'C' },
-		{ "stack-trace", no_argument, NULL, 'k' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
-	};
+static const struct option run_opts[] = {
+	RUN_OPTIONS,
+	{ NULL, 0, NULL, 0 },
+};
+static const struct option trace_opts[] = {
+	RUN_OPTIONS,
+	{ "output", required_argument, NULL, 'o' },
+	{ "summary-only", no_argument, NULL, 'c' },
+	{ "summary", no_argument, NULL, 'C' },
+	{ "stack-trace", no_argument, NULL, 'k' },
+	{ "json", no_argument, NULL, 'j' },
+	{ NULL, 0, NULL, 0 },
+};
 #undef RUN_OPTIONS
-	int c;
 
+/* parse_run_opt's answer for an option that is not one of run's. */
+#define NOT_RUN_OPT (-1)
+
+static int parse_append(const char *arg, struct vm_options *opt)
+{
+	if (strlen(arg) >= 2048)
+		return error("--append: the command line is longer than %s "
+			     "bytes", "2047");
+	opt->append = arg;
+	return CLI_OK;
+}
+
+static int parse_cpu(const char *arg, struct vm_options *opt)
+{
+	if (!strcmp(arg, "scan"))
+		opt->exec = EXEC_SCAN;
+	else if (!strcmp(arg, "trap"))
+		opt->exec = EXEC_TRAP;
+	else
+		return error("--cpu: '%s' is not a mode (trap or scan)", arg);
+	return CLI_OK;
+}
+
+/* An option run and trace share: CLI_OK or CLI_ERROR, or NOT_RUN_OPT
+ * when c is none of them. */
+static int parse_run_opt(int c, const char *arg, struct vm_options *opt)
+{
+	switch (c) {
+	case 'm':
+		return parse_mem(arg, opt);
+	case 'a':
+		return parse_append(arg, opt);
+	case OPT_INITRD:
+		opt->initrd = arg;
+		return CLI_OK;
+	case OPT_TIMEOUT:
+		return parse_timeout(arg, opt);
+	case OPT_CPU:
+		return parse_cpu(arg, opt);
+	case OPT_DRIVE:
+		return parse_drive(arg, opt);
+	case OPT_NO_CACHE:
+		opt->shadow_cache = false;
+		return CLI_OK;
+	case OPT_NO_AHEAD:
+		opt->run_ahead = false;
+		return CLI_OK;
+	case OPT_NO_BT:
+		opt->translate = false;
+		return CLI_OK;
+	case 'q':
+		opt->quiet = true;
+		return CLI_OK;
+	case OPT_STATS:
+		opt->stats = true;
+		return CLI_OK;
+	}
+	return NOT_RUN_OPT;
+}
+
+/* One option as getopt_long returned it: run's, trace's, --help, or a
+ * mistake.  Anything but CLI_OK ends the parse. */
+static enum cli_result parse_opt(int c, char **argv, struct vm_options *opt,
+				 struct trace_options *topt)
+{
+	int r = parse_run_opt(c, optarg, opt);
+
+	if (r != NOT_RUN_OPT)
+		return r;
+	switch (c) {
+	case 'h':
+		if (topt)
+			cli_trace_usage(stdout);
+		else
+			cli_run_usage(stdout);
+		return CLI_EXIT_OK;
+	case ':':
+		return error("option '%s' needs a value", argv[optind - 1]);
+	case '?':
+		return error(topt ? "unknown option '%s' (see trapeze "
+				    "trace --help)"
+				  : "unknown option '%s' (see trapeze "
+				    "run --help)", argv[optind - 1]);
+	}
+	if (!topt || parse_trace_opt(c, optarg, topt))
+		return CLI_ERROR;
+	return CLI_OK;
+}
+
+static void set_defaults(struct vm_options *opt, struct trace_options *topt)
+{
 	memset(opt, 0, sizeof(*opt));
 	opt->mem_size = DEFAULT_MEM;
 	opt->shadow_cache = true;
@@ -391,77 +481,25 @@ enum cli_result cli_parse_run(int argc, char **argv, struct vm_options *opt,
 	opt->console_out = 1;
 	if (topt)
 		memset(topt, 0, sizeof(*topt));
+}
+
+enum cli_result cli_parse_run(int argc, char **argv, struct vm_options *opt,
+			      struct trace_options *topt)
+{
+	enum cli_result r;
+	int c;
+
+	set_defaults(opt, topt);
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, topt ? "+:m:a:qho:trTcCke:"
 						 : "+:m:a:qh",
 				topt ? trace_opts : run_opts, NULL)) != -1) {
-		switch (c) {
-		case 'm':
-			if (parse_mem(optarg, opt))
-				return CLI_ERROR;
-			break;
-		case 'a':
-			if (strlen(optarg) >= 2048)
-				return error("--append: the command line is "
-					     "longer than %s bytes", "2047");
-			opt->append = optarg;
-			break;
-		case OPT_INITRD:
-			opt->initrd = optarg;
-			break;
-		case OPT_TIMEOUT:
-			if (parse_timeout(optarg, opt))
-				return CLI_ERROR;
-			break;
-		case OPT_CPU:
-			if (!strcmp(optarg, "scan"))
-				opt->exec = EXEC_SCAN;
-			else if (!strcmp(optarg, "trap"))
-				opt->exec = EXEC_TRAP;
-			else
-				return error("--cpu: '%s' is not a mode (trap or "
-					     "scan)", optarg);
-			break;
-		case OPT_DRIVE:
-			if (parse_drive(optarg, opt))
-				return CLI_ERROR;
-			break;
-		case OPT_NO_CACHE:
-			opt->shadow_cache = false;
-			break;
-		case OPT_NO_AHEAD:
-			opt->run_ahead = false;
-			break;
-		case OPT_NO_BT:
-			opt->translate = false;
-			break;
-		case 'q':
-			opt->quiet = true;
-			break;
-		case OPT_STATS:
-			opt->stats = true;
-			break;
-		case 'h':
-			if (topt)
-				cli_trace_usage(stdout);
-			else
-				cli_run_usage(stdout);
-			return CLI_EXIT_OK;
-		case ':':
-			return error("option '%s' needs a value",
-				     argv[optind - 1]);
-		case '?':
-			return error(topt ? "unknown option '%s' (see trapeze "
-					    "trace --help)"
-					  : "unknown option '%s' (see trapeze "
-					    "run --help)", argv[optind - 1]);
-		default:
-			if (!topt || parse_trace_opt(c, optarg, topt))
-				return CLI_ERROR;
-			break;
-		}
+		r = parse_opt(c, argv, opt, topt);
+		if (r != CLI_OK)
+			return r;
 	}
+	/* What the options say only together, and the guest. */
 	if (topt && topt->relative && topt->timestamps)
 		return error("trace: %s", "-r and -t exclude each other");
 	if (optind + 1 < argc)
