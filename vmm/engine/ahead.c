@@ -190,6 +190,36 @@ static void set_cold(struct ahead *a, uint64_t gva, bool on)
 	}
 }
 
+/* May the monitor go on?  Not across an interrupt it would deliver, a
+ * pending exception, a halt, a change of privilege level or mode, nor
+ * while the guest single-steps (every instruction owes it a #DB, which
+ * running ahead would swallow) or has a breakpoint armed. */
+static bool may_go_on(const struct vcpu *v, unsigned cpl, enum cpu_mode mode)
+{
+	return !v->exc.pending && !v->halted && !irq_takes_now(v) &&
+	       !(v->rflags & RFLAGS_TF) && vcpu_cpl(v) == cpl &&
+	       vcpu_mode(v) == mode && !debugreg_armed(v);
+}
+
+/* A run of ordinary instructions that may be leading nowhere: false when
+ * the monitor should stop here (a known cold start, or the run is as
+ * long as it may be, which makes its start cold). */
+static bool plain_run_pays(struct ahead *a, unsigned plain,
+			   uint64_t *run_start)
+{
+	uint64_t rip = a->cpu->rip;
+
+	if (plain == 0) {
+		if (is_cold(a, rip))
+			return false;
+		*run_start = rip;
+	} else if (plain == AHEAD_PLAIN_RUN) {
+		set_cold(a, *run_start, true);
+		return false;
+	}
+	return true;
+}
+
 void ahead_run(struct ahead *a)
 {
 	struct vcpu *v = a->cpu;
@@ -197,38 +227,23 @@ void ahead_run(struct ahead *a)
 	enum cpu_mode mode = vcpu_mode(v);
 	uint64_t run_start = 0;
 
-	for (steps = 0; steps < AHEAD_MAX; steps++) {
-		const cs_insn *insn;
-		enum emu_result r;
+	for (steps = 0; steps < AHEAD_MAX && may_go_on(v, cpl, mode); steps++) {
 		enum kind k = K_STOP;
 		bool shadow = v->irq_shadow, patched = false;
 		uint64_t mmio = v->stats.mmio;
+		const cs_insn *insn = next_insn(a, &k, &patched);
+		enum emu_result r;
 
-		/* (With TF set the guest single-steps: every instruction
-		 * owes it a #DB, which running ahead would swallow.) */
-		if (v->exc.pending || v->halted || irq_takes_now(v) ||
-		    (v->rflags & RFLAGS_TF) || vcpu_cpl(v) != cpl ||
-		    vcpu_mode(v) != mode || debugreg_armed(v))
-			return;
-		insn = next_insn(a, &k, &patched);
 		if (!insn || k == K_STOP)
 			return;
-		if (k == K_PLAIN) {
-			if (plain == 0) {
-				if (is_cold(a, v->rip))
-					return;
-				run_start = v->rip;
-			} else if (plain == AHEAD_PLAIN_RUN) {
-				set_cold(a, run_start, true);
-				return;
-			}
-		} else if (plain) {
-			set_cold(a, run_start, false);
-		}
-		v->insn = insn;          /* (what a trace shows) */
-		r = emulate(v, insn);
-		if (r == EMU_NONE)
+		if (k == K_PLAIN && !plain_run_pays(a, plain, &run_start))
 			return;
+		if (k != K_PLAIN && plain)
+			set_cold(a, run_start, false);
+		v->insn = insn;          /* (what a trace shows) */
+		if ((r = emulate(v, insn)) == EMU_NONE)
+			return;
+		/* One that reached a device would have trapped. */
 		if (k == K_PLAIN && v->stats.mmio != mmio) {
 			k = K_TRAPPER;
 			if (plain)
