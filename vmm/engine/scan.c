@@ -47,6 +47,7 @@
 #include "cpu/emulate.h"
 #include "cpu/vcpu.h"
 #include "engine/scan.h"
+#include "engine/scan-internal.h"
 
 #define NIL 0xffffffffu
 #define WORKLIST 1024
@@ -220,94 +221,6 @@ void scan_destroy(struct scanner *sc)
 	free(sc->patch_hash);
 	free(sc->edges);
 	free(sc);
-}
-
-/* ---- classification -------------------------------------------------- */
-
-static bool has_sreg_operand(const cs_insn *insn)
-{
-	const cs_x86 *d = x86(insn);
-	unsigned i;
-
-	for (i = 0; i < d->op_count; i++)
-		if (d->operands[i].type == X86_OP_REG &&
-		    reg_sreg(d->operands[i].reg) >= 0)
-			return true;
-	return false;
-}
-
-static bool in_group(const cs_insn *insn, unsigned group)
-{
-	unsigned i;
-
-	for (i = 0; i < insn->detail->groups_count; i++)
-		if (insn->detail->groups[i] == group)
-			return true;
-	return false;
-}
-
-enum scan_class scan_classify(const cs_insn *insn)
-{
-	const cs_x86 *d = x86(insn);
-
-	switch (insn->id) {
-	case X86_INS_PUSHF: case X86_INS_PUSHFD: case X86_INS_PUSHFQ:
-	case X86_INS_POPF: case X86_INS_POPFD: case X86_INS_POPFQ:
-	case X86_INS_SGDT: case X86_INS_SIDT: case X86_INS_SLDT:
-	case X86_INS_STR: case X86_INS_SMSW:
-	case X86_INS_LAR: case X86_INS_LSL: case X86_INS_VERR:
-	case X86_INS_VERW:
-	case X86_INS_CPUID: case X86_INS_XGETBV: case X86_INS_RDTSCP:
-	case X86_INS_RDFSBASE: case X86_INS_RDGSBASE:
-	case X86_INS_WRFSBASE: case X86_INS_WRGSBASE:
-	case X86_INS_LSS: case X86_INS_LFS: case X86_INS_LGS:
-	case X86_INS_IRET: case X86_INS_IRETD: case X86_INS_IRETQ:
-	/* Under a hypervisor (this host may be a VM) they reach it from
-	 * CPL 3 instead of faulting: the guest's must come here. */
-	case X86_INS_VMCALL: case X86_INS_VMMCALL:
-	/* Some hosts (this one, a VM) report icebp's #DB at the icebp, as
-	 * a fault: the guest would run it again and again. */
-	case X86_INS_INT1:
-		return SC_SENSITIVE;
-	case X86_INS_RETF: case X86_INS_RETFQ:
-	case X86_INS_LJMP: case X86_INS_LCALL:
-		return SC_SENSITIVE;      /* and the block ends (below) */
-	case X86_INS_MOV: case X86_INS_PUSH: case X86_INS_POP:
-		return has_sreg_operand(insn) ? SC_SENSITIVE : SC_PLAIN;
-	case X86_INS_RDSEED:
-		return insn_is_rdpid(insn) ? SC_SENSITIVE : SC_PLAIN;
-	case X86_INS_RET:
-		return SC_INDIRECT;
-	case X86_INS_JMP:
-		return d->operands[0].type == X86_OP_IMM ? SC_JUMP
-							 : SC_INDIRECT;
-	case X86_INS_CALL:
-		return d->operands[0].type == X86_OP_IMM ? SC_BRANCH
-							 : SC_INDIRECT;
-	case X86_INS_UD2: case X86_INS_UD0:
-		return SC_END;
-	case X86_INS_LOOP: case X86_INS_LOOPE: case X86_INS_LOOPNE:
-	case X86_INS_JRCXZ: case X86_INS_JECXZ: case X86_INS_JCXZ:
-		return SC_BRANCH;  /* Capstone 4 leaves them out of JUMP */
-	default:
-		return in_group(insn, X86_GRP_JUMP) && d->op_count &&
-			       d->operands[0].type == X86_OP_IMM
-		       ? SC_BRANCH
-		       : SC_PLAIN;
-	}
-}
-
-/* Does control stop after this (patched) instruction in its block? */
-static bool ends_block(const cs_insn *insn, enum scan_class c)
-{
-	switch (insn->id) {
-	case X86_INS_IRET: case X86_INS_IRETD: case X86_INS_IRETQ:
-	case X86_INS_RETF: case X86_INS_RETFQ: case X86_INS_LJMP:
-		return true;
-	default:
-		return c == SC_JUMP || c == SC_END ||
-		       (c == SC_INDIRECT && insn->id != X86_INS_CALL);
-	}
 }
 
 /* ---- frames and patches ---------------------------------------------- */
@@ -553,14 +466,8 @@ static void scan_block(struct scanner *sc, struct code_frame *cf, uint64_t gva,
 		for (i = off; i < off + sc->insn->size && i < PAGE; i++)
 			set_bit(cf->code, i);
 		sc->st.insns++;
-		c = scan_classify(sc->insn);
-		/* A 32-bit syscall must never reach the host: its compat
-		 * entry replaces the return address with the vDSO's landing
-		 * pad, which Syscall User Dispatch lets through (and the
-		 * guest's RIP is lost). */
-		if (sc->insn->id == X86_INS_SYSCALL &&
-		    vcpu_mode(sc->cpu) != MODE_LONG64)
-			c = SC_SENSITIVE;
+		c = scan_class_in_mode(sc->insn,
+				       vcpu_mode(sc->cpu) == MODE_LONG64);
 		if ((c == SC_SENSITIVE || c == SC_INDIRECT) &&
 		    !add_patch(sc, cf, gpa, sc->insn)) {
 			unscan_all(sc);
@@ -569,7 +476,7 @@ static void scan_block(struct scanner *sc, struct code_frame *cf, uint64_t gva,
 		if (c == SC_JUMP || c == SC_BRANCH)
 			push(sc, (uint64_t)x86(sc->insn)->operands[0].imm,
 			     cf->frame);
-		if (ends_block(sc->insn, c))
+		if (scan_ends_block(sc->insn, c))
 			return;
 		gva += sc->insn->size;
 		gpa += sc->insn->size;
