@@ -51,6 +51,8 @@ struct trace {
 
 struct trace_event *trace_new_event(struct trace *t, enum trace_kind kind,
 				    uint64_t rip, unsigned cpl);
+/* Does e pass the -e filters (filter.c)? */
+bool trace_wanted(const struct trace *t, const struct trace_event *e);
 /* Word what insn did, from the vCPU before and after it. */
 void describe_insn(struct trace *t, const struct vcpu *before,
 		   const cs_insn *insn, struct trace_event *e);

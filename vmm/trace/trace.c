@@ -1,7 +1,8 @@
 /*
  * trapeze trace (see trace.h): recording events, printing them as lines
- * or JSON, and the -c summary.  What an instruction did is worded by
- * trace-describe.c; guest call stacks come from unwind.c.
+ * or JSON, and the -c summary.  The -e filters are parsed and applied by
+ * filter.c; what an instruction did is worded by describe.c; guest call
+ * stacks come from unwind.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -22,120 +23,6 @@
 #include "trace/unwind.h"
 #include "core/vm.h"
 #include "engine/ahead.h"
-
-static const char *const kind_names[TK_COUNT] = {
-	[TK_PRIV] = "priv", [TK_PATCHED] = "patched",
-	[TK_EXCEPTION] = "exception", [TK_INTERRUPT] = "interrupt",
-	[TK_SYSCALL] = "syscall", [TK_HYPERCALL] = "hypercall",
-	[TK_PTWRITE] = "ptwrite", [TK_SHADOW] = "shadow", [TK_SCAN] = "scan",
-	[TK_MMIO] = "mmio",
-};
-
-const char *trace_kind_name(enum trace_kind k)
-{
-	return k < TK_COUNT ? kind_names[k] : "?";
-}
-
-/* ---- -e filters -------------------------------------------------------- */
-
-static int add_kind(struct trace_options *o, const char *name, char *err,
-		    size_t errlen)
-{
-	unsigned k;
-
-	if (!strcmp(name, "all")) {
-		o->kinds = (1u << TK_COUNT) - 1;
-		return 0;
-	}
-	for (k = 0; k < TK_COUNT; k++)
-		if (!strcmp(name, kind_names[k])) {
-			o->kinds |= 1u << k;
-			return 0;
-		}
-	snprintf(err, errlen, "-e trace=%s: unknown kind of event (priv, "
-		 "patched, exception, interrupt, syscall, hypercall, ptwrite, "
-		 "shadow, scan, mmio, all)", name);
-	return -1;
-}
-
-static int add_insn(struct trace_options *o, const char *name, char *err,
-		    size_t errlen)
-{
-	csh h;
-	unsigned id;
-
-	if (o->ninsns == TRACE_MAX_FILTER) {
-		snprintf(err, errlen, "-e insn=: more than %d instructions",
-			 TRACE_MAX_FILTER);
-		return -1;
-	}
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK)
-		return -1;
-	for (id = 1; id < X86_INS_ENDING; id++) {
-		const char *n = cs_insn_name(h, id);
-
-		if (n && !strcmp(n, name))
-			break;
-	}
-	cs_close(&h);
-	if (id == X86_INS_ENDING) {
-		snprintf(err, errlen, "-e insn=%s: no such instruction", name);
-		return -1;
-	}
-	o->insns[o->ninsns++] = id;
-	return 0;
-}
-
-static int add_port(struct trace_options *o, const char *s, char *err,
-		    size_t errlen)
-{
-	char *end;
-	unsigned long p = strtoul(s, &end, 0);
-
-	if (end == s || *end || p > 0xffff ||
-	    o->nports == TRACE_MAX_FILTER) {
-		snprintf(err, errlen, "-e port=%s: not a port number (0-0xffff)",
-			 s);
-		return -1;
-	}
-	o->ports[o->nports++] = (uint16_t)p;
-	return 0;
-}
-
-int trace_parse_filter(struct trace_options *o, const char *expr, char *err,
-		       size_t errlen)
-{
-	int (*add)(struct trace_options *, const char *, char *, size_t);
-	const char *eq = strchr(expr, '=');
-	char list[512], *item, *save;
-
-	if (!eq || (size_t)(eq - expr) > 6) {
-		snprintf(err, errlen, "-e %s: expected trace=, insn= or port=",
-			 expr);
-		return -1;
-	}
-	if (!strncmp(expr, "trace=", 6))
-		add = add_kind;
-	else if (!strncmp(expr, "insn=", 5))
-		add = add_insn;
-	else if (!strncmp(expr, "port=", 5))
-		add = add_port;
-	else {
-		snprintf(err, errlen, "-e %s: expected trace=, insn= or port=",
-			 expr);
-		return -1;
-	}
-	snprintf(list, sizeof(list), "%s", eq + 1);
-	if (!list[0]) {
-		snprintf(err, errlen, "-e %s: empty list", expr);
-		return -1;
-	}
-	for (item = strtok_r(list, ",", &save); item;
-	     item = strtok_r(NULL, ",", &save))
-		if (add(o, item, err, errlen))
-			return -1;
-	return 0;
-}
 
 /* ---- set-up ------------------------------------------------------------ */
 
@@ -206,28 +93,6 @@ bool trace_allows_ahead(void *ctx)
 	return counts_only(ctx);
 }
 
-static bool wanted(const struct trace *t, const struct trace_event *e)
-{
-	unsigned i;
-	bool ok;
-
-	if (!(t->o.kinds & (1u << e->kind)))
-		return false;
-	if (t->o.ninsns) {
-		for (ok = false, i = 0; i < t->o.ninsns; i++)
-			ok |= e->insn_id == t->o.insns[i];
-		if (!ok)
-			return false;
-	}
-	if (t->o.nports) {
-		for (ok = false, i = 0; e->has_port && i < t->o.nports; i++)
-			ok |= e->port == t->o.ports[i];
-		if (!ok)
-			return false;
-	}
-	return true;
-}
-
 /* Count an event the filters let through in its -c row (the trap's first
  * such row is remembered, to be charged the trap's time); NULL if the
  * filters hold it back. */
@@ -238,7 +103,7 @@ static struct summary_row *count_event(struct trace *t,
 		&t->rows[e->kind][e->vector >= 0 ? (unsigned)e->vector
 						 : e->insn_id];
 
-	if (!wanted(t, e))
+	if (!trace_wanted(t, e))
 		return NULL;
 	if (!t->first)
 		t->first = row;
@@ -431,7 +296,8 @@ static void print_json(struct trace *t, const struct trace_event *e,
 	print_json_string(t->out, sym);
 	fprintf(t->out, ",\"insn\":");
 	print_json_string(t->out, e->insn);
-	fprintf(t->out, ",\"kind\":\"%s\",\"effect\":", kind_names[e->kind]);
+	fprintf(t->out, ",\"kind\":\"%s\",\"effect\":",
+		trace_kind_name(e->kind));
 	print_json_string(t->out, e->effect);
 	fprintf(t->out, ",\"monitor_us\":%.3f", us);
 	if (fr) {
@@ -461,7 +327,7 @@ static void print_event(struct trace *t, const struct trace_event *e,
 	print_prefix(t);
 	fprintf(t->out, "%-6s %#9llx %-22s %-26s %-9s %s",
 		e->cpl == 3 ? "user" : "kernel", (unsigned long long)e->rip,
-		sym, e->insn[0] ? e->insn : "-", kind_names[e->kind],
+		sym, e->insn[0] ? e->insn : "-", trace_kind_name(e->kind),
 		e->effect);
 	if (t->o.show_time)
 		fprintf(t->out, " <%.1fus>", us);
@@ -566,7 +432,8 @@ static void print_summary(struct vm *vm, struct trace *t)
 		fprintf(t->out, "%6.2f %11.6f %12.2f %10llu %-10s %s\n",
 			t->total_tsc ? 100.0 * r[i].tsc / t->total_tsc : 0.0,
 			s, s * 1e6 / r[i].count,
-			(unsigned long long)r[i].count, kind_names[r[i].kind],
+			(unsigned long long)r[i].count,
+			trace_kind_name(r[i].kind),
 			row_name(h, r[i].kind, r[i].id, name, sizeof(name)));
 	}
 	fprintf(t->out, "------ ----------- ------------ ---------- "
