@@ -53,6 +53,11 @@ struct trace_event *trace_new_event(struct trace *t, enum trace_kind kind,
 				    uint64_t rip, unsigned cpl);
 /* Does e pass the -e filters (filter.c)? */
 bool trace_wanted(const struct trace *t, const struct trace_event *e);
+/* Show e (print.c): us is the trap's time in the monitor (0 for all but
+ * its first event), fr the guest's call stack or NULL. */
+struct unwind_frames;
+void trace_print_event(struct trace *t, const struct trace_event *e,
+		       double us, const struct unwind_frames *fr);
 /* Word what insn did, from the vCPU before and after it. */
 void describe_insn(struct trace *t, const struct vcpu *before,
 		   const cs_insn *insn, struct trace_event *e);
