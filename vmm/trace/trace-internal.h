@@ -58,6 +58,8 @@ bool trace_wanted(const struct trace *t, const struct trace_event *e);
 struct unwind_frames;
 void trace_print_event(struct trace *t, const struct trace_event *e,
 		       double us, const struct unwind_frames *fr);
+/* The -c table, at the end of the run (summary.c). */
+void trace_print_summary(struct trace *t);
 /* Word what insn did, from the vCPU before and after it. */
 void describe_insn(struct trace *t, const struct vcpu *before,
 		   const cs_insn *insn, struct trace_event *e);

@@ -1,8 +1,12 @@
 /*
- * trapeze trace (see trace.h): recording events, and the -c summary.
- * The -e filters are parsed and applied by filter.c; what an instruction
- * did is worded by describe.c; print.c shows an event as a line or as
- * JSON; guest call stacks come from unwind.c.
+ * trapeze trace (see trace.h): the tracer's set-up, and what it records.
+ * The trap path tells it of each event through the observer table below
+ * (core/vm.h); each is noted with where the guest was, and at the trap's
+ * end (trace_end) the trap's events are counted for -c and, unless it
+ * only counts, shown.  Around it: filter.c holds the -e filters,
+ * describe.c words what an instruction did, print.c shows an event as a
+ * line or as JSON, summary.c prints the -c table, unwind.c finds guest
+ * call stacks.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -11,16 +15,13 @@
 
 #include "trapeze/abi.h"
 
-#include "cpu/decode.h"
 #include "cpu/emulate.h"
-#include "core/hypercall.h"
 #include "dev/mmio.h"
 #include "trace/symbols.h"
 #include "trace/trace.h"
 #include "trace/trace-internal.h"
 #include "trace/unwind.h"
 #include "core/vm.h"
-#include "engine/ahead.h"
 
 /* ---- set-up ------------------------------------------------------------ */
 
@@ -247,6 +248,7 @@ void trace_end(void *ctx)
 		for (i = 0; i < t->nev; i++) {
 			struct trace_event *e = &t->ev[i];
 			bool first = !t->first;
+			double us = first ? dt / t->tsc_per_ns / 1000.0 : 0.0;
 
 			if (!count_event(t, e))
 				continue;
@@ -254,8 +256,7 @@ void trace_end(void *ctx)
 			    unwind_stack(t->unwind, vm, &t->before, t->syms,
 					 &frames) == 0)
 				fr = &frames;
-			trace_print_event(t, e, first ? dt / t->tsc_per_ns / 1000.0
-						: 0.0, fr);
+			trace_print_event(t, e, us, fr);
 		}
 		t->nev = 0;
 	}
@@ -264,87 +265,6 @@ void trace_end(void *ctx)
 		t->first->tsc += dt;
 		t->total_tsc += dt;
 	}
-}
-
-/* ---- -c ------------------------------------------------------------------ */
-
-struct row_ref {
-	uint64_t tsc, count;
-	unsigned kind, id;
-};
-
-static int by_time(const void *a, const void *b)
-{
-	const struct row_ref *x = a, *y = b;
-
-	if (x->tsc != y->tsc)
-		return x->tsc < y->tsc ? 1 : -1;
-	return (x->count < y->count) - (x->count > y->count);
-}
-
-/* An exception's row is named by its mnemonic (#PF), an interrupt's by its
- * vector, a hypercall's by its name, an instruction's by Capstone's. */
-static const char *row_name(csh h, unsigned kind, unsigned id, char *buf,
-			    size_t len)
-{
-	if (kind == TK_EXCEPTION && id < 32) {
-		snprintf(buf, len, "%.4s", exception_name(id));
-		buf[strcspn(buf, " ")] = 0;
-	} else if (kind == TK_EXCEPTION || kind == TK_INTERRUPT)
-		snprintf(buf, len, "vector 0x%x", id);
-	else if (kind == TK_HYPERCALL)
-		snprintf(buf, len, "%s", hypercall_name(id));
-	else
-		snprintf(buf, len, "%s", id ? cs_insn_name(h, id) : "-");
-	return buf;
-}
-
-static void print_summary(struct vm *vm, struct trace *t)
-{
-	csh h = decoder_handle(vm->cpu.dec, MODE_LONG64);
-	struct row_ref *r = calloc(TK_COUNT * X86_INS_ENDING, sizeof(*r));
-	size_t n = 0, i;
-	unsigned k, id;
-	double total_s = t->total_tsc / t->tsc_per_ns / 1e9;
-	double wall_s = (timer_now() - t->start_ns) / 1e9;
-	char name[32];
-
-	if (!r)
-		return;
-	for (k = 0; k < TK_COUNT; k++)
-		for (id = 0; id < X86_INS_ENDING; id++)
-			if (t->rows[k][id].count)
-				r[n++] = (struct row_ref){ t->rows[k][id].tsc,
-							   t->rows[k][id].count,
-							   k, id };
-	qsort(r, n, sizeof(*r), by_time);
-	fprintf(t->out, "%% time     seconds  usecs/event     events "
-		"kind       instruction\n");
-	fprintf(t->out, "------ ----------- ------------ ---------- "
-		"---------- ----------------\n");
-	for (i = 0; i < n; i++) {
-		double s = r[i].tsc / t->tsc_per_ns / 1e9;
-
-		fprintf(t->out, "%6.2f %11.6f %12.2f %10llu %-10s %s\n",
-			t->total_tsc ? 100.0 * r[i].tsc / t->total_tsc : 0.0,
-			s, s * 1e6 / r[i].count,
-			(unsigned long long)r[i].count,
-			trace_kind_name(r[i].kind),
-			row_name(h, r[i].kind, r[i].id, name, sizeof(name)));
-	}
-	fprintf(t->out, "------ ----------- ------------ ---------- "
-		"---------- ----------------\n");
-	fprintf(t->out, "100.00 %11.6f %12.2f %10llu            total\n",
-		total_s, t->total_events ? total_s * 1e6 / t->total_events : 0,
-		(unsigned long long)t->total_events);
-	fprintf(t->out, "traps: %llu in %.3f s, %.0f a second\n",
-		(unsigned long long)vm->stats.traps, wall_s,
-		wall_s > 0 ? vm->stats.traps / wall_s : 0.0);
-	if (vm->ahead && ahead_stats(vm->ahead)->run)
-		fprintf(t->out, "(of the events, %llu were emulated running "
-			"ahead of a trap)\n",
-			(unsigned long long)ahead_stats(vm->ahead)->trappers);
-	free(r);
 }
 
 void trace_finish(void *ctx)
@@ -356,7 +276,7 @@ void trace_finish(void *ctx)
 	if (t->nev)
 		trace_end(t);
 	if (t->o.summary || t->o.summary_too)
-		print_summary(t->vm, t);
+		trace_print_summary(t);
 	fflush(t->out);
 }
 
