@@ -156,6 +156,15 @@ static enum trace_kind kind_of(const struct trace *t, const cs_insn *insn,
 	return TK_PRIV;
 }
 
+/* The instruction an event came from, as Capstone prints it. */
+static void note_insn(struct trace_event *e, const cs_insn *insn)
+{
+	e->insn_id = insn->id;
+	/* Capstone's operand text can outgrow a trace column: cut it. */
+	snprintf(e->insn, sizeof(e->insn), "%.16s%s%.40s", insn->mnemonic,
+		 insn->op_str[0] ? " " : "", insn->op_str);
+}
+
 void trace_insn(void *ctx, const cs_insn *insn, bool patched)
 {
 	struct trace *t = ctx;
@@ -174,10 +183,7 @@ void trace_insn(void *ctx, const cs_insn *insn, bool patched)
 		t->ev[0] = tmp;
 		e = t->ev;
 	}
-	e->insn_id = insn->id;
-	/* Capstone's operand text can outgrow a trace column: cut it. */
-	snprintf(e->insn, sizeof(e->insn), "%.16s%s%.40s", insn->mnemonic,
-		 insn->op_str[0] ? " " : "", insn->op_str);
+	note_insn(e, insn);
 	describe_insn(t, &t->before, insn, e);
 }
 
@@ -234,6 +240,36 @@ void trace_scan(void *ctx, uint64_t gva, uint64_t pages, uint64_t insns,
 	(void)t;
 }
 
+void trace_mmio(void *ctx, uint64_t gpa, const struct mmio_region *dev,
+		unsigned size, bool write, uint64_t val)
+{
+	struct trace *t = ctx;
+	struct vm *vm = t->vm;
+	/* The instruction that made the access: the trap's, or one run
+	 * ahead of it. */
+	const cs_insn *insn = vm->cpu.insn;
+	struct trace_event *e = trace_new_event(t, TK_MMIO,
+						insn ? insn->address
+						     : t->before.rip,
+						vcpu_cpl(&t->before));
+
+	if (!e)
+		return;
+	if (insn)
+		note_insn(e, insn);
+	if (!dev)
+		snprintf(e->effect, sizeof(e->effect), "%s of gpa 0x%llx: no "
+			 "RAM and no device there (guest #PF)",
+			 write ? "write" : "read", (unsigned long long)gpa);
+	else
+		snprintf(e->effect, sizeof(e->effect), "%s %s+0x%llx, %u "
+			 "byte%s: 0x%llx", write ? "write" : "read", dev->name,
+			 (unsigned long long)(gpa - dev->base), size,
+			 size == 1 ? "" : "s", (unsigned long long)val);
+}
+
+/* ---- the trap's end ---------------------------------------------------- */
+
 void trace_end(void *ctx)
 {
 	struct trace *t = ctx;
@@ -278,36 +314,4 @@ void trace_finish(void *ctx)
 	if (t->o.summary || t->o.summary_too)
 		trace_print_summary(t);
 	fflush(t->out);
-}
-
-void trace_mmio(void *ctx, uint64_t gpa, const struct mmio_region *dev,
-		unsigned size, bool write, uint64_t val)
-{
-	struct trace *t = ctx;
-	struct vm *vm = t->vm;
-	/* The instruction that made the access: the trap's, or one run
-	 * ahead of it. */
-	const cs_insn *insn = vm->cpu.insn;
-	struct trace_event *e = trace_new_event(t, TK_MMIO,
-						insn ? insn->address
-						     : t->before.rip,
-						vcpu_cpl(&t->before));
-
-	if (!e)
-		return;
-	if (insn) {
-		e->insn_id = insn->id;
-		snprintf(e->insn, sizeof(e->insn), "%.16s%s%.40s",
-			 insn->mnemonic, insn->op_str[0] ? " " : "",
-			 insn->op_str);
-	}
-	if (!dev)
-		snprintf(e->effect, sizeof(e->effect), "%s of gpa 0x%llx: no "
-			 "RAM and no device there (guest #PF)",
-			 write ? "write" : "read", (unsigned long long)gpa);
-	else
-		snprintf(e->effect, sizeof(e->effect), "%s %s+0x%llx, %u "
-			 "byte%s: 0x%llx", write ? "write" : "read", dev->name,
-			 (unsigned long long)(gpa - dev->base), size,
-			 size == 1 ? "" : "s", (unsigned long long)val);
 }
