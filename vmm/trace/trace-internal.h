@@ -1,5 +1,7 @@
 /*
- * Private to trace.c and trace-describe.c.
+ * What the tracer's files share: trace.c records a trap's events,
+ * describe.c words them, filter.c decides which are shown, print.c shows
+ * them, summary.c prints the -c table.
  */
 #ifndef TRAPEZE_TRACE_INTERNAL_H
 #define TRAPEZE_TRACE_INTERNAL_H
@@ -75,6 +77,7 @@ bool trace_allows_ahead(void *ctx);
 void trace_finish(void *ctx);
 /* An emulated instruction: priv, patched, syscall or hypercall. */
 void trace_insn(void *ctx, const cs_insn *insn, bool patched);
+/* An exception or interrupt delivered (describe.c). */
 void trace_event(void *ctx, unsigned vector, bool external, bool has_err,
 		 uint32_t err, uint64_t from_rip, uint16_t from_cs);
 void trace_ptwrite(void *ctx, uint64_t gva, uint64_t gpa, uint64_t old,
