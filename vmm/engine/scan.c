@@ -1,5 +1,8 @@
 /*
- * The scanner (see scan.h).
+ * The scanner (see scan.h): the walk over the guest's code, and the
+ * entry points the trap path calls.  What the walk patches is decided in
+ * scan-classify.c; the records it keeps (frames, patches, edges) are in
+ * scan-frames.c.
  *
  * How no unscanned instruction ever runs.  With scanning on, the shadow
  * MMU maps a guest frame executable only once it is scanned, and never
@@ -47,91 +50,7 @@
 #include "cpu/emulate.h"
 #include "cpu/vcpu.h"
 #include "engine/scan.h"
-
-#define NIL 0xffffffffu
-#define WORKLIST 1024
-#define PAGE 4096u
-
-struct code_frame {
-	uint64_t frame;                 /* guest-physical address >> 12 */
-	uint8_t vetted[PAGE / 8];       /* an instruction starts here */
-	uint8_t code[PAGE / 8];         /* a vetted instruction covers it */
-	uint32_t patches;               /* its patch list */
-	uint32_t edges;                 /* transfers into it from others */
-	uint32_t gen;                   /* bumped when its scan is dropped */
-	uint32_t hash_next;
-	uint8_t mode;                   /* code width it was decoded for */
-	bool ready, straddles_next;
-};
-
-/* A direct transfer from frame src into offset off of another frame. */
-struct edge {
-	uint64_t src;
-	uint32_t gen;                   /* src's generation when scanned */
-	uint16_t off;
-	uint32_t next;
-};
-
-struct work {
-	uint64_t gva;
-	uint64_t src;                   /* frame it came from, or NO_SRC */
-};
-#define NO_SRC UINT64_MAX
-
-struct patch {
-	uint64_t gpa;                   /* where the int3 is */
-	uint8_t len;
-	uint8_t bytes[INSN_MAX];        /* the original instruction */
-	uint32_t next;                  /* next patch of the same frame */
-	uint32_t hash_next;
-};
-
-struct scanner {
-	struct vcpu *cpu;               /* whose code it vets */
-	scan_seen_fn seen;              /* the tracer's, or NULL */
-	void *seen_ctx;
-	struct code_frame *frames;
-	unsigned max_frames, nframes;
-	uint32_t *frame_hash, hash_size;
-	struct patch *patches;
-	unsigned max_patches;
-	uint32_t patch_free;
-	uint32_t *patch_hash;
-	struct edge *edges;
-	unsigned max_edges;
-	uint32_t edge_free;
-	csh cs[2];                      /* 64-bit and 32-bit */
-	cs_insn *insn;
-	struct work work[WORKLIST];
-	unsigned nwork;
-	struct code_frame *last;        /* scan_vetted's last answer */
-	struct scan_stats st;
-};
-
-static uint32_t hash(uint64_t k, uint32_t size)
-{
-	k ^= k >> 29;
-	k *= 0xbf58476d1ce4e5b9ull;
-	return (uint32_t)(k >> 32) & (size - 1);
-}
-
-static uint32_t pow2(uint64_t n)
-{
-	uint32_t p = 1;
-
-	while (p < n)
-		p <<= 1;
-	return p;
-}
-
-static void free_all_edges(struct scanner *sc)
-{
-	unsigned i;
-
-	for (i = 0; i < sc->max_edges; i++)
-		sc->edges[i].next = i + 1 < sc->max_edges ? i + 1 : NIL;
-	sc->edge_free = sc->max_edges ? 0 : NIL;
-}
+#include "engine/scan-internal.h"
 
 /*
  * The monitor itself is about to store to guest RAM (an emulated
@@ -159,24 +78,12 @@ struct scanner *scan_create(struct vcpu *v, unsigned max_frames,
 			    unsigned max_patches)
 {
 	struct scanner *sc = calloc(1, sizeof(*sc));
-	unsigned i;
 
 	if (!sc)
 		return NULL;
 	sc->cpu = v;
 	emulate_init();        /* scan_classify asks about registers */
-	sc->max_frames = max_frames;
-	sc->max_patches = max_patches;
-	sc->hash_size = pow2(2ull * (max_frames > max_patches ? max_frames
-							       : max_patches));
-	sc->frames = calloc(max_frames, sizeof(*sc->frames));
-	sc->frame_hash = malloc(sc->hash_size * sizeof(uint32_t));
-	sc->patches = calloc(max_patches, sizeof(*sc->patches));
-	sc->patch_hash = malloc(sc->hash_size * sizeof(uint32_t));
-	sc->max_edges = max_patches;
-	sc->edges = malloc(sc->max_edges * sizeof(*sc->edges));
-	if (!sc->frames || !sc->frame_hash || !sc->patches ||
-	    !sc->patch_hash || !sc->edges ||
+	if (scan_records_init(sc, max_frames, max_patches) ||
 	    cs_open(CS_ARCH_X86, CS_MODE_64, &sc->cs[0]) != CS_ERR_OK ||
 	    cs_open(CS_ARCH_X86, CS_MODE_32, &sc->cs[1]) != CS_ERR_OK) {
 		scan_destroy(sc);
@@ -185,11 +92,6 @@ struct scanner *scan_create(struct vcpu *v, unsigned max_frames,
 	cs_option(sc->cs[0], CS_OPT_DETAIL, CS_OPT_ON);
 	cs_option(sc->cs[1], CS_OPT_DETAIL, CS_OPT_ON);
 	sc->insn = cs_malloc(sc->cs[0]);
-	memset(sc->frame_hash, 0xff, sc->hash_size * sizeof(uint32_t));
-	memset(sc->patch_hash, 0xff, sc->hash_size * sizeof(uint32_t));
-	for (i = 0; i < max_patches; i++)
-		sc->patches[i].next = i + 1 < max_patches ? i + 1 : NIL;
-	free_all_edges(sc);
 	if (gmem_watch_writes(&v->mem, will_write, sc)) {
 		scan_destroy(sc);
 		return NULL;
@@ -214,227 +116,8 @@ void scan_destroy(struct scanner *sc)
 		cs_close(&sc->cs[0]);
 	if (sc->cs[1])
 		cs_close(&sc->cs[1]);
-	free(sc->frames);
-	free(sc->frame_hash);
-	free(sc->patches);
-	free(sc->patch_hash);
-	free(sc->edges);
+	scan_records_free(sc);
 	free(sc);
-}
-
-/* ---- classification -------------------------------------------------- */
-
-static bool has_sreg_operand(const cs_insn *insn)
-{
-	const cs_x86 *d = x86(insn);
-	unsigned i;
-
-	for (i = 0; i < d->op_count; i++)
-		if (d->operands[i].type == X86_OP_REG &&
-		    reg_sreg(d->operands[i].reg) >= 0)
-			return true;
-	return false;
-}
-
-static bool in_group(const cs_insn *insn, unsigned group)
-{
-	unsigned i;
-
-	for (i = 0; i < insn->detail->groups_count; i++)
-		if (insn->detail->groups[i] == group)
-			return true;
-	return false;
-}
-
-enum scan_class scan_classify(const cs_insn *insn)
-{
-	const cs_x86 *d = x86(insn);
-
-	switch (insn->id) {
-	case X86_INS_PUSHF: case X86_INS_PUSHFD: case X86_INS_PUSHFQ:
-	case X86_INS_POPF: case X86_INS_POPFD: case X86_INS_POPFQ:
-	case X86_INS_SGDT: case X86_INS_SIDT: case X86_INS_SLDT:
-	case X86_INS_STR: case X86_INS_SMSW:
-	case X86_INS_LAR: case X86_INS_LSL: case X86_INS_VERR:
-	case X86_INS_VERW:
-	case X86_INS_CPUID: case X86_INS_XGETBV: case X86_INS_RDTSCP:
-	case X86_INS_RDFSBASE: case X86_INS_RDGSBASE:
-	case X86_INS_WRFSBASE: case X86_INS_WRGSBASE:
-	case X86_INS_LSS: case X86_INS_LFS: case X86_INS_LGS:
-	case X86_INS_IRET: case X86_INS_IRETD: case X86_INS_IRETQ:
-	/* Under a hypervisor (this host may be a VM) they reach it from
-	 * CPL 3 instead of faulting: the guest's must come here. */
-	case X86_INS_VMCALL: case X86_INS_VMMCALL:
-	/* Some hosts (this one, a VM) report icebp's #DB at the icebp, as
-	 * a fault: the guest would run it again and again. */
-	case X86_INS_INT1:
-		return SC_SENSITIVE;
-	case X86_INS_RETF: case X86_INS_RETFQ:
-	case X86_INS_LJMP: case X86_INS_LCALL:
-		return SC_SENSITIVE;      /* and the block ends (below) */
-	case X86_INS_MOV: case X86_INS_PUSH: case X86_INS_POP:
-		return has_sreg_operand(insn) ? SC_SENSITIVE : SC_PLAIN;
-	case X86_INS_RDSEED:
-		return insn_is_rdpid(insn) ? SC_SENSITIVE : SC_PLAIN;
-	case X86_INS_RET:
-		return SC_INDIRECT;
-	case X86_INS_JMP:
-		return d->operands[0].type == X86_OP_IMM ? SC_JUMP
-							 : SC_INDIRECT;
-	case X86_INS_CALL:
-		return d->operands[0].type == X86_OP_IMM ? SC_BRANCH
-							 : SC_INDIRECT;
-	case X86_INS_UD2: case X86_INS_UD0:
-		return SC_END;
-	case X86_INS_LOOP: case X86_INS_LOOPE: case X86_INS_LOOPNE:
-	case X86_INS_JRCXZ: case X86_INS_JECXZ: case X86_INS_JCXZ:
-		return SC_BRANCH;  /* Capstone 4 leaves them out of JUMP */
-	default:
-		return in_group(insn, X86_GRP_JUMP) && d->op_count &&
-			       d->operands[0].type == X86_OP_IMM
-		       ? SC_BRANCH
-		       : SC_PLAIN;
-	}
-}
-
-/* Does control stop after this (patched) instruction in its block? */
-static bool ends_block(const cs_insn *insn, enum scan_class c)
-{
-	switch (insn->id) {
-	case X86_INS_IRET: case X86_INS_IRETD: case X86_INS_IRETQ:
-	case X86_INS_RETF: case X86_INS_RETFQ: case X86_INS_LJMP:
-		return true;
-	default:
-		return c == SC_JUMP || c == SC_END ||
-		       (c == SC_INDIRECT && insn->id != X86_INS_CALL);
-	}
-}
-
-/* ---- frames and patches ---------------------------------------------- */
-
-static bool bit(const uint8_t *set, unsigned off)
-{
-	return (set[off / 8] >> (off % 8)) & 1;
-}
-
-static void set_bit(uint8_t *set, unsigned off)
-{
-	set[off / 8] |= 1u << (off % 8);
-}
-
-static struct code_frame *find_frame(struct scanner *sc, uint64_t frame)
-{
-	uint32_t i = sc->frame_hash[hash(frame, sc->hash_size)];
-
-	for (; i != NIL; i = sc->frames[i].hash_next)
-		if (sc->frames[i].frame == frame)
-			return &sc->frames[i];
-	return NULL;
-}
-
-static struct patch *find_patch(struct scanner *sc, uint64_t gpa)
-{
-	uint32_t i = sc->patch_hash[hash(gpa, sc->hash_size)];
-
-	for (; i != NIL; i = sc->patches[i].hash_next)
-		if (sc->patches[i].gpa == gpa)
-			return &sc->patches[i];
-	return NULL;
-}
-
-static void unlink_patch(struct scanner *sc, struct patch *p)
-{
-	uint32_t *link = &sc->patch_hash[hash(p->gpa, sc->hash_size)];
-
-	while (*link != NIL && &sc->patches[*link] != p)
-		link = &sc->patches[*link].hash_next;
-	if (*link != NIL)
-		*link = p->hash_next;
-}
-
-/* Put a frame's original bytes back and forget what was vetted there.
- * The edges it recorded into other frames die with its generation; the
- * edges into it stay, for its rescan. */
-static void unscan_frame(struct scanner *sc, struct code_frame *cf)
-{
-	uint32_t i = cf->patches, next;
-
-	for (; i != NIL; i = next) {
-		struct patch *p = &sc->patches[i];
-
-		next = p->next;
-		sc->cpu->mem.ram[p->gpa] = p->bytes[0];
-		unlink_patch(sc, p);
-		p->next = sc->patch_free;
-		sc->patch_free = i;
-		sc->st.live_patches--;
-	}
-	cf->patches = NIL;
-	cf->gen++;
-	memset(cf->vetted, 0, sizeof(cf->vetted));
-	memset(cf->code, 0, sizeof(cf->code));
-	if (cf->ready)
-		shadow_code_dirty(sc->cpu->mem.mmu, cf->frame << 12);
-	cf->ready = false;
-	sc->st.unscans++;
-}
-
-/* Out of room: forget every scan (the frames rescan as they run). */
-static void unscan_all(struct scanner *sc)
-{
-	unsigned i;
-
-	for (i = 0; i < sc->nframes; i++)
-		unscan_frame(sc, &sc->frames[i]);
-	memset(sc->frames, 0, sc->nframes * sizeof(*sc->frames));
-	memset(sc->frame_hash, 0xff, sc->hash_size * sizeof(uint32_t));
-	sc->nframes = 0;
-	sc->last = NULL;
-	free_all_edges(sc);
-}
-
-static struct code_frame *get_frame(struct scanner *sc, uint64_t frame)
-{
-	struct code_frame *cf = find_frame(sc, frame);
-	uint32_t b;
-
-	if (cf)
-		return cf;
-	if (sc->nframes == sc->max_frames)
-		unscan_all(sc);
-	cf = &sc->frames[sc->nframes];
-	memset(cf, 0, sizeof(*cf));
-	cf->frame = frame;
-	cf->patches = NIL;
-	cf->edges = NIL;
-	b = hash(frame, sc->hash_size);
-	cf->hash_next = sc->frame_hash[b];
-	sc->frame_hash[b] = sc->nframes++;
-	return cf;
-}
-
-static bool add_patch(struct scanner *sc, struct code_frame *cf, uint64_t gpa,
-		      const cs_insn *insn)
-{
-	uint32_t i = sc->patch_free, b;
-	struct patch *p;
-
-	if (i == NIL)
-		return false;
-	sc->patch_free = sc->patches[i].next;
-	p = &sc->patches[i];
-	p->gpa = gpa;
-	p->len = insn->size;
-	memcpy(p->bytes, insn->bytes, insn->size);
-	p->next = cf->patches;
-	cf->patches = i;
-	b = hash(gpa, sc->hash_size);
-	p->hash_next = sc->patch_hash[b];
-	sc->patch_hash[b] = i;
-	sc->cpu->mem.ram[gpa] = 0xcc;                   /* int3 */
-	sc->st.patches++;
-	sc->st.live_patches++;
-	return true;
 }
 
 /* ---- scanning -------------------------------------------------------- */
@@ -479,46 +162,6 @@ static void push(struct scanner *sc, uint64_t gva, uint64_t src)
 	}
 }
 
-/* The edge's source frame, if the scan that recorded the edge stands. */
-static const struct code_frame *edge_source(struct scanner *sc,
-					    const struct edge *e)
-{
-	const struct code_frame *src = find_frame(sc, e->src);
-
-	return src && src->gen == e->gen ? src : NULL;
-}
-
-/* Record a transfer from frame src into cf at off, dropping dead edges
- * on the way; false when the pool is empty. */
-static bool add_edge(struct scanner *sc, struct code_frame *cf,
-		     uint64_t src, unsigned off)
-{
-	const struct code_frame *from = find_frame(sc, src);
-	uint32_t *link = &cf->edges, i;
-
-	if (!from)
-		return true;
-	while ((i = *link) != NIL) {
-		struct edge *e = &sc->edges[i];
-
-		if (!edge_source(sc, e)) {
-			*link = e->next;
-			e->next = sc->edge_free;
-			sc->edge_free = i;
-			continue;
-		}
-		if (e->src == src && e->off == off && e->gen == from->gen)
-			return true;
-		link = &e->next;
-	}
-	if ((i = sc->edge_free) == NIL)
-		return false;
-	sc->edge_free = sc->edges[i].next;
-	sc->edges[i] = (struct edge){ .src = src, .gen = from->gen,
-				      .off = (uint16_t)off, .next = cf->edges };
-	cf->edges = i;
-	return true;
-}
 
 static bool translate(struct scanner *sc, uint64_t gva, uint64_t *gpa)
 {
@@ -553,23 +196,17 @@ static void scan_block(struct scanner *sc, struct code_frame *cf, uint64_t gva,
 		for (i = off; i < off + sc->insn->size && i < PAGE; i++)
 			set_bit(cf->code, i);
 		sc->st.insns++;
-		c = scan_classify(sc->insn);
-		/* A 32-bit syscall must never reach the host: its compat
-		 * entry replaces the return address with the vDSO's landing
-		 * pad, which Syscall User Dispatch lets through (and the
-		 * guest's RIP is lost). */
-		if (sc->insn->id == X86_INS_SYSCALL &&
-		    vcpu_mode(sc->cpu) != MODE_LONG64)
-			c = SC_SENSITIVE;
+		c = scan_class_in_mode(sc->insn,
+				       vcpu_mode(sc->cpu) == MODE_LONG64);
 		if ((c == SC_SENSITIVE || c == SC_INDIRECT) &&
-		    !add_patch(sc, cf, gpa, sc->insn)) {
-			unscan_all(sc);
+		    !scan_add_patch(sc, cf, gpa, sc->insn)) {
+			scan_unscan_all(sc);
 			return;
 		}
 		if (c == SC_JUMP || c == SC_BRANCH)
 			push(sc, (uint64_t)x86(sc->insn)->operands[0].imm,
 			     cf->frame);
-		if (ends_block(sc->insn, c))
+		if (scan_ends_block(sc->insn, c))
 			return;
 		gva += sc->insn->size;
 		gpa += sc->insn->size;
@@ -615,7 +252,7 @@ static bool copy_of(struct scanner *sc, const uint8_t *dst,
 		if (!bit(src->code, k) || dst[k] == from[k])
 			continue;
 		if (from[k] != 0xcc ||
-		    !(p = find_patch(sc, (src->frame << 12) + k)) ||
+		    !(p = scan_find_patch(sc, (src->frame << 12) + k)) ||
 		    p->bytes[0] != dst[k])
 			return false;
 	}
@@ -653,7 +290,7 @@ static void open_frames(struct scanner *sc, const uint64_t *frames, unsigned n)
 	unsigned i;
 
 	for (i = 0; i < n; i++) {
-		struct code_frame *cf = find_frame(sc, frames[i]);
+		struct code_frame *cf = scan_find_frame(sc, frames[i]);
 
 		/* (gone if the pools filled up and everything was forgotten) */
 		if (cf && !cf->ready) {
@@ -681,7 +318,8 @@ static void push_edges(struct scanner *sc, const struct code_frame *cf,
 	uint32_t i;
 
 	for (i = cf->edges; i != NIL; i = sc->edges[i].next) {
-		const struct code_frame *src = edge_source(sc, &sc->edges[i]);
+		const struct code_frame *src =
+			scan_edge_source(sc, &sc->edges[i]);
 
 		if (src && src->mode == mode)
 			push(sc, page_gva + sc->edges[i].off, NO_SRC);
@@ -716,16 +354,16 @@ void scan_from(struct scanner *sc, uint64_t gva)
 			g &= 0xffffffffull;
 		if (!translate(sc, g, &gpa))
 			continue;       /* it will fault when it runs */
-		cf = get_frame(sc, gpa >> 12);
+		cf = scan_get_frame(sc, gpa >> 12);
 		if (cf->ready && cf->mode != mode)
 			/* Code for the other mode (a 32-bit kernel's switch to
 			 * long mode shares pages with its 64-bit code): its
 			 * instruction starts mean nothing in this mode, and a
 			 * patch planted at one could split a real instruction. */
-			unscan_frame(sc, cf);
+			scan_unscan_frame(sc, cf);
 		if (w.src != NO_SRC && w.src != cf->frame &&
-		    !add_edge(sc, cf, w.src, gpa & (PAGE - 1))) {
-			unscan_all(sc);         /* out of room: start afresh */
+		    !scan_add_edge(sc, cf, w.src, gpa & (PAGE - 1))) {
+			scan_unscan_all(sc);    /* out of room: start afresh */
 			break;
 		}
 		if (!cf->ready && !entry &&
@@ -754,6 +392,8 @@ void scan_from(struct scanner *sc, uint64_t gva)
 			   sc->st.patches - was.patches);
 }
 
+/* ---- what the trap path asks ----------------------------------------- */
+
 /* Length of the instruction at gva, as the guest wrote it (0: none). */
 static unsigned insn_length(struct scanner *sc, uint64_t gva)
 {
@@ -765,7 +405,7 @@ static unsigned insn_length(struct scanner *sc, uint64_t gva)
 
 	if (!translate(sc, gva, &gpa))
 		return 0;
-	n = read_code(sc, get_frame(sc, gpa >> 12), gva, gpa, code,
+	n = read_code(sc, scan_get_frame(sc, gpa >> 12), gva, gpa, code,
 		      sizeof(code));
 	return n && cs_disasm_iter(h, &p, &n, &addr, sc->insn) ? sc->insn->size
 							       : 0;
@@ -794,7 +434,7 @@ void scan_check_rip(struct scanner *sc)
 
 	if (!translate(sc, sc->cpu->rip, &gpa))
 		return;         /* the fetch faults; the guest sees a #PF */
-	cf = find_frame(sc, gpa >> 12);
+	cf = scan_find_frame(sc, gpa >> 12);
 	if (!cf || !cf->ready)
 		return;         /* not executable: the fetch faults and scans */
 	if (bit(cf->vetted, gpa & (PAGE - 1)) &&
@@ -808,7 +448,7 @@ const cs_insn *scan_patch_at(struct scanner *sc, uint64_t gva, uint64_t gpa)
 {
 	struct patch *p;
 
-	if (sc->cpu->mem.ram[gpa] != 0xcc || !(p = find_patch(sc, gpa)))
+	if (sc->cpu->mem.ram[gpa] != 0xcc || !(p = scan_find_patch(sc, gpa)))
 		return NULL;
 	return decode(sc->cpu->dec, vcpu_mode(sc->cpu), gva, p->bytes, p->len);
 }
@@ -825,15 +465,15 @@ bool scan_vetted(struct scanner *sc, uint64_t gpa)
 	struct code_frame *cf = sc->last;
 
 	if (!cf || cf->frame != gpa >> 12)
-		sc->last = cf = find_frame(sc, gpa >> 12);
+		sc->last = cf = scan_find_frame(sc, gpa >> 12);
 	return cf && cf->ready && cf->mode == code_width(sc) &&
 	       bit(cf->vetted, gpa & (PAGE - 1));
 }
 
 bool scan_write_touches_code(struct scanner *sc, uint64_t gpa, uint64_t len)
 {
-	struct code_frame *cf = find_frame(sc, gpa >> 12);
-	struct code_frame *prev = find_frame(sc, (gpa >> 12) - 1);
+	struct code_frame *cf = scan_find_frame(sc, gpa >> 12);
+	struct code_frame *prev = scan_find_frame(sc, (gpa >> 12) - 1);
 	uint64_t off = gpa & (PAGE - 1), end = off + len, i;
 
 	/* An instruction that starts in the previous frame may end in the
@@ -850,14 +490,14 @@ bool scan_write_touches_code(struct scanner *sc, uint64_t gpa, uint64_t len)
 
 void scan_code_written(struct scanner *sc, uint64_t gpa)
 {
-	struct code_frame *cf = find_frame(sc, gpa >> 12);
-	struct code_frame *prev = find_frame(sc, (gpa >> 12) - 1);
+	struct code_frame *cf = scan_find_frame(sc, gpa >> 12);
+	struct code_frame *prev = scan_find_frame(sc, (gpa >> 12) - 1);
 
 	if (cf)
-		unscan_frame(sc, cf);
+		scan_unscan_frame(sc, cf);
 	/* An instruction that starts in the previous frame may end here. */
 	if (prev && prev->straddles_next)
-		unscan_frame(sc, prev);
+		scan_unscan_frame(sc, prev);
 }
 
 void scan_get_stats(const struct scanner *sc, struct scan_stats *st)

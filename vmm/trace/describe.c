@@ -254,31 +254,17 @@ static void describe_registers(const struct vcpu *b, const struct vcpu *a,
 				      (unsigned long long)a->gpr[i]);
 }
 
-void describe_insn(struct trace *t, const struct vcpu *b, const cs_insn *insn,
-		   struct trace_event *e)
+/* The instructions whose effect is one piece of system state: what it
+ * was, or what it became. */
+static void describe_state(struct vm *vm, const struct vcpu *b,
+			   const struct vcpu *a, const cs_insn *insn,
+			   struct trace_event *e)
 {
-	struct vm *vm = t->vm;
-	const struct vcpu *a = &vm->cpu;
-
 	switch (insn->id) {
-	case X86_INS_OUT:
-		return describe_out(vm, b, insn, e);
-	case X86_INS_IN:
-		return describe_in(vm, b, insn, e);
-	case X86_INS_OUTSB: case X86_INS_OUTSW: case X86_INS_OUTSD:
-	case X86_INS_INSB: case X86_INS_INSW: case X86_INS_INSD:
-		return describe_string_io(vm, b, insn, e);
-	case X86_INS_MOV:
-		return describe_mov(vm, b, insn, e);
-	case X86_INS_CLI: case X86_INS_STI: case X86_INS_POPF:
-	case X86_INS_POPFD: case X86_INS_POPFQ:
-		return describe_flags(b, a, e);
 	case X86_INS_PUSHF: case X86_INS_PUSHFD: case X86_INS_PUSHFQ:
 		OUT(e, "pushed 0x%llx (vIF %u)", (unsigned long long)b->rflags,
 		    !!(b->rflags & RFLAGS_IF));
 		return;
-	case X86_INS_RDMSR: case X86_INS_WRMSR:
-		return describe_msr(b, a, insn->id == X86_INS_WRMSR, e);
 	case X86_INS_LGDT: case X86_INS_LIDT:
 		OUT(e, "%s <- 0x%llx/0x%x", insn->id == X86_INS_LGDT ? "GDTR"
 								     : "IDTR",
@@ -311,6 +297,35 @@ void describe_insn(struct trace *t, const struct vcpu *b, const cs_insn *insn,
 		    (unsigned long long)shadow_last_dropped(vm->mmu),
 		    shadow_last_dropped(vm->mmu) == 1 ? "" : "s");
 		return;
+	}
+}
+
+void describe_insn(struct trace *t, const struct vcpu *b, const cs_insn *insn,
+		   struct trace_event *e)
+{
+	struct vm *vm = t->vm;
+	const struct vcpu *a = &vm->cpu;
+
+	switch (insn->id) {
+	case X86_INS_OUT:
+		return describe_out(vm, b, insn, e);
+	case X86_INS_IN:
+		return describe_in(vm, b, insn, e);
+	case X86_INS_OUTSB: case X86_INS_OUTSW: case X86_INS_OUTSD:
+	case X86_INS_INSB: case X86_INS_INSW: case X86_INS_INSD:
+		return describe_string_io(vm, b, insn, e);
+	case X86_INS_MOV:
+		return describe_mov(vm, b, insn, e);
+	case X86_INS_CLI: case X86_INS_STI: case X86_INS_POPF:
+	case X86_INS_POPFD: case X86_INS_POPFQ:
+		return describe_flags(b, a, e);
+	case X86_INS_RDMSR: case X86_INS_WRMSR:
+		return describe_msr(b, a, insn->id == X86_INS_WRMSR, e);
+	case X86_INS_PUSHF: case X86_INS_PUSHFD: case X86_INS_PUSHFQ:
+	case X86_INS_LGDT: case X86_INS_LIDT: case X86_INS_LTR:
+	case X86_INS_LLDT: case X86_INS_HLT: case X86_INS_SWAPGS:
+	case X86_INS_CPUID: case X86_INS_INVLPG:
+		return describe_state(vm, b, a, insn, e);
 	case X86_INS_INT:
 		if (e->kind == TK_HYPERCALL)
 			return describe_hypercall(b, a, e);

@@ -1,5 +1,7 @@
 /*
- * Private to trace.c and trace-describe.c.
+ * What the tracer's files share: trace.c records a trap's events,
+ * describe.c words them, filter.c decides which are shown, print.c shows
+ * them, summary.c prints the -c table.
  */
 #ifndef TRAPEZE_TRACE_INTERNAL_H
 #define TRAPEZE_TRACE_INTERNAL_H
@@ -51,6 +53,15 @@ struct trace {
 
 struct trace_event *trace_new_event(struct trace *t, enum trace_kind kind,
 				    uint64_t rip, unsigned cpl);
+/* Does e pass the -e filters (filter.c)? */
+bool trace_wanted(const struct trace *t, const struct trace_event *e);
+/* Show e (print.c): us is the trap's time in the monitor (0 for all but
+ * its first event), fr the guest's call stack or NULL. */
+struct unwind_frames;
+void trace_print_event(struct trace *t, const struct trace_event *e,
+		       double us, const struct unwind_frames *fr);
+/* The -c table, at the end of the run (summary.c). */
+void trace_print_summary(struct trace *t);
 /* Word what insn did, from the vCPU before and after it. */
 void describe_insn(struct trace *t, const struct vcpu *before,
 		   const cs_insn *insn, struct trace_event *e);
@@ -66,6 +77,7 @@ bool trace_allows_ahead(void *ctx);
 void trace_finish(void *ctx);
 /* An emulated instruction: priv, patched, syscall or hypercall. */
 void trace_insn(void *ctx, const cs_insn *insn, bool patched);
+/* An exception or interrupt delivered (describe.c). */
 void trace_event(void *ctx, unsigned vector, bool external, bool has_err,
 		 uint32_t err, uint64_t from_rip, uint16_t from_cs);
 void trace_ptwrite(void *ctx, uint64_t gva, uint64_t gpa, uint64_t old,

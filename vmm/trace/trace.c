@@ -1,141 +1,27 @@
 /*
- * trapeze trace (see trace.h): recording events, printing them as lines
- * or JSON, and the -c summary.  What an instruction did is worded by
- * trace-describe.c; guest call stacks come from unwind.c.
+ * trapeze trace (see trace.h): the tracer's set-up, and what it records.
+ * The trap path tells it of each event through the observer table below
+ * (core/vm.h); each is noted with where the guest was, and at the trap's
+ * end (trace_end) the trap's events are counted for -c and, unless it
+ * only counts, shown.  Around it: filter.c holds the -e filters,
+ * describe.c words what an instruction did, print.c shows an event as a
+ * line or as JSON, summary.c prints the -c table, unwind.c finds guest
+ * call stacks.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-#include <time.h>
 #include <x86intrin.h>
 
 #include "trapeze/abi.h"
 
-#include "cpu/decode.h"
 #include "cpu/emulate.h"
-#include "core/hypercall.h"
 #include "dev/mmio.h"
 #include "trace/symbols.h"
 #include "trace/trace.h"
 #include "trace/trace-internal.h"
 #include "trace/unwind.h"
 #include "core/vm.h"
-#include "engine/ahead.h"
-
-static const char *const kind_names[TK_COUNT] = {
-	[TK_PRIV] = "priv", [TK_PATCHED] = "patched",
-	[TK_EXCEPTION] = "exception", [TK_INTERRUPT] = "interrupt",
-	[TK_SYSCALL] = "syscall", [TK_HYPERCALL] = "hypercall",
-	[TK_PTWRITE] = "ptwrite", [TK_SHADOW] = "shadow", [TK_SCAN] = "scan",
-	[TK_MMIO] = "mmio",
-};
-
-const char *trace_kind_name(enum trace_kind k)
-{
-	return k < TK_COUNT ? kind_names[k] : "?";
-}
-
-/* ---- -e filters -------------------------------------------------------- */
-
-static int add_kind(struct trace_options *o, const char *name, char *err,
-		    size_t errlen)
-{
-	unsigned k;
-
-	if (!strcmp(name, "all")) {
-		o->kinds = (1u << TK_COUNT) - 1;
-		return 0;
-	}
-	for (k = 0; k < TK_COUNT; k++)
-		if (!strcmp(name, kind_names[k])) {
-			o->kinds |= 1u << k;
-			return 0;
-		}
-	snprintf(err, errlen, "-e trace=%s: unknown kind of event (priv, "
-		 "patched, exception, interrupt, syscall, hypercall, ptwrite, "
-		 "shadow, scan, mmio, all)", name);
-	return -1;
-}
-
-static int add_insn(struct trace_options *o, const char *name, char *err,
-		    size_t errlen)
-{
-	csh h;
-	unsigned id;
-
-	if (o->ninsns == TRACE_MAX_FILTER) {
-		snprintf(err, errlen, "-e insn=: more than %d instructions",
-			 TRACE_MAX_FILTER);
-		return -1;
-	}
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK)
-		return -1;
-	for (id = 1; id < X86_INS_ENDING; id++) {
-		const char *n = cs_insn_name(h, id);
-
-		if (n && !strcmp(n, name))
-			break;
-	}
-	cs_close(&h);
-	if (id == X86_INS_ENDING) {
-		snprintf(err, errlen, "-e insn=%s: no such instruction", name);
-		return -1;
-	}
-	o->insns[o->ninsns++] = id;
-	return 0;
-}
-
-static int add_port(struct trace_options *o, const char *s, char *err,
-		    size_t errlen)
-{
-	char *end;
-	unsigned long p = strtoul(s, &end, 0);
-
-	if (end == s || *end || p > 0xffff ||
-	    o->nports == TRACE_MAX_FILTER) {
-		snprintf(err, errlen, "-e port=%s: not a port number (0-0xffff)",
-			 s);
-		return -1;
-	}
-	o->ports[o->nports++] = (uint16_t)p;
-	return 0;
-}
-
-int trace_parse_filter(struct trace_options *o, const char *expr, char *err,
-		       size_t errlen)
-{
-	int (*add)(struct trace_options *, const char *, char *, size_t);
-	const char *eq = strchr(expr, '=');
-	char list[512], *item, *save;
-
-	if (!eq || (size_t)(eq - expr) > 6) {
-		snprintf(err, errlen, "-e %s: expected trace=, insn= or port=",
-			 expr);
-		return -1;
-	}
-	if (!strncmp(expr, "trace=", 6))
-		add = add_kind;
-	else if (!strncmp(expr, "insn=", 5))
-		add = add_insn;
-	else if (!strncmp(expr, "port=", 5))
-		add = add_port;
-	else {
-		snprintf(err, errlen, "-e %s: expected trace=, insn= or port=",
-			 expr);
-		return -1;
-	}
-	snprintf(list, sizeof(list), "%s", eq + 1);
-	if (!list[0]) {
-		snprintf(err, errlen, "-e %s: empty list", expr);
-		return -1;
-	}
-	for (item = strtok_r(list, ",", &save); item;
-	     item = strtok_r(NULL, ",", &save))
-		if (add(o, item, err, errlen))
-			return -1;
-	return 0;
-}
 
 /* ---- set-up ------------------------------------------------------------ */
 
@@ -206,28 +92,6 @@ bool trace_allows_ahead(void *ctx)
 	return counts_only(ctx);
 }
 
-static bool wanted(const struct trace *t, const struct trace_event *e)
-{
-	unsigned i;
-	bool ok;
-
-	if (!(t->o.kinds & (1u << e->kind)))
-		return false;
-	if (t->o.ninsns) {
-		for (ok = false, i = 0; i < t->o.ninsns; i++)
-			ok |= e->insn_id == t->o.insns[i];
-		if (!ok)
-			return false;
-	}
-	if (t->o.nports) {
-		for (ok = false, i = 0; e->has_port && i < t->o.nports; i++)
-			ok |= e->port == t->o.ports[i];
-		if (!ok)
-			return false;
-	}
-	return true;
-}
-
 /* Count an event the filters let through in its -c row (the trap's first
  * such row is remembered, to be charged the trap's time); NULL if the
  * filters hold it back. */
@@ -238,7 +102,7 @@ static struct summary_row *count_event(struct trace *t,
 		&t->rows[e->kind][e->vector >= 0 ? (unsigned)e->vector
 						 : e->insn_id];
 
-	if (!wanted(t, e))
+	if (!trace_wanted(t, e))
 		return NULL;
 	if (!t->first)
 		t->first = row;
@@ -292,6 +156,15 @@ static enum trace_kind kind_of(const struct trace *t, const cs_insn *insn,
 	return TK_PRIV;
 }
 
+/* The instruction an event came from, as Capstone prints it. */
+static void note_insn(struct trace_event *e, const cs_insn *insn)
+{
+	e->insn_id = insn->id;
+	/* Capstone's operand text can outgrow a trace column: cut it. */
+	snprintf(e->insn, sizeof(e->insn), "%.16s%s%.40s", insn->mnemonic,
+		 insn->op_str[0] ? " " : "", insn->op_str);
+}
+
 void trace_insn(void *ctx, const cs_insn *insn, bool patched)
 {
 	struct trace *t = ctx;
@@ -310,10 +183,7 @@ void trace_insn(void *ctx, const cs_insn *insn, bool patched)
 		t->ev[0] = tmp;
 		e = t->ev;
 	}
-	e->insn_id = insn->id;
-	/* Capstone's operand text can outgrow a trace column: cut it. */
-	snprintf(e->insn, sizeof(e->insn), "%.16s%s%.40s", insn->mnemonic,
-		 insn->op_str[0] ? " " : "", insn->op_str);
+	note_insn(e, insn);
 	describe_insn(t, &t->before, insn, e);
 }
 
@@ -370,233 +240,6 @@ void trace_scan(void *ctx, uint64_t gva, uint64_t pages, uint64_t insns,
 	(void)t;
 }
 
-/* ---- output ------------------------------------------------------------ */
-
-static void print_prefix(struct trace *t)
-{
-	struct timeval tv;
-	struct tm tm;
-	uint64_t now = timer_now();
-
-	if (t->o.relative) {
-		uint64_t d = now - (t->last_ns ? t->last_ns : t->start_ns);
-
-		fprintf(t->out, "%6llu.%06llu ", (unsigned long long)(d / 1000000000),
-			(unsigned long long)(d / 1000 % 1000000));
-		t->last_ns = now;
-		return;
-	}
-	if (!t->o.timestamps) {
-		fprintf(t->out, "%7llu ", (unsigned long long)t->seq);
-		return;
-	}
-	gettimeofday(&tv, NULL);
-	if (t->o.timestamps == 3) {
-		fprintf(t->out, "%lld.%06ld ", (long long)tv.tv_sec,
-			(long)tv.tv_usec);
-		return;
-	}
-	localtime_r(&tv.tv_sec, &tm);
-	fprintf(t->out, "%02d:%02d:%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
-	if (t->o.timestamps == 2)
-		fprintf(t->out, ".%06ld", (long)tv.tv_usec);
-	fputc(' ', t->out);
-}
-
-static void print_json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
-static void print_json(struct trace *t, const struct trace_event *e,
-		       const char *sym, double us, const struct unwind_frames *fr)
-{
-	unsigned i;
-
-	fprintf(t->out, "{\"seq\":%llu,\"time_ns\":%llu,\"mode\":\"%s\","
-		"\"rip\":\"0x%llx\",\"symbol\":", (unsigned long long)t->seq,
-		(unsigned long long)(timer_now() - t->start_ns),
-		e->cpl == 3 ? "user" : "kernel", (unsigned long long)e->rip);
-	print_json_string(t->out, sym);
-	fprintf(t->out, ",\"insn\":");
-	print_json_string(t->out, e->insn);
-	fprintf(t->out, ",\"kind\":\"%s\",\"effect\":", kind_names[e->kind]);
-	print_json_string(t->out, e->effect);
-	fprintf(t->out, ",\"monitor_us\":%.3f", us);
-	if (fr) {
-		fprintf(t->out, ",\"stack\":[");
-		for (i = 0; i < fr->n; i++) {
-			fprintf(t->out, "%s{\"rip\":\"0x%llx\",\"symbol\":",
-				i ? "," : "", (unsigned long long)fr->rip[i]);
-			print_json_string(t->out, fr->name[i]);
-			fputc('}', t->out);
-		}
-		fputc(']', t->out);
-	}
-	fprintf(t->out, "}\n");
-}
-
-static void print_event(struct trace *t, const struct trace_event *e,
-			double us, const struct unwind_frames *fr)
-{
-	char sym[96];
-	unsigned i;
-
-	symbols_name(t->syms, e->rip, sym, sizeof(sym));
-	if (t->o.json) {
-		print_json(t, e, sym, us, fr);
-		return;
-	}
-	print_prefix(t);
-	fprintf(t->out, "%-6s %#9llx %-22s %-26s %-9s %s",
-		e->cpl == 3 ? "user" : "kernel", (unsigned long long)e->rip,
-		sym, e->insn[0] ? e->insn : "-", kind_names[e->kind],
-		e->effect);
-	if (t->o.show_time)
-		fprintf(t->out, " <%.1fus>", us);
-	fputc('\n', t->out);
-	for (i = 0; fr && i < fr->n; i++)
-		fprintf(t->out, "          > %#llx %s\n",
-			(unsigned long long)fr->rip[i], fr->name[i]);
-}
-
-void trace_end(void *ctx)
-{
-	struct trace *t = ctx;
-	struct vm *vm = t->vm;
-	uint64_t dt = __rdtsc() - t->t0;
-	struct unwind_frames frames, *fr = NULL;
-	unsigned i;
-
-	if (counts_only(t)) {
-		count_events(t);
-	} else {
-		for (i = 0; i < t->nev; i++) {
-			struct trace_event *e = &t->ev[i];
-			bool first = !t->first;
-
-			if (!count_event(t, e))
-				continue;
-			if (t->unwind && !fr &&
-			    unwind_stack(t->unwind, vm, &t->before, t->syms,
-					 &frames) == 0)
-				fr = &frames;
-			print_event(t, e, first ? dt / t->tsc_per_ns / 1000.0
-						: 0.0, fr);
-		}
-		t->nev = 0;
-	}
-	/* The trap's monitor time goes to its first shown event. */
-	if (t->first) {
-		t->first->tsc += dt;
-		t->total_tsc += dt;
-	}
-}
-
-/* ---- -c ------------------------------------------------------------------ */
-
-struct row_ref {
-	uint64_t tsc, count;
-	unsigned kind, id;
-};
-
-static int by_time(const void *a, const void *b)
-{
-	const struct row_ref *x = a, *y = b;
-
-	if (x->tsc != y->tsc)
-		return x->tsc < y->tsc ? 1 : -1;
-	return (x->count < y->count) - (x->count > y->count);
-}
-
-/* An exception's row is named by its mnemonic (#PF), an interrupt's by its
- * vector, a hypercall's by its name, an instruction's by Capstone's. */
-static const char *row_name(csh h, unsigned kind, unsigned id, char *buf,
-			    size_t len)
-{
-	if (kind == TK_EXCEPTION && id < 32) {
-		snprintf(buf, len, "%.4s", exception_name(id));
-		buf[strcspn(buf, " ")] = 0;
-	} else if (kind == TK_EXCEPTION || kind == TK_INTERRUPT)
-		snprintf(buf, len, "vector 0x%x", id);
-	else if (kind == TK_HYPERCALL)
-		snprintf(buf, len, "%s", hypercall_name(id));
-	else
-		snprintf(buf, len, "%s", id ? cs_insn_name(h, id) : "-");
-	return buf;
-}
-
-static void print_summary(struct vm *vm, struct trace *t)
-{
-	csh h = decoder_handle(vm->cpu.dec, MODE_LONG64);
-	struct row_ref *r = calloc(TK_COUNT * X86_INS_ENDING, sizeof(*r));
-	size_t n = 0, i;
-	unsigned k, id;
-	double total_s = t->total_tsc / t->tsc_per_ns / 1e9;
-	double wall_s = (timer_now() - t->start_ns) / 1e9;
-	char name[32];
-
-	if (!r)
-		return;
-	for (k = 0; k < TK_COUNT; k++)
-		for (id = 0; id < X86_INS_ENDING; id++)
-			if (t->rows[k][id].count)
-				r[n++] = (struct row_ref){ t->rows[k][id].tsc,
-							   t->rows[k][id].count,
-							   k, id };
-	qsort(r, n, sizeof(*r), by_time);
-	fprintf(t->out, "%% time     seconds  usecs/event     events "
-		"kind       instruction\n");
-	fprintf(t->out, "------ ----------- ------------ ---------- "
-		"---------- ----------------\n");
-	for (i = 0; i < n; i++) {
-		double s = r[i].tsc / t->tsc_per_ns / 1e9;
-
-		fprintf(t->out, "%6.2f %11.6f %12.2f %10llu %-10s %s\n",
-			t->total_tsc ? 100.0 * r[i].tsc / t->total_tsc : 0.0,
-			s, s * 1e6 / r[i].count,
-			(unsigned long long)r[i].count, kind_names[r[i].kind],
-			row_name(h, r[i].kind, r[i].id, name, sizeof(name)));
-	}
-	fprintf(t->out, "------ ----------- ------------ ---------- "
-		"---------- ----------------\n");
-	fprintf(t->out, "100.00 %11.6f %12.2f %10llu            total\n",
-		total_s, t->total_events ? total_s * 1e6 / t->total_events : 0,
-		(unsigned long long)t->total_events);
-	fprintf(t->out, "traps: %llu in %.3f s, %.0f a second\n",
-		(unsigned long long)vm->stats.traps, wall_s,
-		wall_s > 0 ? vm->stats.traps / wall_s : 0.0);
-	if (vm->ahead && ahead_stats(vm->ahead)->run)
-		fprintf(t->out, "(of the events, %llu were emulated running "
-			"ahead of a trap)\n",
-			(unsigned long long)ahead_stats(vm->ahead)->trappers);
-	free(r);
-}
-
-void trace_finish(void *ctx)
-{
-	struct trace *t = ctx;
-
-	/* The run ended inside a trap (the guest's write to the exit port,
-	 * say): its events are shown and counted too. */
-	if (t->nev)
-		trace_end(t);
-	if (t->o.summary || t->o.summary_too)
-		print_summary(t->vm, t);
-	fflush(t->out);
-}
-
 void trace_mmio(void *ctx, uint64_t gpa, const struct mmio_region *dev,
 		unsigned size, bool write, uint64_t val)
 {
@@ -612,12 +255,8 @@ void trace_mmio(void *ctx, uint64_t gpa, const struct mmio_region *dev,
 
 	if (!e)
 		return;
-	if (insn) {
-		e->insn_id = insn->id;
-		snprintf(e->insn, sizeof(e->insn), "%.16s%s%.40s",
-			 insn->mnemonic, insn->op_str[0] ? " " : "",
-			 insn->op_str);
-	}
+	if (insn)
+		note_insn(e, insn);
 	if (!dev)
 		snprintf(e->effect, sizeof(e->effect), "%s of gpa 0x%llx: no "
 			 "RAM and no device there (guest #PF)",
@@ -627,4 +266,52 @@ void trace_mmio(void *ctx, uint64_t gpa, const struct mmio_region *dev,
 			 "byte%s: 0x%llx", write ? "write" : "read", dev->name,
 			 (unsigned long long)(gpa - dev->base), size,
 			 size == 1 ? "" : "s", (unsigned long long)val);
+}
+
+/* ---- the trap's end ---------------------------------------------------- */
+
+void trace_end(void *ctx)
+{
+	struct trace *t = ctx;
+	struct vm *vm = t->vm;
+	uint64_t dt = __rdtsc() - t->t0;
+	struct unwind_frames frames, *fr = NULL;
+	unsigned i;
+
+	if (counts_only(t)) {
+		count_events(t);
+	} else {
+		for (i = 0; i < t->nev; i++) {
+			struct trace_event *e = &t->ev[i];
+			bool first = !t->first;
+			double us = first ? dt / t->tsc_per_ns / 1000.0 : 0.0;
+
+			if (!count_event(t, e))
+				continue;
+			if (t->unwind && !fr &&
+			    unwind_stack(t->unwind, vm, &t->before, t->syms,
+					 &frames) == 0)
+				fr = &frames;
+			trace_print_event(t, e, us, fr);
+		}
+		t->nev = 0;
+	}
+	/* The trap's monitor time goes to its first shown event. */
+	if (t->first) {
+		t->first->tsc += dt;
+		t->total_tsc += dt;
+	}
+}
+
+void trace_finish(void *ctx)
+{
+	struct trace *t = ctx;
+
+	/* The run ended inside a trap (the guest's write to the exit port,
+	 * say): its events are shown and counted too. */
+	if (t->nev)
+		trace_end(t);
+	if (t->o.summary || t->o.summary_too)
+		trace_print_summary(t);
+	fflush(t->out);
 }

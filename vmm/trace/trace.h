@@ -8,7 +8,7 @@
  * With tracing off, the VM has no observer and the trap path pays one
  * test.  With it on, the run loop brackets each trap with the observer's
  * begin and end (core/vm.h), the places that know an event tell it
- * through their hooks, and trace.c describes it from the vCPU before and
+ * through their hooks, and describe.c words it from the vCPU before and
  * after the trap.
  */
 #ifndef TRAPEZE_TRACE_H
