@@ -3,6 +3,7 @@
  * address, searched by bisection.  Read once, before the guest starts.
  */
 #include <elf.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,13 +48,66 @@ static uint8_t *slurp(const char *path, size_t *len)
 	return buf;
 }
 
+/* Is this symbol worth naming: a function, object or label with an
+ * address and a name in the string table? */
+static bool worth_naming(const Elf64_Sym *sym, const char *strtab,
+			 size_t strsize)
+{
+	unsigned type = ELF64_ST_TYPE(sym->st_info);
+
+	return (type == STT_FUNC || type == STT_NOTYPE ||
+		type == STT_OBJECT) && sym->st_value &&
+	       sym->st_name < strsize && strtab[sym->st_name] &&
+	       sym->st_shndx != SHN_UNDEF && sym->st_shndx != SHN_ABS;
+}
+
+/* The extent of the allocated sections: addresses outside it are none
+ * of the image's. */
+static void extent(struct symbols *s, const Elf64_Shdr *sh, size_t n)
+{
+	size_t j;
+
+	s->lo = UINT64_MAX;
+	for (j = 0; j < n; j++)
+		if ((sh[j].sh_flags & SHF_ALLOC) && sh[j].sh_size) {
+			if (sh[j].sh_addr < s->lo)
+				s->lo = sh[j].sh_addr;
+			if (sh[j].sh_addr + sh[j].sh_size > s->hi)
+				s->hi = sh[j].sh_addr + sh[j].sh_size;
+		}
+}
+
+/* The symbols of one symbol table (st, its strings str), sorted. */
+static struct symbols *from_table(const uint8_t *buf, const Elf64_Shdr *st,
+				  const Elf64_Shdr *str)
+{
+	const Elf64_Sym *sym = (const void *)(buf + st->sh_offset);
+	size_t count = st->sh_size / sizeof(*sym), j;
+	struct symbols *s = calloc(1, sizeof(*s));
+
+	if (!s || !(s->sym = calloc(count ? count : 1, sizeof(*s->sym))) ||
+	    !(s->strtab = malloc(str->sh_size))) {
+		symbols_free(s);
+		return NULL;
+	}
+	memcpy(s->strtab, buf + str->sh_offset, str->sh_size);
+	s->strtab[str->sh_size - 1] = 0;
+	for (j = 0; j < count; j++)
+		if (worth_naming(&sym[j], s->strtab, str->sh_size))
+			s->sym[s->n++] = (struct sym){
+				sym[j].st_value, sym[j].st_size,
+				s->strtab + sym[j].st_name };
+	qsort(s->sym, s->n, sizeof(*s->sym), by_addr);
+	return s;
+}
+
 /* Copy the .symtab entries worth naming; every offset is checked. */
 static struct symbols *collect(const uint8_t *buf, size_t len)
 {
 	const Elf64_Ehdr *eh = (const void *)buf;
 	const Elf64_Shdr *sh;
 	struct symbols *s;
-	size_t i, j;
+	size_t i;
 
 	if (len < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
 	    eh->e_ident[EI_CLASS] != ELFCLASS64 ||
@@ -63,49 +117,15 @@ static struct symbols *collect(const uint8_t *buf, size_t len)
 	sh = (const void *)(buf + eh->e_shoff);
 	for (i = 0; i < eh->e_shnum; i++) {
 		const Elf64_Shdr *st = &sh[i], *str;
-		const Elf64_Sym *sym;
-		size_t count;
 
 		if (st->sh_type != SHT_SYMTAB || st->sh_link >= eh->e_shnum)
 			continue;
 		str = &sh[st->sh_link];
 		if (st->sh_offset > len || st->sh_size > len - st->sh_offset ||
 		    str->sh_offset > len || str->sh_size > len - str->sh_offset ||
-		    !str->sh_size)
+		    !str->sh_size || !(s = from_table(buf, st, str)))
 			return NULL;
-		sym = (const void *)(buf + st->sh_offset);
-		count = st->sh_size / sizeof(*sym);
-		s = calloc(1, sizeof(*s));
-		if (!s || !(s->sym = calloc(count ? count : 1, sizeof(*s->sym))) ||
-		    !(s->strtab = malloc(str->sh_size))) {
-			symbols_free(s);
-			return NULL;
-		}
-		memcpy(s->strtab, buf + str->sh_offset, str->sh_size);
-		s->strtab[str->sh_size - 1] = 0;
-		for (j = 0; j < count; j++) {
-			unsigned type = ELF64_ST_TYPE(sym[j].st_info);
-
-			if ((type != STT_FUNC && type != STT_NOTYPE &&
-			     type != STT_OBJECT) || !sym[j].st_value ||
-			    sym[j].st_name >= str->sh_size ||
-			    !s->strtab[sym[j].st_name] ||
-			    sym[j].st_shndx == SHN_UNDEF ||
-			    sym[j].st_shndx == SHN_ABS)
-				continue;
-			s->sym[s->n++] = (struct sym){ sym[j].st_value,
-						       sym[j].st_size,
-						       s->strtab + sym[j].st_name };
-		}
-		qsort(s->sym, s->n, sizeof(*s->sym), by_addr);
-		s->lo = UINT64_MAX;
-		for (j = 0; j < eh->e_shnum; j++)
-			if ((sh[j].sh_flags & SHF_ALLOC) && sh[j].sh_size) {
-				if (sh[j].sh_addr < s->lo)
-					s->lo = sh[j].sh_addr;
-				if (sh[j].sh_addr + sh[j].sh_size > s->hi)
-					s->hi = sh[j].sh_addr + sh[j].sh_size;
-			}
+		extent(s, sh, eh->e_shnum);
 		return s;
 	}
 	return NULL;

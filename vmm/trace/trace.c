@@ -237,7 +237,6 @@ void trace_scan(void *ctx, uint64_t gva, uint64_t pages, uint64_t insns,
 		 symbols_name(t->syms, gva, sym, sizeof(sym)),
 		 (unsigned long long)pages, pages == 1 ? "" : "s",
 		 (unsigned long long)insns, (unsigned long long)patches);
-	(void)t;
 }
 
 void trace_mmio(void *ctx, uint64_t gpa, const struct mmio_region *dev,
