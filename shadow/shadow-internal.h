@@ -116,4 +116,80 @@ static inline uint64_t frame_of(uint64_t gpa)
 	return gpa >> 12;
 }
 
+#define OPS(s) (&(s)->cfg.ops)
+
+/*
+ * The rules of host rights, small enough to inline where the trap path
+ * needs them (rights.c makes the host follow them).  The host's right over
+ * a frame is the guest's right for the current privilege level, narrowed
+ * by what the guest cannot see: page tables and scanned code are never
+ * writable, unscanned code (with the scanner on) never executable.
+ */
+
+static inline bool map_is_large(const struct mapping *m)
+{
+	return m->len > SHADOW_PAGE;
+}
+
+/* Note a failed map, protect or unmap call; shadow_fault reports it. */
+static inline void host(struct shadow *s, int rc)
+{
+	if (rc != 0)
+		s->host_error = true;
+}
+
+static inline bool frame_special(const struct shadow *s, uint64_t f)
+{
+	return s->pt_refs[f] || (s->frame_flags[f] & FRAME_CODE_READY);
+}
+
+/* The guest's rights over a mapping at CPL 3 (user_mode) or at CPL 0 with
+ * RFLAGS.AC = ac. */
+static inline int prot_in_mode(const struct shadow *s,
+			       const struct mapping *m, bool user_mode, bool ac)
+{
+	int prot = SHADOW_R;
+
+	if (user_mode && !m->user)
+		return 0;
+	if (!user_mode && m->user && (s->pg.cr4 & CR4_SMAP) && !ac)
+		return 0;
+	if (m->dirty && (user_mode ? m->writable
+				   : m->writable || !(s->pg.cr0 & CR0_WP)))
+		prot |= SHADOW_W;
+	if (m->exec && !(!user_mode && m->user && (s->pg.cr4 & CR4_SMEP)))
+		prot |= SHADOW_X;
+	return prot;
+}
+
+/* The guest's rights over a mapping at the current privilege level. */
+static inline int mapping_prot(const struct shadow *s,
+			       const struct mapping *m)
+{
+	return prot_in_mode(s, m, s->pg.cpl == 3, s->pg.ac);
+}
+
+/* Narrow rights for one frame: tables and scanned code are never
+ * writable, unscanned code never executable. */
+static inline int frame_prot(const struct shadow *s, int prot, uint64_t f)
+{
+	if (!prot)
+		return 0;
+	if (s->pt_refs[f])
+		prot &= ~SHADOW_W;
+	if (s->scanning) {
+		if (s->frame_flags[f] & FRAME_CODE_READY)
+			prot &= ~SHADOW_W;
+		else
+			prot &= ~SHADOW_X;
+	}
+	return prot;
+}
+
+/* What an ordinary frame of a mapping gets. */
+static inline int plain_prot(const struct shadow *s, int prot)
+{
+	return s->scanning ? prot & ~SHADOW_X : prot;
+}
+
 #endif /* TRAPEZE_SHADOW_INTERNAL_H */

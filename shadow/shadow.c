@@ -18,8 +18,6 @@
 
 #include "shadow-internal.h"
 
-#define OPS(s) (&(s)->cfg.ops)
-
 /* ---- lists --------------------------------------------------------- */
 
 static uint32_t hash64(uint64_t k, uint32_t size)
@@ -48,11 +46,6 @@ static uint32_t map_bucket(const struct shadow *s, uint32_t space,
 
 	return hash64((unit << 17) ^ ((uint64_t)space << 1) ^ large,
 		      s->map_hash_size);
-}
-
-static bool map_is_large(const struct mapping *m)
-{
-	return m->len > SHADOW_PAGE;
 }
 
 /* Doubly linked lists threaded through a pool by index. */
@@ -141,65 +134,6 @@ void shadow_destroy(struct shadow *s)
 }
 
 /* ---- host protection ------------------------------------------------- */
-
-static void host(struct shadow *s, int rc)
-{
-	if (rc != 0)
-		s->host_error = true;
-}
-
-static bool frame_special(const struct shadow *s, uint64_t f)
-{
-	return s->pt_refs[f] || (s->frame_flags[f] & FRAME_CODE_READY);
-}
-
-/* The guest's rights over a mapping at CPL 3 (user_mode) or at CPL 0 with
- * RFLAGS.AC = ac. */
-static int prot_in_mode(const struct shadow *s, const struct mapping *m,
-			bool user_mode, bool ac)
-{
-	int prot = SHADOW_R;
-
-	if (user_mode && !m->user)
-		return 0;
-	if (!user_mode && m->user && (s->pg.cr4 & CR4_SMAP) && !ac)
-		return 0;
-	if (m->dirty && (user_mode ? m->writable
-				   : m->writable || !(s->pg.cr0 & CR0_WP)))
-		prot |= SHADOW_W;
-	if (m->exec && !(!user_mode && m->user && (s->pg.cr4 & CR4_SMEP)))
-		prot |= SHADOW_X;
-	return prot;
-}
-
-/* The guest's rights over a mapping at the current privilege level. */
-static int mapping_prot(const struct shadow *s, const struct mapping *m)
-{
-	return prot_in_mode(s, m, s->pg.cpl == 3, s->pg.ac);
-}
-
-/* Narrow rights for one frame: tables and scanned code are never
- * writable, unscanned code never executable. */
-static int frame_prot(const struct shadow *s, int prot, uint64_t f)
-{
-	if (!prot)
-		return 0;
-	if (s->pt_refs[f])
-		prot &= ~SHADOW_W;
-	if (s->scanning) {
-		if (s->frame_flags[f] & FRAME_CODE_READY)
-			prot &= ~SHADOW_W;
-		else
-			prot &= ~SHADOW_X;
-	}
-	return prot;
-}
-
-/* What an ordinary frame of a mapping gets. */
-static int plain_prot(const struct shadow *s, int prot)
-{
-	return s->scanning ? prot & ~SHADOW_X : prot;
-}
 
 static bool has_special_frames(const struct shadow *s, uint64_t gpa,
 			       uint64_t len)
