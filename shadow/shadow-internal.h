@@ -192,4 +192,13 @@ static inline int plain_prot(const struct shadow *s, int prot)
 	return s->scanning ? prot & ~SHADOW_X : prot;
 }
 
+/* rights.c: bringing the host's rights into line with those rules. */
+bool shadow_has_special_frames(const struct shadow *s, uint64_t gpa,
+			       uint64_t len);
+void shadow_fix_special_frames(struct shadow *s, const struct mapping *m,
+			       int prot);
+void shadow_apply(struct shadow *s, struct mapping *m, bool fresh);
+void shadow_refresh_frame(struct shadow *s, uint64_t f, bool was_special);
+void shadow_refresh_page(struct shadow *s, struct mapping *m, uint64_t gva);
+
 #endif /* TRAPEZE_SHADOW_INTERNAL_H */

@@ -133,109 +133,6 @@ void shadow_destroy(struct shadow *s)
 	free(s);
 }
 
-/* ---- host protection ------------------------------------------------- */
-
-static bool has_special_frames(const struct shadow *s, uint64_t gpa,
-			       uint64_t len)
-{
-	uint64_t b;
-
-	for (b = gpa >> BLOCK_SHIFT; b <= (gpa + len - 1) >> BLOCK_SHIFT; b++)
-		if (s->block_special[b])
-			return true;
-	return false;
-}
-
-/* Give the special frames of a live mapping their narrower rights. */
-static void fix_special_frames(struct shadow *s, const struct mapping *m,
-			       int prot)
-{
-	uint64_t first = frame_of(m->gpa), n = m->len / SHADOW_PAGE, i, j;
-
-	if (!prot || !has_special_frames(s, m->gpa, m->len))
-		return;
-	for (i = 0; i < n; i = j) {
-		int p = frame_prot(s, prot, first + i);
-
-		for (j = i + 1; j < n && frame_prot(s, prot, first + j) == p;
-		     j++)
-			;
-		if (p != m->prot) {
-			host(s, OPS(s)->protect(OPS(s)->ctx,
-						m->gva + i * SHADOW_PAGE,
-						(j - i) * SHADOW_PAGE, p));
-			s->st.protects++;
-		}
-	}
-}
-
-/* Make a live mapping's host rights what they should be now.  A one-page
- * mapping gets its frame's own rights in a single call. */
-static void apply(struct shadow *s, struct mapping *m, bool fresh)
-{
-	int prot = mapping_prot(s, m);
-	int base = m->len == SHADOW_PAGE ? frame_prot(s, prot, frame_of(m->gpa))
-					 : plain_prot(s, prot);
-
-	if (fresh) {
-		host(s, OPS(s)->map(OPS(s)->ctx, m->gva, m->gpa, m->len, base));
-		s->st.maps++;
-	} else if (base != m->prot) {
-		host(s, OPS(s)->protect(OPS(s)->ctx, m->gva, m->len, base));
-		s->st.protects++;
-	}
-	m->prot = base;
-	fix_special_frames(s, m, prot);
-}
-
-/* A frame became or stopped being special: re-protect it wherever the
- * active space maps it. */
-static void refresh_frame(struct shadow *s, uint64_t f, bool was_special)
-{
-	uint64_t gpa = f << 12;
-	bool now = frame_special(s, f);
-	uint32_t i;
-
-	if (now != was_special)
-		s->block_special[f >> 9] += now ? 1 : (uint32_t)-1;
-	/* Whoever keeps its own writable view of guest RAM (the
-	 * translation cache's alias) must drop it now. */
-	if (now && !was_special)
-		s->generation++;
-	if (s->active == NIL)
-		return;
-	for (i = s->rmap[gpa >> BLOCK_SHIFT]; i != NIL;
-	     i = s->maps[i].rmap_next) {
-		struct mapping *m = &s->maps[i];
-		int p;
-
-		if (m->space != s->active || gpa < m->gpa ||
-		    gpa >= m->gpa + m->len)
-			continue;
-		p = frame_prot(s, mapping_prot(s, m), f);
-		host(s, OPS(s)->protect(OPS(s)->ctx, m->gva + (gpa - m->gpa),
-					SHADOW_PAGE, p));
-		s->st.protects++;
-		if (m->len == SHADOW_PAGE)
-			m->prot = p;
-	}
-}
-
-/* Give the page of a live mapping that holds gva its rights now.  A fault
- * on a mapped page means its host rights are out of date (the dirty bit
- * moved, or its frame left table or code duty without a host call). */
-static void refresh_page(struct shadow *s, struct mapping *m, uint64_t gva)
-{
-	uint64_t page = gva & ~(SHADOW_PAGE - 1);
-	int p = frame_prot(s, mapping_prot(s, m),
-			   frame_of(m->gpa + (page - m->gva)));
-
-	host(s, OPS(s)->protect(OPS(s)->ctx, page, SHADOW_PAGE, p));
-	s->st.protects++;
-	if (m->len == SHADOW_PAGE)
-		m->prot = p;
-}
-
 /* ---- mapping records ------------------------------------------------- */
 
 static uint32_t map_find(const struct shadow *s, uint32_t space, uint64_t gva)
@@ -571,7 +468,7 @@ static bool use_add(struct shadow *s, uint32_t space,
 	was = frame_special(s, f);
 	if (s->pt_refs[f]++ == 0)
 		s->st.tables++;
-	refresh_frame(s, f, was);
+	shadow_refresh_frame(s, f, was);
 	return true;
 }
 
@@ -692,7 +589,7 @@ static void space_reapply(struct shadow *s, uint32_t space)
 			struct mapping *o = &s->maps[s->scratch[i]];
 
 			o->prot = base;
-			fix_special_frames(s, o, mapping_prot(s, o));
+			shadow_fix_special_frames(s, o, mapping_prot(s, o));
 		}
 	}
 }
@@ -897,7 +794,7 @@ void shadow_set_cpl(struct shadow *s, const struct paging *pg)
 			continue;
 		}
 		stale = base != m->prot ||
-			has_special_frames(s, m->gpa, m->len);
+			shadow_has_special_frames(s, m->gpa, m->len);
 		/* A run of large mappings: contiguous in guest-virtual space
 		 * and in guest RAM (one mmap), with the same rights. */
 		for (; j != NIL; j = s->maps[j].mode_next) {
@@ -908,7 +805,7 @@ void shadow_set_cpl(struct shadow *s, const struct paging *pg)
 			    plain_prot(s, mapping_prot(s, o)) != base)
 				break;
 			stale |= o->prot != base ||
-				 has_special_frames(s, o->gpa, o->len);
+				 shadow_has_special_frames(s, o->gpa, o->len);
 			len += o->len;
 		}
 		if (base == 0) {
@@ -925,7 +822,7 @@ void shadow_set_cpl(struct shadow *s, const struct paging *pg)
 			struct mapping *o = &s->maps[i];
 
 			o->prot = base;
-			fix_special_frames(s, o, mapping_prot(s, o));
+			shadow_fix_special_frames(s, o, mapping_prot(s, o));
 		}
 	}
 	sweep_flush(s, &w);
@@ -1121,8 +1018,8 @@ static enum fault_result map_translation(struct shadow *s, uint64_t gva,
 		m->dirty |= w->dirty;
 		modal_update(s, i);
 		if (m->len > SHADOW_PAGE)
-			apply(s, m, false);
-		refresh_page(s, m, gva);
+			shadow_apply(s, m, false);
+		shadow_refresh_page(s, m, gva);
 		return FAULT_FIXED;
 	}
 	i = map_new(s, s->active);
@@ -1139,7 +1036,7 @@ static enum fault_result map_translation(struct shadow *s, uint64_t gva,
 	m->dirty = w->dirty;
 	map_index(s, i);
 	modal_update(s, i);
-	apply(s, m, true);
+	shadow_apply(s, m, true);
 	return FAULT_FIXED;
 }
 
@@ -1308,7 +1205,7 @@ static void set_code_ready(struct shadow *s, uint64_t gpa, bool ready)
 		s->frame_flags[f] |= FRAME_CODE_READY;
 	else
 		s->frame_flags[f] &= ~FRAME_CODE_READY;
-	refresh_frame(s, f, was);
+	shadow_refresh_frame(s, f, was);
 }
 
 void shadow_code_ready(struct shadow *s, uint64_t gpa)
