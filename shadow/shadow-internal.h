@@ -201,4 +201,11 @@ void shadow_apply(struct shadow *s, struct mapping *m, bool fresh);
 void shadow_refresh_frame(struct shadow *s, uint64_t f, bool was_special);
 void shadow_refresh_page(struct shadow *s, struct mapping *m, uint64_t gva);
 
+/* modal.c: each space's list of the mappings a CPL switch re-protects. */
+void shadow_modal_update(struct shadow *s, uint32_t i);
+void shadow_modal_remove(struct shadow *s, uint32_t i);
+void shadow_modal_sort(struct shadow *s, uint32_t space);
+void shadow_set_paging(struct shadow *s, const struct paging *pg);
+size_t shadow_sorted_maps(struct shadow *s, uint32_t space);
+
 #endif /* TRAPEZE_SHADOW_INTERNAL_H */
