@@ -201,6 +201,25 @@ void shadow_apply(struct shadow *s, struct mapping *m, bool fresh);
 void shadow_refresh_frame(struct shadow *s, uint64_t f, bool was_special);
 void shadow_refresh_page(struct shadow *s, struct mapping *m, uint64_t gva);
 
+/* records.c: the mapping and page-table-use records, and their indexes. */
+uint32_t shadow_map_find(const struct shadow *s, uint32_t space,
+			 uint64_t gva);
+uint32_t shadow_map_new(struct shadow *s, uint32_t space);
+void shadow_map_index(struct shadow *s, uint32_t i);
+void shadow_map_release(struct shadow *s, uint32_t i);
+
+/* Coalesce unmap calls over address-ordered runs. */
+struct run {
+	uint64_t lo, hi;
+};
+void shadow_map_drop(struct shadow *s, uint32_t i, struct run *r);
+void shadow_run_flush(struct shadow *s, struct run *r);
+
+uint32_t shadow_use_bucket(const struct shadow *s, uint64_t table_gpa);
+bool shadow_use_add(struct shadow *s, uint32_t space,
+		    const struct walk_table *t);
+void shadow_use_release(struct shadow *s, uint32_t i);
+
 /* modal.c: each space's list of the mappings a CPL switch re-protects. */
 void shadow_modal_update(struct shadow *s, uint32_t i);
 void shadow_modal_remove(struct shadow *s, uint32_t i);

@@ -18,15 +18,7 @@
 
 #include "shadow-internal.h"
 
-/* ---- lists --------------------------------------------------------- */
-
-static uint32_t hash64(uint64_t k, uint32_t size)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdull;
-	k ^= k >> 33;
-	return (uint32_t)(k & (size - 1));
-}
+/* ---- creation -------------------------------------------------------- */
 
 static uint32_t pow2_at_least(uint64_t n)
 {
@@ -36,38 +28,6 @@ static uint32_t pow2_at_least(uint64_t n)
 		p <<= 1;
 	return p;
 }
-
-/* A mapping is found by its space and its page (4 KiB mappings) or its
- * 2 MiB block (larger ones). */
-static uint32_t map_bucket(const struct shadow *s, uint32_t space,
-			   uint64_t gva, bool large)
-{
-	uint64_t unit = large ? gva >> BLOCK_SHIFT : gva >> 12;
-
-	return hash64((unit << 17) ^ ((uint64_t)space << 1) ^ large,
-		      s->map_hash_size);
-}
-
-/* Doubly linked lists threaded through a pool by index. */
-#define LIST_PUSH(pool, head, idx, prev, next) do {			\
-	(pool)[idx].prev = NIL;						\
-	(pool)[idx].next = (head);					\
-	if ((head) != NIL)						\
-		(pool)[head].prev = (idx);				\
-	(head) = (idx);							\
-} while (0)
-
-#define LIST_DEL(pool, head, idx, prev, next) do {			\
-	uint32_t p_ = (pool)[idx].prev, n_ = (pool)[idx].next;		\
-	if (p_ != NIL)							\
-		(pool)[p_].next = n_;					\
-	else								\
-		(head) = n_;						\
-	if (n_ != NIL)							\
-		(pool)[n_].prev = p_;					\
-} while (0)
-
-/* ---- creation -------------------------------------------------------- */
 
 struct shadow *shadow_create(const struct shadow_config *cfg)
 {
@@ -133,177 +93,6 @@ void shadow_destroy(struct shadow *s)
 	free(s);
 }
 
-/* ---- mapping records ------------------------------------------------- */
-
-static uint32_t map_find(const struct shadow *s, uint32_t space, uint64_t gva)
-{
-	int large;
-
-	for (large = 1; large >= 0; large--) {
-		uint32_t i = s->map_hash[map_bucket(s, space, gva, large)];
-
-		for (; i != NIL; i = s->maps[i].hash_next) {
-			const struct mapping *m = &s->maps[i];
-
-			if (m->space == space && map_is_large(m) == large &&
-			    gva >= m->gva && gva < m->gva + m->len)
-				return i;
-		}
-	}
-	return NIL;
-}
-
-static uint32_t map_new(struct shadow *s, uint32_t space)
-{
-	uint32_t i = s->map_free;
-	struct space *sp = &s->spaces[space];
-
-	if (i == NIL)
-		return NIL;
-	s->map_free = s->maps[i].space_next;
-	memset(&s->maps[i], 0, sizeof(s->maps[i]));
-	s->maps[i].space = space;
-	s->maps[i].in_use = true;
-	LIST_PUSH(s->maps, sp->maps, i, space_prev, space_next);
-	sp->nmaps++;
-	s->st.mappings++;
-	return i;
-}
-
-/* Enter a filled-in record into the lookup structures. */
-static void map_index(struct shadow *s, uint32_t i)
-{
-	struct mapping *m = &s->maps[i];
-	uint32_t b = map_bucket(s, m->space, m->gva, map_is_large(m));
-	struct space *sp = &s->spaces[m->space];
-
-	LIST_PUSH(s->maps, s->map_hash[b], i, hash_prev, hash_next);
-	LIST_PUSH(s->maps, s->rmap[m->gpa >> BLOCK_SHIFT], i, rmap_prev,
-		  rmap_next);
-	if (sp->nmaps == 1 || m->gva < sp->lo)
-		sp->lo = m->gva;
-	if (sp->nmaps == 1 || m->gva + m->len > sp->hi)
-		sp->hi = m->gva + m->len;
-}
-
-static void map_release(struct shadow *s, uint32_t i)
-{
-	struct mapping *m = &s->maps[i];
-	struct space *sp = &s->spaces[m->space];
-	uint32_t b = map_bucket(s, m->space, m->gva, map_is_large(m));
-
-	if (m->modal)
-		shadow_modal_remove(s, i);
-	LIST_DEL(s->maps, sp->maps, i, space_prev, space_next);
-	LIST_DEL(s->maps, s->map_hash[b], i, hash_prev, hash_next);
-	LIST_DEL(s->maps, s->rmap[m->gpa >> BLOCK_SHIFT], i, rmap_prev,
-		 rmap_next);
-	sp->nmaps--;
-	s->st.mappings--;
-	m->in_use = false;
-	m->space_next = s->map_free;
-	s->map_free = i;
-}
-
-/* Coalesce unmap calls over address-ordered runs. */
-struct run {
-	uint64_t lo, hi;
-};
-
-static void run_flush(struct shadow *s, struct run *r)
-{
-	if (r->hi > r->lo) {
-		host(s, OPS(s)->unmap(OPS(s)->ctx, r->lo, r->hi - r->lo));
-		s->st.unmaps++;
-	}
-	r->lo = r->hi = 0;
-}
-
-static void run_add(struct shadow *s, struct run *r, uint64_t gva,
-		    uint64_t len)
-{
-	if (r->hi != gva || r->hi == r->lo)
-		run_flush(s, r);
-	if (r->hi == r->lo)
-		r->lo = gva;
-	r->hi = gva + len;
-}
-
-/* Drop a mapping record, and its host mapping if it is live. */
-static void map_drop(struct shadow *s, uint32_t i, struct run *r)
-{
-	struct mapping *m = &s->maps[i];
-
-	if (m->space == s->active)
-		run_add(s, r, m->gva, m->len);
-	s->last_dropped += m->len / SHADOW_PAGE;
-	s->st.pages_dropped += m->len / SHADOW_PAGE;
-	map_release(s, i);
-}
-
-/* ---- page-table uses ------------------------------------------------- */
-
-static uint32_t use_bucket(const struct shadow *s, uint64_t table_gpa)
-{
-	return hash64(table_gpa >> 12, s->use_hash_size);
-}
-
-static bool use_add(struct shadow *s, uint32_t space,
-		    const struct walk_table *t)
-{
-	uint32_t b = use_bucket(s, t->gpa), i;
-	uint64_t f = frame_of(t->gpa);
-	struct space *sp = &s->spaces[space];
-	struct use *u;
-	bool was;
-
-	for (i = s->use_hash[b]; i != NIL; i = s->uses[i].hash_next) {
-		u = &s->uses[i];
-		if (u->space == space && u->table_gpa == t->gpa &&
-		    u->gva_base == t->gva_base &&
-		    u->entry_shift == t->entry_shift)
-			return true;
-	}
-	i = s->use_free;
-	if (i == NIL)
-		return false;
-	s->use_free = s->uses[i].space_next;
-	u = &s->uses[i];
-	*u = (struct use){
-		.table_gpa = t->gpa, .gva_base = t->gva_base, .space = space,
-		.entries = t->entries, .entry_shift = t->entry_shift,
-		.entry_size = t->entry_size, .in_use = true,
-	};
-	LIST_PUSH(s->uses, s->use_hash[b], i, hash_prev, hash_next);
-	LIST_PUSH(s->uses, sp->uses, i, space_prev, space_next);
-	was = frame_special(s, f);
-	if (s->pt_refs[f]++ == 0)
-		s->st.tables++;
-	shadow_refresh_frame(s, f, was);
-	return true;
-}
-
-static void use_release(struct shadow *s, uint32_t i)
-{
-	struct use *u = &s->uses[i];
-	struct space *sp = &s->spaces[u->space];
-	uint64_t f = frame_of(u->table_gpa);
-	bool was = frame_special(s, f);
-
-	LIST_DEL(s->uses, s->use_hash[use_bucket(s, u->table_gpa)], i,
-		 hash_prev, hash_next);
-	LIST_DEL(s->uses, sp->uses, i, space_prev, space_next);
-	u->in_use = false;
-	u->space_next = s->use_free;
-	s->use_free = i;
-	if (--s->pt_refs[f] == 0)
-		s->st.tables--;
-	/* Leaving table duty needs no host call: the frame regains write
-	 * access the next time a store to it faults. */
-	if (!frame_special(s, f) && was)
-		s->block_special[f >> 9]--;
-}
-
 /* ---- spaces ---------------------------------------------------------- */
 
 static uint64_t root_of(const struct paging *pg)
@@ -331,10 +120,10 @@ static void space_clear(struct shadow *s, uint32_t space)
 	}
 	while (sp->maps != NIL) {
 		s->last_dropped += s->maps[sp->maps].len / SHADOW_PAGE;
-		map_release(s, sp->maps);
+		shadow_map_release(s, sp->maps);
 	}
 	while (sp->uses != NIL)
-		use_release(s, sp->uses);
+		shadow_use_release(s, sp->uses);
 	sp->lo = sp->hi = 0;
 	sp->plain_lo = sp->plain_hi = 0;
 }
@@ -654,13 +443,13 @@ static void space_invalidate(struct shadow *s, uint32_t space, uint64_t lo,
 	if (hi - lo <= BLOCK_SIZE) {
 		uint64_t a;
 
-		i = map_find(s, space, lo);
+		i = shadow_map_find(s, space, lo);
 		if (i != NIL && map_is_large(&s->maps[i]))
-			map_drop(s, i, &r);
+			shadow_map_drop(s, i, &r);
 		for (a = lo; a < hi; a += SHADOW_PAGE) {
-			i = map_find(s, space, a);
+			i = shadow_map_find(s, space, a);
 			if (i != NIL)
-				map_drop(s, i, &r);
+				shadow_map_drop(s, i, &r);
 		}
 	} else {
 		for (i = sp->maps; i != NIL; i = next) {
@@ -668,17 +457,17 @@ static void space_invalidate(struct shadow *s, uint32_t space, uint64_t lo,
 
 			next = m->space_next;
 			if (m->gva < hi && m->gva + m->len > lo)
-				map_drop(s, i, &r);
+				shadow_map_drop(s, i, &r);
 		}
 	}
-	run_flush(s, &r);
+	shadow_run_flush(s, &r);
 	for (i = sp->uses; i != NIL; i = next) {
 		struct use *u = &s->uses[i];
 
 		next = u->space_next;
 		if (u->entry_shift < shift && u->gva_base >= lo &&
 		    u->gva_base < hi)
-			use_release(s, i);
+			shadow_use_release(s, i);
 	}
 }
 
@@ -703,7 +492,7 @@ void shadow_phys_written(struct shadow *s, uint64_t gpa, uint64_t len)
 		if (!s->pt_refs[f])
 			continue;
 		s->st.pt_writes++;
-		for (i = s->use_hash[use_bucket(s, f << 12)]; i != NIL;
+		for (i = s->use_hash[shadow_use_bucket(s, f << 12)]; i != NIL;
 		     i = s->uses[i].hash_next) {
 			struct use *u = &s->uses[i];
 			uint64_t tend = u->table_gpa +
@@ -748,9 +537,9 @@ void shadow_invlpg(struct shadow *s, uint64_t gva)
 	s->last_dropped = 0;
 	if (s->active == NIL)
 		return;
-	while ((i = map_find(s, s->active, gva)) != NIL)
-		map_drop(s, i, &r);
-	run_flush(s, &r);
+	while ((i = shadow_map_find(s, s->active, gva)) != NIL)
+		shadow_map_drop(s, i, &r);
+	shadow_run_flush(s, &r);
 }
 
 void shadow_flush(struct shadow *s)
@@ -821,9 +610,9 @@ static enum fault_result map_translation(struct shadow *s, uint64_t gva,
 	struct mapping *m;
 
 	for (t = 0; t < w->ntables; t++)
-		if (!use_add(s, s->active, &w->tables[t]))
+		if (!shadow_use_add(s, s->active, &w->tables[t]))
 			return FAULT_HOST_ERROR; /* caller makes room */
-	i = map_find(s, s->active, gva);
+	i = shadow_map_find(s, s->active, gva);
 	if (i != NIL) {
 		m = &s->maps[i];
 		m->dirty |= w->dirty;
@@ -833,7 +622,7 @@ static enum fault_result map_translation(struct shadow *s, uint64_t gva,
 		shadow_refresh_page(s, m, gva);
 		return FAULT_FIXED;
 	}
-	i = map_new(s, s->active);
+	i = shadow_map_new(s, s->active);
 	if (i == NIL)
 		return FAULT_HOST_ERROR;
 	chunk_of(s, w, gva, &lo, &hi);
@@ -845,7 +634,7 @@ static enum fault_result map_translation(struct shadow *s, uint64_t gva,
 	m->user = w->user;
 	m->exec = w->exec;
 	m->dirty = w->dirty;
-	map_index(s, i);
+	shadow_map_index(s, i);
 	shadow_modal_update(s, i);
 	shadow_apply(s, m, true);
 	return FAULT_FIXED;
@@ -889,12 +678,12 @@ static void fault_around(struct shadow *s, const struct paging *pg,
 		struct walk nw;
 		struct mapping *m;
 
-		if (map_find(s, s->active, a) != NIL ||
+		if (shadow_map_find(s, s->active, a) != NIL ||
 		    shadow_walk(s, pg, a, ACC_READ | ACC_PEEK, &nw) != WALK_OK ||
 		    !nw.accessed || !nw.user || nw.page_size != SHADOW_PAGE ||
 		    s->map_free == NIL)
 			break;
-		idx[n] = map_new(s, s->active);
+		idx[n] = shadow_map_new(s, s->active);
 		m = &s->maps[idx[n]];
 		m->gva = a;
 		m->len = SHADOW_PAGE;
@@ -903,7 +692,7 @@ static void fault_around(struct shadow *s, const struct paging *pg,
 		m->user = nw.user;
 		m->exec = nw.exec;
 		m->dirty = nw.dirty;
-		map_index(s, idx[n]);
+		shadow_map_index(s, idx[n]);
 		shadow_modal_update(s, idx[n]);
 		prot[n] = frame_prot(s, mapping_prot(s, m), frame_of(m->gpa));
 		n++;
