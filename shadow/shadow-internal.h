@@ -220,6 +220,12 @@ bool shadow_use_add(struct shadow *s, uint32_t space,
 		    const struct walk_table *t);
 void shadow_use_release(struct shadow *s, uint32_t i);
 
+/* space.c: the shadows of the guest's address spaces, the cr3 cache. */
+uint64_t shadow_root_of(const struct paging *pg);
+void shadow_activate(struct shadow *s, uint64_t root);
+void shadow_space_clear(struct shadow *s, uint32_t space);
+void shadow_space_free(struct shadow *s, uint32_t space);
+
 /* modal.c: each space's list of the mappings a CPL switch re-protects. */
 void shadow_modal_update(struct shadow *s, uint32_t i);
 void shadow_modal_remove(struct shadow *s, uint32_t i);

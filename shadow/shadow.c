@@ -93,162 +93,6 @@ void shadow_destroy(struct shadow *s)
 	free(s);
 }
 
-/* ---- spaces ---------------------------------------------------------- */
-
-static uint64_t root_of(const struct paging *pg)
-{
-	switch (paging_mode_of(pg)) {
-	case PG_4LEVEL:
-		return pg->cr3 & PTE_ADDR;
-	case PG_PAE:
-		return pg->cr3 & 0xffffffe0ull;
-	case PG_32:
-		return pg->cr3 & 0xfffff000ull;
-	default:
-		return 1; /* paging off: one space, linear = physical */
-	}
-}
-
-/* Forget every record of a space; unmap what is live. */
-static void space_clear(struct shadow *s, uint32_t space)
-{
-	struct space *sp = &s->spaces[space];
-
-	if (space == s->active && sp->nmaps) {
-		host(s, OPS(s)->unmap(OPS(s)->ctx, sp->lo, sp->hi - sp->lo));
-		s->st.unmaps++;
-	}
-	while (sp->maps != NIL) {
-		s->last_dropped += s->maps[sp->maps].len / SHADOW_PAGE;
-		shadow_map_release(s, sp->maps);
-	}
-	while (sp->uses != NIL)
-		shadow_use_release(s, sp->uses);
-	sp->lo = sp->hi = 0;
-	sp->plain_lo = sp->plain_hi = 0;
-}
-
-static void space_free(struct shadow *s, uint32_t space)
-{
-	space_clear(s, space);
-	s->spaces[space].in_use = false;
-	if (s->active == space)
-		s->active = NIL;
-}
-
-static uint32_t space_find(const struct shadow *s, uint64_t root)
-{
-	uint32_t i;
-
-	for (i = 0; i < s->cfg.max_spaces; i++)
-		if (s->spaces[i].in_use && s->spaces[i].cr3 == root)
-			return i;
-	return NIL;
-}
-
-/* A free slot, evicting the least recently active inactive space. */
-static uint32_t space_slot(struct shadow *s)
-{
-	uint32_t i, victim = NIL;
-
-	for (i = 0; i < s->cfg.max_spaces; i++) {
-		if (!s->spaces[i].in_use)
-			return i;
-		if (i != s->active && (victim == NIL ||
-				       s->spaces[i].lru < s->spaces[victim].lru))
-			victim = i;
-	}
-	if (victim == NIL)
-		victim = s->active;
-	space_free(s, victim);
-	return victim;
-}
-
-/* Re-create the host mappings of a cached space: contiguous runs with the
- * same rights go in one call. */
-static void space_reapply(struct shadow *s, uint32_t space)
-{
-	size_t n = shadow_sorted_maps(s, space), i, j;
-
-	for (i = 0; i < n; i = j) {
-		struct mapping *m = &s->maps[s->scratch[i]];
-		int base = plain_prot(s, mapping_prot(s, m));
-		uint64_t len = m->len;
-
-		for (j = i + 1; j < n; j++) {
-			struct mapping *o = &s->maps[s->scratch[j]];
-
-			if (o->gva != m->gva + len || o->gpa != m->gpa + len ||
-			    plain_prot(s, mapping_prot(s, o)) != base)
-				break;
-			len += o->len;
-		}
-		host(s, OPS(s)->map(OPS(s)->ctx, m->gva, m->gpa, len, base));
-		s->st.maps++;
-		for (; i < j; i++) {
-			struct mapping *o = &s->maps[s->scratch[i]];
-
-			o->prot = base;
-			shadow_fix_special_frames(s, o, mapping_prot(s, o));
-		}
-	}
-}
-
-static void activate(struct shadow *s, uint64_t root)
-{
-	uint32_t i = s->cfg.cache ? space_find(s, root) : NIL;
-
-	if (i != NIL) {
-		s->active = i;
-		s->st.cache_hits++;
-		space_reapply(s, i);
-	} else {
-		i = space_slot(s);
-		s->spaces[i] = (struct space){ .cr3 = root, .in_use = true,
-					       .maps = NIL, .uses = NIL,
-					       .modal = NIL,
-					       .modal_tail = NIL };
-		s->active = i;
-		s->st.cache_misses++;
-	}
-	s->spaces[i].lru = ++s->tick;
-}
-
-/* Leave the active space: its host mappings go, its records stay when the
- * cache is on. */
-static void deactivate(struct shadow *s)
-{
-	uint32_t a = s->active;
-	struct space *sp;
-
-	if (a == NIL)
-		return;
-	sp = &s->spaces[a];
-	if (!s->cfg.cache) {
-		space_free(s, a);
-		return;
-	}
-	if (sp->nmaps) {
-		host(s, OPS(s)->unmap(OPS(s)->ctx, sp->lo, sp->hi - sp->lo));
-		s->st.unmaps++;
-	}
-	s->active = NIL;
-}
-
-void shadow_set_cr3(struct shadow *s, const struct paging *pg)
-{
-	uint64_t root = root_of(pg);
-
-	s->generation++;
-	shadow_set_paging(s, pg);
-	if (s->active != NIL && s->spaces[s->active].cr3 == root)
-		return;
-	s->st.cr3_switches++;
-	s->last_dropped = s->active != NIL ? s->spaces[s->active].nmaps : 0;
-	deactivate(s);
-	activate(s, root);
-}
-
 /*
  * Give a run of modal mappings the rights prot.  A 4 KiB mapping has one
  * host PTE, so an mprotect costs what its record does.  A larger one (a
@@ -523,7 +367,7 @@ void shadow_phys_written(struct shadow *s, uint64_t gpa, uint64_t len)
 			else
 				/* A cached space whose tables change is not
 				 * worth tracking entry by entry: drop it. */
-				space_free(s, hit[k].space);
+				shadow_space_free(s, hit[k].space);
 		}
 	}
 }
@@ -550,7 +394,7 @@ void shadow_flush(struct shadow *s)
 	s->last_dropped = 0;
 	for (i = 0; i < s->cfg.max_spaces; i++)
 		if (s->spaces[i].in_use)
-			space_clear(s, i);
+			shadow_space_clear(s, i);
 }
 
 void shadow_reset(struct shadow *s, const struct paging *pg)
@@ -561,9 +405,9 @@ void shadow_reset(struct shadow *s, const struct paging *pg)
 	s->last_dropped = 0;
 	for (i = 0; i < s->cfg.max_spaces; i++)
 		if (s->spaces[i].in_use)
-			space_free(s, i);
+			shadow_space_free(s, i);
 	shadow_set_paging(s, pg);
-	activate(s, root_of(pg));
+	shadow_activate(s, shadow_root_of(pg));
 }
 
 /* ---- faults ---------------------------------------------------------- */
@@ -575,9 +419,9 @@ static void make_room(struct shadow *s)
 
 	for (i = 0; i < s->cfg.max_spaces; i++)
 		if (s->spaces[i].in_use && i != s->active)
-			space_free(s, i);
+			shadow_space_free(s, i);
 	if (s->map_free == NIL || s->use_free == NIL)
-		space_clear(s, s->active);
+		shadow_space_clear(s, s->active);
 }
 
 /* The stretch of one host mapping for a translation: inside the guest
@@ -742,7 +586,7 @@ enum fault_result shadow_fault(struct shadow *s, const struct paging *pg,
 	if (gva < s->cfg.gva_floor || gva >= s->cfg.gva_limit)
 		return FAULT_OUTSIDE;
 	if (s->active == NIL)
-		activate(s, root_of(pg));
+		shadow_activate(s, shadow_root_of(pg));
 	switch (shadow_walk(s, pg, gva, access, &fi->walk)) {
 	case WALK_FAULT:
 		fi->pf_err = fi->walk.pf_err;
