@@ -72,6 +72,51 @@ static uint32_t small_run(struct shadow *s, uint32_t i, uint64_t *len,
 }
 
 /*
+ * A run of large modal mappings from i: contiguous in guest-virtual space
+ * and in guest RAM (one mmap), with the same rights for their ordinary
+ * frames.  Tables and code among their frames get theirs afterwards
+ * (fix_run_specials), so a run that holds any is stale.  Records and says
+ * what small_run does.
+ */
+static uint32_t large_run(struct shadow *s, uint32_t i, uint64_t *len,
+			  int *prot, bool *stale)
+{
+	const struct mapping *m = &s->maps[i];
+	int base = plain_prot(s, mapping_prot(s, m));
+	uint32_t j, k;
+
+	*len = m->len;
+	*stale = base != m->prot ||
+		 shadow_has_special_frames(s, m->gpa, m->len);
+	for (j = m->mode_next; j != NIL; j = s->maps[j].mode_next) {
+		const struct mapping *o = &s->maps[j];
+
+		if (o->gva != m->gva + *len || !map_is_large(o) ||
+		    o->gpa != m->gpa + *len ||
+		    plain_prot(s, mapping_prot(s, o)) != base)
+			break;
+		*stale |= o->prot != base ||
+			  shadow_has_special_frames(s, o->gpa, o->len);
+		*len += o->len;
+	}
+	for (k = i; k != j; k = s->maps[k].mode_next)
+		s->maps[k].prot = (uint8_t)base;
+	*prot = base;
+	return j;
+}
+
+/* The large run [i, j) got its rights in one call: now give the table and
+ * code frames inside it their narrower ones. */
+static void fix_run_specials(struct shadow *s, uint32_t i, uint32_t j)
+{
+	for (; i != j; i = s->maps[i].mode_next) {
+		const struct mapping *o = &s->maps[i];
+
+		shadow_fix_special_frames(s, o, mapping_prot(s, o));
+	}
+}
+
+/*
  * Runs that lose every right (a kernel's mappings on the way to user mode)
  * are gathered into one span and closed with a single mprotect, across
  * the holes between them, as long as no mapping off the modal list can lie
@@ -139,56 +184,24 @@ void shadow_set_cpl(struct shadow *s, const struct paging *pg)
 	if (sp->modal_unsorted)
 		shadow_modal_sort(s, s->active);
 	for (i = sp->modal; i != NIL; i = j) {
-		struct mapping *m = &s->maps[i];
-		int base = plain_prot(s, mapping_prot(s, m));
-		uint64_t len = m->len;
+		const struct mapping *m = &s->maps[i];
+		bool large = map_is_large(m);
+		uint64_t len;
 		bool stale;
+		int p;
 
-		j = m->mode_next;
-		if (!map_is_large(m)) {
-			int p;
-
-			j = small_run(s, i, &len, &p, &stale);
-			if (p == 0) {
-				sweep_add(s, sp, &w, m->gva, len, stale);
-				continue;
-			}
-			sweep_flush(s, &w);     /* no span across this run */
-			if (stale)
-				set_run_prot(s, m, len, p);
-			continue;
-		}
-		stale = base != m->prot ||
-			shadow_has_special_frames(s, m->gpa, m->len);
-		/* A run of large mappings: contiguous in guest-virtual space
-		 * and in guest RAM (one mmap), with the same rights. */
-		for (; j != NIL; j = s->maps[j].mode_next) {
-			struct mapping *o = &s->maps[j];
-
-			if (o->gva != m->gva + len || !map_is_large(o) ||
-			    o->gpa != m->gpa + len ||
-			    plain_prot(s, mapping_prot(s, o)) != base)
-				break;
-			stale |= o->prot != base ||
-				 shadow_has_special_frames(s, o->gpa, o->len);
-			len += o->len;
-		}
-		if (base == 0) {
+		j = large ? large_run(s, i, &len, &p, &stale)
+			  : small_run(s, i, &len, &p, &stale);
+		if (p == 0) {
 			sweep_add(s, sp, &w, m->gva, len, stale);
-			for (; i != j; i = s->maps[i].mode_next)
-				s->maps[i].prot = 0;
 			continue;
 		}
-		sweep_flush(s, &w);
+		sweep_flush(s, &w);     /* no span across this run */
 		if (!stale)
 			continue;
-		set_run_prot(s, m, len, base);
-		for (; i != j; i = s->maps[i].mode_next) {
-			struct mapping *o = &s->maps[i];
-
-			o->prot = base;
-			shadow_fix_special_frames(s, o, mapping_prot(s, o));
-		}
+		set_run_prot(s, m, len, p);
+		if (large)
+			fix_run_specials(s, i, j);
 	}
 	sweep_flush(s, &w);
 }
