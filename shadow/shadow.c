@@ -1,17 +1,29 @@
 /*
- * The shadow MMU proper: making, protecting and dropping host mappings so
- * that they follow the guest's page tables (see shadow.h for the idea and
- * shadow-internal.h for the records).
+ * The shadow MMU's front door: making one, marking the scanner's code
+ * pages, and answering what the monitor asks of it.
  *
- * Host protection of a mapped guest frame is the guest's right for the
- * current privilege level, narrowed by two facts the guest cannot see:
- *   - a frame that holds a page table of any known space is never writable,
- *     so every guest store to a table faults and is emulated;
- *   - with the scanner on, a frame is executable only after it was scanned,
- *     and a scanned frame is never writable, so that the first fetch and
- *     the first self-modifying store both fault.
- * A mapping is writable only once the guest's dirty bit is set, so the
- * first store to a clean page faults and sets it, as the hardware would.
+ * The guest builds x86 page tables in its own RAM and believes that the
+ * MMU follows them.  It runs instead in a host process, whose mappings we
+ * make to follow them (shadow.h says how, shadow-internal.h what we keep).
+ * The library is laid out as that work is:
+ *   walk.c        the guest's MMU: a walk of its tables, as the SDM says;
+ *   fault.c       a host fault: walk, map what the guest allows, or say
+ *                 why the host must stay narrower;
+ *   rights.c      the host's rights over each page, narrowed for tables
+ *                 and scanned code;
+ *   records.c     what we remember of each mapping and each table read;
+ *   modal.c       the mappings whose rights differ by privilege level;
+ *   cpl.c         re-protecting those when the guest changes it;
+ *   space.c       one shadow per cr3, and the cache of inactive ones;
+ *   invalidate.c  dropping what a changed translation produced;
+ *   shadow.c      this file.
+ * shadow_create allocates everything, once: the pools in struct shadow
+ * are all the memory the rest will ever use, which is what lets the trap
+ * path run without allocating.
+ *
+ * With the scanner on, a frame is executable only once scanned and, once
+ * scanned, never writable: shadow_code_ready and shadow_code_dirty move a
+ * frame between the two, and rights.c re-protects it wherever it is mapped.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +143,8 @@ bool shadow_code_is_ready(const struct shadow *s, uint64_t gpa)
 	return gpa < s->cfg.ram_size &&
 	       (s->frame_flags[frame_of(gpa)] & FRAME_CODE_READY);
 }
+
+/* ---- what the monitor may ask ---------------------------------------- */
 
 bool shadow_is_page_table(const struct shadow *s, uint64_t gpa)
 {
