@@ -192,6 +192,12 @@ static inline int plain_prot(const struct shadow *s, int prot)
 	return s->scanning ? prot & ~SHADOW_X : prot;
 }
 
+/*
+ * Shared between the files of shadow/ (shadow.c's top comment says which
+ * holds what).  Being global symbols they carry the module's prefix, but
+ * they are no part of the library's interface, shadow.h.
+ */
+
 /* rights.c: bringing the host's rights into line with those rules. */
 bool shadow_has_special_frames(const struct shadow *s, uint64_t gpa,
 			       uint64_t len);
