@@ -116,4 +116,127 @@ static inline uint64_t frame_of(uint64_t gpa)
 	return gpa >> 12;
 }
 
+#define OPS(s) (&(s)->cfg.ops)
+
+/*
+ * The rules of host rights, small enough to inline where the trap path
+ * needs them (rights.c makes the host follow them).  The host's right over
+ * a frame is the guest's right for the current privilege level, narrowed
+ * by what the guest cannot see: page tables and scanned code are never
+ * writable, unscanned code (with the scanner on) never executable.
+ */
+
+static inline bool map_is_large(const struct mapping *m)
+{
+	return m->len > SHADOW_PAGE;
+}
+
+/* Note a failed map, protect or unmap call; shadow_fault reports it. */
+static inline void host(struct shadow *s, int rc)
+{
+	if (rc != 0)
+		s->host_error = true;
+}
+
+static inline bool frame_special(const struct shadow *s, uint64_t f)
+{
+	return s->pt_refs[f] || (s->frame_flags[f] & FRAME_CODE_READY);
+}
+
+/* The guest's rights over a mapping at CPL 3 (user_mode) or at CPL 0 with
+ * RFLAGS.AC = ac. */
+static inline int prot_in_mode(const struct shadow *s,
+			       const struct mapping *m, bool user_mode, bool ac)
+{
+	int prot = SHADOW_R;
+
+	if (user_mode && !m->user)
+		return 0;
+	if (!user_mode && m->user && (s->pg.cr4 & CR4_SMAP) && !ac)
+		return 0;
+	if (m->dirty && (user_mode ? m->writable
+				   : m->writable || !(s->pg.cr0 & CR0_WP)))
+		prot |= SHADOW_W;
+	if (m->exec && !(!user_mode && m->user && (s->pg.cr4 & CR4_SMEP)))
+		prot |= SHADOW_X;
+	return prot;
+}
+
+/* The guest's rights over a mapping at the current privilege level. */
+static inline int mapping_prot(const struct shadow *s,
+			       const struct mapping *m)
+{
+	return prot_in_mode(s, m, s->pg.cpl == 3, s->pg.ac);
+}
+
+/* Narrow rights for one frame: tables and scanned code are never
+ * writable, unscanned code never executable. */
+static inline int frame_prot(const struct shadow *s, int prot, uint64_t f)
+{
+	if (!prot)
+		return 0;
+	if (s->pt_refs[f])
+		prot &= ~SHADOW_W;
+	if (s->scanning) {
+		if (s->frame_flags[f] & FRAME_CODE_READY)
+			prot &= ~SHADOW_W;
+		else
+			prot &= ~SHADOW_X;
+	}
+	return prot;
+}
+
+/* What an ordinary frame of a mapping gets. */
+static inline int plain_prot(const struct shadow *s, int prot)
+{
+	return s->scanning ? prot & ~SHADOW_X : prot;
+}
+
+/*
+ * Shared between the files of shadow/ (shadow.c's top comment says which
+ * holds what).  Being global symbols they carry the module's prefix, but
+ * they are no part of the library's interface, shadow.h.
+ */
+
+/* rights.c: bringing the host's rights into line with those rules. */
+bool shadow_has_special_frames(const struct shadow *s, uint64_t gpa,
+			       uint64_t len);
+void shadow_fix_special_frames(struct shadow *s, const struct mapping *m,
+			       int prot);
+void shadow_apply(struct shadow *s, struct mapping *m, bool fresh);
+void shadow_refresh_frame(struct shadow *s, uint64_t f, bool was_special);
+void shadow_refresh_page(struct shadow *s, struct mapping *m, uint64_t gva);
+
+/* records.c: the mapping and page-table-use records, and their indexes. */
+uint32_t shadow_map_find(const struct shadow *s, uint32_t space,
+			 uint64_t gva);
+uint32_t shadow_map_new(struct shadow *s, uint32_t space);
+void shadow_map_index(struct shadow *s, uint32_t i);
+void shadow_map_release(struct shadow *s, uint32_t i);
+
+/* Coalesce unmap calls over address-ordered runs. */
+struct run {
+	uint64_t lo, hi;
+};
+void shadow_map_drop(struct shadow *s, uint32_t i, struct run *r);
+void shadow_run_flush(struct shadow *s, struct run *r);
+
+uint32_t shadow_use_bucket(const struct shadow *s, uint64_t table_gpa);
+bool shadow_use_add(struct shadow *s, uint32_t space,
+		    const struct walk_table *t);
+void shadow_use_release(struct shadow *s, uint32_t i);
+
+/* space.c: the shadows of the guest's address spaces, the cr3 cache. */
+uint64_t shadow_root_of(const struct paging *pg);
+void shadow_activate(struct shadow *s, uint64_t root);
+void shadow_space_clear(struct shadow *s, uint32_t space);
+void shadow_space_free(struct shadow *s, uint32_t space);
+
+/* modal.c: each space's list of the mappings a CPL switch re-protects. */
+void shadow_modal_update(struct shadow *s, uint32_t i);
+void shadow_modal_remove(struct shadow *s, uint32_t i);
+void shadow_modal_sort(struct shadow *s, uint32_t space);
+void shadow_set_paging(struct shadow *s, const struct paging *pg);
+size_t shadow_sorted_maps(struct shadow *s, uint32_t space);
+
 #endif /* TRAPEZE_SHADOW_INTERNAL_H */
