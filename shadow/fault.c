@@ -223,8 +223,7 @@ enum fault_result shadow_fault(struct shadow *s, const struct paging *pg,
 	f = frame_of(fi->gpa);
 	if ((access & 3) == ACC_WRITE && s->pt_refs[f])
 		return FAULT_PT_WRITE;
-	if (s->scanning && (access & 3) == ACC_WRITE &&
-	    (s->frame_flags[f] & FRAME_CODE_READY))
+	if ((access & 3) == ACC_WRITE && (s->frame_flags[f] & FRAME_CODE_READY))
 		return FAULT_CODE_WRITE;
 	if (s->scanning && (access & 3) == ACC_EXEC &&
 	    !(s->frame_flags[f] & FRAME_CODE_READY))

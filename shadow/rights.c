@@ -8,13 +8,14 @@
  * it further, frame by frame, for two facts the guest cannot see:
  *   - a frame that holds a page table of any known space is never
  *     writable, so every guest store to a table faults and is emulated;
- *   - with the scanner on, a frame is executable only after it was
- *     scanned, and a scanned frame is never writable, so that the first
- *     fetch and the first self-modifying store both fault.
+ *   - a frame of code an engine keeps copies of (scanned or translated)
+ *     is never writable, so that a self-modifying store faults; with the
+ *     scanner on, a frame is executable only once scanned, so that the
+ *     first fetch faults too.
  * A mapping is writable only once the guest's dirty bit is set, so the
  * first store to a clean page faults and sets it, as the hardware would.
  *
- * Tables and scanned code are the "special" frames.  They are counted per
+ * Tables and code frames are the "special" frames.  They are counted per
  * 2 MiB block of RAM, so a mapping over none of them (nearly all) takes
  * one host call; one over some takes one more per stretch of them.  The
  * fault path (fault.c), a new page-table use (records.c) and the scanner

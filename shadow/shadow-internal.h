@@ -169,20 +169,17 @@ static inline int mapping_prot(const struct shadow *s,
 	return prot_in_mode(s, m, s->pg.cpl == 3, s->pg.ac);
 }
 
-/* Narrow rights for one frame: tables and scanned code are never
- * writable, unscanned code never executable. */
+/* Narrow rights for one frame: tables and code an engine keeps copies
+ * of (scanned or translated) are never writable; with the scanner on,
+ * code not yet scanned is never executable. */
 static inline int frame_prot(const struct shadow *s, int prot, uint64_t f)
 {
 	if (!prot)
 		return 0;
-	if (s->pt_refs[f])
+	if (s->pt_refs[f] || (s->frame_flags[f] & FRAME_CODE_READY))
 		prot &= ~SHADOW_W;
-	if (s->scanning) {
-		if (s->frame_flags[f] & FRAME_CODE_READY)
-			prot &= ~SHADOW_W;
-		else
-			prot &= ~SHADOW_X;
-	}
+	else if (s->scanning)
+		prot &= ~SHADOW_X;
 	return prot;
 }
 

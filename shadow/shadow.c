@@ -1,6 +1,6 @@
 /*
- * The shadow MMU's front door: making one, marking the scanner's code
- * pages, and answering what the monitor asks of it.
+ * The shadow MMU's front door: making one, marking the code pages an
+ * engine keeps copies of, and answering what the monitor asks of it.
  *
  * The guest builds x86 page tables in its own RAM and believes that the
  * MMU follows them.  It runs instead in a host process, whose mappings we
@@ -10,7 +10,7 @@
  *   fault.c       a host fault: walk, map what the guest allows, or say
  *                 why the host must stay narrower;
  *   rights.c      the host's rights over each page, narrowed for tables
- *                 and scanned code;
+ *                 and code pages;
  *   records.c     what we remember of each mapping and each table read;
  *   modal.c       the mappings whose rights differ by privilege level;
  *   cpl.c         re-protecting those when the guest changes it;
@@ -21,9 +21,10 @@
  * are all the memory the rest will ever use, which is what lets the trap
  * path run without allocating.
  *
- * With the scanner on, a frame is executable only once scanned and, once
- * scanned, never writable: shadow_code_ready and shadow_code_dirty move a
- * frame between the two, and rights.c re-protects it wherever it is mapped.
+ * A code page (one the scanner patched or the translator translated) is
+ * never writable, and with the scanner on only a code page is executable:
+ * shadow_code_ready and shadow_code_dirty move a frame in and out, and
+ * rights.c re-protects it wherever it is mapped.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -120,7 +120,7 @@ enum fault_result {
 			     shadow_phys_written() */
 	FAULT_EXEC_SCAN,  /* a fetch hit an unscanned page: scan it, then
 			     call shadow_code_ready() */
-	FAULT_CODE_WRITE, /* a store hit a scanned page: undo its patches,
+	FAULT_CODE_WRITE, /* a store hit a code page: undo its patches,
 			     call shadow_code_dirty(), retry */
 	FAULT_BAD_GPA,    /* the guest's tables point outside RAM */
 	FAULT_OUTSIDE,    /* gva outside the reserved window */
@@ -165,8 +165,12 @@ void shadow_phys_written(struct shadow *s, uint64_t gpa, uint64_t len);
 bool shadow_is_page_table(const struct shadow *s, uint64_t gpa);
 
 /*
- * Code pages (for the scanner): with scanning on, a page is executable in
- * the host only after shadow_code_ready() and until shadow_code_dirty().
+ * Code pages, for an engine that keeps copies of guest code (the scanner
+ * its patched frames, the translator its translations): a frame is "code"
+ * from shadow_code_ready() until shadow_code_dirty(), and never writable
+ * in the host meanwhile, so that a store to it faults (FAULT_CODE_WRITE)
+ * before it changes the code.  With scanning on, a frame is executable
+ * in the host only while it is code.
  */
 void shadow_set_scanning(struct shadow *s, bool on);
 void shadow_code_ready(struct shadow *s, uint64_t gpa);
