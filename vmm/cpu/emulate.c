@@ -12,6 +12,45 @@
 #include "cpu/gmem.h"
 
 static emu_fn table[EMU_IDS];
+static bool ordinary[X86_INS_ENDING];
+
+/*
+ * The instructions the emulator knows only for where they touch memory
+ * that cannot be reached natively (a device, a page table, the upper
+ * half): anywhere else they run natively, and the same.
+ */
+static void init_ordinary(void)
+{
+	static const unsigned ids[] = {
+		X86_INS_MOV, X86_INS_MOVABS, X86_INS_MOVZX, X86_INS_MOVSX,
+		X86_INS_MOVSXD, X86_INS_LEA, X86_INS_NOP, X86_INS_XCHG,
+		X86_INS_ADD, X86_INS_ADC, X86_INS_SUB, X86_INS_SBB,
+		X86_INS_AND, X86_INS_OR, X86_INS_XOR, X86_INS_CMP,
+		X86_INS_TEST, X86_INS_INC, X86_INS_DEC, X86_INS_NOT,
+		X86_INS_NEG, X86_INS_PUSH, X86_INS_POP, X86_INS_JMP,
+		X86_INS_CALL, X86_INS_LEAVE, X86_INS_SHL, X86_INS_SAL,
+		X86_INS_SHR, X86_INS_SAR, X86_INS_IMUL,
+		X86_INS_STOSB, X86_INS_STOSW, X86_INS_STOSD, X86_INS_STOSQ,
+		X86_INS_MOVSB, X86_INS_MOVSW, X86_INS_MOVSD, X86_INS_MOVSQ,
+		X86_INS_LODSB, X86_INS_LODSW, X86_INS_LODSD, X86_INS_LODSQ,
+		X86_INS_SCASB, X86_INS_SCASW, X86_INS_SCASD, X86_INS_SCASQ,
+		X86_INS_CMPSB, X86_INS_CMPSW, X86_INS_CMPSD, X86_INS_CMPSQ,
+		X86_INS_BT, X86_INS_BTS, X86_INS_BTR, X86_INS_BTC,
+		X86_INS_CMPXCHG, X86_INS_XADD,
+	};
+	const struct emu_entry *e;
+	unsigned i;
+
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+		ordinary[ids[i]] = true;
+	for (e = emu_plain_table; e->fn; e++)
+		ordinary[e->id] = true;
+}
+
+bool emulate_is_ordinary(unsigned id)
+{
+	return id < X86_INS_ENDING && ordinary[id];
+}
 
 static void add_table(const struct emu_entry *t)
 {
@@ -39,6 +78,7 @@ void emulate_init(void)
 	add_table(emu_query_table);
 	add_table(emu_branch_table);
 	add_table(emu_plain_table);
+	init_ordinary();
 }
 
 emu_fn emulate_lookup(unsigned id)

@@ -34,6 +34,10 @@ void emulate_init(void);
 /* The register table (operand.c), which emulate_init builds. */
 void operand_init(void);
 emu_fn emulate_lookup(unsigned id);
+/* Does the emulator know this instruction only for its memory operand
+ * (mov, add, movs...), so that it runs natively anywhere else?  Not so
+ * for the privileged and sensitive ones (out, cli, pushf, mov cr3...). */
+bool emulate_is_ordinary(unsigned id);
 /* Emulate a decoded instruction at the vCPU's RIP; moves RIP as needed. */
 enum emu_result emulate(struct vcpu *v, const cs_insn *insn);
 /* Fetch, decode and emulate the instruction at RIP, counting it (no

@@ -30,18 +30,8 @@ static uint8_t kinds[X86_INS_ENDING];
 
 void ahead_init(void)
 {
-	static const unsigned plain[] = {
-		X86_INS_MOV, X86_INS_MOVABS, X86_INS_MOVZX, X86_INS_MOVSX,
-		X86_INS_MOVSXD, X86_INS_LEA, X86_INS_NOP, X86_INS_XCHG,
-		X86_INS_ADD, X86_INS_ADC, X86_INS_SUB, X86_INS_SBB,
-		X86_INS_AND, X86_INS_OR, X86_INS_XOR, X86_INS_CMP,
-		X86_INS_TEST, X86_INS_INC, X86_INS_DEC, X86_INS_NOT,
-		X86_INS_NEG, X86_INS_PUSH, X86_INS_POP, X86_INS_JMP,
-		X86_INS_CALL, X86_INS_LEAVE, X86_INS_SHL, X86_INS_SAL,
-		X86_INS_SHR, X86_INS_SAR, X86_INS_IMUL,
-	};
+	/* Ordinary, but long or rare: they run natively. */
 	static const unsigned stop[] = {
-		/* Ordinary, but long or rare: they run natively. */
 		X86_INS_STOSB, X86_INS_STOSW, X86_INS_STOSD, X86_INS_STOSQ,
 		X86_INS_MOVSB, X86_INS_MOVSW, X86_INS_MOVSD, X86_INS_MOVSQ,
 		X86_INS_LODSB, X86_INS_LODSW, X86_INS_LODSD, X86_INS_LODSQ,
@@ -50,16 +40,12 @@ void ahead_init(void)
 		X86_INS_BT, X86_INS_BTS, X86_INS_BTR, X86_INS_BTC,
 		X86_INS_CMPXCHG, X86_INS_XADD,
 	};
-	const struct emu_entry *e;
 	unsigned i;
 
 	emulate_init();
 	for (i = 0; i < X86_INS_ENDING; i++)
-		kinds[i] = emulate_lookup(i) ? K_TRAPPER : K_STOP;
-	for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
-		kinds[plain[i]] = K_PLAIN;
-	for (e = emu_plain_table; e->fn; e++)
-		kinds[e->id] = K_PLAIN;
+		kinds[i] = !emulate_lookup(i) ? K_STOP
+			   : emulate_is_ordinary(i) ? K_PLAIN : K_TRAPPER;
 	for (i = 0; i < sizeof(stop) / sizeof(stop[0]); i++)
 		kinds[stop[i]] = K_STOP;
 }
