@@ -935,6 +935,24 @@ START_TEST(test_noncanonical_operand_raises_gp)
 }
 END_TEST
 
+START_TEST(test_fetch_from_an_unmapped_page_is_a_not_present_pf)
+{
+	vm->cpu.rip = 0x3f0000000000ull;
+	ck_assert_int_eq(emulate_at_rip(&vm->cpu), EMU_FAULT);
+	ck_assert_uint_eq(vm->cpu.exc.vector, X86_PF);
+	ck_assert_uint_eq(vm->cpu.cr2, 0x3f0000000000ull);
+	ck_assert_uint_eq(vm->cpu.exc.err & (PFERR_P | PFERR_RSVD | PFERR_W), 0);
+}
+END_TEST
+
+START_TEST(test_fetch_at_a_noncanonical_rip_raises_gp)
+{
+	vm->cpu.rip = 0x0000800000000000ull;
+	ck_assert_int_eq(emulate_at_rip(&vm->cpu), EMU_FAULT);
+	assert_gp(0);
+}
+END_TEST
+
 /* ---- 32-bit protected mode (a multiboot entry) ---- */
 
 /* The multiboot entry state at CODE_GPA, with a GDT of our own: 0x08
@@ -1394,6 +1412,8 @@ static Suite *emulate_suite(void)
 	tcase_add_test(t, test_or_and_sub_with_memory_set_flags);
 	tcase_add_test(t, test_emulated_read_of_an_unmapped_address_raises_pf);
 	tcase_add_test(t, test_noncanonical_operand_raises_gp);
+	tcase_add_test(t, test_fetch_from_an_unmapped_page_is_a_not_present_pf);
+	tcase_add_test(t, test_fetch_at_a_noncanonical_rip_raises_gp);
 	tcase_add_test(t, test_the_emulator_tlb_is_flushed_by_invlpg);
 	suite_add_tcase(s, t);
 

@@ -138,7 +138,8 @@ enum emu_result emulate_insn(struct vcpu *v, const cs_insn *insn)
 }
 
 /* The instruction's bytes come through the guest's page tables, as the
- * processor's fetch would (a fetch that faults is the guest's #PF), and
+ * processor's fetch would (a fetch that faults is the guest's #PF, or
+ * #GP at a non-canonical address), and
  * the decoder caches what they mean by RIP. */
 enum emu_result emulate_at_rip(struct vcpu *v)
 {
@@ -148,7 +149,10 @@ enum emu_result emulate_at_rip(struct vcpu *v)
 	const cs_insn *insn;
 
 	if (n == 0) {
-		vcpu_raise_pf(v, v->rip, pf_err);
+		if (!gva_canonical(v, v->rip))
+			vcpu_raise_gp(v, 0);      /* (SDM: a fetch there) */
+		else
+			vcpu_raise_pf(v, v->rip, pf_err);
 		return EMU_FAULT;
 	}
 	insn = decode(v->dec, vcpu_mode(v), v->rip, bytes, n);

@@ -313,9 +313,17 @@ static bool ram_gpa(struct vcpu *v, uint64_t gva, unsigned access,
 	if (tlb_lookup(v, gva, need, gpa))
 		return true;
 	vcpu_paging(v, &pg);
-	if (shadow_walk(v->mem.mmu, &pg, gva, access, &w) != WALK_OK ||
-	    w.gpa >= v->mem.ram_size) {
-		*pf_err = w.pf_err ? w.pf_err : PFERR_P | PFERR_RSVD;
+	switch (shadow_walk(v->mem.mmu, &pg, gva, access, &w)) {
+	case WALK_FAULT:
+		*pf_err = w.pf_err;     /* (0: a page not present) */
+		return false;
+	case WALK_OK:
+		break;
+	default:
+		w.gpa = UINT64_MAX;
+	}
+	if (w.gpa >= v->mem.ram_size) {
+		*pf_err = PFERR_P | PFERR_RSVD;
 		return false;
 	}
 	tlb_fill(v, gva, need, w.gpa);
