@@ -45,7 +45,7 @@ static int rec_unmap(void *ctx, uint64_t gva, uint64_t len)
 static struct vm *make_vm(enum exec_mode exec)
 {
 	static struct vm vm;
-	static const struct vm_host_memory host = {
+	static const struct vm_host host = {
 		.ops = { rec_map, rec_protect, rec_unmap, NULL } };
 	struct vm_options opt = { .mem_size = 16ull << 20,
 				  .shadow_cache = true, .quiet = true,

@@ -10,7 +10,9 @@ struct vm;
 
 /* Guest and monitor in this process; returns only on failure. */
 int backend_signal_run(struct vm *vm);
+/* Where a callout from the translator's cache enters (signal.c). */
+void backend_signal_callout(struct tc_frame *f);
 /* How guest memory reaches the host there (before vm_create). */
-struct vm_host_memory backend_signal_memory(struct vm *vm);
+struct vm_host backend_signal_memory(struct vm *vm);
 
 #endif

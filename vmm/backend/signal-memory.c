@@ -73,11 +73,12 @@ static int host_unmap(void *ctx, uint64_t gva, uint64_t len)
 	return p == MAP_FAILED ? -1 : 0;
 }
 
-struct vm_host_memory backend_signal_memory(struct vm *vm)
+struct vm_host backend_signal_memory(struct vm *vm)
 {
-	return (struct vm_host_memory){
+	return (struct vm_host){
 		.reserve = reserve,
 		.ops = { host_map, host_protect, host_unmap, vm },
 		.native = true,
+		.callout = backend_signal_callout,
 	};
 }

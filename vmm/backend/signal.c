@@ -38,6 +38,7 @@
 
 #include "backend/backend.h"
 #include "engine/bt.h"
+#include "engine/translate.h"
 #include "dev/uart.h"
 #include "core/report.h"
 #include "host/terminal.h"
@@ -91,13 +92,16 @@ static void regs_in(struct vcpu *v, const mcontext_t *mc)
 {
 	unsigned i;
 
-	for (i = 0; i < NR_GPRS; i++)
+	/* 32-bit code cannot touch r8-r15 (and the translator's cache
+	 * borrows them there): the guest's stay as the vCPU holds them. */
+	for (i = 0; i < (vcpu_mode(v) == MODE_LONG64 ? NR_GPRS : 8u); i++)
 		v->gpr[i] = mc->gregs[greg_of[i]];
 	v->rip = mc->gregs[REG_RIP];
 	/* The guest's IF, IOPL and AC live in the vCPU; the rest is real. */
 	v->rflags = ((uint64_t)mc->gregs[REG_EFL] & ~RFLAGS_VIRTUAL) |
 		    (v->rflags & RFLAGS_VIRTUAL);
 	/* A TF the monitor set for a single step is not the guest's. */
+	v->irq.stepped = v->irq.tf_ours;
 	if (v->irq.tf_ours) {
 		v->rflags &= ~RFLAGS_TF;
 		v->irq.tf_ours = false;
@@ -108,24 +112,44 @@ static void regs_in(struct vcpu *v, const mcontext_t *mc)
 	}
 }
 
-static void regs_out(struct vcpu *v, mcontext_t *mc)
+/* The real RFLAGS the guest resumes with: its own but for what only the
+ * vCPU holds, IF set; TF for a step the monitor wants (to close an sti
+ * shadow, or one instruction the translator has run natively).  In the
+ * translator's cache, never TF: what the guest single-steps runs
+ * natively, or is the emulator's (tc_resume). */
+static uint64_t host_flags(struct vcpu *v, bool step, bool in_cache)
 {
 	uint64_t fl = v->rflags & ~RFLAGS_VIRTUAL;
-	uint16_t cs = vcpu_mode(v) == MODE_LONG64 ? HOST_CS64 : HOST_CS32;
-	unsigned i;
 
-	for (i = 0; i < NR_GPRS; i++)
-		mc->gregs[greg_of[i]] = v->gpr[i];
-	mc->gregs[REG_RIP] = v->rip;
 	/* Alignment checks happen at CPL 3 only, so only a guest at its
 	 * CPL 3 with CR0.AM gets the real AC. */
 	if ((v->rflags & RFLAGS_AC) && vcpu_cpl(v) == 3 && (v->cr0 & CR0_AM))
 		fl |= RFLAGS_AC;
-	if (v->irq.step && !(fl & RFLAGS_TF)) {
-		fl |= RFLAGS_TF;    /* one instruction, to close an sti shadow */
+	if (in_cache)
+		return (fl & ~RFLAGS_TF) | RFLAGS_IF | RFLAGS_FIXED;
+	if ((v->irq.step || step) && !(fl & RFLAGS_TF)) {
+		fl |= RFLAGS_TF;
 		v->irq.tf_ours = true;
 	}
-	mc->gregs[REG_EFL] = fl | RFLAGS_IF | RFLAGS_FIXED;
+	return fl | RFLAGS_IF | RFLAGS_FIXED;
+}
+
+/* The code segment: the guest's width, but 64-bit in the cache. */
+static uint16_t host_cs(const struct vcpu *v, bool in_cache)
+{
+	return in_cache || vcpu_mode(v) == MODE_LONG64 ? HOST_CS64 : HOST_CS32;
+}
+
+static void regs_out(struct vcpu *v, mcontext_t *mc, uint64_t rip,
+		     bool in_cache, bool step)
+{
+	uint16_t cs = host_cs(v, in_cache);
+	unsigned i;
+
+	for (i = 0; i < NR_GPRS; i++)
+		mc->gregs[greg_of[i]] = v->gpr[i];
+	mc->gregs[REG_RIP] = rip;
+	mc->gregs[REG_EFL] = host_flags(v, step, in_cache);
 	mc->gregs[REG_CSGSFS] = (mc->gregs[REG_CSGSFS] & 0x0000ffffffff0000ll) |
 				cs | ((long long)HOST_SS << 48);
 	trap_data32 = cs == HOST_CS32;   /* entry.S loads DS and ES */
@@ -232,6 +256,58 @@ static unsigned stop_request(int sig)
 	}
 }
 
+/* ---- the translator's way in ---------------------------------------- */
+
+static void arm_vtime(void *ctx, uint64_t ns);
+
+static bool is_trap_signal(int sig)
+{
+	return sig == SIGSEGV || sig == SIGILL || sig == SIGTRAP ||
+	       sig == SIGBUS || sig == SIGFPE || sig == SIGSYS;
+}
+
+/*
+ * A signal caught the guest where no guest state can be taken: in the
+ * translator's trampoline, on its way into the monitor or back, or a
+ * signal from outside between the steps of a rewritten instruction.  A
+ * stop is noted; then the host timer is set to interrupt the guest again
+ * shortly, where the trap path can see to what the signal was for.
+ */
+static void put_off_signal(struct vm *vm, int sig, ucontext_t *uc)
+{
+	if (is_trap_signal(sig))
+		monitor_fault(vm, sig, uc);
+	if (stop_request(sig))
+		vm_request(vm, stop_request(sig));
+	arm_vtime(NULL, timer_now() + 20000);
+}
+
+/*
+ * A callout from the translator's cache: the trampoline saved the
+ * guest's registers in f and gave FS the monitor's base.  As for a
+ * signal, the vCPU takes the registers, the run loop the trap, and the
+ * trampoline returns where the guest resumes.
+ */
+void backend_signal_callout(struct tc_frame *f)
+{
+	struct vm *vm = the_vm;
+	struct vcpu *v = &vm->cpu;
+	struct host_trap t = { .kind = HT_CALLOUT };
+	bool in_cache, step;
+	uint64_t rip;
+
+	in_trap = 1;
+	timers_monitor_begin(&vm->timers, TRIP_CALLOUT);
+	v->irq.stepped = false;
+	tc_frame_in(vm->tr, f);
+	vm_trap(vm, &t);
+	rip = vm_resume(vm, &in_cache, &step);
+	tc_frame_out(vm->tr, f, rip, host_cs(v, in_cache),
+		     host_flags(v, step, in_cache));
+	timers_monitor_end(&vm->timers);
+	in_trap = 0;
+}
+
 /*
  * What the host says happened, as the run loop wants to hear it: the
  * timer of virtual time, a stop from outside (the guest was only
@@ -274,12 +350,27 @@ void trap_handle(int sig, siginfo_t *si, ucontext_t *uc)
 	struct vm *vm = the_vm;
 	mcontext_t *mc = &uc->uc_mcontext;
 	struct host_trap t;
+	bool in_cache, step;
+	uint64_t rip;
 
+	/* A signal in the translator's trampoline, between the cache and
+	 * the monitor, finds no guest state to take, nor does one from
+	 * outside in the middle of a rewritten instruction: its work is done
+	 * here or by the monitor soon. */
+	if (!in_trap && started && vm->tr &&
+	    (tc_in_trampoline(vm->tr, (uint64_t)mc->gregs[REG_RIP]) ||
+	     (!is_trap_signal(sig) && sig != SIGUSR1 &&
+	      !tc_state_exact(vm->tr, (uint64_t)mc->gregs[REG_RIP])))) {
+		put_off_signal(vm, sig, uc);
+		return;
+	}
 	/* Once the guest has started, the monitor runs only inside this
-	 * handler: a signal that finds in_trap set came while the monitor
-	 * works (or waits in a halted guest's hlt): a stop is noted for the
-	 * run loop, anything else is a bug of the monitor's. */
-	if (in_trap || !started) {
+	 * handler or a callout's: a signal that finds in_trap set, or the
+	 * translator's callout under way, came while the monitor works
+	 * (or waits in a halted guest's hlt): a stop is noted for the run
+	 * loop, a timer is put off, anything else is a bug of the
+	 * monitor's. */
+	if (in_trap || !started || (vm->tr && tc_in_monitor(vm->tr))) {
 		if (stop_request(sig)) {
 			vm_request(vm, stop_request(sig));
 			if (!started)
@@ -295,6 +386,13 @@ void trap_handle(int sig, siginfo_t *si, ucontext_t *uc)
 		}
 		if (sig == SIGUSR1 || sig == SIG_KICK)
 			return;          /* not ours, or the trap's end looks */
+		/* The host timer, while the monitor works for a callout (where
+		 * signals are not masked): it interrupts the guest again
+		 * shortly, where the trap path looks at the timers. */
+		if (sig == SIG_VTIME) {
+			arm_vtime(NULL, timer_now() + 50000);
+			return;
+		}
 		monitor_fault(vm, sig, uc);
 	}
 	if (sig == SIGUSR1)
@@ -315,9 +413,8 @@ run:
 	/* The guest resumes from the vCPU, at its RIP or its translation,
 	 * when this handler returns (sigreturn). */
 	timers_monitor_end(&vm->timers);
-	regs_out(&vm->cpu, mc);
-	mc->gregs[REG_RIP] = (greg_t)vm_resume_rip(
-		vm, (mc->gregs[REG_EFL] & RFLAGS_TF) != 0);
+	rip = vm_resume(vm, &in_cache, &step);
+	regs_out(&vm->cpu, mc, rip, in_cache, step);
 }
 
 /* ---- start-up -------------------------------------------------------- */
@@ -362,9 +459,11 @@ static void stop_guest_syscalls(struct vm *vm)
 {
 	uint64_t top = 1ull << 47, floor = vm->window_hi;
 
-	/* ...and from the translation cache's ranges just above it. */
+	/* ...and from the translation caches' ranges just above it. */
 	if (bt_host_end(vm->bt) > floor)
 		floor = bt_host_end(vm->bt);
+	if (vm->tr && tc_host_end() > floor)
+		floor = tc_host_end();
 	if (prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON,
 		  floor, top - floor, 0) != 0) {
 		fprintf(stderr, "trapeze: Syscall User Dispatch is not "
@@ -453,6 +552,8 @@ int backend_signal_run(struct vm *vm)
 									   : 1;
 	syscall(SYS_arch_prctl, ARCH_GET_FS, &fs);
 	trap_monitor_fs = fs;
+	if (vm->tr)
+		tc_set_monitor_fs(vm->tr, fs);
 	trap_guest_fs = vm->cpu.seg[SR_FS].base;
 	if (trap_fs_mode == 1)
 		syscall(SYS_arch_prctl, ARCH_GET_GS, &gs_live);

@@ -22,7 +22,7 @@ static int cmd_run(int argc, char **argv, bool trace)
 	static struct vm vm;
 	struct vm_options opt;
 	struct trace_options topt;
-	struct vm_host_memory host;
+	struct vm_host host;
 	char err[512], builtin[64];
 
 	switch (cli_parse_run(argc, argv, &opt, trace ? &topt : NULL)) {

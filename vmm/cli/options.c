@@ -71,7 +71,9 @@ void cli_run_usage(FILE *f)
 	      "                         do not trap before they run; trap: "
 	      "pure trap-and-emulate,\n"
 	      "                         where they run natively and leak the "
-	      "host's state\n"
+	      "host's state;\n"
+	      "                         translate: run kernel code from a "
+	      "translation cache\n"
 	      "      --timeout=SECONDS  stop the guest after SECONDS "
 	      "(exit status 124)\n"
 	      "      --drive=file=PATH[,index=N][,snapshot=on][,format=raw]"
@@ -398,8 +400,11 @@ static int parse_cpu(const char *arg, struct vm_options *opt)
 		opt->exec = EXEC_SCAN;
 	else if (!strcmp(arg, "trap"))
 		opt->exec = EXEC_TRAP;
+	else if (!strcmp(arg, "translate"))
+		opt->exec = EXEC_TRANSLATE;
 	else
-		return error("--cpu: '%s' is not a mode (trap or scan)", arg);
+		return error("--cpu: '%s' is not a mode (translate, scan or "
+			     "trap)", arg);
 	return CLI_OK;
 }
 

@@ -17,6 +17,7 @@
 
 #include "engine/ahead.h"
 #include "engine/bt.h"
+#include "engine/translate.h"
 #include "cpu/decode.h"
 #include "dev/acpi.h"
 #include "dev/debug-exit.h"
@@ -233,7 +234,7 @@ static void wire_cpu(struct vm *vm, bool arm_debugregs)
 
 /* The guest's window: from the host's lowest mappable page (page 0
  * never is) up to the guest ABI's limit, reserved through host. */
-static int reserve_window(struct vm *vm, const struct vm_host_memory *host,
+static int reserve_window(struct vm *vm, const struct vm_host *host,
 			  char *err, size_t errlen)
 {
 	uint64_t lo = (vm->host.mmap_min_addr + 4095) & ~4095ull;
@@ -249,7 +250,7 @@ static int reserve_window(struct vm *vm, const struct vm_host_memory *host,
 }
 
 int vm_init(struct vm *vm, const struct vm_options *opt,
-	    const struct vm_host_memory *host, char *err, size_t errlen)
+	    const struct vm_host *host, char *err, size_t errlen)
 {
 	struct shadow_config cfg;
 
@@ -281,14 +282,21 @@ int vm_init(struct vm *vm, const struct vm_options *opt,
 		return -1;
 	wire_cpu(vm, host->native);
 	irq_init(&vm->cpu);
-	/* The engines that run the guest's kernel code. */
-	if (opt->exec == EXEC_SCAN &&
+	/* The engines that run the guest's kernel code.  The translator
+	 * needs a native guest and a host that can run its trampoline;
+	 * without, the scanner does the work. */
+	if (opt->exec == EXEC_TRANSLATE && host->native &&
+	    !(vm->tr = tc_create(&vm->cpu, host->callout, &vm->tc_off_why)))
+		vm->opt.exec = EXEC_SCAN;
+	if (vm->opt.exec == EXEC_SCAN &&
 	    (!(vm->scan = scan_create(&vm->cpu, 8192, 65536)) ||
 	     !(vm->ahead = ahead_create(&vm->cpu, vm->scan))))
 		goto out_of_memory;
+	/* (With the translator, the older cache only bounces device
+	 * accesses the emulator does not know.) */
 	if (host->native)
 		vm->bt = bt_create(&vm->cpu, vm->scan, &host->ops,
-				   opt->translate, &vm->bt_off_why);
+				   opt->translate && !vm->tr, &vm->bt_off_why);
 	return 0;
 out_of_memory:
 	snprintf(err, errlen, "out of memory setting up the VM");
@@ -334,7 +342,7 @@ void vm_boot(struct vm *vm, const struct boot_image *img)
 }
 
 int vm_create(struct vm *vm, const struct vm_options *opt,
-	      const struct vm_host_memory *host, char *err, size_t errlen)
+	      const struct vm_host *host, char *err, size_t errlen)
 {
 	struct boot_image img;
 

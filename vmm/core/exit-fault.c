@@ -16,6 +16,7 @@
 #include "cpu/gmem.h"
 #include "engine/bt.h"
 #include "engine/scan.h"
+#include "engine/translate.h"
 
 static unsigned fault_access(uint32_t err)
 {
@@ -160,6 +161,14 @@ static bool rip_on_frame(struct vm *vm, const struct paging *pg, uint64_t gpa)
  */
 static void code_write(struct vm *vm, const struct paging *pg, uint64_t gpa)
 {
+	if (vm->tr) {
+		/* The translator's: emulated, the store drops translations
+		 * only where it hits their code (gpa_will_write); one the
+		 * emulator does not know drops the frame's, and runs. */
+		if (emulate_at_rip(&vm->cpu) == EMU_NONE)
+			tc_code_written(vm->tr, gpa & ~4095ull, 4096);
+		return;
+	}
 	if (!rip_on_frame(vm, pg, gpa) || emulate_at_rip(&vm->cpu) == EMU_NONE)
 		scan_code_written(vm->scan, gpa);
 }

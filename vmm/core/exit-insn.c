@@ -11,6 +11,7 @@
 #include "core/exit.h"
 #include "cpu/debugreg.h"
 #include "engine/scan.h"
+#include "engine/translate.h"
 
 enum emu_result exit_emulate(struct vm *vm, const cs_insn *patched)
 {
@@ -50,7 +51,13 @@ static void reflect(struct vm *vm, const struct host_trap *t)
  * exception its own hardware would have raised. */
 void exit_insn(struct vm *vm, const struct host_trap *t)
 {
-	if (exit_emulate(vm, NULL) == EMU_NONE)
+	if (exit_emulate(vm, NULL) != EMU_NONE)
+		return;
+	/* A callout the emulator cannot do after all: the host runs the
+	 * instruction natively, and raises what it raises. */
+	if (t->kind == HT_CALLOUT)
+		tc_step_natively(vm->tr);
+	else
 		reflect(vm, t);
 }
 
@@ -72,9 +79,10 @@ void exit_breakpoint(struct vm *vm, const struct host_trap *t)
 
 void exit_exception(struct vm *vm, const struct host_trap *t)
 {
-	/* A single step the monitor asked for (to close an sti shadow) is
-	 * not the guest's #DB unless it set TF too. */
-	if (t->vector == X86_DB && vm->cpu.irq.step && !t->breakpoint &&
+	/* A single step the monitor asked for (to close an sti shadow, or
+	 * to run one instruction natively) is not the guest's #DB unless it
+	 * set TF too. */
+	if (t->vector == X86_DB && vm->cpu.irq.stepped && !t->breakpoint &&
 	    !(vm->cpu.rflags & RFLAGS_TF))
 		return;
 	reflect(vm, t);

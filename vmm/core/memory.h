@@ -1,7 +1,7 @@
 /*
  * Guest RAM: one memfd.  The monitor maps all of it once, for its own
  * accesses by guest-physical address; the shadow MMU has the backend map
- * pieces of it again at guest-virtual addresses (struct vm_host_memory).
+ * pieces of it again at guest-virtual addresses (struct vm_host).
  */
 #ifndef TRAPEZE_MEMORY_H
 #define TRAPEZE_MEMORY_H

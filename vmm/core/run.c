@@ -24,6 +24,7 @@
 #include "engine/ahead.h"
 #include "engine/bt.h"
 #include "engine/scan.h"
+#include "engine/translate.h"
 
 /*
  * A trap inside the translation cache is the guest's own, at the guest
@@ -32,13 +33,50 @@
  * alone (a branch to link, a rewritten access to retry natively): then
  * the guest resumes at once, and it was no trap of the guest's.
  */
-static bool left_cache(struct vm *vm, const struct host_trap *t)
+/* What leaving the cache made of the trap. */
+enum left {
+	LEFT_RESUME,       /* nothing of the guest's: resume at once */
+	LEFT_TRAP,         /* the guest's own trap: on to its handler */
+	LEFT_WINDOW,       /* an instruction boundary with an interrupt
+			      waiting: nothing to handle, only to deliver */
+};
+
+/* The translator's cache: a trap there, or a callout from it (false:
+ * the trap was not in its cache). */
+static bool left_translation(struct vm *vm, const struct host_trap *t,
+			     enum left *left)
+{
+	if (t->kind == HT_CALLOUT) {
+		*left = tc_callout(vm->tr) == TR_RESUME ? LEFT_RESUME
+							: LEFT_TRAP;
+		return true;
+	}
+	switch (tc_leave(vm->tr, t->kind == HT_PAGE_FAULT ? t->addr
+							  : UINT64_MAX)) {
+	case TR_OUTSIDE:
+		return false;
+	case TR_INTERRUPT:
+		*left = LEFT_WINDOW;
+		return true;
+	case TR_RESUME:
+		*left = LEFT_RESUME;
+		return true;
+	default:
+		*left = LEFT_TRAP;
+		return true;
+	}
+}
+
+static enum left left_cache(struct vm *vm, const struct host_trap *t)
 {
 	bool bounced;
 	enum bt_left left;
+	enum left tl;
 
+	if (vm->tr && left_translation(vm, t, &tl))
+		return tl;
 	if (!vm->bt)
-		return true;
+		return LEFT_TRAP;
 	left = bt_leave(vm->bt, t->kind == HT_INSN && t->vector == X86_UD,
 			t->kind == HT_PAGE_FAULT ||
 				(t->kind == HT_INSN && t->vector == X86_GP),
@@ -54,7 +92,8 @@ static bool left_cache(struct vm *vm, const struct host_trap *t)
 		if (vm->obs)
 			vm->obs->end(vm->obs_ctx);
 	}
-	return left != BT_CHAINED && left != BT_NATIVE;
+	return left != BT_CHAINED && left != BT_NATIVE ? LEFT_TRAP
+						      : LEFT_RESUME;
 }
 
 /* A timer's signal: fire what expired, and look at the console. */
@@ -83,6 +122,7 @@ static void handle_exit(struct vm *vm, const struct host_trap *t)
 		break;
 	case HT_SYSCALL:
 	case HT_INSN:
+	case HT_CALLOUT:
 		exit_insn(vm, t);
 		break;
 	case HT_EXCEPTION:
@@ -134,13 +174,15 @@ static void finish_insn(struct vm *vm, bool tf_before)
 void vm_trap(struct vm *vm, const struct host_trap *t)
 {
 	struct vcpu *v = &vm->cpu;
+	enum left left = left_cache(vm, t);
 	bool tf_before;
 
-	if (!left_cache(vm, t))
+	if (left == LEFT_RESUME)
 		return;
 	/* Stopped from outside (a timeout, Ctrl-C): the run ends here,
-	 * where the guest was. */
-	if (t->kind == HT_KICK) {
+	 * where the guest was.  (A kick with nothing asked of it is a
+	 * chance to deliver an interrupt.) */
+	if (t->kind == HT_KICK && vm->requests) {
 		vm_take_requests(vm);
 		return;
 	}
@@ -149,6 +191,7 @@ void vm_trap(struct vm *vm, const struct host_trap *t)
 	/* Whatever trapped, the instruction after an sti has run (or is
 	 * being emulated now): its interrupt shadow is over. */
 	v->irq_shadow = false;
+	v->irq.step = false;     /* (irq_deliver asks again if need be) */
 	/* The host reports RIP after an int3 and after a syscall (0f 05). */
 	if (t->kind == HT_BREAKPOINT)
 		v->rip -= 1;
@@ -157,7 +200,8 @@ void vm_trap(struct vm *vm, const struct host_trap *t)
 	if (vm->obs)
 		vm->obs->begin(vm->obs_ctx);
 	v->insn = NULL;          /* set by whatever emulates below */
-	handle_exit(vm, t);
+	if (left == LEFT_TRAP)
+		handle_exit(vm, t);
 	finish_insn(vm, tf_before);
 	/* The guest resumes only at an instruction the scanner vetted. */
 	if (vm->scan)
@@ -168,9 +212,17 @@ void vm_trap(struct vm *vm, const struct host_trap *t)
 		vm_take_requests(vm);
 }
 
-uint64_t vm_resume_rip(struct vm *vm, bool single_step)
+uint64_t vm_resume(struct vm *vm, bool *in_cache, bool *step)
 {
-	return vm->bt ? bt_resume_rip(vm->bt, single_step) : vm->cpu.rip;
+	struct vcpu *v = &vm->cpu;
+
+	*in_cache = *step = false;
+	if (vm->tr && !bt_bounce_pending(vm->bt))
+		return tc_resume(vm->tr, in_cache, step);
+	if (vm->bt)
+		return bt_resume_rip(vm->bt, (v->rflags & RFLAGS_TF) ||
+						     v->irq.step);
+	return v->rip;
 }
 
 void vm_request(struct vm *vm, unsigned what)

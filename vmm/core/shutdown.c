@@ -16,6 +16,7 @@
 #include "dev/uart.h"
 #include "engine/ahead.h"
 #include "engine/bt.h"
+#include "engine/translate.h"
 #include "host/disk.h"
 
 struct insn_count {
@@ -28,6 +29,25 @@ static int by_count_desc(const void *a, const void *b)
 	const struct insn_count *x = a, *y = b;
 
 	return (x->n < y->n) - (x->n > y->n);
+}
+
+/* The translator's part of --stats. */
+static void print_translator(struct vm *vm, FILE *f)
+{
+	struct tc_stats t;
+
+	tc_get_stats(vm->tr, &t);
+	fprintf(f, "trapeze: translator, %llu blocks of %llu instructions "
+		"(%llu bytes), %llu links, %llu callouts, %llu traps in the "
+		"cache, %llu indirect-branch misses, %llu lookups, %llu "
+		"native steps, %llu flushes (%llu for code that changed)\n",
+		(unsigned long long)t.blocks, (unsigned long long)t.insns,
+		(unsigned long long)t.bytes, (unsigned long long)t.links,
+		(unsigned long long)t.callouts, (unsigned long long)t.exits,
+		(unsigned long long)t.misses, (unsigned long long)t.lookups,
+		(unsigned long long)t.native_steps,
+		(unsigned long long)t.flushes,
+		(unsigned long long)t.invalidations);
 }
 
 /* The --stats summary: what trapped, most frequent first. */
@@ -65,6 +85,11 @@ static void print_stats(struct vm *vm, FILE *f)
 			"trapped\n",
 			(unsigned long long)ahead_stats(vm->ahead)->run,
 			(unsigned long long)ahead_stats(vm->ahead)->trappers);
+	if (vm->tr)
+		print_translator(vm, f);
+	else if (vm->tc_off_why)
+		fprintf(f, "trapeze: no translator (--cpu=scan instead): %s\n",
+			vm->tc_off_why);
 	bt_get_stats(vm->bt, &b);
 	if (b.translations)
 		fprintf(f, "trapeze: translation cache, %llu traces of %llu "

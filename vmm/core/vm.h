@@ -20,6 +20,7 @@
 #include "dev/mmio.h"
 #include "dev/pc.h"
 #include "dev/timer.h"
+#include "engine/translate.h"
 #include "shadow.h"
 #include "cpu/vcpu.h"
 
@@ -31,8 +32,9 @@ struct scanner;
 struct trace;
 
 enum exec_mode {
-	EXEC_TRAP,  /* pure trap-and-emulate: sensitive instructions leak */
-	EXEC_SCAN,  /* the scanner patches them before they run (default) */
+	EXEC_TRAP,      /* pure trap-and-emulate: sensitive instructions leak */
+	EXEC_SCAN,      /* the scanner patches them before they run (default) */
+	EXEC_TRANSLATE, /* kernel code runs from the translator's cache */
 };
 
 /* A disk in one of the IDE controller's four drive positions. */
@@ -79,6 +81,7 @@ enum host_trap_kind {
 	HT_START,       /* first entry into the guest */
 	HT_TIMER,       /* the host timer of virtual time fired */
 	HT_KICK,        /* stopped from outside: see vm_request() */
+	HT_CALLOUT,     /* translated code called the monitor */
 	HT_COMPAT_SYSCALL, /* a 32-bit syscall the host mangled (signal.c) */
 };
 
@@ -158,6 +161,8 @@ struct vm {
 	struct ahead *ahead;       /* NULL without the scanner */
 	struct bt *bt;             /* NULL when off or unavailable */
 	const char *bt_off_why;    /* ...and why, when unavailable */
+	struct translator *tr;     /* --cpu=translate */
+	const char *tc_off_why;    /* ...and why it fell back to scan */
 	struct pc pc;              /* buses, lines, devices (dev/pc.h) */
 	struct timers timers;
 	const struct vm_observer *obs;  /* the tracer, or NULL */
@@ -175,13 +180,14 @@ struct vm {
 };
 
 /*
- * How guest memory reaches the host: the one place where host mappings
- * are made, for the shadow MMU and the translation cache's alias.  The
- * signal backend makes them in this process (backend/signal-memory.c);
- * an isolating backend carries them out in the guest's own processes.
- * Unit tests record them instead.
+ * What the backend gives the machine it runs.  How guest memory reaches
+ * the host: the one place where host mappings are made, for the shadow
+ * MMU and the translation cache's alias.  The signal backend makes them
+ * in this process (backend/signal-memory.c); an isolating backend
+ * carries them out in the guest's own processes.  Unit tests record
+ * them instead.  And where translated code enters the monitor.
  */
-struct vm_host_memory {
+struct vm_host {
 	/* Reserve [lo, hi) of the guest's address space for the guest
 	 * (NULL: nothing to reserve); 0, or -1 with a line in err. */
 	int (*reserve)(void *ctx, uint64_t lo, uint64_t hi, char *err,
@@ -191,6 +197,8 @@ struct vm_host_memory {
 	/* The guest's code runs on the host (false in unit tests: no
 	 * translation cache, no host breakpoints). */
 	bool native;
+	/* The handler of a callout from the translator's cache. */
+	tc_handler_fn callout;
 };
 
 struct boot_image;
@@ -198,11 +206,11 @@ struct boot_image;
 /* Build a VM from options: window, RAM, devices, the guest loaded and
  * booted.  0, or -1 with one line for the user in err. */
 int vm_create(struct vm *vm, const struct vm_options *opt,
-	      const struct vm_host_memory *host, char *err, size_t errlen);
+	      const struct vm_host *host, char *err, size_t errlen);
 /* The parts: RAM, shadow MMU, decoder, devices, engines; the guest's
  * window and host mappings through host. */
 int vm_init(struct vm *vm, const struct vm_options *opt,
-	    const struct vm_host_memory *host, char *err, size_t errlen);
+	    const struct vm_host *host, char *err, size_t errlen);
 /* Boot state for a loaded image: boot info, tables, vCPU reset. */
 void vm_boot(struct vm *vm, const struct boot_image *img);
 /* Run until the guest exits; returns the exit status. */
@@ -211,8 +219,10 @@ int vm_run(struct vm *vm);
 /* The trap path, called by the backend with the vCPU filled in. */
 void vm_trap(struct vm *vm, const struct host_trap *t);
 /* Where the backend resumes the guest: the vCPU's RIP, or its
- * translation (single_step: the guest resumes with TF set). */
-uint64_t vm_resume_rip(struct vm *vm, bool single_step);
+ * translation (*in_cache: the host runs 64-bit code there whatever the
+ * guest's mode); *step: the monitor wants the host to single-step one
+ * instruction natively. */
+uint64_t vm_resume(struct vm *vm, bool *in_cache, bool *step);
 /* Ask the run to stop (async-signal-safe, and callable from any thread:
  * see enum vm_request).  The one way to reach a running guest from
  * outside the trap path: --timeout, Ctrl-C, Ctrl-A x, a debugger. */

@@ -60,6 +60,7 @@ static int arm_one(struct vcpu *v, unsigned i)
 
 void debugreg_arm(struct vcpu *v)
 {
+	bool before = debugreg_armed(v);
 	unsigned i;
 
 	if (!v->dbg.arm)
@@ -69,6 +70,9 @@ void debugreg_arm(struct vcpu *v)
 			close(v->dbg.fd[i]);
 		v->dbg.fd[i] = arm_one(v, i);
 	}
+	/* (Code translated with breakpoints in mind is made anew.) */
+	if (before || debugreg_armed(v))
+		v->dbg.gen++;
 }
 
 bool debugreg_armed(const struct vcpu *v)

@@ -23,6 +23,7 @@ struct debugregs {
 	bool arm;                 /* DR7 arms host breakpoints (not in tests) */
 	int fd[4];                /* their perf events, or -1 */
 	uint8_t hits, held;       /* data breakpoints emulation matched */
+	unsigned gen;             /* counts debugreg_arm's changes */
 };
 
 /* DR0-DR3 or DR7 changed: make the host's breakpoints match. */

@@ -67,6 +67,11 @@ static bool pending(const struct vcpu *v)
 	       pic_pending(v);
 }
 
+bool irq_pending(const struct vcpu *v)
+{
+	return pending(v) || lapic_nmi_pending(v->lapic);
+}
+
 /* The acknowledge cycle: the vector to deliver, highest source first;
  * the local APIC's fixed interrupts before ExtINT, as QEMU orders them. */
 static int take(struct vcpu *v)

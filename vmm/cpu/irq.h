@@ -21,11 +21,16 @@ struct irq_state {
 	uint8_t pv_timer_vector;
 	struct vtimer pv_timer;
 	bool step;                /* single-step to close an sti shadow */
-	bool tf_ours;             /* the real TF is set for that step only */
+	bool tf_ours;             /* the real TF is set for the monitor's
+				     step only (that one, or a native one) */
+	bool stepped;             /* the trap came after such a step */
 	uint64_t delivered;       /* interrupts delivered, for stats */
 };
 
 void irq_init(struct vcpu *v);
+/* Is an interrupt (or an NMI) waiting, whether or not the vCPU would
+ * take it now? */
+bool irq_pending(const struct vcpu *v);
 /* Would the vCPU take an interrupt before its next instruction? */
 bool irq_takes_now(const struct vcpu *v);
 /* Deliver one interrupt if one is pending and the vCPU takes it now. */

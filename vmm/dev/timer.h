@@ -27,7 +27,8 @@
 #define TIMERS_MAX 8
 /* Kinds of trap whose host round trips cost differently (timer.c): the
  * backend says which one it took. */
-enum { TRIP_OTHER, TRIP_BREAKPOINT, TRIP_GP, TRIP_PF, TRIP_KINDS };
+enum { TRIP_OTHER, TRIP_BREAKPOINT, TRIP_GP, TRIP_PF, TRIP_CALLOUT,
+       TRIP_KINDS };
 
 struct vtimer {
 	uint64_t deadline;                       /* ns on its clock; 0: stopped */

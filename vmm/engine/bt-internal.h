@@ -36,6 +36,17 @@ struct emitter {
 	const uint64_t *table;
 };
 
+/* What one instruction's encoding is made of, for rewriting its memory
+ * operand (legacy encodings with a ModRM byte only). */
+struct bt_enc {
+	unsigned npfx, rex, op_start, modrm_at, mem_end, size;
+	uint8_t mod, rm;
+	bool rip_relative;
+};
+/* False for what the rewrite does not take: no ModRM memory operand,
+ * VEX and the like, fs/gs or 67 prefixes. */
+bool bt_parse_enc(const cs_insn *insn, struct bt_enc *n);
+
 bool bt_is_legacy_prefix(uint8_t b);
 bool bt_has_prefix(const cs_insn *insn, uint8_t prefix);
 /* 66 with f2 or f3: Capstone 4 and the CPU can disagree on what (and

@@ -83,14 +83,6 @@ static void movabs(struct emitter *e, unsigned reg, uint64_t imm)
 	put64(e, imm);
 }
 
-/* What one instruction's encoding is made of, for rewriting its memory
- * operand (legacy encodings with a ModRM byte only). */
-struct enc {
-	unsigned npfx, rex, op_start, modrm_at, mem_end, size;
-	uint8_t mod, rm;
-	bool rip_relative;
-};
-
 bool bt_is_legacy_prefix(uint8_t b)
 {
 	switch (b) {
@@ -101,7 +93,7 @@ bool bt_is_legacy_prefix(uint8_t b)
 	return false;
 }
 
-static bool parse_enc(const cs_insn *insn, struct enc *n)
+bool bt_parse_enc(const cs_insn *insn, struct bt_enc *n)
 {
 	const cs_x86 *x = &insn->detail->x86;
 	const uint8_t *b = insn->bytes;
@@ -148,7 +140,7 @@ static bool parse_enc(const cs_insn *insn, struct enc *n)
 
 /* The instruction again, with its memory operand replaced by (%reg). */
 static void emit_on_reg(struct emitter *e, const cs_insn *insn,
-			const struct enc *n, unsigned reg)
+			const struct bt_enc *n, unsigned reg)
 {
 	const uint8_t *b = insn->bytes;
 	uint8_t r = 0x40 | (n->rex & 0x0c) | (reg >> 3);
@@ -166,7 +158,7 @@ static void emit_on_reg(struct emitter *e, const cs_insn *insn,
 
 /* lea M,%reg with M the instruction's own memory operand (not RIP). */
 static void emit_lea_operand(struct emitter *e, const cs_insn *insn,
-			     const struct enc *n, unsigned reg)
+			     const struct bt_enc *n, unsigned reg)
 {
 	const uint8_t *b = insn->bytes;
 
@@ -250,7 +242,7 @@ bool bt_one_mem_operand(const cs_insn *insn, const cs_x86_op **mem)
 /* The instruction on the fixed address abs: one borrowed register holds
  * it (a RIP-relative operand, or a bounce buffer for device memory). */
 static bool emit_at(struct emitter *e, csh h, const cs_insn *insn,
-		    const struct enc *n, uint64_t abs, struct rec *r)
+		    const struct bt_enc *n, uint64_t abs, struct rec *r)
 {
 	uint8_t *start = e->p;
 	bool high;
@@ -289,14 +281,14 @@ bool bt_emit_at(struct emitter *e, csh h, const cs_insn *insn,
 		uint64_t guest, uint64_t abs, struct rec *r)
 {
 	const cs_x86_op *mem;
-	struct enc n;
+	struct bt_enc n;
 
 	memset(r, 0, sizeof(*r));
 	r->kind = R_INSN;
 	r->guest = guest;
 	r->glen = (uint8_t)insn->size;
 	return !bt_ambiguous(insn) && bt_one_mem_operand(insn, &mem) &&
-	       parse_enc(insn, &n) && emit_at(e, h, insn, &n, abs, r);
+	       bt_parse_enc(insn, &n) && emit_at(e, h, insn, &n, abs, r);
 }
 
 bool bt_emit_insn(struct emitter *e, csh h, const cs_insn *insn,
@@ -305,7 +297,7 @@ bool bt_emit_insn(struct emitter *e, csh h, const cs_insn *insn,
 	const cs_x86_op *mem = NULL;
 	uint8_t *start = e->p;
 	bool high = false, mem_op = bt_one_mem_operand(insn, &mem);
-	struct enc n;
+	struct bt_enc n;
 	unsigned k, used;
 
 	memset(r, 0, sizeof(*r));
@@ -314,7 +306,7 @@ bool bt_emit_insn(struct emitter *e, csh h, const cs_insn *insn,
 	r->glen = (uint8_t)insn->size;
 	if (bt_ambiguous(insn))
 		return false;
-	if (!mem_op || !parse_enc(insn, &n) ||
+	if (!mem_op || !bt_parse_enc(insn, &n) ||
 	    (!n.rip_relative && !upper)) {
 		/* Copied as it is, unless its address depends on where it
 		 * runs (RIP- or, with 67, EIP-relative). */

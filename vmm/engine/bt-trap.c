@@ -163,6 +163,11 @@ bool bt_bounce(struct bt *bt, const cs_insn *insn)
 	return true;
 }
 
+bool bt_bounce_pending(const struct bt *bt)
+{
+	return bt && bt->bounce_op.host;
+}
+
 bool bt_alias_fault_at(const struct bt *bt, uint64_t addr)
 {
 	return bt && bt->alias_fault && bt_is_alias(bt, addr);

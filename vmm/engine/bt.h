@@ -114,6 +114,8 @@ bool bt_upper_access(struct bt *bt, uint64_t gva, bool now);
  * up (or when reading the device raised a fault): the guest resumes.
  */
 bool bt_bounce(struct bt *bt, const cs_insn *insn);
+/* Is a bounce set up, for the guest to run when it resumes? */
+bool bt_bounce_pending(const struct bt *bt);
 
 struct bt_stats {
 	uint64_t translations, insns, rewritten, chains, alias_maps,

@@ -1,5 +1,6 @@
 #!/bin/sh
-# The translation cache (vmm/engine/bt.h): the paging guest's hot loops over the
+# The scanner's translation cache for the top of the address space
+# (vmm/engine/bt.h, --cpu=scan): the paging guest's hot loops over the
 # top of the address space run from it (traces made, accesses rewritten,
 # alias pages mapped, a trace linked to another) with the transcript of
 # paging.stdout, QEMU's (same-as-qemu.sh); with --no-translate the same
@@ -15,7 +16,7 @@ fail=0
 
 no() { echo "FAIL: $*"; fail=1; }
 
-"$builddir/trapeze" run --stats "$guest" > "$tmp/on" 2> "$tmp/on.err"
+"$builddir/trapeze" run --cpu=scan --stats "$guest" > "$tmp/on" 2> "$tmp/on.err"
 st=$?
 if grep -q "no translation cache: the host CPU has no BMI2" "$tmp/on.err"
 then
@@ -37,7 +38,7 @@ else
 	[ "$5" -gt 0 ] || no "no alias page mapped"
 fi
 
-"$builddir/trapeze" run --no-translate --stats "$guest" > "$tmp/off" \
+"$builddir/trapeze" run --cpu=scan --no-translate --stats "$guest" > "$tmp/off" \
 	2> "$tmp/off.err"
 st=$?
 [ $st -eq 1 ] || no "--no-translate: exit status $st, expected 1"

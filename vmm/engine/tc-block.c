@@ -1,0 +1,128 @@
+/*
+ * Translating a block (see translate.h): guest code from one address, up
+ * to TR_BLOCK_MAX instructions, on one page (an instruction that starts
+ * a block may run into the next), until control leaves it.  Every
+ * instruction boundary in it is an entry: the monitor can resume the
+ * guest there after a callout or a trap.  Branches out of the block go to
+ * links, emitted after its body.
+ */
+#include "cpu/decode.h"
+#include "cpu/debugreg.h"
+#include "cpu/gmem.h"
+#include "cpu/vcpu.h"
+#include "engine/tc-internal.h"
+
+/* Is there room for one more block?  Else everything goes. */
+static void make_room(struct translator *tr)
+{
+	if (tr->used + TR_BLOCK_MAX * (TR_INSN_ROOM + TR_STUB_BYTES) >
+		    TR_CODE_BYTES ||
+	    tr->nrecs + 3 * TR_BLOCK_MAX > TR_MAX_RECS ||
+	    tr->nentries + TR_BLOCK_MAX > TR_ENTRY_SLOTS / 2 ||
+	    tr->nframes + 2 > TR_MAX_FRAMES)
+		tc_flush(tr);
+}
+
+/* The frames the instruction at pc (gpa) came from: its own, and the
+ * next page's when it runs into it. */
+static void note_frames(struct translator *tr, uint64_t pc, uint64_t gpa,
+			unsigned size)
+{
+	unsigned first = 4096 - (unsigned)(pc & 4095);
+	uint64_t next;
+
+	tc_frame_note(tr, pc & ~4095ull, gpa, size < first ? size : first);
+	if (size > first && gmem_code_gpa(tr->cpu, pc + first, &next))
+		tc_frame_note(tr, (pc + first) & ~4095ull, next, size - first);
+}
+
+/* The links a block's jcc and loop instructions branch to: after its
+ * body, their rel32s filled in. */
+static void emit_pending(struct tc_emitter *e, unsigned first_rec,
+			 unsigned last_rec)
+{
+	struct translator *tr = e->tr;
+	unsigned i;
+
+	for (i = first_rec; i < last_rec; i++) {
+		struct tc_rec *r = &tr->recs[i];
+		uint32_t stub, rel;
+
+		if (r->kind != TK_INSN || !r->target)
+			continue;
+		stub = tc_emit_link(e, r->target);
+		rel = stub - (r->host + r->len);
+		__builtin_memcpy(tr->code + r->host + r->len - 4, &rel, 4);
+	}
+}
+
+uint8_t *tc_translate(struct translator *tr, uint64_t gva, uint64_t gpa)
+{
+	struct vcpu *v = tr->cpu;
+	unsigned mode = vcpu_mode(v), count, first_rec;
+	uint32_t start;
+	uint64_t pc = gva;
+	struct tc_emitter e;
+
+	make_room(tr);
+	start = tr->used;
+	first_rec = tr->nrecs;
+	e = (struct tc_emitter){ tr, tr->code + start };
+	for (count = 0;; count++) {
+		uint8_t bytes[INSN_MAX];
+		uint32_t err;
+		size_t n = gmem_fetch(v, pc, bytes, sizeof(bytes), &err);
+		const cs_insn *insn;
+		enum tc_next next;
+
+		if (count == TR_BLOCK_MAX || (count && !n)) {
+			tc_emit_link(&e, pc);
+			break;
+		}
+		if (!n)
+			return NULL;      /* the fetch faults: natively, then */
+		insn = decode(v->dec, mode, pc, bytes, n);
+		/* A block stays on its page; a breakpoint's instruction runs
+		 * natively, where the host's breakpoint fires. */
+		if (count && insn &&
+		    ((pc ^ (pc + insn->size - 1)) & ~4095ull)) {
+			tc_emit_link(&e, pc);
+			break;
+		}
+		tc_entry_add(tr, pc, gpa, mode, (uint32_t)(e.p - tr->code));
+		next = insn && !debugreg_exec_at(v, pc)
+			       ? tc_emit(&e, insn, pc, gpa, mode) : TN_FAIL;
+		if (next == TN_FAIL) {
+			tc_emit_native(&e, pc);
+			break;
+		}
+		note_frames(tr, pc, gpa, insn->size);
+		tr->st.insns++;
+		if (next == TN_END)
+			break;
+		if ((pc ^ (pc + insn->size)) & ~4095ull) {
+			tc_emit_link(&e, pc + insn->size);
+			break;
+		}
+		pc += insn->size;
+		gpa += insn->size;
+	}
+	emit_pending(&e, first_rec, tr->nrecs);
+	tr->used = (uint32_t)(e.p - tr->code);
+	tr->st.blocks++;
+	tr->st.bytes += tr->used - start;
+	return tr->code + start;
+}
+
+uint8_t *tc_lookup(struct translator *tr, uint64_t gva)
+{
+	struct vcpu *v = tr->cpu;
+	uint64_t gpa;
+	uint8_t *h;
+
+	if (!gmem_code_gpa(v, gva, &gpa))
+		return NULL;
+	if ((h = tc_entry_find(tr, gva, gpa, vcpu_mode(v))))
+		return h;
+	return tc_translate(tr, gva, gpa);
+}

@@ -1,0 +1,232 @@
+/*
+ * What the translator's files share (translate.h says what each holds).
+ *
+ * The region.  One reservation above the guest's window, below the
+ * addresses the host lets system calls through from, holds:
+ *   - the state page (struct tc_state): what translated code reads and
+ *     writes of the vCPU (its virtual IF), the registers a rewrite
+ *     borrows, and the trampoline's variables, all reached RIP-relative;
+ *   - the guard page: writable, or read-only while an interrupt waits for
+ *     the guest's IF (a store to it after sti or popf then faults);
+ *   - where a callout keeps the guest's x87, SSE and AVX registers while
+ *     the monitor's C code (and glibc's memcpy) runs;
+ *   - the monitor's stack for callouts;
+ *   - the code: the trampoline first, then the blocks.
+ * Everything in it is within 2 GiB of the code, so one RIP-relative
+ * operand reaches any of it.
+ */
+#ifndef TRAPEZE_TR_INTERNAL_H
+#define TRAPEZE_TR_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <capstone/capstone.h>
+
+#include "trapeze/abi.h"
+#include "engine/translate.h"
+
+struct vcpu;
+
+#define TR_BASE          (TRAPEZE_GVA_LIMIT + (16ull << 30))
+#define TR_STATE_BYTES   4096u
+#define TR_GUARD_BYTES   4096u
+#define TR_XSAVE_BYTES   (64u << 10)      /* the guest's vector state */
+#define TR_STACK_BYTES   (256u << 10)
+#define TR_CODE_BYTES    (16u << 20)
+#define TR_REGION_BYTES  (TR_STATE_BYTES + TR_GUARD_BYTES + TR_XSAVE_BYTES + \
+			  TR_STACK_BYTES + TR_CODE_BYTES)
+#define TR_MAX_RECS      (1u << 20)
+#define TR_ENTRY_SLOTS   (1u << 17)       /* a power of two */
+#define TR_MAX_FRAMES    4096u
+#define TR_BLOCK_MAX     64u              /* guest instructions a block */
+#define TR_INSN_ROOM     128u             /* the most one instruction takes */
+#define TR_STUB_BYTES    16u              /* a link: a callout, then a jmp */
+#define TR_REC_HERE      0xffffffffu      /* the callout of the stub below */
+
+/* The vCPU's state that translated code reaches (the state page). */
+struct tc_state {
+	uint64_t slot[4];          /* registers a rewrite borrows */
+	uint64_t target;           /* an indirect branch's guest target */
+	uint64_t guest_rsp;        /* the trampoline's: the guest's stack */
+	uint64_t monitor_rsp;      /* ...the callout stack's top */
+	uint64_t guest_fs, guest_gs, monitor_fs;
+	uint64_t resume;           /* where the trampoline goes back to */
+	uint64_t handler;          /* the backend's tc_handler_fn */
+	uint64_t iret_frame[5];    /* rip, cs, rflags, rsp, ss: a far return */
+	uint32_t rec;              /* the record a callout is for */
+	uint8_t vif;               /* the guest's IF, while it runs here */
+	uint8_t far;               /* return through iret_frame */
+	uint8_t in_monitor;        /* the handler of a callout runs */
+};
+
+/* What a record covers. */
+enum tc_kind {
+	TK_INSN,      /* one guest instruction's code (copied or rewritten) */
+	TK_LINK,      /* a branch to guest (a callout until linked) */
+	TK_CALLOUT,   /* the monitor emulates guest's instruction */
+	TK_INDIRECT,  /* ret, jmp or call through a register or memory */
+	TK_CALL,      /* a direct call: the return address pushed */
+	TK_NATIVE,    /* an instruction the cache cannot run: a callout
+		       * that has the host run it natively, one step */
+};
+
+/*
+ * One record per piece of emitted code: which guest instruction it is, and
+ * from which byte the borrowed registers hold something else ("clean")
+ * and the guest instruction has taken effect ("done"): that is all
+ * tc_leave needs to give any trap in the cache the guest's state.  A
+ * link's guest is its target; a call's target is in target.
+ */
+struct tc_rec {
+	uint64_t guest;
+	uint64_t target;
+	uint32_t host;             /* offset of its first byte in the code */
+	uint16_t len;
+	uint8_t kind, glen;
+	uint8_t clean, done;
+	uint8_t nscratch, scratch[3];
+	uint8_t flags;             /* TR_FOLLOWS, TR_STEPS */
+	uint8_t taken;             /* a loop: the offset its taken path
+				      starts at (0: none) */
+};
+/* A callout: the next instruction's code comes right after. */
+#define TR_FOLLOWS 1u
+/* The guest's state changes in several steps before `done` (a push
+ * rewritten as a store and a move of the stack pointer): only a fault,
+ * which the first step raises, may stop it on the way; a signal from
+ * outside waits for its end (tc_state_exact). */
+#define TR_STEPS   2u
+
+/* A guest instruction boundary the cache can be entered at. */
+struct tc_entry {
+	uint64_t gva_plus1;        /* 0: free */
+	uint64_t gpa;              /* the frame it was translated from */
+	uint32_t host;
+	uint8_t mode;              /* enum cpu_mode it was decoded in */
+};
+
+/* A frame the cache holds translations of, and which bytes of it. */
+struct tc_frame_code {
+	uint64_t frame_plus1;      /* gpa >> 12, plus 1; 0: free */
+	uint64_t page;             /* a guest page that maps it */
+	uint8_t code[4096 / 8];    /* bytes a translated instruction covers */
+};
+
+struct translator {
+	struct vcpu *cpu;
+	struct tc_state *xs;
+	uint8_t *region, *guard, *xsave, *code;
+	enum { TR_FXSAVE, TR_XSAVE, TR_XSAVEOPT } save;
+	uint32_t used;             /* bytes of code */
+	uint32_t trampoline;       /* its offset in code */
+	uint32_t here;             /* a callout for the vCPU's RIP, whose
+				      code cannot be fetched (its fault is
+				      the emulator's to raise) */
+	uint32_t body;             /* where blocks start */
+	struct tc_rec *recs;
+	unsigned nrecs;
+	struct tc_entry *entries;
+	unsigned nentries;
+	struct tc_frame_code *frames;
+	unsigned nframes;
+	uint64_t gen;              /* the shadow generation checked at */
+	unsigned dbg_gen;          /* the breakpoints translated for */
+	bool guard_ro;             /* the guard page's state */
+	uint64_t native_rip;       /* stepped natively: back in the cache
+				      after it */
+	/* The callout being handled: where its guest instruction's
+	 * successor's code is, if nothing changes meanwhile. */
+	bool co_pending;
+	uint8_t co_mode;
+	uint64_t co_flushes;
+	struct tc_stats st;
+};
+
+/* tc-cache.c */
+void tc_flush(struct translator *tr);
+struct tc_rec *tc_rec_at(struct translator *tr, uint32_t off);
+struct tc_rec *tc_new_rec(struct translator *tr);
+uint8_t *tc_entry_find(struct translator *tr, uint64_t gva, uint64_t gpa,
+		       unsigned mode);
+void tc_entry_add(struct translator *tr, uint64_t gva, uint64_t gpa,
+		  unsigned mode, uint32_t host);
+bool tc_frame_note(struct translator *tr, uint64_t page, uint64_t gpa,
+		   unsigned len);
+void tc_check_fresh(struct translator *tr);
+void tc_set_guard(struct translator *tr, bool ro);
+
+/* tc-block.c */
+/* Translate the block at gva (guest-physical gpa); its host address, or
+ * NULL when nothing there can be translated. */
+uint8_t *tc_translate(struct translator *tr, uint64_t gva, uint64_t gpa);
+/* The translation of gva at the vCPU's mode, made if need be (NULL: its
+ * fetch would fault, or nothing there can be translated). */
+uint8_t *tc_lookup(struct translator *tr, uint64_t gva);
+
+/* tc-emit.c */
+struct tc_emitter {
+	struct translator *tr;
+	uint8_t *p;
+};
+/* A record for what is about to be emitted at e->p (NULL: no room), and
+ * its end once emitted. */
+struct tc_rec *tc_begin(struct tc_emitter *e, unsigned kind, uint64_t guest,
+			const cs_insn *insn);
+void tc_end(struct tc_emitter *e, struct tc_rec *r);
+uint32_t tc_rec_index(const struct translator *tr, const struct tc_rec *r);
+/* mov %reg,field(%rip) (store) or mov field(%rip),%reg (load) */
+void tc_state_move(struct tc_emitter *e, unsigned reg, const void *field,
+		   bool load);
+void tc_put8(struct tc_emitter *e, uint8_t b);
+void tc_put32(struct tc_emitter *e, uint32_t x);
+/* disp32 for an operand at state-page field `field`, for an instruction
+ * whose disp32 is at e->p and which has `after` more bytes after it. */
+void tc_put_state_rel(struct tc_emitter *e, const void *field,
+		      unsigned after);
+/* jmp rel32 from e->p to code offset to */
+void tc_put_jmp(struct tc_emitter *e, uint32_t to);
+/* A callout for record rec: mov dword [xs.rec], rec; jmp trampoline */
+void tc_put_callout(struct tc_emitter *e, uint32_t rec);
+/* Emit the trampoline at e->p. */
+void tc_emit_trampoline(struct tc_emitter *e);
+/*
+ * One guest instruction into the cache, its records filled; returns what
+ * the block does after it.
+ */
+enum tc_next {
+	TN_GO_ON,     /* the next instruction follows */
+	TN_END,       /* control left: the block ends here */
+	TN_FAIL,      /* not translatable: the block ends before it */
+};
+enum tc_next tc_emit(struct tc_emitter *e, const cs_insn *insn,
+		     uint64_t pc, uint64_t gpa, unsigned mode);
+/* Does the emulator do this instruction better than the host would (a
+ * sensitive one, or a privileged one that a callout does cheaper than a
+ * trap)? */
+bool tc_wants_monitor(const cs_insn *insn);
+/* A link to guest target (a callout until the first use links it). */
+uint32_t tc_emit_link(struct tc_emitter *e, uint64_t target);
+/* What cannot be translated: a callout that steps it natively. */
+enum tc_next tc_emit_native(struct tc_emitter *e, uint64_t pc);
+/* An indirect branch's miss: guess target (at code offset host) next. */
+void tc_guess(struct translator *tr, struct tc_rec *r, uint64_t target,
+	      uint32_t host);
+
+/* tc-emit32.c: 32-bit guest code as 64-bit host code. */
+/* Can the cache run insn, decoded in 32-bit code, at all? */
+bool tc32_takes(const cs_insn *insn);
+/* An instruction that is not a branch or a callout. */
+enum tc_next tc32_emit(struct tc_emitter *e, const cs_insn *insn,
+		       uint64_t pc);
+/* mov OPERAND,%ecx: the target of an indirect jmp or call. */
+bool tc32_load_target(struct tc_emitter *e, const cs_insn *insn);
+/* The stack's part of a ret (pop the target, and imm16 more) or of a
+ * call (push the return address ret). */
+void tc32_put_ret_pop(struct tc_emitter *e, uint32_t bytes);
+void tc32_put_call_push(struct tc_emitter *e, uint32_t ret);
+
+/* tc-run.c */
+/* Make the link at record r go to its target's translation. */
+bool tc_link(struct translator *tr, struct tc_rec *r);
+
+#endif
