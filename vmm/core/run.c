@@ -39,6 +39,7 @@ enum left {
 	LEFT_TRAP,         /* the guest's own trap: on to its handler */
 	LEFT_WINDOW,       /* an instruction boundary with an interrupt
 			      waiting: nothing to handle, only to deliver */
+	LEFT_SHADOW,       /* the same in an sti's interrupt shadow */
 };
 
 /* The translator's cache: a trap there, or a callout from it (false:
@@ -57,6 +58,9 @@ static bool left_translation(struct vm *vm, const struct host_trap *t,
 		return false;
 	case TR_INTERRUPT:
 		*left = LEFT_WINDOW;
+		return true;
+	case TR_SHADOW:
+		*left = LEFT_SHADOW;
 		return true;
 	case TR_RESUME:
 		*left = LEFT_RESUME;
@@ -189,8 +193,9 @@ void vm_trap(struct vm *vm, const struct host_trap *t)
 	vm->stats.traps++;
 	tf_before = (v->rflags & RFLAGS_TF) != 0;
 	/* Whatever trapped, the instruction after an sti has run (or is
-	 * being emulated now): its interrupt shadow is over. */
-	v->irq_shadow = false;
+	 * being emulated now): its interrupt shadow is over; but for the
+	 * translator's sti, whose shadow is still to come. */
+	v->irq_shadow = left == LEFT_SHADOW;
 	v->irq.step = false;     /* (irq_deliver asks again if need be) */
 	/* The host reports RIP after an int3 and after a syscall (0f 05). */
 	if (t->kind == HT_BREAKPOINT)
@@ -200,8 +205,13 @@ void vm_trap(struct vm *vm, const struct host_trap *t)
 	if (vm->obs)
 		vm->obs->begin(vm->obs_ctx);
 	v->insn = NULL;          /* set by whatever emulates below */
-	if (left == LEFT_TRAP)
+	if (left == LEFT_TRAP) {
 		handle_exit(vm, t);
+		/* A copied instruction the emulator did instead (a device,
+		 * a page table): the translator counts it. */
+		if (vm->tr && t->kind == HT_PAGE_FAULT && v->insn)
+			tc_emulated(vm->tr);
+	}
 	finish_insn(vm, tf_before);
 	/* The guest resumes only at an instruction the scanner vetted. */
 	if (vm->scan)
@@ -245,6 +255,8 @@ void vm_observe(struct vm *vm, const struct vm_observer *obs, void *ctx)
 	vm->cpu.mem.mmio_seen_ctx = ctx;
 	if (vm->scan)
 		scan_on_scan(vm->scan, obs ? obs->scan : NULL, ctx);
+	if (vm->tr)
+		tc_set_observed(vm->tr, obs != NULL);
 	if (vm->ahead)
 		ahead_on_trapper(vm->ahead, obs ? obs->insn : NULL, ctx);
 }

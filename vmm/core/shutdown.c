@@ -40,12 +40,14 @@ static void print_translator(struct vm *vm, FILE *f)
 	fprintf(f, "trapeze: translator, %llu blocks of %llu instructions "
 		"(%llu bytes), %llu links, %llu callouts, %llu traps in the "
 		"cache, %llu indirect-branch misses, %llu lookups, %llu "
-		"native steps, %llu flushes (%llu for code that changed)\n",
+		"native steps, %llu instructions made callouts for their "
+		"traps, %llu flushes (%llu for code that changed)\n",
 		(unsigned long long)t.blocks, (unsigned long long)t.insns,
 		(unsigned long long)t.bytes, (unsigned long long)t.links,
 		(unsigned long long)t.callouts, (unsigned long long)t.exits,
 		(unsigned long long)t.misses, (unsigned long long)t.lookups,
 		(unsigned long long)t.native_steps,
+		(unsigned long long)t.hot_sites,
 		(unsigned long long)t.flushes,
 		(unsigned long long)t.invalidations);
 }

@@ -59,7 +59,7 @@ static void emit_pending(struct tc_emitter *e, unsigned first_rec,
 uint8_t *tc_translate(struct translator *tr, uint64_t gva, uint64_t gpa)
 {
 	struct vcpu *v = tr->cpu;
-	unsigned mode = vcpu_mode(v), count, first_rec;
+	unsigned mode = vcpu_mode(v), key = tc_key(v), count, first_rec;
 	uint32_t start;
 	uint64_t pc = gva;
 	struct tc_emitter e;
@@ -89,7 +89,7 @@ uint8_t *tc_translate(struct translator *tr, uint64_t gva, uint64_t gpa)
 			tc_emit_link(&e, pc);
 			break;
 		}
-		tc_entry_add(tr, pc, gpa, mode, (uint32_t)(e.p - tr->code));
+		tc_entry_add(tr, pc, gpa, key, (uint32_t)(e.p - tr->code));
 		next = insn && !debugreg_exec_at(v, pc)
 			       ? tc_emit(&e, insn, pc, gpa, mode) : TN_FAIL;
 		if (next == TN_FAIL) {
@@ -122,7 +122,9 @@ uint8_t *tc_lookup(struct translator *tr, uint64_t gva)
 
 	if (!gmem_code_gpa(v, gva, &gpa))
 		return NULL;
-	if ((h = tc_entry_find(tr, gva, gpa, vcpu_mode(v))))
-		return h;
-	return tc_translate(tr, gva, gpa);
+	if (!(h = tc_entry_find(tr, gva, gpa, tc_key(v))) &&
+	    !(h = tc_translate(tr, gva, gpa)))
+		return NULL;
+	tc_hash_add(tr, gva, (uint32_t)(h - tr->code));
+	return h;
 }

@@ -61,34 +61,34 @@ static unsigned entry_hash(uint64_t gva)
 }
 
 static struct tc_entry *entry_slot(struct translator *tr, uint64_t gva,
-				   uint64_t gpa, unsigned mode)
+				   uint64_t gpa, unsigned key)
 {
 	unsigned i = entry_hash(gva);
 
 	while (tr->entries[i].gva_plus1 &&
 	       (tr->entries[i].gva_plus1 != gva + 1 ||
-		tr->entries[i].gpa != gpa || tr->entries[i].mode != mode))
+		tr->entries[i].gpa != gpa || tr->entries[i].key != key))
 		i = (i + 1) & (TR_ENTRY_SLOTS - 1);
 	return &tr->entries[i];
 }
 
 uint8_t *tc_entry_find(struct translator *tr, uint64_t gva, uint64_t gpa,
-		       unsigned mode)
+		       unsigned key)
 {
-	struct tc_entry *en = entry_slot(tr, gva, gpa, mode);
+	struct tc_entry *en = entry_slot(tr, gva, gpa, key);
 
 	tr->st.lookups++;
 	return en->gva_plus1 ? tr->code + en->host : NULL;
 }
 
 void tc_entry_add(struct translator *tr, uint64_t gva, uint64_t gpa,
-		  unsigned mode, uint32_t host)
+		  unsigned key, uint32_t host)
 {
-	struct tc_entry *en = entry_slot(tr, gva, gpa, mode);
+	struct tc_entry *en = entry_slot(tr, gva, gpa, key);
 
 	if (en->gva_plus1)
 		return;
-	*en = (struct tc_entry){ gva + 1, gpa, host, (uint8_t)mode };
+	*en = (struct tc_entry){ gva + 1, gpa, host, (uint8_t)key };
 	tr->nentries++;
 }
 
@@ -164,6 +164,71 @@ void tc_code_written(struct translator *tr, uint64_t gpa, uint64_t len)
 	}
 }
 
+/* ---- sites that trap --------------------------------------------------- */
+
+static struct tc_site *site_slot(const struct translator *tr, uint64_t gva,
+				 unsigned key)
+{
+	unsigned i = (unsigned)((gva * 0x9e3779b97f4a7c15ull) >> 52) &
+		     (TR_SITES - 1);
+
+	while (tr->sites[i].gva_plus1 &&
+	       (tr->sites[i].gva_plus1 != gva + 1 || tr->sites[i].key != key))
+		i = (i + 1) & (TR_SITES - 1);
+	return &tr->sites[i];
+}
+
+bool tc_site_is_callout(const struct translator *tr, uint64_t gva)
+{
+	const struct tc_site *s = site_slot(tr, gva, tc_key(tr->cpu));
+
+	return s->gva_plus1 && s->traps >= TR_SITE_HOT;
+}
+
+void tc_emulated(struct translator *tr)
+{
+	const struct tc_rec *r;
+	struct tc_site *s;
+
+	if (tr->left_rec == TR_REC_HERE)
+		return;
+	r = &tr->recs[tr->left_rec];
+	tr->left_rec = TR_REC_HERE;
+	if (r->kind != TK_INSN || tr->nsites >= TR_SITES / 2)
+		return;
+	s = site_slot(tr, r->guest, tc_key(tr->cpu));
+	if (!s->gva_plus1) {
+		*s = (struct tc_site){ r->guest + 1, (uint8_t)tc_key(tr->cpu),
+				       0 };
+		tr->nsites++;
+	}
+	/* Hot: every translation goes, and the next is a callout there. */
+	if (++s->traps == TR_SITE_HOT) {
+		tr->st.hot_sites++;
+		tc_flush(tr);
+	}
+}
+
+/* ---- the indirect branches' hash table ----------------------------- */
+
+/* Empty entries send a lookup that matches them by chance to the miss. */
+static void clear_hash(struct translator *tr)
+{
+	unsigned i;
+
+	for (i = 0; i < TR_HASH_ENTRIES; i++)
+		tr->hash[i] = (struct tc_hash){ 0, (uint64_t)tr->code +
+						   tr->trampoline };
+}
+
+void tc_hash_add(struct translator *tr, uint64_t gva, uint32_t host)
+{
+	uint64_t k = gva + ((uint64_t)tc_key(tr->cpu) << 57);
+
+	tr->hash[k & (TR_HASH_ENTRIES - 1)] =
+		(struct tc_hash){ -(k + 1), (uint64_t)tr->code + host };
+}
+
 /* ---- life -------------------------------------------------------------- */
 
 void tc_flush(struct translator *tr)
@@ -178,6 +243,7 @@ void tc_flush(struct translator *tr)
 	tr->used = tr->body;
 	memset(tr->entries, 0, TR_ENTRY_SLOTS * sizeof(tr->entries[0]));
 	tr->nentries = 0;
+	clear_hash(tr);
 	tr->gen = shadow_generation(tr->cpu->mem.mmu);
 	tr->st.flushes++;
 }
@@ -280,12 +346,14 @@ struct translator *tc_create(struct vcpu *v, tc_handler_fn handler,
 	if (region == MAP_FAILED || !tr ||
 	    !(tr->recs = calloc(TR_MAX_RECS, sizeof(tr->recs[0]))) ||
 	    !(tr->entries = calloc(TR_ENTRY_SLOTS, sizeof(tr->entries[0]))) ||
-	    !(tr->frames = calloc(TR_MAX_FRAMES, sizeof(tr->frames[0])))) {
+	    !(tr->frames = calloc(TR_MAX_FRAMES, sizeof(tr->frames[0]))) ||
+	    !(tr->sites = calloc(TR_SITES, sizeof(tr->sites[0])))) {
 		if (region != MAP_FAILED)
 			munmap(region, TR_REGION_BYTES);
 		if (tr) {
 			free(tr->recs);
 			free(tr->entries);
+			free(tr->frames);
 		}
 		free(tr);
 		*why = region == MAP_FAILED ? "its address range is taken"
@@ -293,14 +361,16 @@ struct translator *tc_create(struct vcpu *v, tc_handler_fn handler,
 		return NULL;
 	}
 	tr->cpu = v;
+	tr->left_rec = TR_REC_HERE;
 	tr->region = region;
 	tr->xs = (struct tc_state *)region;
 	tr->guard = region + TR_STATE_BYTES;
 	tr->xsave = tr->guard + TR_GUARD_BYTES;
-	tr->code = tr->xsave + TR_XSAVE_BYTES + TR_STACK_BYTES;
+	tr->hash = (struct tc_hash *)(tr->xsave + TR_XSAVE_BYTES);
+	tr->code = (uint8_t *)tr->hash + TR_HASH_BYTES + TR_STACK_BYTES;
 	tr->xs->monitor_rsp = (uint64_t)tr->code;     /* the stack's top */
 	tr->xs->handler = (uint64_t)handler;
-	mprotect(tr->xsave, TR_XSAVE_BYTES + TR_STACK_BYTES,
+	mprotect(tr->xsave, TR_XSAVE_BYTES + TR_HASH_BYTES + TR_STACK_BYTES,
 		 PROT_READ | PROT_WRITE);
 	if (!choose_save(tr)) {
 		tc_destroy(tr);
@@ -312,7 +382,10 @@ struct translator *tc_create(struct vcpu *v, tc_handler_fn handler,
 	tr->trampoline = 0;
 	tr->here = (uint32_t)(e.p - tr->code);
 	tc_put_callout(&e, TR_REC_HERE);
+	tr->lookup = (uint32_t)(e.p - tr->code);
+	tc_emit_lookup(&e);
 	tr->body = tr->used = (uint32_t)(e.p - tr->code);
+	clear_hash(tr);
 	tr->gen = shadow_generation(v->mem.mmu);
 	if (gmem_watch_writes(&v->mem, will_write, tr)) {
 		tc_destroy(tr);
@@ -330,6 +403,7 @@ void tc_destroy(struct translator *tr)
 	free(tr->recs);
 	free(tr->entries);
 	free(tr->frames);
+	free(tr->sites);
 	free(tr);
 }
 

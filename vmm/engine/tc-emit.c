@@ -55,6 +55,12 @@ void tc_put_state_rel(struct tc_emitter *e, const void *field,
 	tc_put32(e, (uint32_t)((uint64_t)field - (uint64_t)(e->p + 4 + after)));
 }
 
+static void put_bytes(struct tc_emitter *e, const char *b, unsigned n)
+{
+	memcpy(e->p, b, n);
+	e->p += n;
+}
+
 static uint32_t here(const struct tc_emitter *e)
 {
 	return (uint32_t)(e->p - e->tr->code);
@@ -138,7 +144,7 @@ static enum tc_next emit_callout(struct tc_emitter *e, const cs_insn *insn,
 	if (!r)
 		return TN_FAIL;
 	tc_put_callout(e, tc_rec_index(e->tr, r));
-	r->flags = ends ? 0 : TR_FOLLOWS;
+	r->flags = ends ? 0 : TRF_FOLLOWS;
 	tc_end(e, r);
 	return ends ? TN_END : TN_GO_ON;
 }
@@ -302,7 +308,7 @@ static enum tc_next emit_call(struct tc_emitter *e, const cs_insn *insn,
 		tc_put32(e, (uint32_t)ret);
 	} else {
 		tc32_put_call_push(e, (uint32_t)ret);
-		r->flags = TR_STEPS;
+		r->flags = TRF_STEPS;
 	}
 	r->clean = 0;
 	r->done = (uint8_t)(here(e) - r->host);
@@ -318,8 +324,7 @@ static enum tc_next emit_call(struct tc_emitter *e, const cs_insn *insn,
  * in lea -GUESS(%rcx),%rcx, and the hit's jmp rel32. */
 #define IND_GUESS_AT 3u
 #define IND_MISS_AT 9u
-#define IND_HIT_JMP_AT 39u
-#define IND_AFTER_DONE 43u
+#define IND_HIT_JMP_AT 32u
 
 /* mov OPERAND,%rcx: the target of a jmp or call through a register or
  * memory (its own ModRM memory operand, made absolute if RIP-relative). */
@@ -441,13 +446,63 @@ static enum tc_next emit_indirect(struct tc_emitter *e, const cs_insn *insn,
 	jrcxz = e->p;
 	tc_put8(e, 0xe3);                          /* jrcxz hit */
 	tc_put8(e, 0);
-	tc_state_move(e, RCX, &tr->xs->slot[0], true);
-	tc_put_callout(e, tc_rec_index(tr, r));
+	tc_put8(e, 0xc7);                          /* the miss: the lookup */
+	tc_put8(e, 0x05);
+	tc_put_state_rel(e, &tr->xs->rec, 4);
+	tc_put32(e, tc_rec_index(tr, r));
+	tc_put_jmp(e, tr->lookup);
 	jrcxz[1] = (uint8_t)(e->p - (jrcxz + 2));
 	tc_state_move(e, RCX, &tr->xs->slot[0], true);   /* hit: */
 	tc_put_jmp(e, r->host + r->done + IND_MISS_AT); /* (no guess yet) */
 	tc_end(e, r);
 	return TN_END;
+}
+
+/*
+ * The lookup of an indirect branch that missed its guess: the target
+ * (in xs->target) in a hash table of the translations made, indexed by
+ * its low 16 bits; each entry holds -(target + bias + 1), bias the mode
+ * and CPL (tc_key) in the top bits, and the host address.  No flag
+ * changes: lea, and jrcxz for the compare.  Not found: a callout for the
+ * site (xs->rec), which translates and fills the entry.  rcx comes in
+ * borrowed (the guest's in slot[0]); it lives with the trampoline, where
+ * no guest state is taken.
+ */
+void tc_emit_lookup(struct tc_emitter *e)
+{
+	struct translator *tr = e->tr;
+	struct tc_state *xs = tr->xs;
+	uint8_t *jrcxz;
+
+	tc_state_move(e, RDX, &xs->slot[1], false);
+	tc_state_move(e, RAX, &xs->slot[2], false);
+	tc_state_move(e, RCX, &xs->target, true);
+	tc_state_move(e, RAX, &xs->bias, true);
+	put_bytes(e, "\x48\x8d\x0c\x01", 4);       /* lea (%rcx,%rax),%rcx */
+	put_bytes(e, "\x0f\xb7\xc1", 3);           /* movzwl %cx,%eax */
+	put_bytes(e, "\x48\x8d\x04\x00", 4);       /* lea (%rax,%rax),%rax */
+	tc_put8(e, 0x48);                          /* lea table(%rip),%rdx */
+	tc_put8(e, 0x8d);
+	tc_put8(e, 0x15);
+	tc_put_state_rel(e, tr->hash, 0);
+	put_bytes(e, "\x48\x8d\x14\xc2", 4);       /* lea (%rdx,%rax,8),%rdx */
+	put_bytes(e, "\x48\x8b\x02", 3);           /* mov (%rdx),%rax */
+	put_bytes(e, "\x48\x8d\x4c\x01\x01", 5);   /* lea 1(%rcx,%rax),%rcx */
+	jrcxz = e->p;
+	put_bytes(e, "\xe3\x00", 2);               /* jrcxz hit */
+	tc_state_move(e, RAX, &xs->slot[2], true);
+	tc_state_move(e, RDX, &xs->slot[1], true);
+	tc_state_move(e, RCX, &xs->slot[0], true);
+	tc_put_jmp(e, tr->trampoline);             /* (the site's callout) */
+	jrcxz[1] = (uint8_t)(e->p - (jrcxz + 2));
+	put_bytes(e, "\x48\x8b\x42\x08", 4);       /* hit: mov 8(%rdx),%rax */
+	tc_state_move(e, RAX, &xs->jump, false);
+	tc_state_move(e, RAX, &xs->slot[2], true);
+	tc_state_move(e, RDX, &xs->slot[1], true);
+	tc_state_move(e, RCX, &xs->slot[0], true);
+	tc_put8(e, 0xff);                          /* jmp *jump(%rip) */
+	tc_put8(e, 0x25);
+	tc_put_state_rel(e, &xs->jump, 0);
 }
 
 /* A miss at the indirect branch r: guess `target` next, which the cache
@@ -532,10 +587,16 @@ enum tc_next tc_emit(struct tc_emitter *e, const cs_insn *insn,
 	    insn->detail->x86.operands[0].type == X86_OP_IMM)
 		return p66 ? TN_FAIL : emit_jcc(e, insn, pc, cc, wide);
 	/* rdtsc runs natively, as everywhere (docs/limits.md). */
+	if (insn->id != X86_INS_RDTSC && tc_wants_monitor(insn) &&
+	    tc_inline(e, insn, pc, wide) != TN_FAIL)
+		return TN_GO_ON;
 	if (insn->id != X86_INS_RDTSC && tc_wants_monitor(insn))
 		return emit_callout(e, insn, pc, TK_CALLOUT, leaves(insn->id));
 	if (leaves(insn->id) || scan_classify(insn) != SC_PLAIN)
 		return TN_FAIL;
+	/* One that keeps trapping into the emulator: the emulator's. */
+	if (tc_site_is_callout(e->tr, pc) && emulate_lookup(emu_id(insn)))
+		return emit_callout(e, insn, pc, TK_CALLOUT, false);
 	if (!wide)
 		return tc32_emit(e, insn, pc);
 	if (bt_parse_enc(insn, &n) && n.rip_relative)
@@ -569,11 +630,6 @@ enum tc_next tc_emit_native(struct tc_emitter *e, uint64_t pc)
 
 /* ---- the trampoline --------------------------------------------------- */
 
-static void put_bytes(struct tc_emitter *e, const char *b, unsigned n)
-{
-	memcpy(e->p, b, n);
-	e->p += n;
-}
 
 /* Pop what the trampoline pushed, but for the flags' slot (skipped). */
 static void pop_registers(struct tc_emitter *e)

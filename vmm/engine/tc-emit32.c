@@ -248,7 +248,7 @@ static bool emit_pop(struct tc_emitter *e, const cs_insn *insn,
 	if (insn->detail->x86.op_count != 1 || bt_has_prefix(insn, 0x66) ||
 	    op->size != 4)
 		return false;
-	r->flags |= TR_STEPS;
+	r->flags |= TRF_STEPS;
 	if (op->type == X86_OP_REG) {
 		if ((g = reg_gpr(op->reg)) < 0)
 			return false;
@@ -286,7 +286,7 @@ static void emit_popa(struct tc_emitter *e, struct tc_rec *r)
 {
 	unsigned g;
 
-	r->flags |= TR_STEPS;
+	r->flags |= TRF_STEPS;
 	esp_move(e, R8, 0, true);
 	esp_move(e, R8, 28, true);
 	for (g = 8; g-- > 0;)
@@ -298,7 +298,7 @@ static void emit_popa(struct tc_emitter *e, struct tc_rec *r)
 /* leave: mov %ebp,%esp; pop %ebp, the load first. */
 static void emit_leave(struct tc_emitter *e, struct tc_rec *r)
 {
-	r->flags |= TR_STEPS;
+	r->flags |= TRF_STEPS;
 	put_bytes(e, "\x67\x44\x8b\x45\x00", 5);   /* mov (%ebp),%r8d */
 	put_bytes(e, "\x67\x8d\x65\x04", 4);       /* lea 4(%ebp),%esp */
 	put_bytes(e, "\x44\x89\xc5", 3);           /* mov %r8d,%ebp */
@@ -367,7 +367,7 @@ enum tc_next tc32_emit(struct tc_emitter *e, const cs_insn *insn,
 	}
 	/* A guest breakpoint armed: a rewrite in steps would report a data
 	 * breakpoint between them; the instruction runs natively. */
-	if (!ok || ((r->flags & TR_STEPS) && debugreg_armed(e->tr->cpu))) {
+	if (!ok || ((r->flags & TRF_STEPS) && debugreg_armed(e->tr->cpu))) {
 		e->p = e->tr->code + r->host;
 		e->tr->nrecs--;
 		return TN_FAIL;

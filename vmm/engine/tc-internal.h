@@ -10,6 +10,7 @@
  *     the guest's IF (a store to it after sti or popf then faults);
  *   - where a callout keeps the guest's x87, SSE and AVX registers while
  *     the monitor's C code (and glibc's memcpy) runs;
+ *   - the hash table indirect branches look their targets up in;
  *   - the monitor's stack for callouts;
  *   - the code: the trampoline first, then the blocks.
  * Everything in it is within 2 GiB of the code, so one RIP-relative
@@ -23,6 +24,7 @@
 #include <capstone/capstone.h>
 
 #include "trapeze/abi.h"
+#include "cpu/vcpu.h"
 #include "engine/translate.h"
 
 struct vcpu;
@@ -31,13 +33,17 @@ struct vcpu;
 #define TR_STATE_BYTES   4096u
 #define TR_GUARD_BYTES   4096u
 #define TR_XSAVE_BYTES   (64u << 10)      /* the guest's vector state */
+#define TR_HASH_ENTRIES  65536u           /* indirect branches' lookup */
+#define TR_HASH_BYTES    (TR_HASH_ENTRIES * 16u)
 #define TR_STACK_BYTES   (256u << 10)
 #define TR_CODE_BYTES    (16u << 20)
 #define TR_REGION_BYTES  (TR_STATE_BYTES + TR_GUARD_BYTES + TR_XSAVE_BYTES + \
-			  TR_STACK_BYTES + TR_CODE_BYTES)
+			  TR_HASH_BYTES + TR_STACK_BYTES + TR_CODE_BYTES)
 #define TR_MAX_RECS      (1u << 20)
 #define TR_ENTRY_SLOTS   (1u << 17)       /* a power of two */
 #define TR_MAX_FRAMES    4096u
+#define TR_SITES         4096u            /* a power of two */
+#define TR_SITE_HOT      4u               /* emulated traps make a callout */
 #define TR_BLOCK_MAX     64u              /* guest instructions a block */
 #define TR_INSN_ROOM     128u             /* the most one instruction takes */
 #define TR_STUB_BYTES    16u              /* a link: a callout, then a jmp */
@@ -53,7 +59,17 @@ struct tc_state {
 	uint64_t resume;           /* where the trampoline goes back to */
 	uint64_t handler;          /* the backend's tc_handler_fn */
 	uint64_t iret_frame[5];    /* rip, cs, rflags, rsp, ss: a far return */
+	uint64_t bias;             /* tc_key << 57: the hash table's key */
+	uint64_t jump;             /* where a lookup that hit goes */
+	uint64_t flags_adj[2];     /* pushf: added to the host's flags, by vif */
+	uint64_t sink_addr;        /* &sink: what a probe writes when no
+				      interrupt can be taken */
+	uint64_t save_rsp;         /* the guest's, while on the mini stack */
+	uint64_t mini[2];          /* a stack for 32-bit pushf and popf */
+	uint32_t popf_cur;         /* the guest's TF, IOPL and AC */
+	uint16_t sel[6];           /* the guest's selectors, enum sreg order */
 	uint32_t rec;              /* the record a callout is for */
+	uint8_t sink;
 	uint8_t vif;               /* the guest's IF, while it runs here */
 	uint8_t far;               /* return through iret_frame */
 	uint8_t in_monitor;        /* the handler of a callout runs */
@@ -85,25 +101,36 @@ struct tc_rec {
 	uint8_t kind, glen;
 	uint8_t clean, done;
 	uint8_t nscratch, scratch[3];
-	uint8_t flags;             /* TR_FOLLOWS, TR_STEPS */
+	uint8_t flags;             /* TRF_FOLLOWS, TRF_STEPS, TRF_SHADOW */
 	uint8_t taken;             /* a loop: the offset its taken path
 				      starts at (0: none) */
 };
 /* A callout: the next instruction's code comes right after. */
-#define TR_FOLLOWS 1u
+#define TRF_FOLLOWS 1u
 /* The guest's state changes in several steps before `done` (a push
  * rewritten as a store and a move of the stack pointer): only a fault,
  * which the first step raises, may stop it on the way; a signal from
  * outside waits for its end (tc_state_exact). */
-#define TR_STEPS   2u
+#define TRF_STEPS   2u
+/* sti's probe: the interrupt it finds waits one more instruction. */
+#define TRF_SHADOW  4u
 
 /* A guest instruction boundary the cache can be entered at. */
 struct tc_entry {
 	uint64_t gva_plus1;        /* 0: free */
 	uint64_t gpa;              /* the frame it was translated from */
 	uint32_t host;
-	uint8_t mode;              /* enum cpu_mode it was decoded in */
+	uint8_t key;               /* what it was translated for (tc_key) */
 };
+
+/* What a translation depends on besides the code: the mode it was decoded
+ * in, and whether it ran at CPL 0 (where sensitive instructions run
+ * inline) or above. */
+#define TK_USER 0x10u
+static inline unsigned tc_key(const struct vcpu *v)
+{
+	return vcpu_mode(v) | (vcpu_cpl(v) ? TK_USER : 0);
+}
 
 /* A frame the cache holds translations of, and which bytes of it. */
 struct tc_frame_code {
@@ -112,13 +139,23 @@ struct tc_frame_code {
 	uint8_t code[4096 / 8];    /* bytes a translated instruction covers */
 };
 
+/* A guest instruction whose copies kept trapping into the emulator (a
+ * device register, a page table): it is translated as a callout. */
+struct tc_site {
+	uint64_t gva_plus1;        /* 0: free */
+	uint8_t key;
+	uint8_t traps;
+};
+
 struct translator {
 	struct vcpu *cpu;
 	struct tc_state *xs;
 	uint8_t *region, *guard, *xsave, *code;
+	struct tc_hash { uint64_t negkey, host; } *hash;
 	enum { TR_FXSAVE, TR_XSAVE, TR_XSAVEOPT } save;
 	uint32_t used;             /* bytes of code */
 	uint32_t trampoline;       /* its offset in code */
+	uint32_t lookup;           /* the indirect branches' (tc_emit_lookup) */
 	uint32_t here;             /* a callout for the vCPU's RIP, whose
 				      code cannot be fetched (its fault is
 				      the emulator's to raise) */
@@ -131,13 +168,19 @@ struct translator {
 	unsigned nframes;
 	uint64_t gen;              /* the shadow generation checked at */
 	unsigned dbg_gen;          /* the breakpoints translated for */
+	struct tc_site *sites;     /* kept across flushes */
+	unsigned nsites;
+	uint32_t left_rec;         /* the record of the last trap in the
+				      cache (TR_REC_HERE: none) */
+	bool observed;             /* a tracer sees every sensitive
+				      instruction: none is inline */
 	bool guard_ro;             /* the guard page's state */
 	uint64_t native_rip;       /* stepped natively: back in the cache
 				      after it */
 	/* The callout being handled: where its guest instruction's
 	 * successor's code is, if nothing changes meanwhile. */
 	bool co_pending;
-	uint8_t co_mode;
+	uint8_t co_key;
 	uint64_t co_flushes;
 	struct tc_stats st;
 };
@@ -147,13 +190,19 @@ void tc_flush(struct translator *tr);
 struct tc_rec *tc_rec_at(struct translator *tr, uint32_t off);
 struct tc_rec *tc_new_rec(struct translator *tr);
 uint8_t *tc_entry_find(struct translator *tr, uint64_t gva, uint64_t gpa,
-		       unsigned mode);
+		       unsigned key);
 void tc_entry_add(struct translator *tr, uint64_t gva, uint64_t gpa,
-		  unsigned mode, uint32_t host);
+		  unsigned key, uint32_t host);
 bool tc_frame_note(struct translator *tr, uint64_t page, uint64_t gpa,
 		   unsigned len);
 void tc_check_fresh(struct translator *tr);
 void tc_set_guard(struct translator *tr, bool ro);
+/* Put gva's translation (at code offset host) in the hash table, for
+ * the current key. */
+void tc_hash_add(struct translator *tr, uint64_t gva, uint32_t host);
+
+/* Has the instruction at gva (for the current key) become a callout? */
+bool tc_site_is_callout(const struct translator *tr, uint64_t gva);
 
 /* tc-block.c */
 /* Translate the block at gva (guest-physical gpa); its host address, or
@@ -187,8 +236,9 @@ void tc_put_state_rel(struct tc_emitter *e, const void *field,
 void tc_put_jmp(struct tc_emitter *e, uint32_t to);
 /* A callout for record rec: mov dword [xs.rec], rec; jmp trampoline */
 void tc_put_callout(struct tc_emitter *e, uint32_t rec);
-/* Emit the trampoline at e->p. */
+/* Emit the trampoline at e->p, and the indirect branches' lookup. */
 void tc_emit_trampoline(struct tc_emitter *e);
+void tc_emit_lookup(struct tc_emitter *e);
 /*
  * One guest instruction into the cache, its records filled; returns what
  * the block does after it.
@@ -211,6 +261,13 @@ enum tc_next tc_emit_native(struct tc_emitter *e, uint64_t pc);
 /* An indirect branch's miss: guess target (at code offset host) next. */
 void tc_guess(struct translator *tr, struct tc_rec *r, uint64_t target,
 	      uint32_t host);
+
+/* tc-inline.c: sensitive instructions inline, at CPL 0 (TN_FAIL: not
+ * this one). */
+enum tc_next tc_inline(struct tc_emitter *e, const cs_insn *insn,
+		       uint64_t pc, bool wide);
+/* The vCPU's state that inline code reads, into the state page. */
+void tc_sync_state(struct translator *tr);
 
 /* tc-emit32.c: 32-bit guest code as 64-bit host code. */
 /* Can the cache run insn, decoded in 32-bit code, at all? */

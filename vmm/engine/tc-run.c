@@ -64,6 +64,7 @@ enum tc_left tc_leave(struct translator *tr, uint64_t fault_addr)
 	struct tc_rec *r;
 	uint32_t off;
 
+	tr->left_rec = TR_REC_HERE;
 	if (h < (uint64_t)tr->code + tr->body ||
 	    h >= (uint64_t)tr->code + tr->used)
 		return TR_OUTSIDE;
@@ -75,8 +76,9 @@ enum tc_left tc_leave(struct translator *tr, uint64_t fault_addr)
 	state_at(tr, r, off);
 	take_vif(tr);
 	tr->st.exits++;
+	tr->left_rec = tc_rec_index(tr, r);
 	if (fault_addr - (uint64_t)tr->guard < TR_GUARD_BYTES)
-		return TR_INTERRUPT;
+		return r->flags & TRF_SHADOW ? TR_SHADOW : TR_INTERRUPT;
 	return TR_LEFT;
 }
 
@@ -98,7 +100,7 @@ bool tc_state_exact(const struct translator *tr, uint64_t host_rip)
 		return true;
 	off = (uint32_t)(host_rip - (uint64_t)tr->code);
 	r = tc_rec_at((struct translator *)tr, off);
-	return !r || !(r->flags & TR_STEPS) || off == r->host ||
+	return !r || !(r->flags & TRF_STEPS) || off == r->host ||
 	       off - r->host >= r->done;
 }
 
@@ -155,7 +157,7 @@ enum tc_left tc_callout(struct translator *tr)
 	default:
 		v->rip = r->guest;
 		tr->co_pending = true;
-		tr->co_mode = (uint8_t)vcpu_mode(v);
+		tr->co_key = (uint8_t)tc_key(v);
 		tr->co_flushes = tr->st.flushes;
 		return TR_LEFT;
 	}
@@ -164,8 +166,8 @@ enum tc_left tc_callout(struct translator *tr)
 /* ---- resuming ---------------------------------------------------------- */
 
 /* After a callout, the guest goes on with the next instruction: its
- * code follows the callout's, unless the cache or the mode changed, or
- * the guest is not simply at that next instruction. */
+ * code follows the callout's, unless the cache, the mode or the CPL
+ * changed, or the guest is not simply at that next instruction. */
 static uint8_t *following(struct translator *tr)
 {
 	struct vcpu *v = tr->cpu;
@@ -175,8 +177,8 @@ static uint8_t *following(struct translator *tr)
 		return NULL;
 	tr->co_pending = false;
 	if (tr->xs->rec >= tr->nrecs || r->kind != TK_CALLOUT ||
-	    !(r->flags & TR_FOLLOWS) || tr->st.flushes != tr->co_flushes ||
-	    v->rip != r->guest + r->glen || vcpu_mode(v) != tr->co_mode ||
+	    !(r->flags & TRF_FOLLOWS) || tr->st.flushes != tr->co_flushes ||
+	    v->rip != r->guest + r->glen || tc_key(v) != tr->co_key ||
 	    shadow_generation(v->mem.mmu) != tr->gen)
 		return NULL;
 	return tr->code + r->host + r->len;
@@ -260,6 +262,7 @@ uint64_t tc_resume(struct translator *tr, bool *in_cache, bool *step)
 	}
 	/* In the cache the guest's IF is the state page's. */
 	tr->xs->vif = (v->rflags & RFLAGS_IF) != 0;
+	tc_sync_state(tr);
 	tc_set_guard(tr, irq_pending(v));
 	*in_cache = true;
 	return (uint64_t)to;
@@ -307,6 +310,13 @@ void tc_frame_out(struct translator *tr, struct tc_frame *f, uint64_t rip,
 	xs->iret_frame[2] = host_flags;
 	xs->iret_frame[3] = v->gpr[RSP];
 	xs->iret_frame[4] = 0x2b;
+}
+
+void tc_set_observed(struct translator *tr, bool on)
+{
+	if (tr->observed != on)
+		tc_flush(tr);
+	tr->observed = on;
 }
 
 void tc_set_monitor_fs(struct translator *tr, uint64_t fs)

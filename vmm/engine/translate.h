@@ -74,9 +74,15 @@ enum tc_left {
 	TR_LEFT,          /* the vCPU now holds the guest's own state */
 	TR_INTERRUPT,     /* the guard of a pending interrupt: the guest
 			     is at an instruction boundary, nothing else */
+	TR_SHADOW,        /* the same right after an sti: its interrupt
+			     shadow holds for one more instruction */
 	TR_RESUME,        /* the cache's own business (a link): resume */
 };
 enum tc_left tc_leave(struct translator *tr, uint64_t fault_addr);
+/* The trap tc_leave took in the cache was the emulator's to finish (a
+ * device register, a page table): an instruction that keeps doing that
+ * is translated as a callout from then on. */
+void tc_emulated(struct translator *tr);
 /* Is the host RIP in the trampoline (between the cache and the
  * monitor, where no guest state can be told)? */
 bool tc_in_trampoline(const struct translator *tr, uint64_t host_rip);
@@ -111,6 +117,10 @@ uint64_t tc_resume(struct translator *tr, bool *in_cache, bool *step);
 void tc_frame_in(struct translator *tr, const struct tc_frame *f);
 void tc_frame_out(struct translator *tr, struct tc_frame *f, uint64_t rip,
 		  uint16_t cs, uint64_t host_flags);
+/* A tracer watches (or no longer does): sensitive instructions are
+ * callouts, whose events it sees, instead of inline code. */
+void tc_set_observed(struct translator *tr, bool on);
+
 /* The FS base the monitor's C code needs (glibc's thread pointer). */
 void tc_set_monitor_fs(struct translator *tr, uint64_t fs);
 
@@ -128,6 +138,7 @@ struct tc_stats {
 	uint64_t links, callouts, misses;    /* inline-cache misses */
 	uint64_t lookups, flushes, invalidations, native_steps;
 	uint64_t exits;                      /* traps taken in the cache */
+	uint64_t hot_sites;                  /* made callouts (tc_emulated) */
 };
 void tc_get_stats(const struct translator *tr, struct tc_stats *st);
 
