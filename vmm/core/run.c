@@ -206,11 +206,16 @@ void vm_trap(struct vm *vm, const struct host_trap *t)
 		vm->obs->begin(vm->obs_ctx);
 	v->insn = NULL;          /* set by whatever emulates below */
 	if (left == LEFT_TRAP) {
+		uint64_t mmio = v->stats.mmio;
+
 		handle_exit(vm, t);
-		/* A copied instruction the emulator did instead (a device,
-		 * a page table): the translator counts it. */
-		if (vm->tr && t->kind == HT_PAGE_FAULT && v->insn)
-			tc_emulated(vm->tr);
+		/* A copied instruction that reached a device, which the
+		 * emulator did instead: the translator counts it.  (Not a
+		 * store to a page table: most stores of such an instruction
+		 * go to pages that are none, at native speed.) */
+		if (vm->tr && t->kind == HT_PAGE_FAULT && v->insn &&
+		    v->stats.mmio != mmio)
+			tc_emulated(vm->tr, t->addr);
 	}
 	finish_insn(vm, tf_before);
 	/* The guest resumes only at an instruction the scanner vetted. */

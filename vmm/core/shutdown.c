@@ -41,13 +41,15 @@ static void print_translator(struct vm *vm, FILE *f)
 		"(%llu bytes), %llu links, %llu callouts, %llu traps in the "
 		"cache, %llu indirect-branch misses, %llu lookups, %llu "
 		"native steps, %llu instructions made callouts for their "
-		"traps, %llu flushes (%llu for code that changed)\n",
+		"traps (%llu device-register loads folded), %llu flushes "
+		"(%llu for code that changed)\n",
 		(unsigned long long)t.blocks, (unsigned long long)t.insns,
 		(unsigned long long)t.bytes, (unsigned long long)t.links,
 		(unsigned long long)t.callouts, (unsigned long long)t.exits,
 		(unsigned long long)t.misses, (unsigned long long)t.lookups,
 		(unsigned long long)t.native_steps,
 		(unsigned long long)t.hot_sites,
+		(unsigned long long)t.folds,
 		(unsigned long long)t.flushes,
 		(unsigned long long)t.invalidations);
 }

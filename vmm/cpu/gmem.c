@@ -371,6 +371,22 @@ size_t gmem_fetch(struct vcpu *v, uint64_t gva, uint8_t *buf, size_t len,
 	return copy_out(v, gva, buf, len, ACC_EXEC, pf_err);
 }
 
+bool gmem_fixed_at(struct vcpu *v, uint64_t gva, unsigned size,
+		   uint64_t *val, uint64_t *gpa)
+{
+	struct paging pg;
+	struct walk w;
+
+	vcpu_paging(v, &pg);
+	if (!gva_canonical(v, gva) ||
+	    shadow_walk(v->mem.mmu, &pg, gva, ACC_READ | ACC_PEEK, &w) ==
+		    WALK_FAULT ||
+	    ((gva ^ (gva + size - 1)) & ~4095ull))
+		return false;
+	*gpa = w.gpa;
+	return mmio_fixed_at(v->mem.mmio, w.gpa, size, val);
+}
+
 size_t gmem_peek(struct vcpu *v, uint64_t gva, void *buf, size_t len)
 {
 	uint32_t err;

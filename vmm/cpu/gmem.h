@@ -79,6 +79,12 @@ bool gmem_code_gpa(struct vcpu *v, uint64_t gva, uint64_t *gpa);
  * bytes read (fewer when a page is not mapped). */
 size_t gmem_peek(struct vcpu *v, uint64_t gva, void *buf, size_t len);
 
+/* Does a read of size bytes at gva reach a device register that reads as
+ * a fixed value (dev/mmio.h)?  Then *val, and its address *gpa.  Raises
+ * nothing, sets no accessed bit. */
+bool gmem_fixed_at(struct vcpu *v, uint64_t gva, unsigned size,
+		   uint64_t *val, uint64_t *gpa);
+
 /* Guest-physical access, bounds-checked: NULL when outside RAM. */
 void *gpa_ptr(struct vcpu *v, uint64_t gpa, uint64_t len);
 

@@ -110,10 +110,31 @@ void lapic_destroy(struct lapic *l)
 	free(l);
 }
 
+/* The xAPIC's ID and version registers read the same until the ID is
+ * written or the APIC moves or changes mode (mmio_changed). */
+static bool lapic_fixed(void *opaque, uint64_t offset, unsigned size,
+			uint64_t *val)
+{
+	struct lapic *l = opaque;
+
+	if (size != 4 || !lapic_hw_enabled(l) || lapic_x2apic_mode(l))
+		return false;
+	switch (offset) {
+	case R_ID << 4:
+		*val = l->xapic_id;
+		return true;
+	case R_LVR << 4:
+		*val = APIC_VERSION;
+		return true;
+	}
+	return false;
+}
+
 void lapic__register(struct lapic *l, struct mmio_bus *bus)
 {
 	l->mmio = mmio_register(bus, APIC_DEFAULT_BASE, 4096, lapic_mmio, l,
 				"LAPIC");
+	mmio_set_fixed(l->mmio, lapic_fixed);
 }
 
 int lapic__init(struct pc *pc)
@@ -181,8 +202,10 @@ bool lapic_set_base(struct lapic *l, uint64_t val, unsigned maxphyaddr)
 	if (was_en && !en)
 		reset_registers(l);
 	l->base = (val & ~BASE_BSP) | (l->base & BASE_BSP);
-	if (l->mmio)
+	if (l->mmio) {
 		l->mmio->base = l->base & ~0xfffull;
+		mmio_changed(l->mmio);
+	}
 	if (!was_x2 && en && extd)
 		l->ldr = (uint32_t)x2apic_ldr(l->id);
 	return true;
@@ -384,6 +407,8 @@ static bool reg_write(struct lapic *l, unsigned r, uint32_t val)
 		if (x2)
 			return false;
 		l->xapic_id = val & 0xff000000u;
+		if (l->mmio)
+			mmio_changed(l->mmio);
 		return true;
 	case R_TPR: l->tpr = val & 0xff; return true;
 	case R_EOI:

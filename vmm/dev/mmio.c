@@ -12,8 +12,29 @@ struct mmio_region *mmio_register(struct mmio_bus *bus, uint64_t base,
 				  const char *name)
 {
 	assert(bus->n < MMIO_MAX_REGIONS);
-	bus->r[bus->n] = (struct mmio_region){ base, len, fn, opaque, name };
+	bus->r[bus->n] = (struct mmio_region){ base, len, fn, opaque, name,
+					       NULL, bus };
 	return &bus->r[bus->n++];
+}
+
+void mmio_set_fixed(struct mmio_region *r, mmio_fixed_fn fixed)
+{
+	r->fixed = fixed;
+	mmio_changed(r);
+}
+
+void mmio_changed(struct mmio_region *r)
+{
+	r->bus->gen++;
+}
+
+bool mmio_fixed_at(const struct mmio_bus *bus, uint64_t gpa, unsigned size,
+		   uint64_t *val)
+{
+	const struct mmio_region *r = mmio_find(bus, gpa);
+
+	return r && r->fixed && gpa - r->base + size <= r->len &&
+	       r->fixed(r->opaque, gpa - r->base, size, val);
 }
 
 const struct mmio_region *mmio_find(const struct mmio_bus *bus, uint64_t gpa)

@@ -21,7 +21,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "cpu/decode.h"
 #include "cpu/gmem.h"
+#include "dev/mmio.h"
 #include "cpu/vcpu.h"
 #include "engine/tc-internal.h"
 #include "host/hostcpu.h"
@@ -178,14 +180,66 @@ static struct tc_site *site_slot(const struct translator *tr, uint64_t gva,
 	return &tr->sites[i];
 }
 
-bool tc_site_is_callout(const struct translator *tr, uint64_t gva)
+const struct tc_site *tc_site_callout(const struct translator *tr,
+				      uint64_t gva)
 {
 	const struct tc_site *s = site_slot(tr, gva, tc_key(tr->cpu));
 
-	return s->gva_plus1 && s->traps >= TR_SITE_HOT;
+	return s->gva_plus1 && s->traps >= TR_SITE_HOT ? s : NULL;
 }
 
-void tc_emulated(struct translator *tr)
+/* A hot site that loads a device register: fixed (dev/mmio.h)? */
+static void note_fold(struct translator *tr, struct tc_site *s, uint64_t addr)
+{
+	struct vcpu *v = tr->cpu;
+	uint8_t bytes[INSN_MAX];
+	uint32_t err;
+	size_t n = gmem_fetch(v, s->gva_plus1 - 1, bytes, sizeof(bytes), &err);
+	const cs_insn *insn = n ? decode(v->dec, vcpu_mode(v),
+					 s->gva_plus1 - 1, bytes, n) : NULL;
+	const cs_x86 *x = insn ? &insn->detail->x86 : NULL;
+	uint64_t val, gpa;
+
+	if (!x || insn->id != X86_INS_MOV || x->op_count != 2 ||
+	    x->operands[0].type != X86_OP_REG || x->operands[0].size != 4 ||
+	    x->operands[1].type != X86_OP_MEM || x->operands[1].size != 4 ||
+	    !gmem_fixed_at(v, addr, 4, &val, &gpa))
+		return;
+	s->fold = true;
+	s->val = (uint32_t)val;
+	s->addr = addr;
+	s->gpa = gpa;
+	tr->nfolds++;
+	tr->mmio_gen = v->mem.mmio->gen;
+	tr->st.folds++;
+}
+
+void tc_check_folds(struct translator *tr)
+{
+	bool changed = false;
+	unsigned i;
+
+	tr->mmio_gen = tr->cpu->mem.mmio->gen;
+	if (!tr->nfolds)
+		return;
+	for (i = 0; i < TR_SITES; i++) {
+		struct tc_site *s = &tr->sites[i];
+		uint64_t val, gpa;
+
+		if (!s->fold)
+			continue;
+		if (!gmem_fixed_at(tr->cpu, s->addr, 4, &val, &gpa) ||
+		    val != s->val || gpa != s->gpa) {
+			s->fold = false;
+			tr->nfolds--;
+			changed = true;
+		}
+	}
+	if (changed)
+		tc_flush(tr);
+}
+
+void tc_emulated(struct translator *tr, uint64_t addr)
 {
 	const struct tc_rec *r;
 	struct tc_site *s;
@@ -198,12 +252,14 @@ void tc_emulated(struct translator *tr)
 		return;
 	s = site_slot(tr, r->guest, tc_key(tr->cpu));
 	if (!s->gva_plus1) {
-		*s = (struct tc_site){ r->guest + 1, (uint8_t)tc_key(tr->cpu),
-				       0 };
+		memset(s, 0, sizeof(*s));
+		s->gva_plus1 = r->guest + 1;
+		s->key = (uint8_t)tc_key(tr->cpu);
 		tr->nsites++;
 	}
 	/* Hot: every translation goes, and the next is a callout there. */
 	if (++s->traps == TR_SITE_HOT) {
+		note_fold(tr, s, addr);
 		tr->st.hot_sites++;
 		tc_flush(tr);
 	}
@@ -276,6 +332,7 @@ void tc_check_fresh(struct translator *tr)
 		return;
 	if (tr->nframes && !pages_hold(tr))
 		tc_flush(tr);
+	tc_check_folds(tr);
 	tr->gen = shadow_generation(tr->cpu->mem.mmu);
 }
 
@@ -372,6 +429,7 @@ struct translator *tc_create(struct vcpu *v, tc_handler_fn handler,
 	tr->xs->handler = (uint64_t)handler;
 	mprotect(tr->xsave, TR_XSAVE_BYTES + TR_HASH_BYTES + TR_STACK_BYTES,
 		 PROT_READ | PROT_WRITE);
+	tr->xs->monitor_mxcsr = 0x1f80;            /* the ABI's default */
 	if (!choose_save(tr)) {
 		tc_destroy(tr);
 		*why = "the host's vector state is larger than the room for it";

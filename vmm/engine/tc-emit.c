@@ -558,6 +558,7 @@ enum tc_next tc_emit(struct tc_emitter *e, const cs_insn *insn,
 {
 	bool wide = mode == MODE_LONG64;
 	bool p66 = bt_has_prefix(insn, 0x66);
+	const struct tc_site *site;
 	struct bt_enc n;
 	int cc;
 
@@ -594,8 +595,12 @@ enum tc_next tc_emit(struct tc_emitter *e, const cs_insn *insn,
 		return emit_callout(e, insn, pc, TK_CALLOUT, leaves(insn->id));
 	if (leaves(insn->id) || scan_classify(insn) != SC_PLAIN)
 		return TN_FAIL;
-	/* One that keeps trapping into the emulator: the emulator's. */
-	if (tc_site_is_callout(e->tr, pc) && emulate_lookup(emu_id(insn)))
+	/* One that keeps trapping into the emulator: the emulator's, or
+	 * the value of the device register it reads. */
+	if ((site = tc_site_callout(e->tr, pc)) && site->fold &&
+	    tc_emit_fold(e, insn, pc, site, wide) != TN_FAIL)
+		return TN_GO_ON;
+	if (site && emulate_lookup(emu_id(insn)))
 		return emit_callout(e, insn, pc, TK_CALLOUT, false);
 	if (!wide)
 		return tc32_emit(e, insn, pc);
@@ -646,21 +651,80 @@ static void pop_registers(struct tc_emitter *e)
 	}
 }
 
-/* Keep (or give back) the guest's x87, SSE and AVX registers: the
- * monitor's C code uses them.  (rax and rdx are saved already.) */
+/* opcode bytes, then ModRM /ext with [rip+field] */
+static void rip_op(struct tc_emitter *e, const char *op, unsigned n,
+		   unsigned ext, const void *field, unsigned after)
+{
+	put_bytes(e, op, n);
+	tc_put8(e, (uint8_t)(0x05 | (ext << 3)));
+	tc_put_state_rel(e, field, after);
+}
+
+/*
+ * Keep (or give back) the guest's vector registers while the monitor's C
+ * code runs, which uses them (glibc's string functions up to AVX-512).
+ * What the guest can have there is what its XCR0 enables: without
+ * OSXSAVE or beyond x87 and SSE, the sixteen XMM registers and MXCSR, a
+ * few moves (the monitor's code uses no x87); else XSAVE of the guest's
+ * XCR0 components, dearer (about 300 cycles here against 7).  Which one
+ * is latched at the save, so that a callout that changes XCR0 gives back
+ * what it kept.  The monitor runs with its own MXCSR.  rax and rdx are
+ * saved already; the flags may change.
+ */
 static void put_vector_state(struct tc_emitter *e, bool save)
 {
 	static const uint8_t ext[] = { 0, 4, 6 };  /* fxsave, xsave, xsaveopt */
 	struct translator *tr = e->tr;
+	struct tc_state *xs = tr->xs;
+	uint8_t *jfull, *jdone;
+	unsigned i;
 
-	if (tr->save != TR_FXSAVE)                 /* all components */
-		put_bytes(e, "\xb8\xff\xff\xff\xff\xba\xff\xff\xff\xff", 10);
+	if (save) {
+		rip_op(e, "\x0f\xb6", 2, RAX, &xs->save_full, 0); /* movzbl */
+		rip_op(e, "\x88", 1, RAX, &xs->save_used, 0);    /* mov %al */
+		put_bytes(e, "\x84\xc0", 2);                   /* test %al */
+	} else {
+		rip_op(e, "\x80", 1, 7, &xs->save_used, 1);      /* cmpb $0 */
+		tc_put8(e, 0);
+	}
+	jfull = e->p;
+	put_bytes(e, "\x0f\x85\0\0\0\0", 6);              /* jnz full */
+	for (i = 0; i < 16; i++) {                 /* movdqu %xmmI <-> */
+		tc_put8(e, 0xf3);
+		if (i >= 8)
+			tc_put8(e, 0x44);
+		rip_op(e, save ? "\x0f\x7f" : "\x0f\x6f", 2, i & 7,
+		       &xs->xmm[i], 0);
+	}
+	/* stmxcsr or ldmxcsr: the guest's */
+	rip_op(e, "\x0f\xae", 2, save ? 3 : 2, &xs->guest_mxcsr, 0);
+	jdone = e->p;
+	put_bytes(e, "\xe9\0\0\0\0", 5);                   /* jmp done */
+	{
+		uint32_t rel = (uint32_t)(e->p - (jfull + 6));
+
+		memcpy(jfull + 2, &rel, 4);
+	}
+	if (tr->save != TR_FXSAVE) {
+		if (save) {
+			rip_op(e, "\x8b", 1, RAX, &xs->save_mask, 0);
+			rip_op(e, "\x89", 1, RAX, &xs->mask_used, 0);
+		} else {
+			rip_op(e, "\x8b", 1, RAX, &xs->mask_used, 0);
+		}
+		put_bytes(e, "\x31\xd2", 2);               /* xor %edx,%edx */
+	}
 	tc_put8(e, 0x48);                          /* ...64 [rip+area] */
-	tc_put8(e, 0x0f);
-	tc_put8(e, 0xae);
-	tc_put8(e, (uint8_t)(0x05 | ((save ? ext[tr->save]
-				       : tr->save == TR_FXSAVE ? 1 : 5) << 3)));
-	tc_put_state_rel(e, tr->xsave, 0);
+	rip_op(e, "\x0f\xae", 2, save ? ext[tr->save]
+				       : tr->save == TR_FXSAVE ? 1 : 5,
+	       tr->xsave, 0);
+	{
+		uint32_t rel = (uint32_t)(e->p - (jdone + 5));
+
+		memcpy(jdone + 1, &rel, 4);
+	}
+	if (save)                                  /* ldmxcsr: the monitor's */
+		rip_op(e, "\x0f\xae", 2, 2, &xs->monitor_mxcsr, 0);
 }
 
 /* movb $v, in_monitor(%rip): the monitor's C code runs for a callout

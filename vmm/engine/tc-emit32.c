@@ -177,6 +177,21 @@ void tc32_put_call_push(struct tc_emitter *e, uint32_t ret)
 	esp_add(e, -4);
 }
 
+bool tc32_put_lea(struct tc_emitter *e, const cs_insn *insn, unsigned reg)
+{
+	struct enc32 n;
+
+	parse(insn, &n);
+	if (!n.mem)
+		return false;
+	tc_put8(e, 0x67);
+	if (reg >= 8)
+		tc_put8(e, 0x44);
+	tc_put8(e, 0x8d);
+	put_mem(e, insn, &n, reg);
+	return true;
+}
+
 bool tc32_load_target(struct tc_emitter *e, const cs_insn *insn)
 {
 	const cs_x86_op *op = &insn->detail->x86.operands[0];

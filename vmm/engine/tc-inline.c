@@ -288,6 +288,93 @@ static bool emit_mov_sreg(struct tc_emitter *e, const cs_insn *insn,
 	return true;
 }
 
+/* ---- a device register's fixed value ------------------------------- */
+
+/* lea OPERAND,%rcx for a 64-bit instruction's ModRM memory operand */
+static bool put_lea64(struct tc_emitter *e, const cs_insn *insn)
+{
+	const uint8_t *b = insn->bytes;
+	struct bt_enc n;
+
+	if (!bt_parse_enc(insn, &n) || n.rip_relative)
+		return false;
+	tc_put8(e, (uint8_t)(0x48 | (n.rex & 0x03)));
+	tc_put8(e, 0x8d);
+	tc_put8(e, (uint8_t)((b[n.modrm_at] & 0xc7) | (RCX << 3)));
+	put_bytes(e, b + n.modrm_at + 1, n.mem_end - n.modrm_at - 1);
+	return true;
+}
+
+/*
+ * mov OPERAND,%reg where OPERAND was a fixed device register (the local
+ * APIC's ID, which xv6 reads on every pushcli): the value, while the
+ * operand's address is the one it was read at; else the emulator's.
+ *
+ *     mov %rcx,slot0; lea OPERAND,%rcx; lea -ADDR(%rcx),%ecx; jrcxz 1f
+ *     mov slot0,%rcx; callout
+ * 1:  mov slot0,%rcx; mov $VALUE,%reg
+ */
+enum tc_next tc_emit_fold(struct tc_emitter *e, const cs_insn *insn,
+			  uint64_t pc, const struct tc_site *site, bool wide)
+{
+	struct translator *tr = e->tr;
+	struct tc_state *xs = tr->xs;
+	const cs_x86 *x = &insn->detail->x86;
+	int g = reg_gpr(x->operands[0].reg);
+	struct tc_rec *r;
+	struct tc_rec *co;
+	uint8_t *jrcxz;
+
+	/* (The site's instruction as it was when the value was read.) */
+	if (insn->id != X86_INS_MOV || x->op_count != 2 ||
+	    x->operands[0].type != X86_OP_REG || x->operands[0].size != 4 ||
+	    x->operands[1].type != X86_OP_MEM || x->operands[1].size != 4)
+		return TN_FAIL;
+	r = inline_rec(e, insn, pc);
+	if (!r || g < 0 ||
+	    (wide && (uint64_t)(int64_t)(int32_t)site->addr != site->addr)) {
+		if (r)
+			tr->nrecs--;
+		return TN_FAIL;
+	}
+	tc_state_move(e, RCX, &xs->slot[0], false);
+	r->clean = (uint8_t)(here(e) - r->host);
+	r->nscratch = 1;
+	r->scratch[0] = RCX;
+	if (!(wide ? put_lea64(e, insn) : tc32_put_lea(e, insn, RCX))) {
+		e->p = tr->code + r->host;
+		tr->nrecs--;
+		return TN_FAIL;
+	}
+	if (wide)
+		tc_put8(e, 0x48);                  /* lea -ADDR(%rcx),%rcx */
+	tc_put8(e, 0x8d);                          /* (32-bit: ...,%ecx) */
+	tc_put8(e, 0x89);
+	tc_put32(e, (uint32_t)-(int32_t)(uint32_t)site->addr);
+	jrcxz = e->p;
+	put_bytes(e, "\xe3\x00", 2);
+	tc_state_move(e, RCX, &xs->slot[0], true);
+	tc_end(e, r);
+	r->done = (uint8_t)r->len;                 /* (never "after") */
+	if (!(co = tc_begin(e, TK_CALLOUT, pc, insn)))
+		return TN_FAIL;
+	tc_put_callout(e, tc_rec_index(tr, co));
+	tc_end(e, co);
+	jrcxz[1] = (uint8_t)(e->p - (jrcxz + 2));
+	if (!(r = inline_rec(e, insn, pc)))
+		return TN_FAIL;
+	r->nscratch = 1;
+	r->scratch[0] = RCX;
+	tc_state_move(e, RCX, &xs->slot[0], true);
+	if (g >= 8)
+		tc_put8(e, 0x41);
+	tc_put8(e, (uint8_t)(0xb8 | (g & 7)));     /* mov $VALUE,%reg */
+	tc_put32(e, site->val);
+	r->done = (uint8_t)(here(e) - r->host);
+	tc_end(e, r);
+	return TN_GO_ON;
+}
+
 /* ---- the choice --------------------------------------------------------- */
 
 enum tc_next tc_inline(struct tc_emitter *e, const cs_insn *insn,
@@ -348,4 +435,8 @@ void tc_sync_state(struct translator *tr)
 		xs->sel[i] = v->seg[i].sel;
 	xs->sink_addr = (uint64_t)&xs->sink;
 	xs->bias = (uint64_t)tc_key(v) << 57;
+	/* What the guest's vector state is (the trampoline keeps it). */
+	xs->save_full = tr->save != TR_FXSAVE && (v->cr4 & CR4_OSXSAVE) &&
+			(v->xcr0 & ~3ull);
+	xs->save_mask = (uint32_t)(v->xcr0 | 3);
 }

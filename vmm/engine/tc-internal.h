@@ -66,6 +66,10 @@ struct tc_state {
 				      interrupt can be taken */
 	uint64_t save_rsp;         /* the guest's, while on the mini stack */
 	uint64_t mini[2];          /* a stack for 32-bit pushf and popf */
+	uint64_t xmm[16][2];       /* the guest's XMM registers in a callout */
+	uint32_t guest_mxcsr, monitor_mxcsr;
+	uint32_t save_mask, mask_used;  /* XSAVE's: the guest's XCR0 */
+	uint8_t save_full, save_used;   /* XSAVE (else the XMM registers) */
 	uint32_t popf_cur;         /* the guest's TF, IOPL and AC */
 	uint16_t sel[6];           /* the guest's selectors, enum sreg order */
 	uint32_t rec;              /* the record a callout is for */
@@ -145,6 +149,11 @@ struct tc_site {
 	uint64_t gva_plus1;        /* 0: free */
 	uint8_t key;
 	uint8_t traps;
+	/* A load of a device register whose value is fixed (dev/mmio.h):
+	 * from this address it becomes a move of the value. */
+	bool fold;
+	uint32_t val;
+	uint64_t addr, gpa;
 };
 
 struct translator {
@@ -169,7 +178,8 @@ struct translator {
 	uint64_t gen;              /* the shadow generation checked at */
 	unsigned dbg_gen;          /* the breakpoints translated for */
 	struct tc_site *sites;     /* kept across flushes */
-	unsigned nsites;
+	unsigned nsites, nfolds;
+	uint64_t mmio_gen;         /* the device bus's, folds checked at */
 	uint32_t left_rec;         /* the record of the last trap in the
 				      cache (TR_REC_HERE: none) */
 	bool observed;             /* a tracer sees every sensitive
@@ -201,8 +211,13 @@ void tc_set_guard(struct translator *tr, bool ro);
  * the current key. */
 void tc_hash_add(struct translator *tr, uint64_t gva, uint32_t host);
 
-/* Has the instruction at gva (for the current key) become a callout? */
-bool tc_site_is_callout(const struct translator *tr, uint64_t gva);
+/* Has the instruction at gva (for the current key) become a callout?
+ * The site, if so. */
+const struct tc_site *tc_site_callout(const struct translator *tr,
+				      uint64_t gva);
+/* The device registers folded into translations still read the same
+ * through the same mappings?  Else those folds go, and the cache. */
+void tc_check_folds(struct translator *tr);
 
 /* tc-block.c */
 /* Translate the block at gva (guest-physical gpa); its host address, or
@@ -266,6 +281,10 @@ void tc_guess(struct translator *tr, struct tc_rec *r, uint64_t target,
  * this one). */
 enum tc_next tc_inline(struct tc_emitter *e, const cs_insn *insn,
 		       uint64_t pc, bool wide);
+/* A folded device-register load (site->fold): the value, when the
+ * address is the one it was read at, else a callout. */
+enum tc_next tc_emit_fold(struct tc_emitter *e, const cs_insn *insn,
+			  uint64_t pc, const struct tc_site *site, bool wide);
 /* The vCPU's state that inline code reads, into the state page. */
 void tc_sync_state(struct translator *tr);
 
@@ -275,6 +294,8 @@ bool tc32_takes(const cs_insn *insn);
 /* An instruction that is not a branch or a callout. */
 enum tc_next tc32_emit(struct tc_emitter *e, const cs_insn *insn,
 		       uint64_t pc);
+/* lea OPERAND,%reg (32-bit addressing), for any of the 16 registers. */
+bool tc32_put_lea(struct tc_emitter *e, const cs_insn *insn, unsigned reg);
 /* mov OPERAND,%ecx: the target of an indirect jmp or call. */
 bool tc32_load_target(struct tc_emitter *e, const cs_insn *insn);
 /* The stack's part of a ret (pop the target, and imm16 more) or of a

@@ -18,6 +18,7 @@
 #include "cpu/irq.h"
 #include "cpu/vcpu.h"
 #include "cpu/gmem.h"
+#include "dev/mmio.h"
 #include "engine/tc-internal.h"
 
 /* The guest's IF, from where it lives while the guest runs here. */
@@ -232,6 +233,12 @@ uint64_t tc_resume(struct translator *tr, bool *in_cache, bool *step)
 		return v->rip;
 	}
 	tr->native_rip = 0;
+	/* A device register folded into the code may read otherwise now. */
+	if (v->mem.mmio->gen != tr->mmio_gen) {
+		tc_check_folds(tr);
+		if (tr->st.flushes != tr->co_flushes)
+			to = NULL;
+	}
 	/* Breakpoints armed or moved: what was translated around them (or
 	 * without them) goes. */
 	if (v->dbg.gen != tr->dbg_gen) {

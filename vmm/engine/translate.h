@@ -79,10 +79,11 @@ enum tc_left {
 	TR_RESUME,        /* the cache's own business (a link): resume */
 };
 enum tc_left tc_leave(struct translator *tr, uint64_t fault_addr);
-/* The trap tc_leave took in the cache was the emulator's to finish (a
- * device register, a page table): an instruction that keeps doing that
- * is translated as a callout from then on. */
-void tc_emulated(struct translator *tr);
+/* The trap tc_leave took in the cache was a device access, the
+ * emulator's to finish (addr the access): an instruction that keeps
+ * doing that is translated as a callout from then on, or, if it loads a
+ * device register whose value is fixed, as a move of it. */
+void tc_emulated(struct translator *tr, uint64_t addr);
 /* Is the host RIP in the trampoline (between the cache and the
  * monitor, where no guest state can be told)? */
 bool tc_in_trampoline(const struct translator *tr, uint64_t host_rip);
@@ -139,6 +140,7 @@ struct tc_stats {
 	uint64_t lookups, flushes, invalidations, native_steps;
 	uint64_t exits;                      /* traps taken in the cache */
 	uint64_t hot_sites;                  /* made callouts (tc_emulated) */
+	uint64_t folds;                      /* device registers folded */
 };
 void tc_get_stats(const struct translator *tr, struct tc_stats *st);
 
