@@ -156,7 +156,7 @@ static void sweep_add(struct shadow *s, const struct space *sp,
 		sweep_flush(s, w);
 	if (w->hi <= w->lo)
 		w->lo = lo;
-	w->hi = lo + len;
+	w->hi = range_end(lo, len);
 	w->stale |= stale;
 }
 

@@ -30,8 +30,16 @@ static void make_room(struct shadow *s)
 		shadow_space_clear(s, s->active);
 }
 
+/* Can the host map gva for the guest? */
+static bool mappable(const struct shadow *s, uint64_t gva)
+{
+	return (gva >= s->cfg.gva_floor && gva < s->cfg.gva_limit) ||
+	       (s->cfg.upper && gva >= UPPER_HALF);
+}
+
 /* The stretch of one host mapping for a translation: inside the guest
- * page, its 2 MiB block, guest RAM and the window. */
+ * page, its 2 MiB block, guest RAM and the window (in the upper half, a
+ * block lies in one alias). */
 static void chunk_of(const struct shadow *s, const struct walk *w,
 		     uint64_t gva, uint64_t *lo, uint64_t *hi)
 {
@@ -39,13 +47,17 @@ static void chunk_of(const struct shadow *s, const struct walk *w,
 	uint64_t ram_end_gva;
 
 	*lo = w->page_base > block ? w->page_base : block;
+	/* (At the top of the address space an end is 0: compared by last
+	 * bytes.) */
 	*hi = w->page_base + w->page_size;
-	if (*hi > block + BLOCK_SIZE)
+	if (*hi - 1 > block + BLOCK_SIZE - 1)
 		*hi = block + BLOCK_SIZE;
-	if (*lo < s->cfg.gva_floor)
-		*lo = s->cfg.gva_floor;
-	if (*hi > s->cfg.gva_limit)
-		*hi = s->cfg.gva_limit;
+	if (gva < s->cfg.gva_limit) {
+		if (*lo < s->cfg.gva_floor)
+			*lo = s->cfg.gva_floor;
+		if (*hi > s->cfg.gva_limit)
+			*hi = s->cfg.gva_limit;
+	}
 	ram_end_gva = w->page_base + (s->cfg.ram_size - w->page_gpa);
 	if (w->page_gpa + (*hi - w->page_base) > s->cfg.ram_size)
 		*hi = ram_end_gva & ~(SHADOW_PAGE - 1);
@@ -122,7 +134,7 @@ static void fault_around(struct shadow *s, const struct paging *pg,
 		return;
 	if (end > w->page_base + FAULT_AROUND * SHADOW_PAGE)
 		end = w->page_base + FAULT_AROUND * SHADOW_PAGE;
-	if (end > s->cfg.gva_limit)
+	if (w->page_base < s->cfg.gva_limit && end > s->cfg.gva_limit)
 		end = s->cfg.gva_limit;
 	for (; a < end; a += SHADOW_PAGE) {
 		struct walk nw;
@@ -189,7 +201,7 @@ enum fault_result shadow_fault(struct shadow *s, const struct paging *pg,
 	memset(fi, 0, sizeof(*fi));
 	s->last_dropped = 0;
 	shadow_set_paging(s, pg);
-	if (gva < s->cfg.gva_floor || gva >= s->cfg.gva_limit)
+	if (!mappable(s, gva))
 		return FAULT_OUTSIDE;
 	if (s->active == NIL)
 		shadow_activate(s, shadow_root_of(pg));

@@ -26,13 +26,16 @@ static void space_invalidate(struct shadow *s, uint32_t space, uint64_t lo,
 	uint32_t i, next;
 
 	s->st.invalidations++;
+	/* (hi is 0 for a range that ends at the top of the address
+	 * space: sizes and last bytes are computed modulo 2^64.) */
 	if (hi - lo <= BLOCK_SIZE) {
-		uint64_t a;
+		uint64_t a, n;
 
 		i = shadow_map_find(s, space, lo);
 		if (i != NIL && map_is_large(&s->maps[i]))
 			shadow_map_drop(s, i, &r);
-		for (a = lo; a < hi; a += SHADOW_PAGE) {
+		for (a = lo, n = (hi - lo) / SHADOW_PAGE; n--;
+		     a += SHADOW_PAGE) {
 			i = shadow_map_find(s, space, a);
 			if (i != NIL)
 				shadow_map_drop(s, i, &r);
@@ -42,7 +45,7 @@ static void space_invalidate(struct shadow *s, uint32_t space, uint64_t lo,
 			struct mapping *m = &s->maps[i];
 
 			next = m->space_next;
-			if (m->gva < hi && m->gva + m->len > lo)
+			if (m->gva <= hi - 1 && m->gva + m->len - 1 >= lo)
 				shadow_map_drop(s, i, &r);
 		}
 	}
@@ -51,8 +54,7 @@ static void space_invalidate(struct shadow *s, uint32_t space, uint64_t lo,
 		struct use *u = &s->uses[i];
 
 		next = u->space_next;
-		if (u->entry_shift < shift && u->gva_base >= lo &&
-		    u->gva_base < hi)
+		if (u->entry_shift < shift && u->gva_base - lo < hi - lo)
 			shadow_use_release(s, i);
 	}
 }

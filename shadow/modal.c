@@ -107,8 +107,8 @@ void shadow_modal_update(struct shadow *s, uint32_t i)
 		return;
 	if (sp->plain_hi <= sp->plain_lo || m->gva < sp->plain_lo)
 		sp->plain_lo = m->gva;
-	if (m->gva + m->len > sp->plain_hi)
-		sp->plain_hi = m->gva + m->len;
+	if (range_end(m->gva, m->len) > sp->plain_hi)
+		sp->plain_hi = range_end(m->gva, m->len);
 }
 
 /* The flags were decided for other values of CR0.WP, CR4.SMEP or

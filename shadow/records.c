@@ -75,7 +75,7 @@ uint32_t shadow_map_find(const struct shadow *s, uint32_t space, uint64_t gva)
 			const struct mapping *m = &s->maps[i];
 
 			if (m->space == space && map_is_large(m) == large &&
-			    gva >= m->gva && gva < m->gva + m->len)
+			    gva - m->gva < m->len)
 				return i;
 		}
 	}
@@ -109,10 +109,17 @@ void shadow_map_index(struct shadow *s, uint32_t i)
 	LIST_PUSH(s->maps, s->map_hash[b], i, hash_prev, hash_next);
 	LIST_PUSH(s->maps, s->rmap[m->gpa >> BLOCK_SHIFT], i, rmap_prev,
 		  rmap_next);
-	if (sp->nmaps == 1 || m->gva < sp->lo)
-		sp->lo = m->gva;
-	if (sp->nmaps == 1 || m->gva + m->len > sp->hi)
-		sp->hi = m->gva + m->len;
+	if (m->gva < UPPER_HALF) {
+		if (sp->hi <= sp->lo || m->gva < sp->lo)
+			sp->lo = m->gva;
+		if (m->gva + m->len > sp->hi)
+			sp->hi = m->gva + m->len;
+	} else {
+		if (sp->uhi <= sp->ulo || m->gva < sp->ulo)
+			sp->ulo = m->gva;
+		if (range_end(m->gva, m->len) > sp->uhi)
+			sp->uhi = range_end(m->gva, m->len);
+	}
 }
 
 void shadow_map_release(struct shadow *s, uint32_t i)
@@ -154,7 +161,7 @@ static void run_add(struct shadow *s, struct run *r, uint64_t gva,
 		shadow_run_flush(s, r);
 	if (r->hi == r->lo)
 		r->lo = gva;
-	r->hi = gva + len;
+	r->hi = range_end(gva, len);
 }
 
 /* Drop a mapping record, and its host mapping if it is live. */

@@ -31,6 +31,18 @@
 #define NIL 0xffffffffu
 #define BLOCK_SHIFT 21                 /* 2 MiB: the largest mapping */
 #define BLOCK_SIZE (1ull << BLOCK_SHIFT)
+/* The upper canonical half (shadow_config.upper). */
+#define UPPER_HALF 0xffff800000000000ull
+
+/* The end of [gva, gva + len) for comparisons: at the top of the address
+ * space, where it would be 0, the highest address instead (no page
+ * starts there). */
+static inline uint64_t range_end(uint64_t gva, uint64_t len)
+{
+	uint64_t e = gva + len;
+
+	return e ? e : ~0ull;
+}
 
 struct mapping {
 	uint64_t gva, gpa, len;
@@ -59,7 +71,9 @@ struct use {
 struct space {
 	uint64_t cr3;                    /* root address, flag bits masked */
 	uint64_t lru;                    /* last activation tick */
-	uint64_t lo, hi;                 /* bounds of its mappings */
+	uint64_t lo, hi;                 /* bounds of its mappings in the
+					    window (hi <= lo: none) */
+	uint64_t ulo, uhi;               /* ...and in the upper half */
 	uint64_t plain_lo, plain_hi;     /* bounds (never narrowed until the
 					    space is cleared) of those that
 					    are not modal */
@@ -227,6 +241,8 @@ void shadow_use_release(struct shadow *s, uint32_t i);
 uint64_t shadow_root_of(const struct paging *pg);
 void shadow_activate(struct shadow *s, uint64_t root);
 void shadow_space_clear(struct shadow *s, uint32_t space);
+/* Take every host mapping of a space away (its records stay). */
+void shadow_space_unmap(struct shadow *s, uint32_t space);
 void shadow_space_free(struct shadow *s, uint32_t space);
 
 /* modal.c: each space's list of the mappings a CPL switch re-protects. */

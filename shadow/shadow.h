@@ -93,6 +93,8 @@ struct shadow_config {
 	uint64_t ram_size;
 	uint64_t gva_limit;      /* guest virtual addresses must be below */
 	uint64_t gva_floor;      /* and at or above (host mmap_min_addr) */
+	bool upper;              /* ...or in the upper canonical half, which
+				    the host calls place (in aliases) */
 	unsigned maxphyaddr;     /* physical address width the guest sees */
 	struct shadow_ops ops;
 	unsigned max_spaces;     /* address spaces kept in the cr3 cache */

@@ -30,22 +30,34 @@ uint64_t shadow_root_of(const struct paging *pg)
 	}
 }
 
+void shadow_space_unmap(struct shadow *s, uint32_t space)
+{
+	struct space *sp = &s->spaces[space];
+
+	if (sp->hi > sp->lo) {
+		host(s, OPS(s)->unmap(OPS(s)->ctx, sp->lo, sp->hi - sp->lo));
+		s->st.unmaps++;
+	}
+	if (sp->uhi > sp->ulo) {
+		host(s, OPS(s)->unmap(OPS(s)->ctx, sp->ulo, sp->uhi - sp->ulo));
+		s->st.unmaps++;
+	}
+}
+
 /* Forget every record of a space; unmap what is live. */
 void shadow_space_clear(struct shadow *s, uint32_t space)
 {
 	struct space *sp = &s->spaces[space];
 
-	if (space == s->active && sp->nmaps) {
-		host(s, OPS(s)->unmap(OPS(s)->ctx, sp->lo, sp->hi - sp->lo));
-		s->st.unmaps++;
-	}
+	if (space == s->active && sp->nmaps)
+		shadow_space_unmap(s, space);
 	while (sp->maps != NIL) {
 		s->last_dropped += s->maps[sp->maps].len / SHADOW_PAGE;
 		shadow_map_release(s, sp->maps);
 	}
 	while (sp->uses != NIL)
 		shadow_use_release(s, sp->uses);
-	sp->lo = sp->hi = 0;
+	sp->lo = sp->hi = sp->ulo = sp->uhi = 0;
 	sp->plain_lo = sp->plain_hi = 0;
 }
 
@@ -149,10 +161,8 @@ static void deactivate(struct shadow *s)
 		shadow_space_free(s, a);
 		return;
 	}
-	if (sp->nmaps) {
-		host(s, OPS(s)->unmap(OPS(s)->ctx, sp->lo, sp->hi - sp->lo));
-		s->st.unmaps++;
-	}
+	if (sp->nmaps)
+		shadow_space_unmap(s, a);
 	s->active = NIL;
 }
 

@@ -39,6 +39,7 @@
 #include "backend/backend.h"
 #include "engine/bt.h"
 #include "engine/translate.h"
+#include "engine/upper.h"
 #include "dev/uart.h"
 #include "core/report.h"
 #include "host/terminal.h"
@@ -464,6 +465,8 @@ static void stop_guest_syscalls(struct vm *vm)
 		floor = bt_host_end(vm->bt);
 	if (vm->tr && tc_host_end() > floor)
 		floor = tc_host_end();
+	if (vm->upper && upper_end() > floor)
+		floor = upper_end();
 	if (prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON,
 		  floor, top - floor, 0) != 0) {
 		fprintf(stderr, "trapeze: Syscall User Dispatch is not "

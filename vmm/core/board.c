@@ -18,6 +18,7 @@
 #include "engine/ahead.h"
 #include "engine/bt.h"
 #include "engine/translate.h"
+#include "engine/upper.h"
 #include "cpu/decode.h"
 #include "dev/acpi.h"
 #include "dev/debug-exit.h"
@@ -249,6 +250,17 @@ static int reserve_window(struct vm *vm, const struct vm_host *host,
 	return 0;
 }
 
+/* Records for every 4 KiB page of RAM mapped once, and as many again
+ * for aliases and 2 MiB pages: a guest that maps its RAM page by page
+ * (kvm-unit-tests' vmalloc, a kernel's heap) does not go round the pool,
+ * dropping everything each time it is full. */
+static unsigned shadow_mappings_for(uint64_t ram_size)
+{
+	uint64_t n = ram_size / 4096 + 16384;
+
+	return n > (1u << 20) ? 1u << 20 : (unsigned)n;
+}
+
 int vm_init(struct vm *vm, const struct vm_options *opt,
 	    const struct vm_host *host, char *err, size_t errlen)
 {
@@ -267,12 +279,23 @@ int vm_init(struct vm *vm, const struct vm_options *opt,
 	if (reserve_window(vm, host, err, errlen) ||
 	    memory_create_ram(vm, opt->mem_size, err, errlen))
 		return -1;
+	/* The translator's rewritten accesses reach the upper half through
+	 * aliases, which the shadow MMU maps like the window. */
+	if (opt->exec == EXEC_TRANSLATE && host->native)
+		vm->upper = hostcpu_has_bmi2(&vm->host)
+				    ? upper_create(&host->ops, &vm->upper_off_why)
+				    : NULL;
+	if (opt->exec == EXEC_TRANSLATE && host->native && !vm->upper &&
+	    !vm->upper_off_why)
+		vm->upper_off_why = "the host CPU has no BMI2 (rorx)";
 	cfg = (struct shadow_config){
 		.ram = vm->ram, .ram_size = vm->ram_size,
 		.gva_limit = vm->window_hi, .gva_floor = vm->window_lo,
+		.upper = vm->upper != NULL,
 		.maxphyaddr = vm->host.maxphyaddr,
-		.ops = host->ops,
+		.ops = vm->upper ? upper_ops(vm->upper) : host->ops,
 		.cache = opt->shadow_cache,
+		.max_mappings = shadow_mappings_for(vm->ram_size),
 	};
 	vm->mmu = shadow_create(&cfg);
 	vm->cpu.dec = decoder_create();
@@ -288,6 +311,8 @@ int vm_init(struct vm *vm, const struct vm_options *opt,
 	if (opt->exec == EXEC_TRANSLATE && host->native &&
 	    !(vm->tr = tc_create(&vm->cpu, host->callout, &vm->tc_off_why)))
 		vm->opt.exec = EXEC_SCAN;
+	if (vm->tr && vm->upper)
+		tc_set_upper(vm->tr, upper_table(vm->upper));
 	if (vm->opt.exec == EXEC_SCAN &&
 	    (!(vm->scan = scan_create(&vm->cpu, 8192, 65536)) ||
 	     !(vm->ahead = ahead_create(&vm->cpu, vm->scan))))

@@ -13,10 +13,13 @@
 #include <string.h>
 
 #include "core/exit.h"
+#include "cpu/decode.h"
+#include "cpu/emulate.h"
 #include "cpu/gmem.h"
 #include "engine/bt.h"
 #include "engine/scan.h"
 #include "engine/translate.h"
+#include "engine/upper.h"
 
 static unsigned fault_access(uint32_t err)
 {
@@ -188,12 +191,63 @@ static void no_ram(struct vm *vm, const struct paging *pg, uint64_t gva,
 				     (pg->cpl == 3 ? PFERR_U : 0));
 }
 
+/* Give the chunk of the upper-half address gva an alias slot, dropping
+ * every mapping when none is left. */
+static void assign_upper(struct vm *vm, uint64_t gva)
+{
+	if (upper_assign(vm->upper, gva))
+		return;
+	shadow_flush(vm->mmu);
+	upper_reset(vm->upper);
+	upper_assign(vm->upper, gva);
+}
+
+/*
+ * A rewritten access of the translator's cache reached the upper half's
+ * unassigned range: its chunk has no alias slot yet.  The instruction's
+ * operands say which (the guest's state is before it); each of theirs in
+ * the upper half gets one, and the instruction runs again.  One whose
+ * addresses cannot be told is emulated.
+ */
+static void unassigned(struct vm *vm, const struct paging *pg,
+		       unsigned access)
+{
+	struct vcpu *v = &vm->cpu;
+	uint8_t bytes[INSN_MAX];
+	uint32_t err;
+	size_t n = gmem_fetch(v, v->rip, bytes, sizeof(bytes), &err);
+	const cs_insn *insn = n ? decode(v->dec, vcpu_mode(v), v->rip, bytes,
+					 n) : NULL;
+	bool any = false;
+	unsigned i;
+
+	for (i = 0; insn && i < insn->detail->x86.op_count; i++) {
+		const cs_x86_op *op = &insn->detail->x86.operands[i];
+		uint64_t a;
+
+		if (op->type != X86_OP_MEM)
+			continue;
+		a = op_addr(v, insn, op);
+		if (upper_half(a)) {
+			assign_upper(vm, a);
+			any = true;
+		}
+	}
+	if (upper_half(v->gpr[RSP])) {
+		assign_upper(vm, v->gpr[RSP] - 8);
+		assign_upper(vm, v->gpr[RSP]);
+		any = true;
+	}
+	if (!any)
+		outside(vm, pg, v->rip, access);
+}
+
 void exit_page_fault(struct vm *vm, const struct host_trap *t)
 {
 	unsigned access = fault_access(t->err);
 	struct fault_info fi;
 	struct paging pg;
-	uint64_t gva;
+	uint64_t gva = t->addr;
 
 	vm->stats.page_faults++;
 	vcpu_paging(&vm->cpu, &pg);
@@ -203,35 +257,54 @@ void exit_page_fault(struct vm *vm, const struct host_trap *t)
 			outside(vm, &pg, gva, access);
 		return;
 	}
+	/* The translator's access to the upper half: in an alias (gva is
+	 * the guest's address), or asking for one.  A native access up
+	 * there is emulated, and its instruction rewritten from then on. */
+	if (vm->upper) {
+		switch (upper_place(vm->upper, t->addr, &gva)) {
+		case UPPER_UNASSIGNED:
+			unassigned(vm, &pg, access);
+			return;
+		case UPPER_SLOT:
+			break;
+		case UPPER_ELSEWHERE:
+			if (!upper_half(t->addr))
+				break;
+			outside(vm, &pg, t->addr, access);
+			if (vm->tr)
+				tc_native_upper(vm->tr);
+			return;
+		}
+	}
 	/* We ask the shadow MMU what the fault means. */
-	switch (shadow_fault(vm->mmu, &pg, t->addr, access, &fi)) {
+	switch (shadow_fault(vm->mmu, &pg, gva, access, &fi)) {
 	case FAULT_FIXED:
 		if (vm->obs)
-			vm->obs->shadow(vm->obs_ctx, t->addr, fi.gpa, access);
+			vm->obs->shadow(vm->obs_ctx, gva, fi.gpa, access);
 		break;
 	case FAULT_GUEST_PF:
-		vcpu_raise_pf(&vm->cpu, t->addr, fi.pf_err);
+		vcpu_raise_pf(&vm->cpu, gva, fi.pf_err);
 		break;
 	case FAULT_PT_WRITE:
-		page_table_write(vm, t->addr, fi.gpa);
+		page_table_write(vm, gva, fi.gpa);
 		break;
 	case FAULT_EXEC_SCAN:
-		scan_fetch_fault(vm->scan, t->addr);
+		scan_fetch_fault(vm->scan, gva);
 		break;
 	case FAULT_CODE_WRITE:
 		code_write(vm, &pg, fi.gpa);
 		break;
 	case FAULT_BAD_GPA:
-		no_ram(vm, &pg, t->addr, fi.gpa, access);
+		no_ram(vm, &pg, gva, fi.gpa, access);
 		break;
 	case FAULT_OUTSIDE:
-		outside(vm, &pg, t->addr, access);
+		outside(vm, &pg, gva, access);
 		break;
 	case FAULT_EMULATE:
-		fetch_only(vm, t->addr);
+		fetch_only(vm, gva);
 		break;
 	case FAULT_HOST_ERROR:
 		vm_crash(vm, "the host refused a shadow mapping at %#llx "
-			 "(too many mappings?)", (unsigned long long)t->addr);
+			 "(too many mappings?)", (unsigned long long)gva);
 	}
 }

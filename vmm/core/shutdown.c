@@ -17,6 +17,7 @@
 #include "engine/ahead.h"
 #include "engine/bt.h"
 #include "engine/translate.h"
+#include "engine/upper.h"
 #include "host/disk.h"
 
 struct insn_count {
@@ -41,8 +42,9 @@ static void print_translator(struct vm *vm, FILE *f)
 		"(%llu bytes), %llu links, %llu callouts, %llu traps in the "
 		"cache, %llu indirect-branch misses, %llu lookups, %llu "
 		"native steps, %llu instructions made callouts for their "
-		"traps (%llu device-register loads folded), %llu flushes "
-		"(%llu for code that changed)\n",
+		"traps (%llu device-register loads folded), %llu made to "
+		"reach the upper half, %llu flushes (%llu for code that "
+		"changed)\n",
 		(unsigned long long)t.blocks, (unsigned long long)t.insns,
 		(unsigned long long)t.bytes, (unsigned long long)t.links,
 		(unsigned long long)t.callouts, (unsigned long long)t.exits,
@@ -50,6 +52,7 @@ static void print_translator(struct vm *vm, FILE *f)
 		(unsigned long long)t.native_steps,
 		(unsigned long long)t.hot_sites,
 		(unsigned long long)t.folds,
+		(unsigned long long)t.upper_sites,
 		(unsigned long long)t.flushes,
 		(unsigned long long)t.invalidations);
 }
@@ -74,6 +77,16 @@ static void print_stats(struct vm *vm, FILE *f)
 		(unsigned long long)sh.faults_guest,
 		(unsigned long long)sh.pt_writes,
 		(unsigned long long)vm->cpu.stats.exceptions);
+	fprintf(f, "trapeze: shadow MMU, %llu host maps (%llu pages mapped "
+		"ahead), %llu protects, %llu unmaps, %llu invalidations "
+		"(%llu pages dropped), %llu cr3 switches (%llu to a cached "
+		"address space)\n",
+		(unsigned long long)sh.maps, (unsigned long long)sh.pages_around,
+		(unsigned long long)sh.protects, (unsigned long long)sh.unmaps,
+		(unsigned long long)sh.invalidations,
+		(unsigned long long)sh.pages_dropped,
+		(unsigned long long)sh.cr3_switches,
+		(unsigned long long)sh.cache_hits);
 	fprintf(f, "trapeze: %llu timer expirations (%llu early wake-ups); "
 		"off the guest's clock: %.3f s of the monitor's time, "
 		"a round trip %.2f us (int3), %.2f us (#GP), %.2f us (#PF)\n",
@@ -89,9 +102,22 @@ static void print_stats(struct vm *vm, FILE *f)
 			"trapped\n",
 			(unsigned long long)ahead_stats(vm->ahead)->run,
 			(unsigned long long)ahead_stats(vm->ahead)->trappers);
-	if (vm->tr)
+	if (vm->tr) {
+		struct upper_stats u;
+
 		print_translator(vm, f);
-	else if (vm->tc_off_why)
+		upper_get_stats(vm->upper, &u);
+		if (vm->upper)
+			fprintf(f, "trapeze: the upper half, %u chunks of 4 "
+				"GiB in aliases now (%llu given one, %llu "
+				"resets)\n", u.slots,
+				(unsigned long long)u.assigned,
+				(unsigned long long)u.resets);
+		else if (vm->upper_off_why)
+			fprintf(f, "trapeze: no aliases for the upper half "
+				"(its accesses are emulated): %s\n",
+				vm->upper_off_why);
+	} else if (vm->tc_off_why)
 		fprintf(f, "trapeze: no translator (--cpu=scan instead): %s\n",
 			vm->tc_off_why);
 	bt_get_stats(vm->bt, &b);

@@ -163,6 +163,8 @@ struct vm {
 	const char *bt_off_why;    /* ...and why, when unavailable */
 	struct translator *tr;     /* --cpu=translate */
 	const char *tc_off_why;    /* ...and why it fell back to scan */
+	struct upper *upper;       /* the translator's upper-half aliases */
+	const char *upper_off_why; /* ...and why there are none */
 	struct pc pc;              /* buses, lines, devices (dev/pc.h) */
 	struct timers timers;
 	const struct vm_observer *obs;  /* the tracer, or NULL */

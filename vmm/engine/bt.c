@@ -386,10 +386,7 @@ void bt_link_stub(struct bt *bt, struct rec *r)
 static const char *cannot_translate(const struct vcpu *v,
 				    const struct scanner *sc)
 {
-	uint32_t r[4];
-
-	hostcpu_cpuid_cached(v->host, 7, 0, r);
-	if (!(r[1] & (1u << 8)))
+	if (!hostcpu_has_bmi2(v->host))
 		return "the host CPU has no BMI2 (rorx)";
 	if (!sc)
 		return "it needs the scanner (--cpu=scan)";

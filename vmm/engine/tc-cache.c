@@ -239,17 +239,26 @@ void tc_check_folds(struct translator *tr)
 		tc_flush(tr);
 }
 
-void tc_emulated(struct translator *tr, uint64_t addr)
+bool tc_site_upper(const struct translator *tr, uint64_t gva)
+{
+	const struct tc_site *s = site_slot(tr, gva, tc_key(tr->cpu));
+
+	return s->gva_plus1 && s->upper;
+}
+
+/* The site of the instruction of the last trap in the cache (an
+ * ordinary copy), made if need be; NULL if none. */
+static struct tc_site *left_site(struct translator *tr)
 {
 	const struct tc_rec *r;
 	struct tc_site *s;
 
 	if (tr->left_rec == TR_REC_HERE)
-		return;
+		return NULL;
 	r = &tr->recs[tr->left_rec];
 	tr->left_rec = TR_REC_HERE;
 	if (r->kind != TK_INSN || tr->nsites >= TR_SITES / 2)
-		return;
+		return NULL;
 	s = site_slot(tr, r->guest, tc_key(tr->cpu));
 	if (!s->gva_plus1) {
 		memset(s, 0, sizeof(*s));
@@ -257,6 +266,31 @@ void tc_emulated(struct translator *tr, uint64_t addr)
 		s->key = (uint8_t)tc_key(tr->cpu);
 		tr->nsites++;
 	}
+	return s;
+}
+
+void tc_native_upper(struct translator *tr)
+{
+	struct tc_site *s;
+
+	if (!tr->upper || !(s = left_site(tr)) || s->upper)
+		return;
+	s->upper = true;
+	tr->st.upper_sites++;
+	tc_flush(tr);
+}
+
+void tc_set_upper(struct translator *tr, const uint64_t *table)
+{
+	tr->upper = table;
+}
+
+void tc_emulated(struct translator *tr, uint64_t addr)
+{
+	struct tc_site *s;
+
+	if (!(s = left_site(tr)))
+		return;
 	/* Hot: every translation goes, and the next is a callout there. */
 	if (++s->traps == TR_SITE_HOT) {
 		note_fold(tr, s, addr);

@@ -35,6 +35,7 @@
 #include "engine/bt-internal.h"
 #include "engine/scan.h"
 #include "engine/tc-internal.h"
+#include "engine/upper.h"
 
 /* ---- encoding ----------------------------------------------------------- */
 
@@ -219,6 +220,49 @@ static enum tc_next emit_rip_relative(struct tc_emitter *e,
 	memcpy(r->scratch, br.scratch, sizeof(r->scratch));
 	tc_end(e, r);
 	return TN_GO_ON;
+}
+
+/*
+ * An access that may reach the upper half, which the host cannot map:
+ * through engine/upper.h's table, bt-rewrite.c's sequence (the address
+ * the guest computes, plus the offset for its bits 32..47, in borrowed
+ * registers; no flag moves).  A fault in it is the guest instruction's,
+ * before it.  False: not one this rewrite takes.
+ */
+static bool emit_upper(struct tc_emitter *e, const cs_insn *insn,
+		       uint64_t pc)
+{
+	struct tc_rec *r = tc_begin(e, TK_INSN, pc, insn);
+	struct emitter be;
+	struct rec br;
+
+	if (!r)
+		return false;
+	be = (struct emitter){ e->p, e->tr->xs->slot, e->tr->upper };
+	if (!bt_emit_insn(&be, decoder_handle(e->tr->cpu->dec, MODE_LONG64),
+			  insn, pc, true, &br)) {
+		e->tr->nrecs--;
+		return false;
+	}
+	e->p = be.p;
+	r->clean = br.clean;
+	r->done = br.done;
+	r->nscratch = br.nscratch;
+	memcpy(r->scratch, br.scratch, sizeof(r->scratch));
+	tc_end(e, r);
+	return true;
+}
+
+/* Does insn read or write memory other than through its stack? */
+static bool touches_memory(const cs_insn *insn)
+{
+	const cs_x86 *x = &insn->detail->x86;
+	unsigned i;
+
+	for (i = 0; i < x->op_count; i++)
+		if (x->operands[i].type == X86_OP_MEM)
+			return true;
+	return false;
 }
 
 /* ---- branches ------------------------------------------------------- */
@@ -604,6 +648,17 @@ enum tc_next tc_emit(struct tc_emitter *e, const cs_insn *insn,
 		return emit_callout(e, insn, pc, TK_CALLOUT, false);
 	if (!wide)
 		return tc32_emit(e, insn, pc);
+	/* Code in the upper half, or an instruction that reached it: its
+	 * operand goes through the aliases (else the emulator's). */
+	if (e->tr->upper && touches_memory(insn) &&
+	    (upper_half(pc) || tc_site_upper(e->tr, pc))) {
+		if (insn->id != X86_INS_LEA && insn->id != X86_INS_NOP &&
+		    emit_upper(e, insn, pc))
+			return TN_GO_ON;
+		if (insn->id != X86_INS_LEA && insn->id != X86_INS_NOP &&
+		    emulate_lookup(emu_id(insn)))
+			return emit_callout(e, insn, pc, TK_CALLOUT, false);
+	}
 	if (bt_parse_enc(insn, &n) && n.rip_relative)
 		return emit_rip_relative(e, insn, pc, &n);
 	/* An EIP- or RIP-relative operand bt_parse_enc would not take. */

@@ -149,6 +149,7 @@ struct tc_site {
 	uint64_t gva_plus1;        /* 0: free */
 	uint8_t key;
 	uint8_t traps;
+	bool upper;                /* it reached the upper half natively */
 	/* A load of a device register whose value is fixed (dev/mmio.h):
 	 * from this address it becomes a move of the value. */
 	bool fold;
@@ -182,6 +183,7 @@ struct translator {
 	uint64_t mmio_gen;         /* the device bus's, folds checked at */
 	uint32_t left_rec;         /* the record of the last trap in the
 				      cache (TR_REC_HERE: none) */
+	const uint64_t *upper;     /* engine/upper.h's table, or NULL */
 	bool observed;             /* a tracer sees every sensitive
 				      instruction: none is inline */
 	bool guard_ro;             /* the guard page's state */
@@ -215,6 +217,8 @@ void tc_hash_add(struct translator *tr, uint64_t gva, uint32_t host);
  * The site, if so. */
 const struct tc_site *tc_site_callout(const struct translator *tr,
 				      uint64_t gva);
+/* Must the instruction at gva reach the upper half (tc_native_upper)? */
+bool tc_site_upper(const struct translator *tr, uint64_t gva);
 /* The device registers folded into translations still read the same
  * through the same mappings?  Else those folds go, and the cache. */
 void tc_check_folds(struct translator *tr);

@@ -118,6 +118,13 @@ uint64_t tc_resume(struct translator *tr, bool *in_cache, bool *step);
 void tc_frame_in(struct translator *tr, const struct tc_frame *f);
 void tc_frame_out(struct translator *tr, struct tc_frame *f, uint64_t rip,
 		  uint16_t cs, uint64_t host_flags);
+/* The upper half's table of offsets (engine/upper.h): accesses that may
+ * reach it are rewritten through it.  Without, they are emulated. */
+void tc_set_upper(struct translator *tr, const uint64_t *table);
+/* The trap tc_leave took was a copied instruction's native access to
+ * the upper half (emulated): from now on it is translated rewritten. */
+void tc_native_upper(struct translator *tr);
+
 /* A tracer watches (or no longer does): sensitive instructions are
  * callouts, whose events it sees, instead of inline code. */
 void tc_set_observed(struct translator *tr, bool on);
@@ -141,6 +148,7 @@ struct tc_stats {
 	uint64_t exits;                      /* traps taken in the cache */
 	uint64_t hot_sites;                  /* made callouts (tc_emulated) */
 	uint64_t folds;                      /* device registers folded */
+	uint64_t upper_sites;                /* rewritten for the upper half */
 };
 void tc_get_stats(const struct translator *tr, struct tc_stats *st);
 

@@ -190,3 +190,11 @@ void hostcpu_detect(struct host_features *h)
 		h->mmap_min_addr = 0;
 	h->tsc_khz = measure_tsc_khz();
 }
+
+bool hostcpu_has_bmi2(const struct host_features *h)
+{
+	uint32_t r[4];
+
+	hostcpu_cpuid_cached(h, 7, 0, r);
+	return (r[1] & (1u << 8)) != 0;
+}

@@ -34,6 +34,8 @@ struct host_features {
 void hostcpu_detect(struct host_features *h);
 void hostcpu_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4]);
 /* A leaf from the start-up snapshot; zeros for a leaf the host lacks. */
+/* BMI2 (rorx, which rewritten accesses use: it leaves the flags). */
+bool hostcpu_has_bmi2(const struct host_features *h);
 void hostcpu_cpuid_cached(const struct host_features *h, uint32_t leaf,
 			  uint32_t sub, uint32_t r[4]);
 
