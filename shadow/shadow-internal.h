@@ -31,6 +31,9 @@
 #define NIL 0xffffffffu
 #define BLOCK_SHIFT 21                 /* 2 MiB: the largest mapping */
 #define BLOCK_SIZE (1ull << BLOCK_SHIFT)
+/* The records inactive spaces may keep among them (space.c). */
+#define CACHED_MAPS_BUDGET 16384u
+
 /* The upper canonical half (shadow_config.upper). */
 #define UPPER_HALF 0xffff800000000000ull
 

@@ -149,6 +149,37 @@ void shadow_activate(struct shadow *s, uint64_t root)
 
 /* Leave the active space: its host mappings go, its records stay when the
  * cache is on. */
+/*
+ * Inactive spaces keep their records for their next activation, which
+ * re-creates them all (space_reapply): past CACHED_MAPS_BUDGET records
+ * among them, the least recently active go, but never `keep`, the one
+ * just left.  (The pool may be far larger, for one space that maps much
+ * page by page; the others must not fill it with mappings each switch
+ * would redo: under --cpu=translate xv6's usertests took 125 s with a
+ * pool of 147456 records and no budget, 34 s with 16384, 24 s so.)
+ */
+static void keep_within_budget(struct shadow *s, uint32_t keep)
+{
+	for (;;) {
+		uint64_t total = 0;
+		uint32_t i, victim = NIL;
+
+		for (i = 0; i < s->cfg.max_spaces; i++) {
+			const struct space *sp = &s->spaces[i];
+
+			if (!sp->in_use || i == s->active)
+				continue;
+			total += sp->nmaps;
+			if (i != keep && (victim == NIL ||
+					  sp->lru < s->spaces[victim].lru))
+				victim = i;
+		}
+		if (total <= CACHED_MAPS_BUDGET || victim == NIL)
+			return;
+		shadow_space_free(s, victim);
+	}
+}
+
 static void deactivate(struct shadow *s)
 {
 	uint32_t a = s->active;
@@ -164,6 +195,7 @@ static void deactivate(struct shadow *s)
 	if (sp->nmaps)
 		shadow_space_unmap(s, a);
 	s->active = NIL;
+	keep_within_budget(s, a);
 }
 
 void shadow_set_cr3(struct shadow *s, const struct paging *pg)

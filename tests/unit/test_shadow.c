@@ -558,6 +558,153 @@ START_TEST(test_addresses_outside_the_window_are_refused)
 }
 END_TEST
 
+/* ---- the upper half (shadow_config.upper) and a large pool ---- */
+
+static void setup_upper(void)
+{
+	struct shadow_config cfg = {
+		.ram_size = RAM, .gva_limit = 1ull << 46, .gva_floor = 0x1000,
+		.upper = true, .maxphyaddr = 46, .cache = true,
+		.max_mappings = 65536,
+		.ops = { rec_map, rec_protect, rec_unmap, NULL },
+	};
+
+	ram = calloc(1, RAM);
+	cfg.ram = ram;
+	memset(host_prot, 0xff, sizeof(host_prot));
+	host_bad = false;
+	next_table = ROOT + 4096;
+	memset(ram + ROOT, 0, 4096);
+	s = shadow_create(&cfg);
+	ck_assert_ptr_nonnull(s);
+	pg = (struct paging){ .cr0 = CR0_PE | CR0_PG | CR0_WP, .cr3 = ROOT,
+			      .cr4 = CR4_PAE, .efer = EFER_LME | EFER_LMA |
+						      EFER_NXE };
+	shadow_reset(s, &pg);
+	ncalls = 0;
+}
+
+#define TOP_PAGE 0xfffffffffffff000ull
+
+START_TEST(test_the_upper_half_is_outside_unless_asked_for)
+{
+	struct fault_info fi;
+
+	ck_assert_int_eq(shadow_fault(s, &pg, TOP_PAGE, ACC_READ, &fi),
+			 FAULT_OUTSIDE);
+}
+END_TEST
+
+START_TEST(test_the_top_page_of_the_address_space_maps_and_goes)
+{
+	struct fault_info fi;
+	const struct call *c;
+	uint64_t pml4e;
+
+	map_at(ROOT, TOP_PAGE, 0x200000, PTE_P | PTE_W | PTE_D, 1);
+	ck_assert_int_eq(shadow_fault(s, &pg, TOP_PAGE + 8, ACC_WRITE, &fi),
+			 FAULT_FIXED);
+	c = last('m');
+	ck_assert_uint_eq(c->gva, TOP_PAGE);
+	ck_assert_uint_eq(c->len, 4096);
+	/* Known again: a second fault there finds the record. */
+	ck_assert_int_eq(shadow_fault(s, &pg, TOP_PAGE, ACC_READ, &fi),
+			 FAULT_FIXED);
+	ck_assert_uint_eq(shadow_last_dropped(s), 0);
+	/* A store to PML4 entry 511 (whose range ends at 2^64) drops it. */
+	ncalls = 0;
+	pml4e = entry_for(ROOT, TOP_PAGE, 4);
+	*at(pml4e) &= ~PTE_P;
+	shadow_phys_written(s, pml4e, 8);
+	ck_assert_ptr_nonnull(c = last('u'));
+	ck_assert_uint_eq(c->gva, TOP_PAGE);
+	ck_assert_int_eq(shadow_fault(s, &pg, TOP_PAGE, ACC_READ, &fi),
+			 FAULT_GUEST_PF);
+}
+END_TEST
+
+START_TEST(test_invlpg_of_the_top_page_drops_it)
+{
+	struct fault_info fi;
+
+	map_at(ROOT, TOP_PAGE, 0x200000, PTE_P | PTE_W | PTE_D, 1);
+	shadow_fault(s, &pg, TOP_PAGE, ACC_READ, &fi);
+	ncalls = 0;
+	shadow_invlpg(s, TOP_PAGE);
+	ck_assert_ptr_nonnull(last('u'));
+	ck_assert_uint_eq(last('u')->gva, TOP_PAGE);
+}
+END_TEST
+
+/* No host call may reach the host's own addresses between the window
+ * and the upper half, where the monitor lives. */
+static bool between(const struct call *c)
+{
+	return c->gva + c->len > (1ull << 46) && c->gva < 0xffff800000000000ull;
+}
+
+START_TEST(test_a_space_with_both_halves_is_unmapped_half_by_half)
+{
+	struct fault_info fi;
+	uint64_t root2 = new_table();
+	unsigned i;
+
+	map_at(ROOT, 0x400000, 0x200000, PTE_P | PTE_W | PTE_D, 1);
+	map_at(ROOT, TOP_PAGE - 4096, 0x201000, PTE_P | PTE_W | PTE_D, 1);
+	shadow_fault(s, &pg, 0x400000, ACC_READ, &fi);
+	shadow_fault(s, &pg, TOP_PAGE - 4096, ACC_READ, &fi);
+	ncalls = 0;
+	pg.cr3 = root2;
+	shadow_set_cr3(s, &pg);
+	ck_assert_uint_ge(ncalls, 2);
+	for (i = 0; i < ncalls; i++)
+		ck_assert_msg(!between(&calls[i]), "%c %#llx+%#llx",
+			      calls[i].op, (unsigned long long)calls[i].gva,
+			      (unsigned long long)calls[i].len);
+}
+END_TEST
+
+/* Map n pages from gva in the space at root (its tables built now). */
+static void touch_pages(uint64_t root, uint64_t gva, unsigned n)
+{
+	struct fault_info fi;
+	unsigned i;
+
+	pg.cr3 = root;
+	shadow_set_cr3(s, &pg);
+	for (i = 0; i < n; i++) {
+		map_at(root, gva + i * 8192ull, 0x200000, PTE_P | PTE_W | PTE_D,
+		       1);
+		shadow_fault(s, &pg, gva + i * 8192ull, ACC_READ, &fi);
+	}
+}
+
+START_TEST(test_inactive_spaces_keep_a_budget_of_records)
+{
+	uint64_t r1 = ROOT, r2 = new_table(), r3 = new_table(), r4;
+	struct shadow_stats st;
+
+	memset(ram + r2, 0, 4096);
+	/* Pages 8 KiB apart: each is a record of its own. */
+	touch_pages(r1, 0x10000000, 7000);
+	touch_pages(r2, 0x20000000, 7000);
+	touch_pages(r3, 0x30000000, 7000);
+	r4 = new_table();
+	/* Leaving r3: inactive r1, r2, r3 hold 21000 records; the least
+	 * recent (r1) goes, the one just left stays. */
+	pg.cr3 = r4;
+	shadow_set_cr3(s, &pg);
+	shadow_get_stats(s, &st);
+	ck_assert_uint_eq(st.mappings, 14000);
+	pg.cr3 = r3;
+	shadow_set_cr3(s, &pg);
+	pg.cr3 = r1;
+	shadow_set_cr3(s, &pg);
+	shadow_get_stats(s, &st);
+	ck_assert_uint_eq(st.cache_hits, 1);     /* r3 came back, r1 did not */
+}
+END_TEST
+
 START_TEST(test_unscanned_code_is_not_executable_when_scanning)
 {
 	struct fault_info fi;
@@ -1071,6 +1218,15 @@ static Suite *shadow_suite(void)
 	tcase_add_test(t, test_a_store_to_a_cached_space_table_forgets_that_space);
 	tcase_add_test(t, test_addresses_outside_the_window_are_refused);
 	tcase_add_test(t, test_unscanned_code_is_not_executable_when_scanning);
+	tcase_add_test(t, test_the_upper_half_is_outside_unless_asked_for);
+	suite_add_tcase(su, t);
+
+	t = tcase_create("upper half");
+	tcase_add_checked_fixture(t, setup_upper, teardown);
+	tcase_add_test(t, test_the_top_page_of_the_address_space_maps_and_goes);
+	tcase_add_test(t, test_invlpg_of_the_top_page_drops_it);
+	tcase_add_test(t, test_a_space_with_both_halves_is_unmapped_half_by_half);
+	tcase_add_test(t, test_inactive_spaces_keep_a_budget_of_records);
 	suite_add_tcase(su, t);
 
 	t = tcase_create("privilege");
