@@ -4,7 +4,8 @@
 # the toy kernel (guest-kit/kernel, paravirtualized under Trapeze),
 # the paging guest (shadow paging against QEMU's page walker), the
 # devices guest (APICs, fw_cfg, ACPI, pc-testdev against QEMU's), a
-# 32-bit multiboot kernel that switches to long mode by itself, the IDE
+# 32-bit multiboot kernel that switches to long mode by itself, code the
+# guest writes and maps twice and faults in (codegen), the IDE
 # disk guest (and the image it leaves), and COM1 input from a pipe.
 # Skipped (77) when QEMU is not installed.
 set -u
@@ -28,7 +29,8 @@ same() {   # NAME [WHAT-ELSE CHECK-STATUS]
 for image in guest-kit/examples/hello.elf guest-kit/examples/tour.elf \
 	tests/guests/paging.elf tests/guests/scanner.elf \
 	tests/guests/interrupts.elf tests/guests/devices.elf \
-	guest-kit/kernel/kernel.elf tests/guests/mb32.elf; do
+	guest-kit/kernel/kernel.elf tests/guests/mb32.elf \
+	tests/guests/codegen.elf; do
 	g=$(basename "$image" .elf)
 	image=$builddir/$image
 	"$srcdir/scripts/qemu-run" --append "from both" "$image" > "$tmp/qemu"
