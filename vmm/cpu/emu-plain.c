@@ -184,6 +184,37 @@ static enum emu_result emulate_leave(struct vcpu *v, const cs_insn *insn)
 	return EMU_NEXT;
 }
 
+/* pusha/popa (32-bit code): the eight registers in the order of their
+ * numbers, the stack pointer as it was before pusha, skipped by popa. */
+static enum emu_result emulate_pusha(struct vcpu *v, const cs_insn *insn)
+{
+	unsigned size = insn->id == X86_INS_PUSHAW ? 2 : 4, r;
+	uint64_t rsp = v->gpr[RSP];
+
+	for (r = RAX; r <= RDI; r++)
+		if (!stack_push(v, r == RSP ? rsp : v->gpr[r], size)) {
+			v->gpr[RSP] = rsp;
+			return EMU_FAULT;
+		}
+	return EMU_NEXT;
+}
+
+static enum emu_result emulate_popa(struct vcpu *v, const cs_insn *insn)
+{
+	unsigned size = insn->id == X86_INS_POPAW ? 2 : 4, r;
+	uint64_t rsp = v->gpr[RSP], val[8];
+
+	for (r = 8; r-- > 0;)
+		if (!stack_pop(v, &val[r], size)) {
+			v->gpr[RSP] = rsp;
+			return EMU_FAULT;
+		}
+	for (r = RAX; r <= RDI; r++)
+		if (r != RSP)
+			gpr_set_width(&v->gpr[r], val[r], size);
+	return EMU_NEXT;
+}
+
 /*
  * shl/sal, shr, sar by an immediate, by CL or by one.  The count is
  * masked to 5 bits (6 for 64-bit operands); a count of 0 changes
@@ -305,6 +336,10 @@ const struct emu_entry emu_plain_table[] = {
 	{ X86_INS_NOP, emulate_nop },
 	{ X86_INS_LEAVE, emulate_leave },
 	{ X86_INS_ENTER, emulate_enter },
+	{ X86_INS_PUSHAL, emulate_pusha },
+	{ X86_INS_PUSHAW, emulate_pusha },
+	{ X86_INS_POPAL, emulate_popa },
+	{ X86_INS_POPAW, emulate_popa },
 	{ X86_INS_SHL, emulate_shift },
 	{ X86_INS_SAL, emulate_shift },
 	{ X86_INS_SHR, emulate_shift },

@@ -104,12 +104,6 @@ bool tc32_takes(const cs_insn *insn)
 
 /* ---- encoding ----------------------------------------------------------- */
 
-static void put_bytes(struct tc_emitter *e, const void *b, unsigned n)
-{
-	memcpy(e->p, b, n);
-	e->p += n;
-}
-
 /* ModRM (with reg field reg), SIB and displacement of insn's memory
  * operand, for 32-bit addressing in 64-bit code. */
 static void put_mem(struct tc_emitter *e, const cs_insn *insn,
@@ -124,7 +118,7 @@ static void put_mem(struct tc_emitter *e, const cs_insn *insn,
 	} else {
 		tc_put8(e, (uint8_t)((modrm & 0xc7) | ((reg & 7) << 3)));
 	}
-	put_bytes(e, b + n->modrm_at + 1, n->mem_end - n->modrm_at - 1);
+	tc_put_bytes(e, b + n->modrm_at + 1, n->mem_end - n->modrm_at - 1);
 }
 
 /* 67, insn's own prefixes, rex (0: none) and opcode, then its memory
@@ -134,10 +128,10 @@ static void put_on_mem(struct tc_emitter *e, const cs_insn *insn,
 		       unsigned oplen, unsigned reg)
 {
 	tc_put8(e, 0x67);
-	put_bytes(e, insn->bytes, n->npfx);
+	tc_put_bytes(e, insn->bytes, n->npfx);
 	if (rex)
 		tc_put8(e, rex);
-	put_bytes(e, op, oplen);
+	tc_put_bytes(e, op, oplen);
 	put_mem(e, insn, n, reg);
 }
 
@@ -157,10 +151,10 @@ static void esp_move(struct tc_emitter *e, unsigned g, int8_t disp, bool load)
 static void esp_add(struct tc_emitter *e, int32_t disp)
 {
 	if (disp >= -128 && disp < 128) {
-		put_bytes(e, "\x67\x8d\x64\x24", 4);
+		tc_put_bytes(e, "\x67\x8d\x64\x24", 4);
 		tc_put8(e, (uint8_t)(int8_t)disp);
 	} else {
-		put_bytes(e, "\x67\x8d\xa4\x24", 4);
+		tc_put_bytes(e, "\x67\x8d\xa4\x24", 4);
 		tc_put32(e, (uint32_t)disp);
 	}
 }
@@ -172,7 +166,7 @@ void tc32_put_ret_pop(struct tc_emitter *e, uint32_t bytes)
 
 void tc32_put_call_push(struct tc_emitter *e, uint32_t ret)
 {
-	put_bytes(e, "\x67\xc7\x44\x24\xfc", 5);   /* movl $ret,-4(%esp) */
+	tc_put_bytes(e, "\x67\xc7\x44\x24\xfc", 5);   /* movl $ret,-4(%esp) */
 	tc_put32(e, ret);
 	esp_add(e, -4);
 }
@@ -236,7 +230,7 @@ static bool emit_push(struct tc_emitter *e, const cs_insn *insn)
 		esp_move(e, (unsigned)g, -4, false);
 		break;
 	case X86_OP_IMM:
-		put_bytes(e, "\x67\xc7\x44\x24\xfc", 5);
+		tc_put_bytes(e, "\x67\xc7\x44\x24\xfc", 5);
 		tc_put32(e, (uint32_t)op->imm);
 		break;
 	case X86_OP_MEM:
@@ -268,7 +262,7 @@ static bool emit_pop(struct tc_emitter *e, const cs_insn *insn,
 		if ((g = reg_gpr(op->reg)) < 0)
 			return false;
 		if (g == RSP) {                 /* the value popped wins */
-			put_bytes(e, "\x67\x8b\x24\x24", 4);
+			tc_put_bytes(e, "\x67\x8b\x24\x24", 4);
 			return true;
 		}
 		esp_move(e, (unsigned)g, 0, true);
@@ -314,9 +308,9 @@ static void emit_popa(struct tc_emitter *e, struct tc_rec *r)
 static void emit_leave(struct tc_emitter *e, struct tc_rec *r)
 {
 	r->flags |= TRF_STEPS;
-	put_bytes(e, "\x67\x44\x8b\x45\x00", 5);   /* mov (%ebp),%r8d */
-	put_bytes(e, "\x67\x8d\x65\x04", 4);       /* lea 4(%ebp),%esp */
-	put_bytes(e, "\x44\x89\xc5", 3);           /* mov %r8d,%ebp */
+	tc_put_bytes(e, "\x67\x44\x8b\x45\x00", 5);   /* mov (%ebp),%r8d */
+	tc_put_bytes(e, "\x67\x8d\x65\x04", 4);       /* lea 4(%ebp),%esp */
+	tc_put_bytes(e, "\x44\x89\xc5", 3);           /* mov %r8d,%ebp */
 }
 
 /* ---- everything else -------------------------------------------------- */
@@ -330,12 +324,12 @@ static void emit_copy(struct tc_emitter *e, const cs_insn *insn)
 	parse(insn, &n);
 	tc_put8(e, 0x67);
 	if (!n.mem) {
-		put_bytes(e, b, insn->size);
+		tc_put_bytes(e, b, insn->size);
 		return;
 	}
-	put_bytes(e, b, n.modrm_at);
+	tc_put_bytes(e, b, n.modrm_at);
 	put_mem(e, insn, &n, (b[n.modrm_at] >> 3) & 7);
-	put_bytes(e, b + n.mem_end, insn->size - n.mem_end);
+	tc_put_bytes(e, b + n.mem_end, insn->size - n.mem_end);
 }
 
 enum tc_next tc32_emit(struct tc_emitter *e, const cs_insn *insn,
@@ -370,7 +364,7 @@ enum tc_next tc32_emit(struct tc_emitter *e, const cs_insn *insn,
 		break;
 	case X86_INS_INC: case X86_INS_DEC:
 		if ((op & 0xf0) == 0x40) {     /* ff /0 or ff /1 */
-			put_bytes(e, insn->bytes, n.npfx);
+			tc_put_bytes(e, insn->bytes, n.npfx);
 			tc_put8(e, 0xff);
 			tc_put8(e, (uint8_t)(0xc0 | (op & 0x0f)));
 			break;

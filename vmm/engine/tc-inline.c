@@ -35,17 +35,6 @@
  * IOPL and AC (the vCPU holds them, not the host). */
 #define POPF_SLOW (RFLAGS_TF | RFLAGS_IOPL | RFLAGS_AC)
 
-static void put_bytes(struct tc_emitter *e, const void *b, unsigned n)
-{
-	memcpy(e->p, b, n);
-	e->p += n;
-}
-
-static uint32_t here(const struct tc_emitter *e)
-{
-	return (uint32_t)(e->p - e->tr->code);
-}
-
 /* opcode bytes, then ModRM reg,[rip+field] (a REX first when reg >= 8
  * or w) */
 static void put_rip_op(struct tc_emitter *e, bool w, const char *op,
@@ -54,7 +43,7 @@ static void put_rip_op(struct tc_emitter *e, bool w, const char *op,
 {
 	if (w || reg >= 8)
 		tc_put8(e, (uint8_t)(0x40 | (w ? 8 : 0) | ((reg >> 3) << 2)));
-	put_bytes(e, op, oplen);
+	tc_put_bytes(e, op, oplen);
 	tc_put8(e, (uint8_t)(0x05 | ((reg & 7) << 3)));
 	tc_put_state_rel(e, field, after);
 }
@@ -62,7 +51,7 @@ static void put_rip_op(struct tc_emitter *e, bool w, const char *op,
 /* movb $v,field(%rip) */
 static void put_store8(struct tc_emitter *e, const void *field, uint8_t v)
 {
-	put_bytes(e, "\xc6\x05", 2);
+	tc_put_bytes(e, "\xc6\x05", 2);
 	tc_put_state_rel(e, field, 1);
 	tc_put8(e, v);
 }
@@ -87,8 +76,8 @@ static void finish(struct tc_emitter *e, struct tc_rec *r, uint32_t done,
 static void emit_cli(struct tc_emitter *e, struct tc_rec *r)
 {
 	put_store8(e, &e->tr->xs->vif, 0);
-	r->clean = (uint8_t)(here(e) - r->host);
-	finish(e, r, here(e), 0);
+	r->clean = (uint8_t)(tc_here(e) - r->host);
+	finish(e, r, tc_here(e), 0);
 }
 
 static void emit_sti(struct tc_emitter *e, struct tc_rec *r)
@@ -96,7 +85,7 @@ static void emit_sti(struct tc_emitter *e, struct tc_rec *r)
 	uint32_t done;
 
 	put_store8(e, &e->tr->xs->vif, 1);
-	done = here(e);
+	done = tc_here(e);
 	put_store8(e, e->tr->guard, 0);           /* the probe */
 	r->clean = (uint8_t)(done - r->host);
 	finish(e, r, done, TRF_SHADOW | TRF_STEPS);
@@ -125,18 +114,18 @@ static void emit_pushf64(struct tc_emitter *e, struct tc_rec *r)
 
 	tc_state_move(e, RCX, &xs->slot[0], false);
 	tc_state_move(e, RDX, &xs->slot[1], false);
-	r->clean = (uint8_t)(here(e) - r->host);
+	r->clean = (uint8_t)(tc_here(e) - r->host);
 	r->nscratch = 2;
 	r->scratch[0] = RCX;
 	r->scratch[1] = RDX;
 	tc_put8(e, 0x9c);                          /* pushfq */
 	load_adj(e, RCX, RDX);
-	put_bytes(e, "\x48\x8b\x14\x24", 4);       /* mov (%rsp),%rdx */
-	put_bytes(e, "\x48\x8d\x14\x0a", 4);       /* lea (%rdx,%rcx),%rdx */
-	put_bytes(e, "\x48\x89\x14\x24", 4);       /* mov %rdx,(%rsp) */
+	tc_put_bytes(e, "\x48\x8b\x14\x24", 4);       /* mov (%rsp),%rdx */
+	tc_put_bytes(e, "\x48\x8d\x14\x0a", 4);       /* lea (%rdx,%rcx),%rdx */
+	tc_put_bytes(e, "\x48\x89\x14\x24", 4);       /* mov %rdx,(%rsp) */
 	tc_state_move(e, RCX, &xs->slot[0], true);
 	tc_state_move(e, RDX, &xs->slot[1], true);
-	finish(e, r, here(e), TRF_STEPS);
+	finish(e, r, tc_here(e), TRF_STEPS);
 }
 
 /* mov %rsp,save_rsp; lea mini_top,%rsp (and back) */
@@ -156,14 +145,14 @@ static void emit_pushf32(struct tc_emitter *e, struct tc_rec *r)
 {
 	mini_stack(e, true);
 	tc_put8(e, 0x9c);                          /* pushfq */
-	put_bytes(e, "\x41\x58", 2);               /* pop %r8 */
+	tc_put_bytes(e, "\x41\x58", 2);               /* pop %r8 */
 	mini_stack(e, false);
 	load_adj(e, R9, R10);
-	put_bytes(e, "\x4f\x8d\x04\x08", 4);       /* lea (%r8,%r9),%r8 */
+	tc_put_bytes(e, "\x4f\x8d\x04\x08", 4);       /* lea (%r8,%r9),%r8 */
 	/* mov %r8d,-4(%esp) (a fault: nothing has changed yet) */
-	put_bytes(e, "\x67\x44\x89\x44\x24\xfc", 6);
-	put_bytes(e, "\x67\x8d\x64\x24\xfc", 5);   /* lea -4(%esp),%esp */
-	finish(e, r, here(e), TRF_STEPS);
+	tc_put_bytes(e, "\x67\x44\x89\x44\x24\xfc", 6);
+	tc_put_bytes(e, "\x67\x8d\x64\x24\xfc", 5);   /* lea -4(%esp),%esp */
+	finish(e, r, tc_here(e), TRF_STEPS);
 }
 
 /* ---- popf ------------------------------------------------------------- */
@@ -188,10 +177,10 @@ static enum tc_next emit_popf(struct tc_emitter *e, const cs_insn *insn,
 		tc_state_move(e, RCX, &xs->slot[0], false);
 		r->nscratch = 1;
 		r->scratch[0] = RCX;
-		r->clean = (uint8_t)(here(e) - r->host);
-		put_bytes(e, "\x8b\x0c\x24", 3);       /* mov (%rsp),%ecx */
+		r->clean = (uint8_t)(tc_here(e) - r->host);
+		tc_put_bytes(e, "\x8b\x0c\x24", 3);       /* mov (%rsp),%ecx */
 	} else {
-		put_bytes(e, "\x67\x44\x8b\x04\x24", 5); /* mov (%esp),%r8d */
+		tc_put_bytes(e, "\x67\x44\x8b\x04\x24", 5); /* mov (%esp),%r8d */
 	}
 	put_rip_op(e, false, "\x33", 1, x, &xs->popf_cur, 0); /* xor */
 	if (x >= 8)
@@ -200,7 +189,7 @@ static enum tc_next emit_popf(struct tc_emitter *e, const cs_insn *insn,
 	tc_put8(e, (uint8_t)(0xc0 | (x & 7)));
 	tc_put32(e, POPF_SLOW);
 	jz = e->p;
-	put_bytes(e, "\x0f\x84\0\0\0\0", 6);       /* jz fast */
+	tc_put_bytes(e, "\x0f\x84\0\0\0\0", 6);       /* jz fast */
 	if (wide)
 		tc_state_move(e, RCX, &xs->slot[0], true);
 	tc_end(e, r);
@@ -224,7 +213,7 @@ static enum tc_next emit_popf(struct tc_emitter *e, const cs_insn *insn,
 	}
 	if (x >= 8)
 		tc_put8(e, 0x41);
-	put_bytes(e, "\x0f\xba", 2);               /* bt $9,x */
+	tc_put_bytes(e, "\x0f\xba", 2);               /* bt $9,x */
 	tc_put8(e, (uint8_t)(0xe0 | (x & 7)));
 	tc_put8(e, 9);
 	put_rip_op(e, false, "\x0f\x92", 2, 0, &xs->vif, 0);  /* setc vif */
@@ -242,14 +231,14 @@ static enum tc_next emit_popf(struct tc_emitter *e, const cs_insn *insn,
 	if (wide) {
 		tc_put8(e, 0x9d);                  /* popfq */
 	} else {
-		put_bytes(e, "\x67\x44\x8b\x04\x24", 5); /* mov (%esp),%r8d */
+		tc_put_bytes(e, "\x67\x44\x8b\x04\x24", 5); /* mov (%esp),%r8d */
 		mini_stack(e, true);
-		put_bytes(e, "\x41\x50", 2);       /* push %r8 */
+		tc_put_bytes(e, "\x41\x50", 2);       /* push %r8 */
 		tc_put8(e, 0x9d);                  /* popfq */
 		mini_stack(e, false);
-		put_bytes(e, "\x67\x8d\x64\x24\x04", 5); /* lea 4(%esp),%esp */
+		tc_put_bytes(e, "\x67\x8d\x64\x24\x04", 5); /* lea 4(%esp),%esp */
 	}
-	r->done = (uint8_t)(here(e) - r->host);
+	r->done = (uint8_t)(tc_here(e) - r->host);
 	if (p >= 8)
 		tc_put8(e, 0x41);
 	tc_put8(e, 0xc6);                          /* movb $0,(p): the probe */
@@ -283,8 +272,8 @@ static bool emit_mov_sreg(struct tc_emitter *e, const cs_insn *insn,
 		put_rip_op(e, false, "\x0f\xb7", 2, (unsigned)g,
 			   &e->tr->xs->sel[sr], 0);
 	}
-	r->clean = (uint8_t)(here(e) - r->host);
-	finish(e, r, here(e), 0);
+	r->clean = (uint8_t)(tc_here(e) - r->host);
+	finish(e, r, tc_here(e), 0);
 	return true;
 }
 
@@ -301,7 +290,7 @@ static bool put_lea64(struct tc_emitter *e, const cs_insn *insn)
 	tc_put8(e, (uint8_t)(0x48 | (n.rex & 0x03)));
 	tc_put8(e, 0x8d);
 	tc_put8(e, (uint8_t)((b[n.modrm_at] & 0xc7) | (RCX << 3)));
-	put_bytes(e, b + n.modrm_at + 1, n.mem_end - n.modrm_at - 1);
+	tc_put_bytes(e, b + n.modrm_at + 1, n.mem_end - n.modrm_at - 1);
 	return true;
 }
 
@@ -338,7 +327,7 @@ enum tc_next tc_emit_fold(struct tc_emitter *e, const cs_insn *insn,
 		return TN_FAIL;
 	}
 	tc_state_move(e, RCX, &xs->slot[0], false);
-	r->clean = (uint8_t)(here(e) - r->host);
+	r->clean = (uint8_t)(tc_here(e) - r->host);
 	r->nscratch = 1;
 	r->scratch[0] = RCX;
 	if (!(wide ? put_lea64(e, insn) : tc32_put_lea(e, insn, RCX))) {
@@ -352,7 +341,7 @@ enum tc_next tc_emit_fold(struct tc_emitter *e, const cs_insn *insn,
 	tc_put8(e, 0x89);
 	tc_put32(e, (uint32_t)-(int32_t)(uint32_t)site->addr);
 	jrcxz = e->p;
-	put_bytes(e, "\xe3\x00", 2);
+	tc_put_bytes(e, "\xe3\x00", 2);
 	tc_state_move(e, RCX, &xs->slot[0], true);
 	tc_end(e, r);
 	r->done = (uint8_t)r->len;                 /* (never "after") */
@@ -370,7 +359,7 @@ enum tc_next tc_emit_fold(struct tc_emitter *e, const cs_insn *insn,
 		tc_put8(e, 0x41);
 	tc_put8(e, (uint8_t)(0xb8 | (g & 7)));     /* mov $VALUE,%reg */
 	tc_put32(e, site->val);
-	r->done = (uint8_t)(here(e) - r->host);
+	r->done = (uint8_t)(tc_here(e) - r->host);
 	tc_end(e, r);
 	return TN_GO_ON;
 }

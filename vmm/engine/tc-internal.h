@@ -247,6 +247,14 @@ void tc_state_move(struct tc_emitter *e, unsigned reg, const void *field,
 		   bool load);
 void tc_put8(struct tc_emitter *e, uint8_t b);
 void tc_put32(struct tc_emitter *e, uint32_t x);
+void tc_put_bytes(struct tc_emitter *e, const void *b, unsigned n);
+/* the code offset e->p is at */
+uint32_t tc_here(const struct tc_emitter *e);
+/* Does v fit a sign-extended 32-bit displacement? */
+static inline bool tc_fits32(uint64_t v)
+{
+	return (uint64_t)(int64_t)(int32_t)v == v;
+}
 /* disp32 for an operand at state-page field `field`, for an instruction
  * whose disp32 is at e->p and which has `after` more bytes after it. */
 void tc_put_state_rel(struct tc_emitter *e, const void *field,
@@ -255,9 +263,8 @@ void tc_put_state_rel(struct tc_emitter *e, const void *field,
 void tc_put_jmp(struct tc_emitter *e, uint32_t to);
 /* A callout for record rec: mov dword [xs.rec], rec; jmp trampoline */
 void tc_put_callout(struct tc_emitter *e, uint32_t rec);
-/* Emit the trampoline at e->p, and the indirect branches' lookup. */
+/* tc-trampoline.c: emit the trampoline at e->p. */
 void tc_emit_trampoline(struct tc_emitter *e);
-void tc_emit_lookup(struct tc_emitter *e);
 /*
  * One guest instruction into the cache, its records filled; returns what
  * the block does after it.
@@ -277,6 +284,12 @@ bool tc_wants_monitor(const cs_insn *insn);
 uint32_t tc_emit_link(struct tc_emitter *e, uint64_t target);
 /* What cannot be translated: a callout that steps it natively. */
 enum tc_next tc_emit_native(struct tc_emitter *e, uint64_t pc);
+
+/* tc-branch.c.  A branch (true, its result in *next) or not (false). */
+bool tc_emit_branch(struct tc_emitter *e, const cs_insn *insn, uint64_t pc,
+		    bool wide, enum tc_next *next);
+/* The indirect branches' lookup, emitted once after the trampoline. */
+void tc_emit_lookup(struct tc_emitter *e);
 /* An indirect branch's miss: guess target (at code offset host) next. */
 void tc_guess(struct translator *tr, struct tc_rec *r, uint64_t target,
 	      uint32_t host);
