@@ -66,14 +66,27 @@ void cli_run_usage(FILE *f)
 	      "  -a, --append=STRING    the guest's command line (in its "
 	      "boot info)\n"
 	      "      --initrd=FILE      a multiboot kernel's module 0\n"
-	      "      --cpu=MODE         scan (default): patch the sensitive "
-	      "instructions that\n"
-	      "                         do not trap before they run; trap: "
-	      "pure trap-and-emulate,\n"
-	      "                         where they run natively and leak the "
-	      "host's state;\n"
-	      "                         translate: run kernel code from a "
-	      "translation cache\n"
+	      "      --cpu=MODE         how guest kernel code runs (user code "
+	      "always runs\n"
+	      "                         natively):\n"
+	      "                         translate (default): from a "
+	      "translation cache in the\n"
+	      "                         monitor, sensitive instructions "
+	      "inline, privileged\n"
+	      "                         ones called out to the emulator; "
+	      "guest memory is\n"
+	      "                         never patched (binary translation)\n"
+	      "                         scan: natively, the sensitive "
+	      "instructions patched\n"
+	      "                         into traps in guest memory before "
+	      "they run (stubbing,\n"
+	      "                         for the demonstration and as a "
+	      "fallback)\n"
+	      "                         trap: natively, unpatched: pure "
+	      "trap-and-emulate,\n"
+	      "                         where the sensitive instructions leak "
+	      "the host's state\n"
+	      "                         (Popek and Goldberg's failure on x86)\n"
 	      "      --timeout=SECONDS  stop the guest after SECONDS "
 	      "(exit status 124)\n"
 	      "      --drive=file=PATH[,index=N][,snapshot=on][,format=raw]"
@@ -481,7 +494,7 @@ static void set_defaults(struct vm_options *opt, struct trace_options *topt)
 	opt->shadow_cache = true;
 	opt->run_ahead = true;
 	opt->translate = true;
-	opt->exec = EXEC_SCAN;
+	opt->exec = EXEC_TRANSLATE;
 	opt->console_in = 0;
 	opt->console_out = 1;
 	if (topt)

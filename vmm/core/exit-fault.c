@@ -259,7 +259,9 @@ void exit_page_fault(struct vm *vm, const struct host_trap *t)
 	}
 	/* The translator's access to the upper half: in an alias (gva is
 	 * the guest's address), or asking for one.  A native access up
-	 * there is emulated, and its instruction rewritten from then on. */
+	 * there from the cache is rewritten and run again (the emulator
+	 * does not know every instruction); once rewritten, or from
+	 * outside the cache, it is emulated. */
 	if (vm->upper) {
 		switch (upper_place(vm->upper, t->addr, &gva)) {
 		case UPPER_UNASSIGNED:
@@ -270,9 +272,8 @@ void exit_page_fault(struct vm *vm, const struct host_trap *t)
 		case UPPER_ELSEWHERE:
 			if (!upper_half(t->addr))
 				break;
-			outside(vm, &pg, t->addr, access);
-			if (vm->tr)
-				tc_native_upper(vm->tr);
+			if (!vm->tr || !tc_native_upper(vm->tr))
+				outside(vm, &pg, t->addr, access);
 			return;
 		}
 	}

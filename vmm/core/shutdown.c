@@ -39,8 +39,10 @@ static void print_translator(struct vm *vm, FILE *f)
 
 	tc_get_stats(vm->tr, &t);
 	fprintf(f, "trapeze: translator, %llu blocks of %llu instructions "
-		"(%llu bytes), %llu links, %llu callouts, %llu traps in the "
-		"cache, %llu indirect-branch misses, %llu lookups, %llu "
+		"(%llu bytes), %llu exits chained (links made), unchained: "
+		"%llu callouts into the emulator and %llu traps in the "
+		"cache, %llu indirect branches that missed the hash table, "
+		"%llu lookups by the monitor, %llu "
 		"native steps, %llu instructions made callouts for their "
 		"traps (%llu device-register loads folded), %llu made to "
 		"reach the upper half, %llu flushes (%llu for code that "

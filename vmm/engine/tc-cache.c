@@ -269,15 +269,16 @@ static struct tc_site *left_site(struct translator *tr)
 	return s;
 }
 
-void tc_native_upper(struct translator *tr)
+bool tc_native_upper(struct translator *tr)
 {
 	struct tc_site *s;
 
 	if (!tr->upper || !(s = left_site(tr)) || s->upper)
-		return;
+		return false;
 	s->upper = true;
 	tr->st.upper_sites++;
 	tc_flush(tr);
+	return true;
 }
 
 void tc_set_upper(struct translator *tr, const uint64_t *table)

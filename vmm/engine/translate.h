@@ -122,8 +122,10 @@ void tc_frame_out(struct translator *tr, struct tc_frame *f, uint64_t rip,
  * reach it are rewritten through it.  Without, they are emulated. */
 void tc_set_upper(struct translator *tr, const uint64_t *table);
 /* The trap tc_leave took was a copied instruction's native access to
- * the upper half (emulated): from now on it is translated rewritten. */
-void tc_native_upper(struct translator *tr);
+ * the upper half: from now on it is translated rewritten.  True: the
+ * translations are gone, and the guest resumes at the instruction, now
+ * rewritten; false: it already was (the access is the emulator's). */
+bool tc_native_upper(struct translator *tr);
 
 /* A tracer watches (or no longer does): sensitive instructions are
  * callouts, whose events it sees, instead of inline code. */

@@ -82,19 +82,43 @@ static bool page0_mappable(void)
 	return p == NULL;
 }
 
+/*
+ * The TSC's rate against the host's monotonic clock, over 2 ms of
+ * spinning: each end is a TSC read between two clock reads, so the error
+ * is some ns in 2 ms (a few 1e-6).  The host kernel knows the rate,
+ * but tells it to a process only through perf's user page when its
+ * clock is the TSC itself (cap_user_time, not set under a hypervisor's
+ * clock) or on Intel's CPUID leaf 0x15: a wait of 2 ms, not a sleep of
+ * 20, is what is left to shorten.
+ */
+/* A TSC read and the monotonic clock's time at it (ns), taken between
+ * two clock reads less than a microsecond apart (not preempted). */
+static uint64_t tsc_at(double *ns)
+{
+	struct timespec a, b;
+	uint64_t t;
+	double na, nb;
+
+	do {
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		t = __rdtsc();
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		na = (double)a.tv_sec * 1e9 + (double)a.tv_nsec;
+		nb = (double)b.tv_sec * 1e9 + (double)b.tv_nsec;
+	} while (nb - na > 1000);
+	*ns = (na + nb) / 2;
+	return t;
+}
+
 static uint64_t measure_tsc_khz(void)
 {
-	struct timespec a, b, d = { 0, 20 * 1000 * 1000 };
-	uint64_t t0, t1;
-	double ns;
+	double n0, n1;
+	uint64_t t0 = tsc_at(&n0), t1;
 
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	t0 = __rdtsc();
-	nanosleep(&d, NULL);
-	t1 = __rdtsc();
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	ns = (b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec);
-	return (uint64_t)((t1 - t0) / ns * 1e6);
+	do
+		t1 = tsc_at(&n1);
+	while (n1 - n0 < 2e6);
+	return (uint64_t)((double)(t1 - t0) / (n1 - n0) * 1e6);
 }
 
 /* Leaves whose answer depends on ECX (the subleaf). */
