@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -116,6 +117,25 @@ double guest_ns_verb(const char *trapeze, const char *verb, const char *opts,
 			break;
 	pclose(p);
 	return khz ? cycles * 1e6 / khz : -1;
+}
+
+double timed_run(const char *cmd, const char *want, char *line,
+		 size_t size)
+{
+	char buf[256];
+	double t0 = now_ns();
+	FILE *p = popen(cmd, "r");
+	int status;
+
+	line[0] = 0;
+	if (!p)
+		return -1;
+	while (fgets(buf, sizeof(buf), p))
+		if (!line[0] && strstr(buf, want))
+			snprintf(line, size, "%s", buf);
+	status = pclose(p);
+	t0 = now_ns() - t0;
+	return status == -1 || WIFSIGNALED(status) ? -1 : t0;
 }
 
 static int cmp(const void *a, const void *b)

@@ -5,6 +5,8 @@
 #ifndef TRAPEZE_BENCHLIB_H
 #define TRAPEZE_BENCHLIB_H
 
+#include <stddef.h>
+
 #define ROUNDS 5
 
 /* The benchmarks of one trap each (trap, paging, scan, trace) time a
@@ -27,6 +29,13 @@ double guest_ns(const char *trapeze, const char *opts, const char *guest,
 /* The same with another command than run (trace). */
 double guest_ns_verb(const char *trapeze, const char *verb, const char *opts,
 		     const char *guest, const char *cmdline);
+
+/* Run the shell command cmd to its end: the wall time, in ns, of the
+ * whole run (start-up included), and its first line of output that
+ * contains `want` into line (empty if none); -1 if it could not run or
+ * was killed (any exit status is the caller's to judge). */
+double timed_run(const char *cmd, const char *want, char *line,
+		 size_t size);
 
 double median(double *v, int n);
 /* Which FS-switch path the monitor takes on this host, for the report. */

@@ -298,6 +298,7 @@ void backend_signal_callout(struct tc_frame *f)
 	uint64_t rip;
 
 	in_trap = 1;
+	vm->stats.callouts++;
 	timers_monitor_begin(&vm->timers, TRIP_CALLOUT);
 	v->irq.stepped = false;
 	tc_frame_in(vm->tr, f);
@@ -354,6 +355,8 @@ void trap_handle(int sig, siginfo_t *si, ucontext_t *uc)
 	bool in_cache, step;
 	uint64_t rip;
 
+	if (vm)
+		vm->stats.signals++;
 	/* A signal in the translator's trampoline, between the cache and
 	 * the monitor, finds no guest state to take, nor does one from
 	 * outside in the middle of a rewritten instruction: its work is done

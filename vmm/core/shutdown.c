@@ -79,6 +79,10 @@ static void print_stats(struct vm *vm, FILE *f)
 		(unsigned long long)sh.faults_guest,
 		(unsigned long long)sh.pt_writes,
 		(unsigned long long)vm->cpu.stats.exceptions);
+	fprintf(f, "trapeze: %llu host signals taken, %llu calls from "
+		"translated code into the monitor (no signal)\n",
+		(unsigned long long)vm->stats.signals,
+		(unsigned long long)vm->stats.callouts);
 	fprintf(f, "trapeze: shadow MMU, %llu host maps (%llu pages mapped "
 		"ahead), %llu protects, %llu unmaps, %llu invalidations "
 		"(%llu pages dropped), %llu cr3 switches (%llu to a cached "

@@ -97,6 +97,8 @@ struct host_trap {
 /* The run's counts (the CPU keeps its own: vcpu.h's cpu_stats). */
 struct vm_stats {
 	uint64_t traps;
+	uint64_t signals;         /* host signals the backend took */
+	uint64_t callouts;        /* calls from translated code, no signal */
 	uint64_t patched;         /* int3s the scanner planted, taken */
 	uint64_t halts;
 	uint64_t page_faults;

@@ -36,8 +36,22 @@ static void note_frames(struct translator *tr, uint64_t pc, uint64_t gpa,
 		tc_frame_note(tr, (pc + first) & ~4095ull, next, size - first);
 }
 
-/* The links a block's jcc and loop instructions branch to: after its
- * body, their rel32s filled in. */
+/* Where the block's own translation of guest instruction pc starts
+ * (UINT32_MAX: not in the block). */
+static uint32_t in_block(const struct translator *tr, uint64_t pc,
+			 unsigned first_rec, unsigned last_rec)
+{
+	unsigned i;
+
+	for (i = first_rec; i < last_rec; i++)
+		if (tr->recs[i].guest == pc && tr->recs[i].kind != TK_LINK)
+			return tr->recs[i].host;
+	return UINT32_MAX;
+}
+
+/* The targets of a block's jcc and loop instructions, after its body:
+ * an instruction of the block itself (a loop) directly, anything else
+ * through a link; their rel32s filled in. */
 static void emit_pending(struct tc_emitter *e, unsigned first_rec,
 			 unsigned last_rec)
 {
@@ -50,7 +64,9 @@ static void emit_pending(struct tc_emitter *e, unsigned first_rec,
 
 		if (r->kind != TK_INSN || !r->target)
 			continue;
-		stub = tc_emit_link(e, r->target);
+		stub = in_block(tr, r->target, first_rec, last_rec);
+		if (stub == UINT32_MAX)
+			stub = tc_emit_link(e, r->target);
 		rel = stub - (r->host + r->len);
 		__builtin_memcpy(tr->code + r->host + r->len - 4, &rel, 4);
 	}
