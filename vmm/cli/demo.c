@@ -1,6 +1,7 @@
 /*
  * `trapeze demo popek-goldberg`: x86 fails the Popek-Goldberg condition,
- * shown instruction by instruction.
+ * shown instruction by instruction.  (`trapeze demo techniques` is
+ * demo-techniques.c's.)
  *
  * The demonstration guest (guest-kit/examples/popek-goldberg.c, built into
  * this binary) runs each sensitive unprivileged instruction at what it
@@ -8,7 +9,8 @@
  * ways and puts the answers side by side:
  *   - under pure trap-and-emulate (--cpu=trap): what the guest gets when
  *     only faulting instructions reach the monitor;
- *   - with the scanner (--cpu=scan): the monitor's answers;
+ *   - with the scanner (--cpu=scan) and the translator (--cpu=translate):
+ *     the monitor's answers;
  *   - under QEMU, when installed: what real CPL-0 hardware answers (an
  *     emulated CPU, but one whose guest code really runs at CPL 0).
  * and a native probe says which instructions fault at CPL 3 on this host.
@@ -26,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/capture.h"
 #include "cli/demo.h"
 #include "cli/embedded.h"
 #include "host/hostcpu.h"
@@ -34,7 +37,6 @@
 
 
 #define VALUE_MAX 48
-#define OUT_MAX 16384
 #define QEMU_TIMEOUT 120
 
 static const struct row {
@@ -51,57 +53,13 @@ static const struct row {
 };
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
 
-enum run { RUN_TRAP, RUN_SCAN, RUN_QEMU, NRUNS };
+enum run { RUN_TRAP, RUN_SCAN, RUN_TRANSLATE, RUN_QEMU, NRUNS };
 
 struct results {
 	char v[NRUNS][NROWS][VALUE_MAX];
 	bool have[NRUNS];
 	char why[NRUNS][128];        /* why a run is missing */
 };
-
-/* Run argv with stdout captured (at most OUT_MAX bytes); stderr is
- * dropped.  Returns the exit status, or -1. */
-static int run_capture(char *const argv[], char *out, int timeout_s)
-{
-	int fds[2], status = -1;
-	size_t len = 0;
-	time_t end = time(NULL) + timeout_s;
-	pid_t pid;
-
-	if (pipe(fds) != 0)
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-
-		dup2(fds[1], 1);
-		dup2(null, 2);
-		dup2(null, 0);
-		close(fds[0]);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	while (pid > 0 && time(NULL) < end) {
-		struct pollfd p = { fds[0], POLLIN, 0 };
-		ssize_t n;
-
-		if (poll(&p, 1, 1000) <= 0)
-			continue;
-		n = read(fds[0], out + len, OUT_MAX - 1 - len);
-		if (n <= 0)
-			break;
-		len += n;
-	}
-	out[len] = 0;
-	close(fds[0]);
-	if (pid > 0) {
-		if (time(NULL) >= end)
-			kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 /* Pick the "PG row value" lines out of a transcript. */
 static bool parse(const char *out, char v[NROWS][VALUE_MAX])
@@ -134,24 +92,24 @@ static bool parse(const char *out, char v[NROWS][VALUE_MAX])
 
 static void run_trapeze(struct results *r, enum run which, const char *guest)
 {
-	char exe[4096], *out = malloc(OUT_MAX);
-	char *argv[] = { exe, "run", which == RUN_TRAP ? "--cpu=trap"
-						       : "--cpu=scan",
-			 "--quiet", "--timeout=60", (char *)guest, NULL };
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	static const char *const cpu[] = { "--cpu=trap", "--cpu=scan",
+					   "--cpu=translate" };
+	char exe[4096], *out = malloc(CAPTURE_MAX);
+	char *argv[] = { exe, "run", (char *)cpu[which], "--quiet",
+			 "--timeout=60", (char *)guest, NULL };
 
-	if (n <= 0 || !out) {
+	if (!out || !capture_self(exe, sizeof(exe))) {
 		snprintf(r->why[which], sizeof(r->why[which]),
 			 "cannot find this program");
 		free(out);
 		return;
 	}
-	exe[n] = 0;
-	run_capture(argv, out, 90);
+	capture_run(argv, out, 90, false, NULL);
 	r->have[which] = parse(out, r->v[which]);
 	if (!r->have[which])
 		snprintf(r->why[which], sizeof(r->why[which]),
-			 "the guest did not finish under trapeze");
+			 "the guest did not finish under trapeze %s",
+			 cpu[which]);
 	free(out);
 }
 
@@ -159,7 +117,7 @@ static void run_qemu(struct results *r, const char *guest)
 {
 	const char *qemu = getenv("QEMU") ? getenv("QEMU")
 					  : "qemu-system-x86_64";
-	char *out = malloc(OUT_MAX);
+	char *out = malloc(CAPTURE_MAX);
 	char *argv[] = { (char *)qemu, "-cpu", "max", "-m", "64",
 			 "-display", "none", "-serial", "stdio",
 			 "-monitor", "none", "-no-reboot", "-device",
@@ -169,7 +127,7 @@ static void run_qemu(struct results *r, const char *guest)
 
 	if (!out)
 		return;
-	st = run_capture(argv, out, QEMU_TIMEOUT);
+	st = capture_run(argv, out, QEMU_TIMEOUT, false, NULL);
 	r->have[RUN_QEMU] = parse(out, r->v[RUN_QEMU]);
 	if (!r->have[RUN_QEMU])
 		snprintf(r->why[RUN_QEMU], sizeof(r->why[RUN_QEMU]),
@@ -212,29 +170,33 @@ static void print_table(const struct results *r,
 			const enum probe_result probe[PROBE_COUNT])
 {
 	bool ref = r->have[RUN_QEMU];
-	unsigned i, silent = 0, scan_wrong = 0, trap_wrong = 0;
+	unsigned i, silent = 0, scan_wrong = 0, tr_wrong = 0, trap_wrong = 0;
 
-	printf("\n%-7s %-7s  %-22s %-22s %-22s  %s\n", "", "traps", "pure "
-	       "trap-and-emulate", "with the scanner", "real CPL 0 (QEMU)",
-	       "verdict");
-	printf("%-7s %-7s  %-22s %-22s %-22s  %s\n", "insn", "at CPL3",
-	       "(--cpu=trap) sees", "(--cpu=scan) sees", "sees",
-	       ref ? "trap  scan" : "trap vs scan");
+	printf("\n%-6s %-7s %-20s %-20s %-20s %-20s %s\n", "", "traps",
+	       "pure trapping", "in-place patching", "translation",
+	       "real CPL 0 (QEMU)", "verdict");
+	printf("%-6s %-7s %-20s %-20s %-20s %-20s %s\n", "insn", "at CPL3",
+	       "(--cpu=trap) sees", "(--cpu=scan) sees",
+	       "(--cpu=translate)", "sees", ref ? "trap scan tran" : "");
 	for (i = 0; i < NROWS; i++) {
 		const char *t = r->v[RUN_TRAP][i], *s = r->v[RUN_SCAN][i];
+		const char *x = r->v[RUN_TRANSLATE][i];
 		const char *q = ref ? r->v[RUN_QEMU][i] : "-";
+		/* (Without QEMU, the scanner's answers are the reference.) */
 		bool t_ok = ref ? !strcmp(t, q) : !strcmp(t, s);
 		bool s_ok = !ref || !strcmp(s, q);
+		bool x_ok = ref ? !strcmp(x, q) : !strcmp(x, s);
 
-		printf("%-7s %-7s  %-22s %-22s %-22s  ", rows[i].key,
-		       probe_word(probe[rows[i].probe]), t, s, q);
+		printf("%-6s %-7s %-20s %-20s %-20s %-20s ", rows[i].key,
+		       probe_word(probe[rows[i].probe]), t, s, x, q);
 		if (ref)
-			printf("%-5s %s\n", t_ok ? "ok" : "WRONG",
-			       s_ok ? "ok" : "WRONG");
+			printf("%-4s %-4s %s\n", t_ok ? "ok" : "WRONG",
+			       s_ok ? "ok" : "WRONG", x_ok ? "ok" : "WRONG");
 		else
-			printf("%s\n", t_ok ? "same" : "differ");
+			printf("\n");
 		trap_wrong += !t_ok;
 		scan_wrong += !s_ok;
+		tr_wrong += !x_ok;
 		silent += !t_ok && probe[rows[i].probe] != PROBE_TRAPS;
 	}
 	printf("\ntraps at CPL3: yes = the CPU faults and the monitor sees "
@@ -246,11 +208,13 @@ static void print_table(const struct results *r,
 		printf("Pure trap-and-emulate: %u of %zu rows are silent "
 		       "failures (a wrong answer from an\n"
 		       "instruction the monitor never saw).  With the scanner: "
-		       "%u wrong.\n", silent, NROWS, scan_wrong);
+		       "%u wrong; translated: %u wrong.\n", silent, NROWS,
+		       scan_wrong, tr_wrong);
 	else
-		printf("No CPL-0 reference: %s.\nPure trap-and-emulate "
-		       "disagrees with the scanner on %u of %zu rows.\n",
-		       r->why[RUN_QEMU], trap_wrong, NROWS);
+		printf("No CPL-0 reference: %s.\nAgainst the scanner's "
+		       "answers, pure trap-and-emulate differs on %u of %zu "
+		       "rows,\nthe translator on %u.\n", r->why[RUN_QEMU],
+		       trap_wrong, NROWS, tr_wrong);
 	printf("\nIn 64-bit mode PUSH CS/SS/DS/ES, POP SS/DS/ES and the "
 	       "direct far CALL and JMP\n"
 	       "(ptr16:32) are invalid opcodes (AMD64 dropped them with most "
@@ -260,7 +224,8 @@ static void print_table(const struct results *r,
 	       "traps on this host because Linux's IDT gates have DPL 0.\n");
 }
 
-/* What --check holds: the scanner is right on every row, and pure
+/* What --check holds: the scanner and the translator are right on every
+ * row, and pure
  * trap-and-emulate is wrong exactly on the rows this host does not trap. */
 static int check_theory(const struct results *r,
 			const enum probe_result probe[PROBE_COUNT])
@@ -271,12 +236,19 @@ static int check_theory(const struct results *r,
 	for (i = 0; i < NROWS; i++) {
 		bool t_ok = !strcmp(r->v[RUN_TRAP][i], r->v[RUN_QEMU][i]);
 		bool s_ok = !strcmp(r->v[RUN_SCAN][i], r->v[RUN_QEMU][i]);
+		bool x_ok = !strcmp(r->v[RUN_TRANSLATE][i], r->v[RUN_QEMU][i]);
 		bool traps = probe[rows[i].probe] == PROBE_TRAPS;
 
 		if (!s_ok) {
 			fprintf(stderr, "check: %s: the scanner's answer '%s' "
 				"is not CPL 0's '%s'\n", rows[i].key,
 				r->v[RUN_SCAN][i], r->v[RUN_QEMU][i]);
+			bad = 1;
+		}
+		if (!x_ok) {
+			fprintf(stderr, "check: %s: the translator's answer "
+				"'%s' is not CPL 0's '%s'\n", rows[i].key,
+				r->v[RUN_TRANSLATE][i], r->v[RUN_QEMU][i]);
 			bad = 1;
 		}
 		if (t_ok != traps) {
@@ -293,26 +265,38 @@ static int check_theory(const struct results *r,
 void demo_usage(FILE *f)
 {
 	fputs("Usage: trapeze demo popek-goldberg [OPTIONS]\n"
-	      "Show, instruction by instruction, how x86 fails the "
-	      "Popek-Goldberg condition\n"
-	      "and how the scanner repairs it: the built-in demonstration "
-	      "guest runs under\n"
-	      "--cpu=trap, under --cpu=scan and, when installed, under QEMU "
-	      "(real CPL 0).\n\n"
-	      "      --guest=FILE  run this image instead of the built-in "
-	      "one\n"
-	      "      --no-qemu     leave out the CPL-0 reference column\n"
-	      "      --check       exit 1 unless the scanner matches CPL 0 "
-	      "on every row and\n"
-	      "                    trap-and-emulate is wrong exactly where "
-	      "the host does not\n"
-	      "                    trap (needs QEMU; 77 without it)\n"
+	      "       trapeze demo techniques [OPTIONS]\n\n"
+	      "popek-goldberg: show, instruction by instruction, how x86 "
+	      "fails the\n"
+	      "Popek-Goldberg condition and how patching and translation "
+	      "repair it: the\n"
+	      "built-in demonstration guest runs under --cpu=trap, "
+	      "--cpu=scan, --cpu=translate\n"
+	      "and, when installed, under QEMU (real CPL 0).\n\n"
+	      "techniques: one workload (the toy kernel's system calls, "
+	      "yields and spawns)\n"
+	      "under each technique: pure trapping, in-place patching, "
+	      "binary translation and\n"
+	      "paravirtualization, with the time, the host signals and the "
+	      "calls into the\n"
+	      "emulator each took, in one table from one run.\n\n"
+	      "      --guest=FILE  (popek-goldberg) run this image instead of "
+	      "the built-in one\n"
+	      "      --no-qemu     leave out the CPL-0 reference\n"
+	      "      --check       (popek-goldberg) exit 1 unless patching "
+	      "and translation\n"
+	      "                    match CPL 0 on every row and "
+	      "trap-and-emulate is wrong\n"
+	      "                    exactly where the host does not trap "
+	      "(needs QEMU; 77\n"
+	      "                    without it)\n"
 	      "  -h, --help        show this help\n", f);
 }
 
 struct demo_opts {
 	const char *given;        /* --guest, or NULL for the built-in one */
 	bool qemu, check;
+	bool techniques;          /* which demonstration */
 };
 
 /* demo_parse's answer when the options leave something to run. */
@@ -345,11 +329,20 @@ static int demo_parse(int argc, char **argv, struct demo_opts *o)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind >= argc || strcmp(argv[optind], "popek-goldberg") != 0 ||
-	    optind + 1 < argc) {
-		fprintf(stderr, "trapeze: demo: %s (the demonstration is "
-			"popek-goldberg)\n",
-			optind < argc ? "unknown demonstration" : "which one?");
+	if (optind >= argc || optind + 1 < argc ||
+	    (strcmp(argv[optind], "popek-goldberg") != 0 &&
+	     strcmp(argv[optind], "techniques") != 0)) {
+		fprintf(stderr, "trapeze: demo: %s (the demonstrations are "
+			"popek-goldberg and techniques)\n",
+			optind >= argc ? "which one?" : optind + 1 < argc
+			? "one demonstration at a time"
+			: "unknown demonstration");
+		return EXIT_USAGE;
+	}
+	o->techniques = !strcmp(argv[optind], "techniques");
+	if (o->techniques && (o->given || o->check)) {
+		fprintf(stderr, "trapeze: demo: techniques takes neither "
+			"--guest nor --check\n");
 		return EXIT_USAGE;
 	}
 	return DEMO_RUN;
@@ -377,29 +370,30 @@ static int demo_guest(const char *given, char *tmp, size_t size,
 	return 0;
 }
 
-/* The guest under --cpu=trap, --cpu=scan and QEMU.  Without both of
- * Trapeze's answers there is no table: 0, or the exit status. */
+/* The guest under --cpu=trap, scan and translate, and QEMU.  Without all
+ * of Trapeze's answers there is no table: 0, or the exit status. */
 static int demo_runs(struct results *r, const char *guest, bool qemu)
 {
 	run_trapeze(r, RUN_TRAP, guest);
 	run_trapeze(r, RUN_SCAN, guest);
+	run_trapeze(r, RUN_TRANSLATE, guest);
 	if (qemu)
 		run_qemu(r, guest);
 	else
 		snprintf(r->why[RUN_QEMU], sizeof(r->why[RUN_QEMU]),
 			 "--no-qemu");
-	if (!r->have[RUN_TRAP] || !r->have[RUN_SCAN]) {
-		fprintf(stderr, "trapeze: demo: %s\n",
-			r->have[RUN_TRAP] ? r->why[RUN_SCAN] : r->why[RUN_TRAP]);
-		return EXIT_INTERNAL;
-	}
+	for (int i = RUN_TRAP; i < RUN_QEMU; i++)
+		if (!r->have[i]) {
+			fprintf(stderr, "trapeze: demo: %s\n", r->why[i]);
+			return EXIT_INTERNAL;
+		}
 	return 0;
 }
 
 int cmd_demo(int argc, char **argv)
 {
 	static struct results r;
-	struct demo_opts o = { NULL, true, false };
+	struct demo_opts o = { NULL, true, false, false };
 	enum probe_result probe[PROBE_COUNT];
 	struct host_features host;
 	const char *guest;
@@ -409,6 +403,8 @@ int cmd_demo(int argc, char **argv)
 	st = demo_parse(argc, argv, &o);
 	if (st != DEMO_RUN)
 		return st;
+	if (o.techniques)
+		return demo_techniques(o.qemu);
 	st = demo_guest(o.given, tmp, sizeof(tmp), &guest);
 	if (st)
 		return st;

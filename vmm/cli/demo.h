@@ -6,7 +6,12 @@
 
 #include <stdio.h>
 
+#include <stdbool.h>
+
 int cmd_demo(int argc, char **argv);
+/* demo-techniques.c: `trapeze demo techniques` (qemu: its reference
+ * row too); the exit status. */
+int demo_techniques(bool qemu);
 void demo_usage(FILE *f);
 
 #endif
