@@ -60,15 +60,48 @@ static void emit_pending(struct tc_emitter *e, unsigned first_rec,
 
 	for (i = first_rec; i < last_rec; i++) {
 		struct tc_rec *r = &tr->recs[i];
-		uint32_t stub, rel;
+		uint32_t stub, rel, end;
 
 		if (r->kind != TK_INSN || !r->target)
 			continue;
 		stub = in_block(tr, r->target, first_rec, last_rec);
 		if (stub == UINT32_MAX)
 			stub = tc_emit_link(e, r->target);
-		rel = stub - (r->host + r->len);
-		__builtin_memcpy(tr->code + r->host + r->len - 4, &rel, 4);
+		/* (The rel32 ends a loop's code, and a jcc's, which is
+		 * done there but may have padding after it.) */
+		end = r->host + (r->taken ? r->len : r->done);
+		rel = stub - end;
+		__builtin_memcpy(tr->code + end - 4, &rel, 4);
+	}
+}
+
+/*
+ * Code a compiler aligned to 16 bytes (a loop's head, mostly) is aligned
+ * in the cache too: the front end fetches it as it would the original.
+ * The padding (long nops) joins the previous instruction's record, after
+ * its end, where the guest's state is the one after it; not after a
+ * loop's, whose last bytes are its taken branch.
+ */
+static void align_like_guest(struct tc_emitter *e, uint64_t pc)
+{
+	static const char nop[][8] = {
+		"", "\x90", "\x66\x90", "\x0f\x1f\x00", "\x0f\x1f\x40\x00",
+		"\x0f\x1f\x44\x00\x00", "\x66\x0f\x1f\x44\x00\x00",
+		"\x0f\x1f\x80\x00\x00\x00\x00",
+	};
+	struct translator *tr = e->tr;
+	struct tc_rec *r = tr->nrecs ? &tr->recs[tr->nrecs - 1] : NULL;
+	unsigned pad = (16 - (tc_here(e) & 15)) & 15;
+
+	if ((pc & 15) || !pad || !r || r->kind != TK_INSN || r->taken ||
+	    r->host + r->len != tc_here(e) || r->len + pad > 0xffff)
+		return;
+	r->len = (uint16_t)(r->len + pad);
+	while (pad) {
+		unsigned n = pad < 7 ? pad : 7;
+
+		tc_put_bytes(e, nop[n], n);
+		pad -= n;
 	}
 }
 
@@ -105,6 +138,8 @@ uint8_t *tc_translate(struct translator *tr, uint64_t gva, uint64_t gpa)
 			tc_emit_link(&e, pc);
 			break;
 		}
+		if (count)
+			align_like_guest(&e, pc);
 		tc_entry_add(tr, pc, gpa, key, (uint32_t)(e.p - tr->code));
 		next = insn && !debugreg_exec_at(v, pc)
 			       ? tc_emit(&e, insn, pc, gpa, mode) : TN_FAIL;
