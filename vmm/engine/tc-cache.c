@@ -28,32 +28,6 @@
 #include "engine/tc-internal.h"
 #include "host/hostcpu.h"
 
-/* ---- records --------------------------------------------------------- */
-
-struct tc_rec *tc_new_rec(struct translator *tr)
-{
-	return tr->nrecs < TR_MAX_RECS ? &tr->recs[tr->nrecs++] : NULL;
-}
-
-/* The record holding code offset off (records are in code order). */
-struct tc_rec *tc_rec_at(struct translator *tr, uint32_t off)
-{
-	unsigned lo = 0, hi = tr->nrecs;
-
-	while (lo < hi) {
-		unsigned mid = (lo + hi) / 2;
-
-		if (tr->recs[mid].host <= off)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == 0)
-		return NULL;
-	return off < tr->recs[lo - 1].host + tr->recs[lo - 1].len
-		       ? &tr->recs[lo - 1] : NULL;
-}
-
 /* ---- entries --------------------------------------------------------- */
 
 static unsigned entry_hash(uint64_t gva)

@@ -199,8 +199,6 @@ struct translator {
 
 /* tc-cache.c */
 void tc_flush(struct translator *tr);
-struct tc_rec *tc_rec_at(struct translator *tr, uint32_t off);
-struct tc_rec *tc_new_rec(struct translator *tr);
 uint8_t *tc_entry_find(struct translator *tr, uint64_t gva, uint64_t gpa,
 		       unsigned key);
 void tc_entry_add(struct translator *tr, uint64_t gva, uint64_t gpa,
@@ -231,11 +229,14 @@ uint8_t *tc_translate(struct translator *tr, uint64_t gva, uint64_t gpa);
  * fetch would fault, or nothing there can be translated). */
 uint8_t *tc_lookup(struct translator *tr, uint64_t gva);
 
-/* tc-emit.c */
+/* tc-put.c: the encoder, and the records. */
 struct tc_emitter {
 	struct translator *tr;
 	uint8_t *p;
 };
+/* The record holding code offset off (records are in code order). */
+struct tc_rec *tc_rec_at(struct translator *tr, uint32_t off);
+struct tc_rec *tc_new_rec(struct translator *tr);
 /* A record for what is about to be emitted at e->p (NULL: no room), and
  * its end once emitted. */
 struct tc_rec *tc_begin(struct tc_emitter *e, unsigned kind, uint64_t guest,
@@ -263,9 +264,11 @@ void tc_put_state_rel(struct tc_emitter *e, const void *field,
 void tc_put_jmp(struct tc_emitter *e, uint32_t to);
 /* A callout for record rec: mov dword [xs.rec], rec; jmp trampoline */
 void tc_put_callout(struct tc_emitter *e, uint32_t rec);
+/* A link to guest target (a callout until the first use links it). */
+uint32_t tc_emit_link(struct tc_emitter *e, uint64_t target);
 /* tc-trampoline.c: emit the trampoline at e->p. */
 void tc_emit_trampoline(struct tc_emitter *e);
-/*
+/* tc-emit.c.
  * One guest instruction into the cache, its records filled; returns what
  * the block does after it.
  */
@@ -280,8 +283,6 @@ enum tc_next tc_emit(struct tc_emitter *e, const cs_insn *insn,
  * sensitive one, or a privileged one that a callout does cheaper than a
  * trap)? */
 bool tc_wants_monitor(const cs_insn *insn);
-/* A link to guest target (a callout until the first use links it). */
-uint32_t tc_emit_link(struct tc_emitter *e, uint64_t target);
 /* What cannot be translated: a callout that steps it natively. */
 enum tc_next tc_emit_native(struct tc_emitter *e, uint64_t pc);
 

@@ -23,9 +23,11 @@
  *
  * Where it lives: tc-cache.c keeps the cache (its region, its maps, the
  * frames its blocks came from), tc-block.c translates a block, tc-emit.c
- * writes one instruction's host code, tc-run.c is the trap path's side
- * (leaving the cache, resuming in it, callouts).  docs/translator.md has
- * the design.
+ * writes one instruction's host code (tc-branch.c the branches',
+ * tc-inline.c the sensitive instructions', tc-emit32.c 32-bit code's),
+ * tc-put.c is the encoder they share, tc-trampoline.c the way into the
+ * monitor, tc-run.c the trap path's side (leaving the cache, resuming in
+ * it, callouts).  docs/translator.md has the design.
  */
 #ifndef TRAPEZE_TRANSLATE_H
 #define TRAPEZE_TRANSLATE_H
