@@ -175,9 +175,24 @@ static void no_execute(void)
 	printf("executable page: call returns %d\n", r);
 }
 
+/*
+ * Where Trapeze's translator keeps its code, in the monitor's part of the
+ * address space above the guest's window: its trampoline at
+ * 0x400400152000 (vmm/engine/tc-internal.h; tc-cache.c asserts it), and
+ * a page on, the translations of the guest kernel's code.  Guest user
+ * code that jumps there must get the #PF that real hardware gives, these
+ * tables mapping nothing there, and not run the kernel's code.
+ */
 void user_read_super(void);
 void user_read_absent(void);
 void user_write_rdonly(void);
+void user_jump_blocks(void);
+void user_jump_trampoline(void);
+__asm__(".globl user_jump_blocks\n"
+	"user_jump_blocks: movabsq $0x400400153000, %rax\n\tjmp *%rax\n"
+	".globl user_jump_trampoline\n"
+	"user_jump_trampoline: movabsq $0x400400152000, %rax\n"
+	"\tjmp *%rax\n");
 __asm__(".globl user_read_super\n"
 	"user_read_super: movq 0x40001000, %rax\n\tud2\n"
 	".globl user_read_absent\n"
@@ -195,6 +210,10 @@ static void user_supervisor(void)
 	report_fault("user read of an absent page");
 	enter_user((uint64_t)user_write_rdonly, sp);
 	report_fault("user write to a read-only page");
+	enter_user((uint64_t)user_jump_blocks, sp);
+	report_fault("user jump into the translator's blocks");
+	enter_user((uint64_t)user_jump_trampoline, sp);
+	report_fault("user jump into the translator's trampoline");
 }
 
 static void accessed_dirty(void)

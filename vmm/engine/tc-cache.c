@@ -354,6 +354,15 @@ void tc_set_guard(struct translator *tr, bool ro)
 	tr->guard_ro = ro;
 }
 
+void tc_close(struct translator *tr, bool closed)
+{
+	if (tr->closed == closed)
+		return;
+	tr->closed = closed;
+	mprotect(tr->code + tr->body, TR_CODE_BYTES - tr->body,
+		 closed ? PROT_NONE : PROT_READ | PROT_WRITE | PROT_EXEC);
+}
+
 uint64_t tc_host_end(void)
 {
 	return TR_BASE + TR_REGION_BYTES;
@@ -391,6 +400,11 @@ static bool choose_save(struct translator *tr)
 	tr->save = (r[0] & 1) ? TR_XSAVEOPT : TR_XSAVE;
 	return true;
 }
+
+/* tests/guests/paging.c jumps here from guest user mode. */
+_Static_assert(TR_BASE + TR_STATE_BYTES + TR_GUARD_BYTES + TR_XSAVE_BYTES +
+		       TR_HASH_BYTES + TR_STACK_BYTES == 0x400400152000ull,
+	       "the code's address, which tests/guests/paging.c names");
 
 struct translator *tc_create(struct vcpu *v, tc_handler_fn handler,
 			     const char **why)
@@ -451,6 +465,9 @@ struct translator *tc_create(struct vcpu *v, tc_handler_fn handler,
 	tc_put_callout(&e, TR_REC_HERE);
 	tr->lookup = (uint32_t)(e.p - tr->code);
 	tc_emit_lookup(&e);
+	/* (Blocks start on a page of their own: tc_close.) */
+	while ((e.p - tr->code) & 4095)
+		tc_put8(&e, 0xcc);
 	tr->body = tr->used = (uint32_t)(e.p - tr->code);
 	clear_hash(tr);
 	tr->gen = shadow_generation(v->mem.mmu);

@@ -187,6 +187,8 @@ struct translator {
 	bool observed;             /* a tracer sees every sensitive
 				      instruction: none is inline */
 	bool guard_ro;             /* the guard page's state */
+	bool closed;               /* the blocks are out of reach: guest
+				      user code runs natively (tc_close) */
 	uint64_t native_rip;       /* stepped natively: back in the cache
 				      after it */
 	/* The callout being handled: where its guest instruction's
@@ -207,6 +209,11 @@ bool tc_frame_note(struct translator *tr, uint64_t page, uint64_t gpa,
 		   unsigned len);
 void tc_check_fresh(struct translator *tr);
 void tc_set_guard(struct translator *tr, bool ro);
+/* The blocks (all the code after the trampoline, the "here" stub and the
+ * lookup, from tr->body, a page boundary) out of the host's reach
+ * (PROT_NONE) while guest user code runs natively, so that it cannot
+ * jump into the kernel's translations; and back. */
+void tc_close(struct translator *tr, bool closed);
 /* Put gva's translation (at code offset host) in the hash table, for
  * the current key. */
 void tc_hash_add(struct translator *tr, uint64_t gva, uint32_t host);

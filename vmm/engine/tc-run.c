@@ -66,7 +66,9 @@ enum tc_left tc_leave(struct translator *tr, uint64_t fault_addr)
 	uint32_t off;
 
 	tr->left_rec = TR_REC_HERE;
-	if (h < (uint64_t)tr->code + tr->body ||
+	/* (Closed, no translation runs: a fault there is the user code's
+	 * that jumped in.) */
+	if (tr->closed || h < (uint64_t)tr->code + tr->body ||
 	    h >= (uint64_t)tr->code + tr->used)
 		return TR_OUTSIDE;
 	off = (uint32_t)(h - (uint64_t)tr->code);
@@ -135,6 +137,13 @@ enum tc_left tc_callout(struct translator *tr)
 	uint8_t *to;
 
 	tr->st.callouts++;
+	/* Guest user code that jumped into the trampoline (the blocks are
+	 * closed to it, tc_close): the guest runs at the trampoline's
+	 * address, which its own tables do not map, so its fetch faults. */
+	if (tr->closed) {
+		v->rip = (uint64_t)tr->code;
+		return TR_LEFT;
+	}
 	/* (The vCPU's RIP is where the guest is: its fetch faults.) */
 	if (tr->xs->rec == TR_REC_HERE)
 		return TR_LEFT;
@@ -246,8 +255,11 @@ uint64_t tc_resume(struct translator *tr, bool *in_cache, bool *step)
 		tc_flush(tr);
 		to = NULL;
 	}
-	if (!translated_here(v))
+	if (!translated_here(v)) {
+		tc_close(tr, true);
 		return v->rip;
+	}
+	tc_close(tr, false);
 	/* Code the guest single-steps runs natively, where the host's TF
 	 * traps after each instruction, but for what the monitor must do
 	 * (the emulator raises the trap); so does the one instruction of an
