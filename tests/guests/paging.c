@@ -179,7 +179,8 @@ static void no_execute(void)
  * Where Trapeze's translator keeps its code, in the monitor's part of the
  * address space above the guest's window: its trampoline at
  * 0x400400152000 (vmm/engine/tc-internal.h; tc-cache.c asserts it), and
- * a page on, the translations of the guest kernel's code.  Guest user
+ * past a hole, two pages on, the translations of the guest kernel's
+ * code.  Guest user
  * code that jumps there must get the #PF that real hardware gives, these
  * tables mapping nothing there, and not run the kernel's code.
  */
@@ -189,7 +190,7 @@ void user_write_rdonly(void);
 void user_jump_blocks(void);
 void user_jump_trampoline(void);
 __asm__(".globl user_jump_blocks\n"
-	"user_jump_blocks: movabsq $0x400400153000, %rax\n\tjmp *%rax\n"
+	"user_jump_blocks: movabsq $0x400400154000, %rax\n\tjmp *%rax\n"
 	".globl user_jump_trampoline\n"
 	"user_jump_trampoline: movabsq $0x400400152000, %rax\n"
 	"\tjmp *%rax\n");

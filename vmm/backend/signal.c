@@ -342,6 +342,61 @@ static unsigned trip_of(int sig, const mcontext_t *mc)
 }
 
 /*
+ * A signal in the translator's trampoline, between the cache and the
+ * monitor, finds no guest state to take, nor does one from outside in the
+ * middle of a rewritten instruction: its work is done here or by the
+ * monitor soon (put_off_signal).
+ */
+static bool put_off(struct vm *vm, int sig, ucontext_t *uc)
+{
+	uint64_t rip = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+
+	if (in_trap || !started || !vm->tr ||
+	    (!tc_in_trampoline(vm->tr, rip) &&
+	     (is_trap_signal(sig) || sig == SIGUSR1 ||
+	      tc_state_exact(vm->tr, rip))))
+		return false;
+	put_off_signal(vm, sig, uc);
+	return true;
+}
+
+/*
+ * A signal that finds the monitor at work (in_trap set, or the
+ * translator's callout under way), or the guest not started (or waiting
+ * in a halted guest's hlt): a stop is noted for the run loop, a timer is
+ * put off, anything else is a bug of the monitor's.  True for the first
+ * entry into the guest, whose trap is *t.
+ */
+static bool monitor_busy(struct vm *vm, int sig, ucontext_t *uc,
+			 struct host_trap *t)
+{
+	if (stop_request(sig)) {
+		vm_request(vm, stop_request(sig));
+		if (!started)
+			vm_take_requests(vm);
+		return false;
+	}
+	if (sig == SIGUSR1 && !started) {
+		/* The first entry into the guest (backend_signal_run). */
+		started = 1;
+		memset(t, 0, sizeof(*t));
+		t->kind = HT_START;
+		return true;
+	}
+	if (sig == SIGUSR1 || sig == SIG_KICK)
+		return false;     /* not ours, or the trap's end looks */
+	/* The host timer, while the monitor works for a callout (where
+	 * signals are not masked): it interrupts the guest again shortly,
+	 * where the trap path looks at the timers. */
+	if (sig == SIG_VTIME) {
+		arm_vtime(NULL, timer_now() + 50000);
+		return false;
+	}
+	monitor_fault(vm, sig, uc);
+	return false;
+}
+
+/*
  * The signal handler (entered from entry.S with the monitor's FS back):
  * the guest's registers go into the vCPU, the run loop handles the trap,
  * and the vCPU goes back into the signal frame, whose sigreturn resumes
@@ -357,47 +412,14 @@ void trap_handle(int sig, siginfo_t *si, ucontext_t *uc)
 
 	if (vm)
 		vm->stats.signals++;
-	/* A signal in the translator's trampoline, between the cache and
-	 * the monitor, finds no guest state to take, nor does one from
-	 * outside in the middle of a rewritten instruction: its work is done
-	 * here or by the monitor soon. */
-	if (!in_trap && started && vm->tr &&
-	    (tc_in_trampoline(vm->tr, (uint64_t)mc->gregs[REG_RIP]) ||
-	     (!is_trap_signal(sig) && sig != SIGUSR1 &&
-	      !tc_state_exact(vm->tr, (uint64_t)mc->gregs[REG_RIP])))) {
-		put_off_signal(vm, sig, uc);
+	if (put_off(vm, sig, uc))
 		return;
-	}
 	/* Once the guest has started, the monitor runs only inside this
-	 * handler or a callout's: a signal that finds in_trap set, or the
-	 * translator's callout under way, came while the monitor works
-	 * (or waits in a halted guest's hlt): a stop is noted for the run
-	 * loop, a timer is put off, anything else is a bug of the
-	 * monitor's. */
+	 * handler or a callout's. */
 	if (in_trap || !started || (vm->tr && tc_in_monitor(vm->tr))) {
-		if (stop_request(sig)) {
-			vm_request(vm, stop_request(sig));
-			if (!started)
-				vm_take_requests(vm);
+		if (!monitor_busy(vm, sig, uc, &t))
 			return;
-		}
-		if (sig == SIGUSR1 && !started) {
-			/* The first entry into the guest (see below). */
-			started = 1;
-			memset(&t, 0, sizeof(t));
-			t.kind = HT_START;
-			goto run;
-		}
-		if (sig == SIGUSR1 || sig == SIG_KICK)
-			return;          /* not ours, or the trap's end looks */
-		/* The host timer, while the monitor works for a callout (where
-		 * signals are not masked): it interrupts the guest again
-		 * shortly, where the trap path looks at the timers. */
-		if (sig == SIG_VTIME) {
-			arm_vtime(NULL, timer_now() + 50000);
-			return;
-		}
-		monitor_fault(vm, sig, uc);
+		goto run;
 	}
 	if (sig == SIGUSR1)
 		return;

@@ -242,6 +242,42 @@ static void unassigned(struct vm *vm, const struct paging *pg,
 		outside(vm, pg, v->rip, access);
 }
 
+/*
+ * A fault of the monitor's own rewritten accesses, which reach guest
+ * memory through host aliases: the scan mode's translation cache (top
+ * 4 GiB), or the translator's upper half (an alias, or asking for one).
+ * Done (true), or the guest address to ask the shadow MMU about in *gva.
+ * A native access to the upper half from the cache is rewritten and run
+ * again (the emulator does not know every instruction); once rewritten,
+ * or from outside the cache, it is emulated.
+ */
+static bool alias_fault(struct vm *vm, const struct host_trap *t,
+			const struct paging *pg, unsigned access,
+			uint64_t *gva)
+{
+	if (bt_alias_fault_at(vm->bt, t->addr)) {
+		if (!bt_alias_fault(vm->bt, t->addr, access, gva))
+			outside(vm, pg, *gva, access);
+		return true;
+	}
+	if (!vm->upper)
+		return false;
+	switch (upper_place(vm->upper, t->addr, gva)) {
+	case UPPER_UNASSIGNED:
+		unassigned(vm, pg, access);
+		return true;
+	case UPPER_SLOT:
+		return false;
+	case UPPER_ELSEWHERE:
+		if (!upper_half(t->addr))
+			return false;
+		if (!vm->tr || !tc_native_upper(vm->tr))
+			outside(vm, pg, t->addr, access);
+		return true;
+	}
+	return false;
+}
+
 void exit_page_fault(struct vm *vm, const struct host_trap *t)
 {
 	unsigned access = fault_access(t->err);
@@ -251,32 +287,8 @@ void exit_page_fault(struct vm *vm, const struct host_trap *t)
 
 	vm->stats.page_faults++;
 	vcpu_paging(&vm->cpu, &pg);
-	/* A rewritten access of the translation cache, in its alias. */
-	if (bt_alias_fault_at(vm->bt, t->addr)) {
-		if (!bt_alias_fault(vm->bt, t->addr, access, &gva))
-			outside(vm, &pg, gva, access);
+	if (alias_fault(vm, t, &pg, access, &gva))
 		return;
-	}
-	/* The translator's access to the upper half: in an alias (gva is
-	 * the guest's address), or asking for one.  A native access up
-	 * there from the cache is rewritten and run again (the emulator
-	 * does not know every instruction); once rewritten, or from
-	 * outside the cache, it is emulated. */
-	if (vm->upper) {
-		switch (upper_place(vm->upper, t->addr, &gva)) {
-		case UPPER_UNASSIGNED:
-			unassigned(vm, &pg, access);
-			return;
-		case UPPER_SLOT:
-			break;
-		case UPPER_ELSEWHERE:
-			if (!upper_half(t->addr))
-				break;
-			if (!vm->tr || !tc_native_upper(vm->tr))
-				outside(vm, &pg, t->addr, access);
-			return;
-		}
-	}
 	/* We ask the shadow MMU what the fault means. */
 	switch (shadow_fault(vm->mmu, &pg, gva, access, &fi)) {
 	case FAULT_FIXED:

@@ -465,10 +465,14 @@ struct translator *tc_create(struct vcpu *v, tc_handler_fn handler,
 	tc_put_callout(&e, TR_REC_HERE);
 	tr->lookup = (uint32_t)(e.p - tr->code);
 	tc_emit_lookup(&e);
-	/* (Blocks start on a page of their own: tc_close.) */
+	/* Blocks start on a page of their own after a hole, so that their
+	 * mapping never merges with the trampoline's: tc_close then only
+	 * changes its rights, no split or merge (half the cost). */
+	tr->stubs_end = (uint32_t)(e.p - tr->code);
 	while ((e.p - tr->code) & 4095)
 		tc_put8(&e, 0xcc);
-	tr->body = tr->used = (uint32_t)(e.p - tr->code);
+	munmap(e.p, 4096);
+	tr->body = tr->used = (uint32_t)(e.p + 4096 - tr->code);
 	clear_hash(tr);
 	tr->gen = shadow_generation(v->mem.mmu);
 	if (gmem_watch_writes(&v->mem, will_write, tr)) {

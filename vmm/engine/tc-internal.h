@@ -169,7 +169,10 @@ struct translator {
 	uint32_t here;             /* a callout for the vCPU's RIP, whose
 				      code cannot be fetched (its fault is
 				      the emulator's to raise) */
-	uint32_t body;             /* where blocks start */
+	uint32_t stubs_end;        /* the end of the lookup: the stubs
+				      before the blocks */
+	uint32_t body;             /* where blocks start (a page boundary
+				      after a hole) */
 	struct tc_rec *recs;
 	unsigned nrecs;
 	struct tc_entry *entries;

@@ -88,7 +88,7 @@ enum tc_left tc_leave(struct translator *tr, uint64_t fault_addr)
 bool tc_in_trampoline(const struct translator *tr, uint64_t host_rip)
 {
 	return host_rip >= (uint64_t)tr->code &&
-	       host_rip < (uint64_t)tr->code + tr->body;
+	       host_rip < (uint64_t)tr->code + tr->stubs_end;
 }
 
 bool tc_state_exact(const struct translator *tr, uint64_t host_rip)
