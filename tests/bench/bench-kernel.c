@@ -3,9 +3,12 @@
  *
  *   1. Its whole deterministic workload (the README transcript) under
  *      Trapeze with paravirtualization on, with it off (every privileged
- *      operation trapped), with it on and the scanner off (--cpu=trap: a
- *      paravirtualized kernel runs no sensitive instruction natively, so
- *      it needs no patching), and under QEMU TCG: wall time, CPU time of the
+ *      operation trapped; both --cpu=scan), with it on and the scanner
+ *      off (--cpu=trap: a paravirtualized kernel runs no sensitive
+ *      instruction natively, so it needs no patching), with it off under
+ *      the translator (--cpu=translate: how much of paravirtualization's
+ *      gain the translator gets by itself, on the unmodified kernel), and
+ *      under QEMU TCG: wall time, CPU time of the
  *      process, and trap counts (--stats).  The workload sleeps 5 x 100 ms
  *      on purpose, so wall time has that floor; CPU time does not.  Under
  *      Trapeze, also where the guest's time went by its own TSC ("times"
@@ -211,12 +214,15 @@ static double native_sieve_exec_ms(struct result *r, bool memfd)
 
 /* A paravirtualized kernel runs nothing sensitive natively, so it is
  * also run without the scanner (--cpu=trap): what paravirtualization
- * saves when it replaces binary patching, as it did for Xen. */
-enum { PV_ON, PV_OFF, PV_NO_SCAN, QEMU, NSYS };
-/* What trapping (PV_OFF) is set against, and how each is named then. */
-static const int pv_runs[] = { PV_ON, PV_NO_SCAN };
+ * saves when it replaces binary patching, as it did for Xen.  And the
+ * unmodified kernel (pv=off) under the translator: how much of that
+ * gain the translator gets by itself.  (PV_ON, PV_OFF: --cpu=scan.) */
+enum { PV_ON, PV_OFF, PV_NO_SCAN, TR_OFF, QEMU, NSYS };
+/* What patching (PV_OFF) is set against, and how each is named then. */
+static const int pv_runs[] = { PV_ON, PV_NO_SCAN, TR_OFF };
 static const char *const pv_label[NSYS] = {
 	[PV_ON] = "on:", [PV_NO_SCAN] = "on, no scan:",
+	[TR_OFF] = "translated:",
 };
 #define NPV (sizeof(pv_runs) / sizeof(pv_runs[0]))
 enum { WORKLOAD, SIEVE, OPS, NWORK };
@@ -246,7 +252,7 @@ int main(int argc, char **argv)
 {
 	static const char *const sys_name[NSYS] = {
 		"Trapeze, paravirt on", "Trapeze, paravirt off",
-		"Trapeze, pv on, no scan", "QEMU TCG",
+		"Trapeze, pv on, no scan", "Trapeze, translated", "QEMU TCG",
 	};
 	static struct result r;
 	static const char *const op_name[NOPS] = {
@@ -261,11 +267,12 @@ int main(int argc, char **argv)
 	double idle_w[ROUNDS], idle_c[ROUNDS];
 	unsigned long long ntraps[NWORK][NSYS] = { { 0 } };
 	const char *appends[NWORK][NSYS] = {
-		{ "times", "times pv=off", "times", "" },
+		{ "times", "times pv=off", "times", "times pv=off", "" },
 		{ "init=sieve verbose times", "init=sieve verbose times pv=off",
-		  "init=sieve verbose times", "init=sieve" },
+		  "init=sieve verbose times", "init=sieve verbose times pv=off",
+		  "init=sieve" },
 		{ "init=ops times", "init=ops times pv=off", "init=ops times",
-		  "init=ops times" },
+		  "init=ops times pv=off", "init=ops times" },
 	};
 	/* Exit statuses: init's status s comes out as (s << 1) | 1 (QEMU's
 	 * isa-debug-exit convention, which Trapeze keeps). */
@@ -297,7 +304,9 @@ int main(int argc, char **argv)
 			for (s = 0; s < NSYS; s++) {
 				char *t_argv[] = { argv[1], "run", "--stats",
 						   s == PV_NO_SCAN ? "--cpu=trap"
-								   : "--cpu=scan",
+						   : s == TR_OFF
+							   ? "--cpu=translate"
+							   : "--cpu=scan",
 						   "--append",
 						   (char *)appends[w][s],
 						   argv[2], NULL };

@@ -36,9 +36,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	snprintf(file, sizeof(file), "/tmp/bench-trace-%d.txt", (int)getpid());
-	snprintf(opts[COUNT], sizeof(opts[COUNT]), "-c -o %s", file);
-	snprintf(opts[LINES], sizeof(opts[LINES]), "-o %s", file);
-	snprintf(opts[STACK], sizeof(opts[STACK]), "-k -o %s", file);
+	snprintf(opts[COUNT], sizeof(opts[COUNT]), "--cpu=scan -c -o %s", file);
+	snprintf(opts[LINES], sizeof(opts[LINES]), "--cpu=scan -o %s", file);
+	snprintf(opts[STACK], sizeof(opts[STACK]), "--cpu=scan -k -o %s", file);
 	snprintf(cmdline, sizeof(cmdline), "cli %lu", n);
 	for (i = 0; i < ROUNDS; i++)
 		for (k = 0; k < NCASES; k++) {
