@@ -269,6 +269,8 @@ int vm_init(struct vm *vm, const struct vm_options *opt,
 	memset(vm, 0, sizeof(*vm));
 	vm->opt = *opt;
 	hostcpu_detect(&vm->host);
+	if (vm->host.tsc_clock && vm->host.tsc_khz)
+		timer_use_tsc(vm->host.tsc_khz);
 	emulate_init();
 	ahead_init();
 	if (pipe2(vm->wake_fd, O_NONBLOCK | O_CLOEXEC)) {

@@ -71,6 +71,10 @@ struct timers {
 
 /* The host's monotonic clock, ns. */
 uint64_t timer_now(void);
+/* Read the host's clock through the TSC, which counts tsc_khz a
+ * millisecond, between real readings each millisecond: only where the
+ * host's own clock is the TSC (hostcpu's tsc_clock). */
+void timer_use_tsc(uint64_t tsc_khz);
 /* Use clock as the host's clock (NULL: timer_now). */
 void timers_set_clock(struct timers *ts, uint64_t (*clock)(void *ctx),
 		      void *ctx);

@@ -121,6 +121,22 @@ static uint64_t measure_tsc_khz(void)
 	return (uint64_t)((double)(t1 - t0) / (n1 - n0) * 1e6);
 }
 
+/* Is the host's clock the TSC itself (so that the TSC, scaled, is as good
+ * a clock between two of its readings)? */
+static bool clock_is_tsc(void)
+{
+	FILE *f = fopen("/sys/devices/system/clocksource/clocksource0/"
+			"current_clocksource", "r");
+	char name[32] = "";
+	bool tsc;
+
+	if (!f)
+		return false;
+	tsc = fgets(name, sizeof(name), f) && !strcmp(name, "tsc\n");
+	fclose(f);
+	return tsc;
+}
+
 /* Leaves whose answer depends on ECX (the subleaf). */
 static bool has_subleaves(uint32_t leaf)
 {
@@ -213,6 +229,7 @@ void hostcpu_detect(struct host_features *h)
 	if (h->page0)
 		h->mmap_min_addr = 0;
 	h->tsc_khz = measure_tsc_khz();
+	h->tsc_clock = clock_is_tsc();
 }
 
 bool hostcpu_has_bmi2(const struct host_features *h)

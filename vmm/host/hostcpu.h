@@ -23,6 +23,7 @@ struct host_features {
 	bool sud;             /* Syscall User Dispatch (PR_SET_SYSCALL_USER_DISPATCH) */
 	unsigned maxphyaddr;  /* physical address bits */
 	uint64_t tsc_khz;     /* measured */
+	bool tsc_clock;       /* the host's clocksource is the TSC */
 	uint64_t mmap_min_addr;    /* 0 when page0 */
 	bool page0;                /* this process may map address 0 */
 	/* The host's CPUID, read once at start-up: the monitor answers the
