@@ -430,6 +430,39 @@ START_TEST(test_64bit_rip_relative_operands_reach_the_original_address)
 }
 END_TEST
 
+/*
+ * The shadow of an inline sti: a stop from outside (a timer's signal)
+ * that lands after the sti and before the instruction after it must not
+ * let an interrupt in there (`sti; hlt` would take it before the hlt,
+ * and then halt for good); after any other instruction it may.
+ */
+static bool stopped_in_shadow(const char *first, uint64_t pc)
+{
+	struct tc_emitter e = { tr, tr->code + tr->used };
+	const cs_insn *insn;
+	unsigned hlt_rec;
+
+	insn = decode_at(first, 1, pc);
+	ck_assert_int_eq(tc_emit(&e, insn, pc, pc, vcpu_mode(&vm->cpu)),
+			 TN_GO_ON);
+	hlt_rec = tr->nrecs;
+	insn = decode_at("\xf4", 1, pc + 1);
+	tc_emit(&e, insn, pc + 1, pc + 1, vcpu_mode(&vm->cpu));
+	tr->used = (uint32_t)(e.p - tr->code);
+	vm->cpu.rip = (uint64_t)(uintptr_t)(tr->code + tr->recs[hlt_rec].host);
+	ck_assert_int_eq(tc_leave(tr, UINT64_MAX), TR_LEFT);
+	ck_assert_uint_eq(vm->cpu.rip, pc + 1);
+	return tc_left_in_shadow(tr);
+}
+
+START_TEST(test_a_stop_between_sti_and_hlt_keeps_the_shadow)
+{
+	ck_assert(stopped_in_shadow("\xfb", CODE_GPA));          /* sti */
+	ck_assert(!stopped_in_shadow("\xfa", CODE_GPA + 0x10));  /* cli */
+	ck_assert(!stopped_in_shadow("\x90", CODE_GPA + 0x20));  /* nop */
+}
+END_TEST
+
 static Suite *translate_suite(void)
 {
 	Suite *s = suite_create("translate");
@@ -447,6 +480,7 @@ static Suite *translate_suite(void)
 	tcase_add_test(t, test_64bit_sensitive_instructions_inline_match_the_emulator);
 	tcase_add_test(t, test_64bit_popf_inline_matches_the_emulator);
 	tcase_add_test(t, test_64bit_rip_relative_operands_reach_the_original_address);
+	tcase_add_test(t, test_a_stop_between_sti_and_hlt_keeps_the_shadow);
 	suite_add_tcase(s, t);
 	return s;
 }

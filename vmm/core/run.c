@@ -194,8 +194,11 @@ void vm_trap(struct vm *vm, const struct host_trap *t)
 	tf_before = (v->rflags & RFLAGS_TF) != 0;
 	/* Whatever trapped, the instruction after an sti has run (or is
 	 * being emulated now): its interrupt shadow is over; but for the
-	 * translator's sti, whose shadow is still to come. */
-	v->irq_shadow = left == LEFT_SHADOW;
+	 * translator's sti, whose shadow is still to come (its probe, or
+	 * a stop from outside between it and the next instruction). */
+	v->irq_shadow = left == LEFT_SHADOW ||
+			((t->kind == HT_TIMER || t->kind == HT_KICK) &&
+			 vm->tr && tc_left_in_shadow(vm->tr));
 	v->irq.step = false;     /* (irq_deliver asks again if need be) */
 	/* The host reports RIP after an int3 and after a syscall (0f 05). */
 	if (t->kind == HT_BREAKPOINT)

@@ -186,6 +186,7 @@ struct translator {
 	uint64_t mmio_gen;         /* the device bus's, folds checked at */
 	uint32_t left_rec;         /* the record of the last trap in the
 				      cache (TR_REC_HERE: none) */
+	bool left_shadow;          /* ...and it was in an sti's shadow */
 	const uint64_t *upper;     /* engine/upper.h's table, or NULL */
 	bool observed;             /* a tracer sees every sensitive
 				      instruction: none is inline */

@@ -58,6 +58,27 @@ static void state_at(struct translator *tr, const struct tc_rec *r,
 		v->rip = r->target;
 }
 
+/*
+ * Was the guest stopped (at offset off, record r) in the shadow of an
+ * inline sti: after it, before the instruction after it?  No interrupt
+ * may come there: `sti; hlt` must not take it before the hlt.
+ */
+static bool in_sti_shadow(const struct translator *tr,
+			  const struct tc_rec *r, uint32_t off)
+{
+	const struct tc_rec *p = r > tr->recs ? r - 1 : NULL;
+
+	if (r->flags & TRF_SHADOW)
+		return off - r->host >= r->done;
+	return p && (p->flags & TRF_SHADOW) && p->guest + p->glen == r->guest &&
+	       tr->cpu->rip == r->guest && p->host + p->len == r->host;
+}
+
+bool tc_left_in_shadow(const struct translator *tr)
+{
+	return tr->left_shadow;
+}
+
 enum tc_left tc_leave(struct translator *tr, uint64_t fault_addr)
 {
 	struct vcpu *v = tr->cpu;
@@ -66,6 +87,7 @@ enum tc_left tc_leave(struct translator *tr, uint64_t fault_addr)
 	uint32_t off;
 
 	tr->left_rec = TR_REC_HERE;
+	tr->left_shadow = false;
 	/* (Closed, no translation runs: a fault there is the user code's
 	 * that jumped in.) */
 	if (tr->closed || h < (uint64_t)tr->code + tr->body ||
@@ -80,6 +102,7 @@ enum tc_left tc_leave(struct translator *tr, uint64_t fault_addr)
 	take_vif(tr);
 	tr->st.exits++;
 	tr->left_rec = tc_rec_index(tr, r);
+	tr->left_shadow = in_sti_shadow(tr, r, off);
 	if (fault_addr - (uint64_t)tr->guard < TR_GUARD_BYTES)
 		return r->flags & TRF_SHADOW ? TR_SHADOW : TR_INTERRUPT;
 	return TR_LEFT;

@@ -81,6 +81,10 @@ enum tc_left {
 	TR_RESUME,        /* the cache's own business (a link): resume */
 };
 enum tc_left tc_leave(struct translator *tr, uint64_t fault_addr);
+/* The guest tc_leave stopped was in the shadow of an sti (the next
+ * instruction not run yet): a stop from outside must not deliver an
+ * interrupt there. */
+bool tc_left_in_shadow(const struct translator *tr);
 /* The trap tc_leave took in the cache was a device access, the
  * emulator's to finish (addr the access): an instruction that keeps
  * doing that is translated as a callout from then on, or, if it loads a
