@@ -3,7 +3,9 @@
  * the guest is linked, "upper ROUNDS" from the upper half, as a 64-bit
  * kernel runs: the guest maps its first 512 GiB again at
  * 0xffffff8000000000 (PML4 entry 511) and calls the code, on the buffer,
- * through that alias (its stack stays where it is).
+ * through that alias (its stack stays where it is).  "fib N" and
+ * "fibupper N": a recursive fib(N), where linked, or with both its code
+ * and its stack in the upper half.
  */
 #include "trapeze/guest.h"
 #include "../bench/compute.h"
@@ -13,6 +15,32 @@
 static uint8_t buf[COMPUTE_BYTES];
 
 typedef uint64_t compute_fn(uint8_t *buf, size_t size, unsigned rounds);
+
+/* Calls, returns, pushes and pops: what a kernel's stack sees. */
+static uint64_t __attribute__((noinline)) fib(unsigned n)
+{
+	return n < 2 ? n : fib(n - 1) + fib(n - 2);
+}
+
+/* fib(n) from the upper half on a stack there too (upper: the alias's
+ * offset), as a 64-bit kernel's code and stacks are. */
+static uint64_t fib_upper(unsigned n, uint64_t upper)
+{
+	uint64_t (*f)(unsigned) = (uint64_t (*)(unsigned))((uintptr_t)fib +
+							    upper);
+	uint64_t r, saved;
+
+	__asm__ volatile("movq %%rsp, %[saved]\n\t"
+			 "addq %[up], %%rsp\n\t"
+			 "movl %[n], %%edi\n\t"
+			 "call *%[f]\n\t"
+			 "movq %[saved], %%rsp"
+			 : [saved] "=&r"(saved), "=a"(r)
+			 : [up] "r"(upper), [n] "r"(n), [f] "r"(f)
+			 : "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10",
+			   "r11", "memory", "cc");
+	return r;
+}
 
 static unsigned long parse_count(const char *s)
 {
@@ -33,6 +61,20 @@ int guest_main(const struct trapeze_boot_info *bi)
 	uint64_t cr3, *pml4;
 	const char *where = "low";
 
+	if (!memcmp(cmd, "fib ", 4) || !memcmp(cmd, "fibupper ", 9)) {
+		int up = cmd[3] == 'u';
+		unsigned n = (unsigned)parse_count(cmd + (up ? 9 : 4));
+
+		if (up) {
+			__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
+			pml4 = (uint64_t *)(uintptr_t)(cr3 & ~0xfffull);
+			pml4[511] = pml4[0];
+			__asm__ volatile("mov %0, %%cr3" : : "r"(cr3) : "memory");
+		}
+		printf("%s: fib(%u) = %llu\n", up ? "fibupper" : "fib", n,
+		       (unsigned long long)(up ? fib_upper(n, UPPER) : fib(n)));
+		return 0;
+	}
 	if (!memcmp(cmd, "upper ", 6)) {
 		__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
 		pml4 = (uint64_t *)(uintptr_t)(cr3 & ~0xfffull);
@@ -42,7 +84,7 @@ int guest_main(const struct trapeze_boot_info *bi)
 		b = buf + UPPER;
 		where = "upper";
 	} else if (memcmp(cmd, "low ", 4)) {
-		printf("usage: low|upper ROUNDS\n");
+		printf("usage: low|upper ROUNDS, or fib|fibupper N\n");
 		return 1;
 	}
 	printf("%s: checksum 0x%llx\n", where,

@@ -205,6 +205,14 @@ enum tc_next tc_emit(struct tc_emitter *e, const cs_insn *insn,
 	(void)gpa;
 	if (bt_ambiguous(insn) || (!wide && !tc32_takes(insn)))
 		return TN_FAIL;
+	/* An instruction that reached the upper half through its implicit
+	 * stack operand (push, pop, call, ret with RSP up there): the
+	 * emulator's, by callout, rather than a native fault each time. */
+	if (wide && e->tr->upper && tc_site_upper(e->tr, pc) &&
+	    !touches_memory(insn) && emulate_lookup(emu_id(insn)))
+		return emit_callout(e, insn, pc, TK_CALLOUT,
+				    leaves(insn->id) || insn->id == X86_INS_RET ||
+					    insn->id == X86_INS_JMP);
 	if (tc_emit_branch(e, insn, pc, wide, &next))
 		return next;
 	/* rdtsc runs natively, as everywhere (docs/limits.md). */
