@@ -357,6 +357,34 @@ static unsigned __attribute__((noinline)) sieve(uint8_t *p, unsigned n)
 	return count;
 }
 
+static uint8_t upper_stack[4096] __attribute__((aligned(4096)));
+
+/* Calls, returns, pushes and pops, for a stack at the top. */
+static uint64_t __attribute__((noinline, used)) fib(unsigned n)
+{
+	return n < 2 ? n : fib(n - 1) + fib(n - 2);
+}
+
+/* fib on a stack in the upper half (a 64-bit kernel's stacks are there):
+ * every push, pop, call and ret reaches it. */
+static uint64_t fib_on_upper_stack(unsigned n)
+{
+	uint64_t top = HIGH - 0x3000 + sizeof(upper_stack), r, saved;
+
+	set_pte(&pth[507], pa(upper_stack) | P | W, HIGH - 0x3000);
+	__asm__ volatile("movq %%rsp, %[saved]\n\t"
+			 "movq %[top], %%rsp\n\t"
+			 "movl %[n], %%edi\n\t"
+			 "call fib\n\t"
+			 "movq %[saved], %%rsp"
+			 : [saved] "=&r"(saved), "=a"(r)
+			 : [top] "r"(top), [n] "r"(n)
+			 : "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10",
+			   "r11", "memory", "cc");
+	set_pte(&pth[507], 0, HIGH - 0x3000);
+	return r;
+}
+
 /* Loops over memory at the top, hot enough that Trapeze runs them from
  * its translation cache rather than trapping on every access: the same
  * code on a low page, then a store to an absent page from inside it. */
@@ -383,6 +411,8 @@ static void upper_loops(void)
 	seen.ret_on_fetch = 0;
 	report_fault("upper half, hot loops: a store to an absent page");
 	set_pte(&pth[509], 0, (uint64_t)top);
+	printf("upper half, a stack there: fib(14) = %llu\n",
+	       (unsigned long long)fib_on_upper_stack(14));
 }
 
 int guest_main(const struct trapeze_boot_info *bi)
