@@ -458,6 +458,7 @@ struct translator *tc_create(struct vcpu *v, tc_handler_fn handler,
 		*why = "the host's vector state is larger than the room for it";
 		return NULL;
 	}
+	tr->synth = cs_malloc(decoder_handle(v->dec, MODE_LONG64));
 	e = (struct tc_emitter){ tr, tr->code };
 	tc_emit_trampoline(&e);
 	tr->trampoline = 0;
@@ -488,6 +489,8 @@ void tc_destroy(struct translator *tr)
 	if (!tr)
 		return;
 	munmap(tr->region, TR_REGION_BYTES);
+	if (tr->synth)
+		cs_free(tr->synth, 1);
 	free(tr->recs);
 	free(tr->entries);
 	free(tr->frames);

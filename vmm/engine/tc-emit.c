@@ -150,6 +150,73 @@ static bool emit_upper(struct tc_emitter *e, const cs_insn *insn,
 }
 
 /* Does insn read or write memory other than through its stack? */
+/*
+ * push and pop of a register (or push of an immediate) with RSP in the
+ * upper half, where the host cannot map: the same as a store to or load
+ * from -8(%rsp) or (%rsp), made up and rewritten for the aliases as any
+ * access up there (bt_emit_insn), then the move of RSP.  The guest's
+ * state changes only at the end (TRF_STEPS): the access may fault, and
+ * then nothing has happened.
+ */
+static bool emit_upper_stack(struct tc_emitter *e, const cs_insn *insn,
+			     uint64_t pc)
+{
+	const cs_x86 *x = &insn->detail->x86;
+	bool pop = insn->id == X86_INS_POP;
+	csh h = decoder_handle(e->tr->cpu->dec, MODE_LONG64);
+	uint8_t b[16];
+	const uint8_t *code = b;
+	uint64_t addr = pc;
+	size_t n = 0;
+	struct tc_rec *r;
+	struct emitter be;
+	struct rec br;
+	int g = -1;
+
+	if ((insn->id != X86_INS_PUSH && !pop) || x->op_count != 1 ||
+	    bt_has_prefix(insn, 0x66) || !e->tr->synth)
+		return false;
+	if (x->operands[0].type == X86_OP_REG) {
+		g = reg_gpr(x->operands[0].reg);
+		if (g < 0 || x->operands[0].size != 8)
+			return false;
+		b[n++] = (uint8_t)(0x48 | ((g >> 3) << 2));
+		b[n++] = pop ? 0x8b : 0x89;        /* mov %g,-8(%rsp) / (%rsp),%g */
+		b[n++] = (uint8_t)((pop ? 0x04 : 0x44) | ((g & 7) << 3));
+		b[n++] = 0x24;
+		if (!pop)
+			b[n++] = 0xf8;
+	} else if (!pop && x->operands[0].type == X86_OP_IMM &&
+		   x->operands[0].imm == (int32_t)x->operands[0].imm) {
+		int32_t imm = (int32_t)x->operands[0].imm;
+
+		memcpy(b, "\x48\xc7\x44\x24\xf8", 5);  /* movq $imm,-8(%rsp) */
+		memcpy(b + 5, &imm, 4);
+		n = 9;
+	} else {
+		return false;
+	}
+	if (!cs_disasm_iter(h, &code, &n, &addr, e->tr->synth) ||
+	    !(r = tc_begin(e, TK_INSN, pc, insn)))
+		return false;
+	be = (struct emitter){ e->p, e->tr->xs->slot, e->tr->upper };
+	if (!bt_emit_insn(&be, h, e->tr->synth, pc, true, &br)) {
+		e->tr->nrecs--;
+		return false;
+	}
+	e->p = be.p;
+	if (!pop || g != RSP)                      /* lea -8/8(%rsp),%rsp */
+		tc_put_bytes(e, pop ? "\x48\x8d\x64\x24\x08"
+				    : "\x48\x8d\x64\x24\xf8", 5);
+	r->clean = br.clean;
+	r->nscratch = br.nscratch;
+	memcpy(r->scratch, br.scratch, sizeof(r->scratch));
+	r->done = (uint8_t)(tc_here(e) - r->host);
+	r->flags |= TRF_STEPS;
+	tc_end(e, r);
+	return true;
+}
+
 static bool touches_memory(const cs_insn *insn)
 {
 	const cs_x86 *x = &insn->detail->x86;
@@ -206,8 +273,12 @@ enum tc_next tc_emit(struct tc_emitter *e, const cs_insn *insn,
 	if (bt_ambiguous(insn) || (!wide && !tc32_takes(insn)))
 		return TN_FAIL;
 	/* An instruction that reached the upper half through its implicit
-	 * stack operand (push, pop, call, ret with RSP up there): the
-	 * emulator's, by callout, rather than a native fault each time. */
+	 * stack operand (push, pop, call, ret with RSP up there): push and
+	 * pop rewritten for the aliases, the others the emulator's, by
+	 * callout, rather than a native fault each time. */
+	if (wide && e->tr->upper && tc_site_upper(e->tr, pc) &&
+	    emit_upper_stack(e, insn, pc))
+		return TN_GO_ON;
 	if (wide && e->tr->upper && tc_site_upper(e->tr, pc) &&
 	    !touches_memory(insn) && emulate_lookup(emu_id(insn)))
 		return emit_callout(e, insn, pc, TK_CALLOUT,

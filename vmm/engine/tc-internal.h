@@ -188,6 +188,8 @@ struct translator {
 				      cache (TR_REC_HERE: none) */
 	bool left_shadow;          /* ...and it was in an sti's shadow */
 	const uint64_t *upper;     /* engine/upper.h's table, or NULL */
+	cs_insn *synth;            /* an instruction the translator made up
+				      (tc-emit.c: the stack's upper half) */
 	bool observed;             /* a tracer sees every sensitive
 				      instruction: none is inline */
 	bool guard_ro;             /* the guard page's state */
