@@ -25,6 +25,7 @@
 #include "engine/tc-internal.h"
 
 #define FLAGS_ARITH 0x8d5ull            /* CF PF AF ZF SF OF */
+#define FLAGS_DF    0x400ull
 #define MEM_LO  0x200000ull             /* CODE_GPA .. STACK_TOP */
 #define MEM_HI  0x300000ull
 
@@ -63,6 +64,7 @@ __asm__(".text\n"
 	"\tmovq t_saved_rsp(%rip), %rsp\n"
 	"\tpushfq\n"
 	"\tpopq t_out+128(%rip)\n"
+	"\tcld\n"
 	"\tpopq %r15; popq %r14; popq %r13; popq %r12; popq %rbp\n"
 	"\tpopq %rbx\n"
 	"\tret\n");
@@ -356,6 +358,7 @@ static void popf_of(uint32_t image, bool vif)
 	memcpy(ref, v->gpr, sizeof(ref));
 	assert_regs_same(insn, ref, v->rflags, wide);
 	ck_assert_uint_eq(tr->xs->vif, (v->rflags & RFLAGS_IF) != 0);
+	ck_assert_uint_eq(t_out.flags & FLAGS_DF, v->rflags & FLAGS_DF);
 	assert_mem_same("popf");
 }
 
@@ -363,6 +366,7 @@ START_TEST(test_32bit_popf_inline_matches_the_emulator)
 {
 	popf_of(0x200 | 0x2 | 0x85, false);        /* sets IF, CF SF PF */
 	popf_of(0x2 | 0x40, true);                 /* clears IF, ZF */
+	popf_of(0x2 | 0x400, false);               /* DF */
 }
 END_TEST
 
@@ -383,6 +387,10 @@ START_TEST(test_64bit_popf_inline_matches_the_emulator)
 {
 	popf_of(0x200 | 0x2 | 0x801, false);       /* IF, CF, OF */
 	popf_of(0x2 | 0x4, true);
+	popf_of(0x2 | 0x8d5, true);                /* every arithmetic flag */
+	popf_of(0x200 | 0x2 | 0x80, true);         /* SF alone */
+	popf_of(0x2 | 0x800, false);               /* OF alone */
+	popf_of(0x2 | 0x400 | 0x1, true);          /* DF, CF */
 }
 END_TEST
 

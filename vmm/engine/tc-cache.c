@@ -459,6 +459,12 @@ struct translator *tc_create(struct vcpu *v, tc_handler_fn handler,
 		return NULL;
 	}
 	tr->synth = cs_malloc(decoder_handle(v->dec, MODE_LONG64));
+	{
+		uint32_t r[4];
+
+		hostcpu_cpuid(0x80000001, 0, r);
+		tr->sahf = r[2] & 1;           /* LAHF-SAHF in 64-bit mode */
+	}
 	e = (struct tc_emitter){ tr, tr->code };
 	tc_emit_trampoline(&e);
 	tr->trampoline = 0;

@@ -9,8 +9,10 @@
  *               interrupt after the next instruction (the sti shadow);
  *   pushf       the host's flags with the guest's IF (vif), IOPL and AC
  *               added from flags_adj[vif], lea arithmetic: no flag moves;
- *   popf        when the popped value keeps the guest's TF, IOPL and AC
- *               (popf_cur): IF into vif, the rest by the host's popf, and
+ *   popf        when the popped value keeps the guest's TF, IOPL, AC, NT
+ *               and ID (popf_cur): IF into vif, the arithmetic flags by an
+ *               overflowing add and sahf, DF by cld or std (64-bit code;
+ *               32-bit code's by the host's popf), and
  *               a store to the guard (or to sink, if IF stays clear) that
  *               faults if an interrupt can now be taken; else a callout;
  *   mov r,sreg  the guest's selector from sel[].
@@ -32,8 +34,10 @@
 #define R10 10u
 
 /* The flags popf may not change inline: TF (the guest would single-step),
- * IOPL and AC (the vCPU holds them, not the host). */
-#define POPF_SLOW (RFLAGS_TF | RFLAGS_IOPL | RFLAGS_AC)
+ * IOPL and AC (the vCPU holds them, not the host), NT and ID (64-bit
+ * code's fast path sets only the arithmetic flags and DF). */
+#define POPF_SLOW (RFLAGS_TF | RFLAGS_IOPL | RFLAGS_AC | RFLAGS_NT | \
+		   RFLAGS_ID)
 
 /* opcode bytes, then ModRM reg,[rip+field] (a REX first when reg >= 8
  * or w) */
@@ -211,6 +215,11 @@ static enum tc_next emit_popf(struct tc_emitter *e, const cs_insn *insn,
 		r->nscratch = 1;
 		r->scratch[0] = RCX;
 	}
+	if (wide && tr->sahf) {                    /* rax too, for sahf */
+		tc_state_move(e, RAX, &xs->slot[1], false);
+		r->nscratch = 2;
+		r->scratch[1] = RAX;
+	}
 	if (x >= 8)
 		tc_put8(e, 0x41);
 	tc_put_bytes(e, "\x0f\xba", 2);               /* bt $9,x */
@@ -228,7 +237,21 @@ static enum tc_next emit_popf(struct tc_emitter *e, const cs_insn *insn,
 	tc_put8(e, (uint8_t)(0xe0 | (p & 7)));
 	tc_put32(e, (uint32_t)(tr->guard - (uint8_t *)&xs->sink));
 	put_rip_op(e, true, "\x03", 1, p, &xs->sink_addr, 0); /* add */
-	if (wide) {
+	if (wide && tr->sahf) {
+		/* The host's popfq is microcoded, as slow as all the rest:
+		 * OF from bit 11 by an add that overflows or not, the other
+		 * arithmetic flags by sahf, DF by cld or std. */
+		tc_put_bytes(e, "\x8b\x04\x24", 3);    /* mov (%rsp),%eax */
+		tc_put_bytes(e, "\x0f\xba\xe0\x0a", 4); /* bt $10,%eax */
+		tc_put_bytes(e, "\x72\x03\xfc\xeb\x01\xfd", 6); /* cld/std */
+		tc_put_bytes(e, "\xc1\xe0\x14", 3);    /* shl $20,%eax */
+		tc_put_bytes(e, "\xc1\xf8\x1f", 3);    /* sar $31,%eax */
+		tc_put_bytes(e, "\xd1\xe8", 2);         /* shr $1,%eax */
+		tc_put_bytes(e, "\x83\xc0\x01", 3);    /* add $1,%eax: OF */
+		tc_put_bytes(e, "\x8a\x24\x24", 3);    /* mov (%rsp),%ah */
+		tc_put8(e, 0x9e);                  /* sahf */
+		tc_put_bytes(e, "\x48\x8d\x64\x24\x08", 5); /* lea 8(%rsp) */
+	} else if (wide) {
 		tc_put8(e, 0x9d);                  /* popfq */
 	} else {
 		tc_put_bytes(e, "\x67\x44\x8b\x04\x24", 5); /* mov (%esp),%r8d */
@@ -244,6 +267,8 @@ static enum tc_next emit_popf(struct tc_emitter *e, const cs_insn *insn,
 	tc_put8(e, 0xc6);                          /* movb $0,(p): the probe */
 	tc_put8(e, (uint8_t)(p & 7));
 	tc_put8(e, 0);
+	if (wide && tr->sahf)
+		tc_state_move(e, RAX, &xs->slot[1], true);
 	if (wide)
 		tc_state_move(e, RCX, &xs->slot[0], true);
 	r->flags |= TRF_STEPS;

@@ -190,6 +190,7 @@ struct translator {
 	const uint64_t *upper;     /* engine/upper.h's table, or NULL */
 	cs_insn *synth;            /* an instruction the translator made up
 				      (tc-emit.c: the stack's upper half) */
+	bool sahf;                 /* the host has lahf/sahf in 64-bit mode */
 	bool observed;             /* a tracer sees every sensitive
 				      instruction: none is inline */
 	bool guard_ro;             /* the guard page's state */
