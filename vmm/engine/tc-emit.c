@@ -151,10 +151,11 @@ static bool emit_upper(struct tc_emitter *e, const cs_insn *insn,
 
 /* Does insn read or write memory other than through its stack? */
 /*
- * push and pop of a register (or push of an immediate) with RSP in the
- * upper half, where the host cannot map: the same as a store to or load
- * from -8(%rsp) or (%rsp), made up and rewritten for the aliases as any
- * access up there (bt_emit_insn), then the move of RSP.  The guest's
+ * push and pop of a register (or push of an immediate, or a direct
+ * call's push of its return address) with RSP in the upper half, where
+ * the host cannot map: the same as a store to or load from -8(%rsp) or
+ * (%rsp), made up and rewritten for the aliases as any access up there
+ * (bt_emit_insn), then the move of RSP.  The guest's
  * state changes only at the end (TRF_STEPS): the access may fault, and
  * then nothing has happened.
  */
@@ -173,10 +174,24 @@ static bool emit_upper_stack(struct tc_emitter *e, const cs_insn *insn,
 	struct rec br;
 	int g = -1;
 
-	if ((insn->id != X86_INS_PUSH && !pop) || x->op_count != 1 ||
+	bool call = insn->id == X86_INS_CALL;
+	uint64_t ret = pc + insn->size;
+
+	if ((insn->id != X86_INS_PUSH && !pop && !call) || x->op_count != 1 ||
 	    bt_has_prefix(insn, 0x66) || !e->tr->synth)
 		return false;
-	if (x->operands[0].type == X86_OP_REG) {
+	if (call) {
+		/* A direct call: its return address pushed, as an immediate
+		 * (a kernel's text, at -2 GiB, and the low 2 GiB), then the
+		 * link to its target. */
+		int32_t imm = (int32_t)ret;
+
+		if (x->operands[0].type != X86_OP_IMM || (uint64_t)(int64_t)imm != ret)
+			return false;
+		memcpy(b, "\x48\xc7\x44\x24\xf8", 5);  /* movq $ret,-8(%rsp) */
+		memcpy(b + 5, &imm, 4);
+		n = 9;
+	} else if (x->operands[0].type == X86_OP_REG) {
 		g = reg_gpr(x->operands[0].reg);
 		if (g < 0 || x->operands[0].size != 8)
 			return false;
@@ -214,6 +229,9 @@ static bool emit_upper_stack(struct tc_emitter *e, const cs_insn *insn,
 	r->done = (uint8_t)(tc_here(e) - r->host);
 	r->flags |= TRF_STEPS;
 	tc_end(e, r);
+	/* (Its end is the link's start: a stop there is at the target.) */
+	if (call)
+		tc_emit_link(e, (uint64_t)x->operands[0].imm);
 	return true;
 }
 
@@ -278,7 +296,7 @@ enum tc_next tc_emit(struct tc_emitter *e, const cs_insn *insn,
 	 * callout, rather than a native fault each time. */
 	if (wide && e->tr->upper && tc_site_upper(e->tr, pc) &&
 	    emit_upper_stack(e, insn, pc))
-		return TN_GO_ON;
+		return insn->id == X86_INS_CALL ? TN_END : TN_GO_ON;
 	if (wide && e->tr->upper && tc_site_upper(e->tr, pc) &&
 	    !touches_memory(insn) && emulate_lookup(emu_id(insn)))
 		return emit_callout(e, insn, pc, TK_CALLOUT,
