@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "cpu/decode.h"
 #include "cpu/emulate.h"
 #include "cpu/vcpu.h"
 #include "engine/bt.h"
@@ -207,7 +208,33 @@ static enum tc_next emit_indirect(struct tc_emitter *e, const cs_insn *insn,
 	r->clean = (uint8_t)(e->p - start);
 	r->nscratch = 1;
 	r->scratch[0] = RCX;
-	if (insn->id == X86_INS_RET) {
+	if (insn->id == X86_INS_RET && wide && tr->upper && tr->synth &&
+	    tc_site_upper(tr, pc)) {
+		/* RSP in the upper half: the load through the aliases, its
+		 * registers borrowed in slot[1..] (a fault can come only
+		 * there, and a signal from outside waits: TRF_STEPS). */
+		static const uint8_t load[] = { 0x48, 0x8b, 0x0c, 0x24 };
+		const uint8_t *code = load;
+		size_t n = sizeof(load);
+		uint64_t addr = pc;
+		csh h = decoder_handle(tr->cpu->dec, MODE_LONG64);
+		struct emitter be = { e->p, &tr->xs->slot[1], tr->upper };
+		struct rec br;
+		unsigned k;
+
+		if (!cs_disasm_iter(h, &code, &n, &addr, tr->synth) ||
+		    !bt_emit_insn(&be, h, tr->synth, pc, true, &br) ||
+		    br.nscratch > 3) {
+			e->p = start;
+			tr->nrecs--;
+			return TN_FAIL;
+		}
+		e->p = be.p;
+		for (k = 0; k < br.nscratch; k++)
+			r->scratch[1 + k] = br.scratch[k];
+		r->nscratch = (uint8_t)(1 + br.nscratch);
+		r->flags |= TRF_STEPS;
+	} else if (insn->id == X86_INS_RET) {
 		if (!wide)
 			tc_put8(e, 0x67);          /* mov (%esp),%ecx */
 		else

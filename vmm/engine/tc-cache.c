@@ -231,7 +231,8 @@ static struct tc_site *left_site(struct translator *tr)
 		return NULL;
 	r = &tr->recs[tr->left_rec];
 	tr->left_rec = TR_REC_HERE;
-	if (r->kind != TK_INSN || tr->nsites >= TR_SITES / 2)
+	if ((r->kind != TK_INSN && r->kind != TK_INDIRECT &&
+	     r->kind != TK_CALL) || tr->nsites >= TR_SITES / 2)
 		return NULL;
 	s = site_slot(tr, r->guest, tc_key(tr->cpu));
 	if (!s->gva_plus1) {

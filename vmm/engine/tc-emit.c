@@ -113,7 +113,7 @@ static enum tc_next emit_rip_relative(struct tc_emitter *e,
 	r->clean = br.clean;
 	r->done = br.done;
 	r->nscratch = br.nscratch;
-	memcpy(r->scratch, br.scratch, sizeof(r->scratch));
+	memcpy(r->scratch, br.scratch, sizeof(br.scratch));
 	tc_end(e, r);
 	return TN_GO_ON;
 }
@@ -144,7 +144,7 @@ static bool emit_upper(struct tc_emitter *e, const cs_insn *insn,
 	r->clean = br.clean;
 	r->done = br.done;
 	r->nscratch = br.nscratch;
-	memcpy(r->scratch, br.scratch, sizeof(r->scratch));
+	memcpy(r->scratch, br.scratch, sizeof(br.scratch));
 	tc_end(e, r);
 	return true;
 }
@@ -225,7 +225,7 @@ static bool emit_upper_stack(struct tc_emitter *e, const cs_insn *insn,
 				    : "\x48\x8d\x64\x24\xf8", 5);
 	r->clean = br.clean;
 	r->nscratch = br.nscratch;
-	memcpy(r->scratch, br.scratch, sizeof(r->scratch));
+	memcpy(r->scratch, br.scratch, sizeof(br.scratch));
 	r->done = (uint8_t)(tc_here(e) - r->host);
 	r->flags |= TRF_STEPS;
 	tc_end(e, r);
@@ -291,13 +291,14 @@ enum tc_next tc_emit(struct tc_emitter *e, const cs_insn *insn,
 	if (bt_ambiguous(insn) || (!wide && !tc32_takes(insn)))
 		return TN_FAIL;
 	/* An instruction that reached the upper half through its implicit
-	 * stack operand (push, pop, call, ret with RSP up there): push and
-	 * pop rewritten for the aliases, the others the emulator's, by
-	 * callout, rather than a native fault each time. */
+	 * stack operand (push, pop, call, ret with RSP up there): push, pop,
+	 * a direct call and ret rewritten for the aliases, the others the
+	 * emulator's, by callout, rather than a native fault each time. */
 	if (wide && e->tr->upper && tc_site_upper(e->tr, pc) &&
 	    emit_upper_stack(e, insn, pc))
 		return insn->id == X86_INS_CALL ? TN_END : TN_GO_ON;
 	if (wide && e->tr->upper && tc_site_upper(e->tr, pc) &&
+	    insn->id != X86_INS_RET &&             /* (tc-branch.c's) */
 	    !touches_memory(insn) && emulate_lookup(emu_id(insn)))
 		return emit_callout(e, insn, pc, TK_CALLOUT,
 				    leaves(insn->id) || insn->id == X86_INS_RET ||

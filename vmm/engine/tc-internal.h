@@ -104,7 +104,7 @@ struct tc_rec {
 	uint16_t len;
 	uint8_t kind, glen;
 	uint8_t clean, done;
-	uint8_t nscratch, scratch[3];
+	uint8_t nscratch, scratch[4];   /* (4: an upper-half ret's) */
 	uint8_t flags;             /* TRF_FOLLOWS, TRF_STEPS, TRF_SHADOW */
 	uint8_t taken;             /* a loop: the offset its taken path
 				      starts at (0: none) */

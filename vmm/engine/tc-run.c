@@ -41,8 +41,11 @@ static void state_at(struct translator *tr, const struct tc_rec *r,
 	case TK_LINK: case TK_CALLOUT: case TK_NATIVE:
 		return;               /* (a link's guest is its target) */
 	case TK_INDIRECT:
+		/* (rcx in slot[0]; an upper-half ret's load borrows more,
+		 * after it, in slot[1..].) */
 		if (inner >= r->clean)
-			v->gpr[RCX] = tr->xs->slot[0];
+			for (k = 0; k < r->nscratch; k++)
+				v->gpr[r->scratch[k]] = tr->xs->slot[k];
 		if (inner >= r->done)
 			v->rip = tr->xs->target;
 		return;
