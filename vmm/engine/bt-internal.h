@@ -48,6 +48,9 @@ struct bt_enc {
 bool bt_parse_enc(const cs_insn *insn, struct bt_enc *n);
 
 bool bt_is_legacy_prefix(uint8_t b);
+/* The condition of a jcc (0-15), from its opcode (rel8 7x or rel32 0f
+ * 8x); -1 for anything else.  (bt.c; the translator's too.) */
+int bt_jcc_condition(const cs_insn *insn);
 bool bt_has_prefix(const cs_insn *insn, uint8_t prefix);
 /* 66 with f2 or f3: Capstone 4 and the CPU can disagree on what (and
  * how long) such an instruction is, so the cache never copies one. */

@@ -179,7 +179,7 @@ static bool is_jcc(unsigned id)
 }
 
 /* The condition of a jcc, from its opcode (rel8 7x or rel32 0f 8x). */
-static int jcc_condition(const cs_insn *insn)
+int bt_jcc_condition(const cs_insn *insn)
 {
 	unsigned p = 0;
 
@@ -303,7 +303,7 @@ void bt_translate(struct bt *bt, uint64_t start)
 			continue;          /* follow it: nothing to emit */
 		}
 		if (is_jcc(insn->id)) {
-			if ((cc = jcc_condition(insn)) < 0) {
+			if ((cc = bt_jcc_condition(insn)) < 0) {
 				emit_exit(bt, pc);
 				break;
 			}

@@ -23,21 +23,6 @@ static uint64_t branch_target(const cs_insn *insn, bool wide)
 	return wide ? t : (uint32_t)t;
 }
 
-/* The condition of a jcc, from its opcode (rel8 7x or rel32 0f 8x). */
-static int jcc_condition(const cs_insn *insn)
-{
-	unsigned p = 0;
-
-	while (p < insn->size && bt_is_legacy_prefix(insn->bytes[p]))
-		p++;
-	if (p < insn->size && (insn->bytes[p] & 0xf0) == 0x70)
-		return insn->bytes[p] & 0x0f;
-	if (p + 1 < insn->size && insn->bytes[p] == 0x0f &&
-	    (insn->bytes[p + 1] & 0xf0) == 0x80)
-		return insn->bytes[p + 1] & 0x0f;
-	return -1;
-}
-
 /* jcc rel32 to a link the block emits after its body (tc-block.c asks
  * tc_pending for it): the rel32 is filled in then. */
 static enum tc_next emit_jcc(struct tc_emitter *e, const cs_insn *insn,
@@ -371,7 +356,7 @@ bool tc_emit_branch(struct tc_emitter *e, const cs_insn *insn, uint64_t pc,
 		*next = emit_loop(e, insn, pc, wide);
 		return true;
 	}
-	if ((cc = jcc_condition(insn)) < 0 || insn->detail->x86.op_count != 1 ||
+	if ((cc = bt_jcc_condition(insn)) < 0 || insn->detail->x86.op_count != 1 ||
 	    !direct)
 		return false;
 	*next = p66 ? TN_FAIL : emit_jcc(e, insn, pc, cc, wide);

@@ -68,6 +68,15 @@ static enum tc_next emit_ident(struct tc_emitter *e, const cs_insn *insn,
 	return TN_GO_ON;
 }
 
+/* What bt-rewrite.c says of the code it wrote into record r. */
+static void take_bt_rec(struct tc_rec *r, const struct rec *br)
+{
+	r->clean = br->clean;
+	r->done = br->done;
+	r->nscratch = br->nscratch;
+	memcpy(r->scratch, br->scratch, sizeof(br->scratch));
+}
+
 /*
  * A RIP-relative operand after the move: the instruction again with
  * [disp32] (ModRM rm=100, a SIB byte with no base and no index), which
@@ -110,10 +119,7 @@ static enum tc_next emit_rip_relative(struct tc_emitter *e,
 		return TN_FAIL;
 	}
 	e->p = be.p;
-	r->clean = br.clean;
-	r->done = br.done;
-	r->nscratch = br.nscratch;
-	memcpy(r->scratch, br.scratch, sizeof(br.scratch));
+	take_bt_rec(r, &br);
 	tc_end(e, r);
 	return TN_GO_ON;
 }
@@ -123,33 +129,37 @@ static enum tc_next emit_rip_relative(struct tc_emitter *e,
  * through engine/upper.h's table, bt-rewrite.c's sequence (the address
  * the guest computes, plus the offset for its bits 32..47, in borrowed
  * registers; no flag moves).  A fault in it is the guest instruction's,
- * before it.  False: not one this rewrite takes.
+ * before it.  put_upper writes code's rewritten form in a record for
+ * insn (the stack's made-up accesses below); NULL, or false: not one
+ * this rewrite takes.
  */
-static bool emit_upper(struct tc_emitter *e, const cs_insn *insn,
-		       uint64_t pc)
+static struct tc_rec *put_upper(struct tc_emitter *e, const cs_insn *code,
+				const cs_insn *insn, uint64_t pc)
 {
 	struct tc_rec *r = tc_begin(e, TK_INSN, pc, insn);
 	struct emitter be;
 	struct rec br;
 
 	if (!r)
-		return false;
+		return NULL;
 	be = (struct emitter){ e->p, e->tr->xs->slot, e->tr->upper };
 	if (!bt_emit_insn(&be, decoder_handle(e->tr->cpu->dec, MODE_LONG64),
-			  insn, pc, true, &br)) {
+			  code, pc, true, &br)) {
 		e->tr->nrecs--;
-		return false;
+		return NULL;
 	}
 	e->p = be.p;
-	r->clean = br.clean;
-	r->done = br.done;
-	r->nscratch = br.nscratch;
-	memcpy(r->scratch, br.scratch, sizeof(br.scratch));
+	take_bt_rec(r, &br);
 	tc_end(e, r);
-	return true;
+	return r;
 }
 
-/* Does insn read or write memory other than through its stack? */
+static bool emit_upper(struct tc_emitter *e, const cs_insn *insn,
+		       uint64_t pc)
+{
+	return put_upper(e, insn, insn, pc) != NULL;
+}
+
 /*
  * push and pop of a register (or push of an immediate, or a direct
  * call's push of its return address) with RSP in the upper half, where
@@ -163,35 +173,20 @@ static bool emit_upper_stack(struct tc_emitter *e, const cs_insn *insn,
 			     uint64_t pc)
 {
 	const cs_x86 *x = &insn->detail->x86;
-	bool pop = insn->id == X86_INS_POP;
+	bool pop = insn->id == X86_INS_POP, call = insn->id == X86_INS_CALL;
+	uint64_t value = call ? pc + insn->size : (uint64_t)x->operands[0].imm;
 	csh h = decoder_handle(e->tr->cpu->dec, MODE_LONG64);
 	uint8_t b[16];
 	const uint8_t *code = b;
 	uint64_t addr = pc;
 	size_t n = 0;
 	struct tc_rec *r;
-	struct emitter be;
-	struct rec br;
 	int g = -1;
-
-	bool call = insn->id == X86_INS_CALL;
-	uint64_t ret = pc + insn->size;
 
 	if ((insn->id != X86_INS_PUSH && !pop && !call) || x->op_count != 1 ||
 	    bt_has_prefix(insn, 0x66) || !e->tr->synth)
 		return false;
-	if (call) {
-		/* A direct call: its return address pushed, as an immediate
-		 * (a kernel's text, at -2 GiB, and the low 2 GiB), then the
-		 * link to its target. */
-		int32_t imm = (int32_t)ret;
-
-		if (x->operands[0].type != X86_OP_IMM || (uint64_t)(int64_t)imm != ret)
-			return false;
-		memcpy(b, "\x48\xc7\x44\x24\xf8", 5);  /* movq $ret,-8(%rsp) */
-		memcpy(b + 5, &imm, 4);
-		n = 9;
-	} else if (x->operands[0].type == X86_OP_REG) {
+	if (!call && x->operands[0].type == X86_OP_REG) {
 		g = reg_gpr(x->operands[0].reg);
 		if (g < 0 || x->operands[0].size != 8)
 			return false;
@@ -202,8 +197,11 @@ static bool emit_upper_stack(struct tc_emitter *e, const cs_insn *insn,
 		if (!pop)
 			b[n++] = 0xf8;
 	} else if (!pop && x->operands[0].type == X86_OP_IMM &&
-		   x->operands[0].imm == (int32_t)x->operands[0].imm) {
-		int32_t imm = (int32_t)x->operands[0].imm;
+		   (uint64_t)(int64_t)(int32_t)value == value) {
+		/* An immediate, or a direct call's return address (a
+		 * kernel's text at -2 GiB, or the low 2 GiB), then for the
+		 * call the link to its target. */
+		int32_t imm = (int32_t)value;
 
 		memcpy(b, "\x48\xc7\x44\x24\xf8", 5);  /* movq $imm,-8(%rsp) */
 		memcpy(b + 5, &imm, 4);
@@ -212,20 +210,11 @@ static bool emit_upper_stack(struct tc_emitter *e, const cs_insn *insn,
 		return false;
 	}
 	if (!cs_disasm_iter(h, &code, &n, &addr, e->tr->synth) ||
-	    !(r = tc_begin(e, TK_INSN, pc, insn)))
+	    !(r = put_upper(e, e->tr->synth, insn, pc)))
 		return false;
-	be = (struct emitter){ e->p, e->tr->xs->slot, e->tr->upper };
-	if (!bt_emit_insn(&be, h, e->tr->synth, pc, true, &br)) {
-		e->tr->nrecs--;
-		return false;
-	}
-	e->p = be.p;
 	if (!pop || g != RSP)                      /* lea -8/8(%rsp),%rsp */
 		tc_put_bytes(e, pop ? "\x48\x8d\x64\x24\x08"
 				    : "\x48\x8d\x64\x24\xf8", 5);
-	r->clean = br.clean;
-	r->nscratch = br.nscratch;
-	memcpy(r->scratch, br.scratch, sizeof(br.scratch));
 	r->done = (uint8_t)(tc_here(e) - r->host);
 	r->flags |= TRF_STEPS;
 	tc_end(e, r);
@@ -235,6 +224,7 @@ static bool emit_upper_stack(struct tc_emitter *e, const cs_insn *insn,
 	return true;
 }
 
+/* Does insn read or write memory other than through its stack? */
 static bool touches_memory(const cs_insn *insn)
 {
 	const cs_x86 *x = &insn->detail->x86;

@@ -95,6 +95,22 @@ static void emit_sti(struct tc_emitter *e, struct tc_rec *r)
 	finish(e, r, done, TRF_SHADOW | TRF_STEPS);
 }
 
+/* The end of a check that falls through to the emulator: its record r
+ * (never "after" its instruction), then the callout for insn. */
+static bool end_check(struct tc_emitter *e, struct tc_rec *r,
+		      const cs_insn *insn, uint64_t pc)
+{
+	struct tc_rec *co;
+
+	tc_end(e, r);
+	r->done = (uint8_t)r->len;
+	if (!(co = tc_begin(e, TK_CALLOUT, pc, insn)))
+		return false;
+	tc_put_callout(e, tc_rec_index(e->tr, co));
+	tc_end(e, co);
+	return true;
+}
+
 /* ---- pushf ------------------------------------------------------------ */
 
 /* a = flags_adj[vif] (b borrowed for the table's address) */
@@ -172,7 +188,7 @@ static enum tc_next emit_popf(struct tc_emitter *e, const cs_insn *insn,
 	struct translator *tr = e->tr;
 	struct tc_state *xs = tr->xs;
 	unsigned x = wide ? RCX : R8, p = wide ? RCX : R9;
-	struct tc_rec *r = inline_rec(e, insn, pc), *co;
+	struct tc_rec *r = inline_rec(e, insn, pc);
 	uint8_t *jz;
 
 	if (!r)
@@ -196,13 +212,9 @@ static enum tc_next emit_popf(struct tc_emitter *e, const cs_insn *insn,
 	tc_put_bytes(e, "\x0f\x84\0\0\0\0", 6);       /* jz fast */
 	if (wide)
 		tc_state_move(e, RCX, &xs->slot[0], true);
-	tc_end(e, r);
-	r->done = (uint8_t)r->len;                 /* (never "after") */
 	/* The emulator's popf. */
-	if (!(co = tc_begin(e, TK_CALLOUT, pc, insn)))
+	if (!end_check(e, r, insn, pc))
 		return TN_FAIL;
-	tc_put_callout(e, tc_rec_index(tr, co));
-	tc_end(e, co);
 	/* fast: IF to vif; the probe's address in p; the host's popf. */
 	{
 		uint32_t rel = (uint32_t)(e->p - (jz + 6));
@@ -336,7 +348,6 @@ enum tc_next tc_emit_fold(struct tc_emitter *e, const cs_insn *insn,
 	const cs_x86 *x = &insn->detail->x86;
 	int g = reg_gpr(x->operands[0].reg);
 	struct tc_rec *r;
-	struct tc_rec *co;
 	uint8_t *jrcxz;
 
 	/* (The site's instruction as it was when the value was read.) */
@@ -368,12 +379,8 @@ enum tc_next tc_emit_fold(struct tc_emitter *e, const cs_insn *insn,
 	jrcxz = e->p;
 	tc_put_bytes(e, "\xe3\x00", 2);
 	tc_state_move(e, RCX, &xs->slot[0], true);
-	tc_end(e, r);
-	r->done = (uint8_t)r->len;                 /* (never "after") */
-	if (!(co = tc_begin(e, TK_CALLOUT, pc, insn)))
+	if (!end_check(e, r, insn, pc))
 		return TN_FAIL;
-	tc_put_callout(e, tc_rec_index(tr, co));
-	tc_end(e, co);
 	jrcxz[1] = (uint8_t)(e->p - (jrcxz + 2));
 	if (!(r = inline_rec(e, insn, pc)))
 		return TN_FAIL;
