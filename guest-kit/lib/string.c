@@ -63,3 +63,35 @@ int strcmp(const char *a, const char *b)
 		a++, b++;
 	return (unsigned char)*a - (unsigned char)*b;
 }
+
+/* Leading spaces, an optional 0x (base 16 or 0), then digits of base (0:
+ * 16 after 0x, else 10); *end, if given, past the last digit. */
+unsigned long strtoul(const char *s, char **end, int base)
+{
+	unsigned long n = 0;
+	unsigned d;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if ((base == 0 || base == 16) && s[0] == '0' &&
+	    (s[1] == 'x' || s[1] == 'X')) {
+		s += 2;
+		base = 16;
+	} else if (base == 0) {
+		base = 10;
+	}
+	for (;; s++) {
+		if (*s >= '0' && *s <= '9')
+			d = (unsigned)(*s - '0');
+		else if ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'f')
+			d = (unsigned)((*s | 0x20) - 'a' + 10);
+		else
+			break;
+		if (d >= (unsigned)base)
+			break;
+		n = n * (unsigned)base + d;
+	}
+	if (end)
+		*end = (char *)s;
+	return n;
+}

@@ -42,17 +42,6 @@ static uint64_t fib_upper(unsigned n, uint64_t upper)
 	return r;
 }
 
-static unsigned long parse_count(const char *s)
-{
-	unsigned long n = 0;
-
-	while (*s == ' ')
-		s++;
-	while (*s >= '0' && *s <= '9')
-		n = n * 10 + (unsigned long)(*s++ - '0');
-	return n;
-}
-
 int guest_main(const struct trapeze_boot_info *bi)
 {
 	const char *cmd = (const char *)(uintptr_t)bi->cmdline;
@@ -60,10 +49,11 @@ int guest_main(const struct trapeze_boot_info *bi)
 	uint8_t *b = buf;
 	uint64_t cr3, *pml4;
 	const char *where = "low";
+	unsigned rounds;
 
 	if (!memcmp(cmd, "fib ", 4) || !memcmp(cmd, "fibupper ", 9)) {
 		int up = cmd[3] == 'u';
-		unsigned n = (unsigned)parse_count(cmd + (up ? 9 : 4));
+		unsigned n = (unsigned)strtoul(cmd + (up ? 9 : 4), NULL, 10);
 
 		if (up) {
 			__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
@@ -87,9 +77,8 @@ int guest_main(const struct trapeze_boot_info *bi)
 		printf("usage: low|upper ROUNDS, or fib|fibupper N\n");
 		return 1;
 	}
+	rounds = (unsigned)strtoul(cmd + (*where == 'u' ? 6 : 4), NULL, 10);
 	printf("%s: checksum 0x%llx\n", where,
-	       (unsigned long long)fn(b, sizeof(buf),
-				      (unsigned)parse_count(cmd + 4 +
-							    (*where == 'u'))));
+	       (unsigned long long)fn(b, sizeof(buf), rounds));
 	return 0;
 }

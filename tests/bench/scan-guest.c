@@ -22,15 +22,9 @@ static uint64_t call_page(unsigned i)
 
 static unsigned long parse(const char *s)
 {
-	unsigned long n = 0;
-
 	while (*s && *s != ' ')
 		s++;
-	while (*s == ' ')
-		s++;
-	while (*s >= '0' && *s <= '9')
-		n = n * 10 + (unsigned long)(*s++ - '0');
-	return n;
+	return strtoul(s, NULL, 10);
 }
 
 int guest_main(const struct trapeze_boot_info *bi)

@@ -14,17 +14,6 @@
 void bench_return(void);
 __asm__(".text\n.globl bench_return\nbench_return:\n\tret\n");
 
-static unsigned long parse_count(const char *s)
-{
-	unsigned long n = 0;
-
-	while (*s == ' ')
-		s++;
-	while (*s >= '0' && *s <= '9')
-		n = n * 10 + (unsigned long)(*s++ - '0');
-	return n;
-}
-
 static int is(const char *cmd, const char *op)
 {
 	size_t n = strlen(op);
@@ -45,7 +34,7 @@ int guest_main(const struct trapeze_boot_info *bi)
 		printf("usage: OP COUNT\n");
 		return 1;
 	}
-	n = parse_count(sp);
+	n = strtoul(sp, NULL, 10);
 	__asm__ volatile("pushfq; popq %0" : "=r"(flags));
 	t0 = rdtsc();
 	if (is(cmd, "cli"))

@@ -6,17 +6,6 @@
  */
 #include "trapeze/guest.h"
 
-static unsigned long parse_count(const char *s)
-{
-	unsigned long n = 0;
-
-	while (*s == ' ')
-		s++;
-	while (*s >= '0' && *s <= '9')
-		n = n * 10 + (unsigned long)(*s++ - '0');
-	return n;
-}
-
 int guest_main(const struct trapeze_boot_info *bi)
 {
 	const char *cmd = (const char *)(uintptr_t)bi->cmdline;
@@ -27,7 +16,7 @@ int guest_main(const struct trapeze_boot_info *bi)
 		printf("usage: OP COUNT\n");
 		return 1;
 	}
-	n = parse_count(cmd + 3);
+	n = strtoul(cmd + 3, NULL, 10);
 	t0 = rdtsc();
 	if (!memcmp(cmd, "cli", 3))
 		for (i = 0; i < n; i++)

@@ -44,5 +44,6 @@ void *memmove(void *d, const void *s, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 int strcmp(const char *a, const char *b);
+unsigned long strtoul(const char *s, char **end, int base);
 
 #endif /* TRAPEZE_GUEST_H */
