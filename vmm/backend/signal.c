@@ -261,10 +261,15 @@ static unsigned stop_request(int sig)
 
 static void arm_vtime(void *ctx, uint64_t ns);
 
+/* One of trap_signals: the guest's own instruction stopped it. */
 static bool is_trap_signal(int sig)
 {
-	return sig == SIGSEGV || sig == SIGILL || sig == SIGTRAP ||
-	       sig == SIGBUS || sig == SIGFPE || sig == SIGSYS;
+	unsigned i;
+
+	for (i = 0; i < sizeof(trap_signals) / sizeof(trap_signals[0]); i++)
+		if (trap_signals[i] == sig)
+			return true;
+	return false;
 }
 
 /*
